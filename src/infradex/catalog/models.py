@@ -1,0 +1,393 @@
+"""pydantic v2 models of the catalog format (``shared/design/catalog.md``; extensions are
+documented in ``docs/catalog.md``). Field names are camelCase as written in YAML.
+
+These models check the shape of one document: types, enums, slugs, URLs, durations,
+conditions, time zones. Whether a reference points at something real is the cross-reference
+pass's job (``validate.py``), because it needs the whole catalog.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic.alias_generators import to_camel
+
+from infradex.catalog.refs import SLUG
+from infradex.conditions import ConditionError, parse_condition
+from infradex.durations import DurationError, parse_duration
+
+__all__ = [
+    "DOCUMENT_MODELS",
+    "PROBE_SCHEMES",
+    "Check",
+    "Contact",
+    "Metadata",
+    "Owner",
+    "ServiceSpec",
+]
+
+API_VERSION = "infradex/v1"
+PROBE_SCHEMES = ("http", "https", "tcp", "dns", "tls")
+Weekday = Literal["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+# ----------------------------------------------------------------------------- validators
+def _slug(value: str) -> str:
+    if not SLUG.match(value) or len(value) > 63:
+        raise ValueError(
+            f"{value!r} is not a valid name: use 1-63 lower-case letters and digits joined by "
+            f"- _ or . (e.g. {re.sub(r'[^a-z0-9]+', '-', value.lower()).strip('-') or 'docs'!r})"
+        )
+    return value
+
+
+def _duration(value: str) -> str:
+    try:
+        parse_duration(value)
+    except DurationError as exc:
+        raise ValueError(str(exc)) from None
+    return value
+
+
+def _condition(value: str) -> str:
+    try:
+        parse_condition(value)
+    except ConditionError as exc:
+        raise ValueError(str(exc)) from None
+    return value
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"{value!r} is not an IANA time zone; write e.g. Europe/Amsterdam, "
+            "America/New_York or UTC"
+        ) from None
+    return value
+
+
+def _web_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value!r} is not a web address; write e.g. https://example.org/")
+    return value
+
+
+def _check_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in PROBE_SCHEMES:
+        raise ValueError(
+            f"{value!r}: the scheme picks the probe and must be one of "
+            + ", ".join(f"{s}://" for s in PROBE_SCHEMES)
+        )
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"{value!r} has an invalid port; use a number 1-65535") from None
+    if parts.scheme in ("http", "https") and not parts.hostname:
+        raise ValueError(f"{value!r} has no host; write e.g. https://docs.python.org/3/")
+    if parts.scheme in ("tcp", "tls") and (not parts.hostname or port is None):
+        raise ValueError(f"{value!r} needs a host and a port, e.g. {parts.scheme}://host:443")
+    if parts.scheme == "dns" and not parts.path.strip("/"):
+        raise ValueError(
+            f"{value!r} needs a name to look up, e.g. dns://9.9.9.9/python.org?type=A "
+            "(or dns:///python.org for the system resolver)"
+        )
+    return value
+
+
+def _email(value: str) -> str:
+    if not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", value):
+        raise ValueError(f"{value!r} is not an email address")
+    return value
+
+
+def _address(value: str) -> str:
+    try:
+        ipaddress.ip_interface(value)
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not an IP address (e.g. 192.0.2.10 or 2001:db8::1)"
+        ) from None
+    return value
+
+
+def _rotation(value: str) -> str:
+    if value not in ("daily", "weekly") and not re.match(r"^[1-9]\d*d$", value):
+        raise ValueError(f"{value!r} is not a rotation; write daily, weekly or <n>d such as 3d")
+    return value
+
+
+def _handoff(value: str) -> str:
+    match = re.match(r"^(?:(\w{3})\s+)?(\d{1,2}):(\d{2})$", value)
+    if (
+        not match
+        or (match[1] and match[1] not in WEEKDAYS)
+        or int(match[2]) > 23
+        or int(match[3]) > 59
+    ):
+        raise ValueError(f'{value!r} is not a hand-off time; write e.g. "Mon 09:00" or "09:00"')
+    return value
+
+
+def _clock(value: str) -> str:
+    match = re.match(r"^(\d{1,2}):(\d{2})$", value)
+    if not match or int(match[1]) > 24 or int(match[2]) > 59:
+        raise ValueError(f'{value!r} is not a time of day; write e.g. "09:00"')
+    return value
+
+
+def _instant(value: str) -> str:
+    try:
+        datetime.fromisoformat(str(value))
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not a date or time; write e.g. 2024-01-01 or 2024-01-01T09:00"
+        ) from None
+    return str(value)
+
+
+Slug = Annotated[str, AfterValidator(_slug)]
+Duration = Annotated[str, AfterValidator(_duration)]
+ConditionText = Annotated[str, AfterValidator(_condition)]
+TimeZone = Annotated[str, AfterValidator(_timezone)]
+WebUrl = Annotated[str, AfterValidator(_web_url)]
+CheckUrl = Annotated[str, AfterValidator(_check_url)]
+Email = Annotated[str, AfterValidator(_email)]
+Instant = Annotated[str, AfterValidator(_instant)]
+RefText = str  # checked in the cross-reference pass, which sees the whole catalog
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True
+    )
+
+
+# ----------------------------------------------------------------------------- shared parts
+class Link(Model):
+    url: WebUrl
+    title: str | None = None
+
+
+class Metadata(Model):
+    name: Slug
+    title: str | None = None
+    description: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    links: list[Link] = Field(default_factory=list)
+    annotations: dict[str, str] = Field(default_factory=dict)
+
+
+class Contact(Model):
+    type: Literal["email", "irc", "matrix", "url", "github"]
+    address: str
+    role: Literal["primary", "secondary", "security", "abuse", "billing"] | None = None
+    network: str | None = None
+
+
+class Check(Model):
+    name: Slug
+    url: CheckUrl
+    interval: Duration = "60s"
+    timeout: Duration = "10s"
+    conditions: list[ConditionText] = Field(default_factory=list)
+    failure_threshold: int = Field(default=3, ge=1)
+    success_threshold: int = Field(default=2, ge=1)
+    locations: list[RefText] = Field(default_factory=list)
+    quorum: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _timeout_below_interval(self) -> Check:
+        if parse_duration(self.timeout) > parse_duration(self.interval):
+            raise ValueError(
+                f"timeout {self.timeout} is longer than interval {self.interval}; "
+                "make the timeout shorter so runs never overlap"
+            )
+        if self.quorum is not None and self.quorum > max(1, len(self.locations)):
+            raise ValueError(
+                f"quorum {self.quorum} is more than the {len(self.locations) or 1} location(s) "
+                "that run this check; lower it or add locations"
+            )
+        return self
+
+
+# ----------------------------------------------------------------------------- specs
+class ProviderSpec(Model):
+    type: Literal[
+        "cdn",
+        "iaas",
+        "paas",
+        "registrar",
+        "dns",
+        "metrics",
+        "uptime",
+        "errors",
+        "paging",
+        "hardware",
+        "storage",
+        "other",
+    ]
+    donated: bool = False
+    website: WebUrl | None = None
+    status: Literal["active", "retired"] = "active"
+    contacts: list[Contact] = Field(default_factory=list)
+    checks: list[Check] = Field(default_factory=list)
+
+
+class DatacenterSpec(Model):
+    provider: RefText
+    region: str | None = None
+
+
+class HostSpec(Model):
+    datacenter: RefText
+    role: str | None = None
+    os: str | None = None
+    managed_by: Literal["salt", "chef", "terraform", "ansible", "manual"] | None = None
+    addresses: list[Annotated[str, AfterValidator(_address)]] = Field(default_factory=list)
+
+
+class PersonSpec(Model):
+    email: Email | None = None
+    timezone: TimeZone | None = None
+    staff: bool = False
+    status: Literal["active", "emeritus"] = "active"
+    member_of: list[RefText] = Field(default_factory=list)
+    handles: dict[str, str] = Field(default_factory=dict)
+
+
+class TeamSpec(Model):
+    members: list[RefText] = Field(default_factory=list)
+    contacts: list[Contact] = Field(default_factory=list)
+    escalation: RefText | None = None  # extension: the team's default escalation policy
+
+
+class Owner(Model):
+    ref: RefText
+    role: str = "owner"
+
+
+class ConfigManagement(Model):
+    tool: str
+    repo: str | None = None
+
+
+class ServiceStatus(Model):
+    group: str | None = None
+    name: str | None = None
+    public: bool = True
+
+
+class ServiceSpec(Model):
+    lifecycle: Literal["experimental", "production", "deprecated", "archived"] = "production"
+    domains: list[str] = Field(default_factory=list)
+    software: str | None = None
+    hosted_on: list[RefText] = Field(default_factory=list)
+    fronted_by: list[RefText] = Field(default_factory=list)
+    depends_on: list[RefText] = Field(default_factory=list)
+    owners: list[Owner] = Field(default_factory=list)
+    contacts: list[Contact] = Field(default_factory=list)
+    source: WebUrl | None = None
+    issue_tracker: WebUrl | None = None
+    config_management: ConfigManagement | None = None
+    checks: list[Check] = Field(default_factory=list)
+    status: ServiceStatus | None = None
+    escalation: RefText | None = None
+
+
+class ZoneSpec(Model):
+    provider: RefText
+    registrar: RefText | None = None
+    file: str | None = None
+    records: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _file_or_records(self) -> ZoneSpec:
+        if (self.file is None) == (self.records is None):
+            raise ValueError(
+                "a zone needs exactly one of `file` (path to an octoDNS YAML zone file) "
+                "or `records` (the same content inline)"
+            )
+        return self
+
+
+class Restriction(Model):
+    """Extension: the part of the week a layer covers (default: all of it)."""
+
+    days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS))
+    start: Annotated[str, AfterValidator(_clock)] = "00:00"
+    end: Annotated[str, AfterValidator(_clock)] = "24:00"
+
+
+class Layer(Model):
+    name: str
+    members: list[RefText]
+    rotation: Annotated[str, AfterValidator(_rotation)] = "weekly"
+    handoff: Annotated[str, AfterValidator(_handoff)] = "Mon 09:00"
+    start: Instant
+    restrictions: list[Restriction] = Field(default_factory=list)
+
+
+class Override(Model):
+    person: RefText
+    start: Instant
+    end: Instant
+
+
+class ScheduleSpec(Model):
+    timezone: TimeZone = "UTC"
+    layers: list[Layer] = Field(default_factory=list)
+    overrides: list[Override] = Field(default_factory=list)
+
+
+class Step(Model):
+    after: Duration = "0m"
+    notify: list[RefText]
+
+
+class EscalationPolicySpec(Model):
+    steps: list[Step]
+    repeat: int = Field(default=0, ge=0)
+
+
+SPEC_MODELS: dict[str, type[Model]] = {
+    "provider": ProviderSpec,
+    "datacenter": DatacenterSpec,
+    "host": HostSpec,
+    "person": PersonSpec,
+    "team": TeamSpec,
+    "service": ServiceSpec,
+    "zone": ZoneSpec,
+    "schedule": ScheduleSpec,
+    "escalationpolicy": EscalationPolicySpec,
+}
+
+
+def _document_model(kind: str, spec: type[Model]) -> type[Model]:
+    from pydantic import create_model
+
+    from infradex.catalog.refs import KINDS
+
+    fields: dict[str, Any] = {
+        "api_version": (Literal["infradex/v1"], Field(alias="apiVersion")),
+        "kind": (Literal[KINDS[kind]], ...),
+        "metadata": (Metadata, ...),
+        "spec": (spec, ...),
+    }
+    return create_model(f"{KINDS[kind]}Document", __base__=Model, **fields)
+
+
+#: lower-case kind → the model of a whole document of that kind
+DOCUMENT_MODELS: dict[str, type[Model]] = {
+    kind: _document_model(kind, spec) for kind, spec in SPEC_MODELS.items()
+}

@@ -1,0 +1,476 @@
+"""Questions people ask of the catalog, as pure functions of it.
+
+- :func:`who`: whom to contact about a service, domain, host or anything else, in order, with
+  the reason each is listed;
+- :func:`impact`: everything that breaks, transitively, when one thing fails, with the path
+  that explains it and whether it is down or only degraded;
+- :func:`ownership_report`: unowned services, bus factor, stale owners;
+- :func:`graph`: nodes and edges around a focus, for pictures.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from infradex.catalog.entities import KIND_ORDER, Catalog, Entity
+from infradex.catalog.refs import Ref
+
+__all__ = [
+    "FALLBACK_TEAM",
+    "Affected",
+    "Channel",
+    "ContactEntry",
+    "Graph",
+    "Impact",
+    "OwnershipRow",
+    "WhoAnswer",
+    "graph",
+    "impact",
+    "ownership_report",
+    "owning_people",
+    "who",
+]
+
+#: the team that answers for everything nobody else does (catalog.md: the infrastructure team)
+FALLBACK_TEAM = Ref("team", "infrastructure")
+
+
+# ================================================================================= who
+@dataclass(frozen=True, slots=True)
+class Channel:
+    type: str
+    address: str
+    role: str | None = None
+    network: str | None = None
+
+    def __str__(self) -> str:
+        where = f" on {self.network}" if self.network else ""
+        return f"{self.type}: {self.address}{where}"
+
+
+@dataclass(frozen=True, slots=True)
+class ContactEntry:
+    ref: Ref
+    name: str
+    reason: str
+    channels: tuple[Channel, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ref": str(self.ref),
+            "name": self.name,
+            "reason": self.reason,
+            "channels": [
+                {k: v for k, v in vars_of(c).items() if v is not None} for c in self.channels
+            ],
+        }
+
+
+def vars_of(channel: Channel) -> dict[str, Any]:
+    return {
+        "type": channel.type,
+        "address": channel.address,
+        "role": channel.role,
+        "network": channel.network,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class WhoAnswer:
+    target: Ref
+    contacts: tuple[ContactEntry, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"target": str(self.target), "contacts": [c.to_dict() for c in self.contacts]}
+
+
+_ROLE_ORDER = {"primary": 0, None: 1, "secondary": 2, "security": 3, "abuse": 4, "billing": 5}
+
+
+def _contact_channels(contacts: Iterable[Any]) -> tuple[Channel, ...]:
+    channels = [Channel(c.type, c.address, c.role, c.network) for c in contacts]
+    return tuple(sorted(channels, key=lambda c: _ROLE_ORDER.get(c.role, 1)))
+
+
+def person_channels(person: Entity) -> tuple[Channel, ...]:
+    channels = []
+    if person.spec.email:
+        channels.append(Channel("email", person.spec.email))
+    for handle, value in sorted(person.spec.handles.items()):
+        channels.append(Channel(handle, value))
+    return tuple(channels)
+
+
+def channels_of(entity: Entity) -> tuple[Channel, ...]:
+    if entity.kind == "person":
+        return person_channels(entity)
+    return _contact_channels(getattr(entity.spec, "contacts", ()))
+
+
+class _Answer:
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self.entries: list[ContactEntry] = []
+        self.seen: set[Ref] = set()
+
+    def add(self, ref: Ref, reason: str) -> None:
+        if ref in self.seen or ref not in self.catalog:
+            return
+        entity = self.catalog.get(ref)
+        if entity.kind == "person" and entity.spec.status == "emeritus":
+            reason += " (emeritus)"
+        self.seen.add(ref)
+        self.entries.append(ContactEntry(ref, entity.title, reason, channels_of(entity)))
+
+
+def who(catalog: Catalog, target: Ref) -> WhoAnswer:
+    """Whom to contact about ``target``, in the order to try them."""
+    entity = catalog.get(target)
+    answer = _Answer(catalog)
+    if entity.kind == "service":
+        _who_service(catalog, entity, answer)
+    elif entity.kind == "host":
+        for service in catalog.related(target, "hosts"):
+            _who_service(catalog, catalog.get(service), answer, via=f"runs on {entity.title}")
+    elif entity.kind in ("provider", "datacenter"):
+        answer.add(target, f"{entity.title}'s own contacts")
+        if entity.kind == "datacenter":
+            for provider in catalog.related(target, "providedBy"):
+                answer.add(provider, f"provider of data center {entity.title}")
+    elif entity.kind == "team":
+        answer.add(target, "the team's own channels")
+        for member in catalog.related(target, "hasMember"):
+            answer.add(member, f"member of {entity.title}")
+    elif entity.kind == "person":
+        answer.add(target, "the person asked about")
+    elif entity.kind == "zone":
+        for service in catalog.related(target, "servesZone"):
+            _who_service(catalog, catalog.get(service), answer, via=f"uses zone {entity.name}")
+    elif entity.kind == "schedule":
+        for member in catalog.related(target, "rotation"):
+            answer.add(member, f"in the {entity.title} rotation")
+    elif entity.kind == "escalationpolicy":
+        for ref in catalog.related(target, "notifies"):
+            answer.add(ref, f"notified by {entity.title}")
+    if FALLBACK_TEAM in catalog:
+        reason = (
+            "nobody else is listed: the infrastructure team answers for everything"
+            if not answer.entries
+            else "fallback: the infrastructure team"
+        )
+        if entity.kind == "zone":
+            reason = "the infrastructure team handles DNS changes"
+        answer.add(FALLBACK_TEAM, reason)
+    return WhoAnswer(target, tuple(answer.entries))
+
+
+def _who_service(catalog: Catalog, service: Entity, answer: _Answer, via: str = "") -> None:
+    suffix = f" of {service.title}" + (f", which {via}" if via else "")
+    teams = []
+    for owner in service.spec.owners:
+        ref = _ref(catalog, owner.ref, "person", "team")
+        if ref is None:
+            continue
+        if ref.kind == "person":
+            answer.add(ref, f"{owner.role}{suffix}")
+        else:
+            teams.append((ref, owner.role))
+    for ref, role in teams:
+        answer.add(ref, f"owning team ({role}){suffix}")
+    if service.spec.contacts:
+        answer.add(service.ref, f"listed contact{suffix}")
+    for team, _role in teams:
+        for member in catalog.related(team, "hasMember"):
+            answer.add(member, f"member of {catalog.title(team)}, which owns {service.title}")
+
+
+def _ref(catalog: Catalog, text: str, *kinds: str) -> Ref | None:
+    from infradex.catalog.refs import RefError, parse_ref
+
+    try:
+        ref = parse_ref(text, kinds)
+    except RefError:
+        return None
+    return ref if ref in catalog else None
+
+
+def owning_people(catalog: Catalog, service: Ref) -> list[Ref]:
+    """The people behind a service: person owners, then members of owning teams."""
+    people: list[Ref] = []
+    for ref in catalog.related(service, "ownedBy"):
+        candidates = [ref] if ref.kind == "person" else catalog.related(ref, "hasMember")
+        people.extend(p for p in candidates if p not in people)
+    return people
+
+
+# ================================================================================= impact
+Effect = Literal["down", "degraded"]
+State = Literal["up", "degraded", "down"]
+
+
+@dataclass(frozen=True, slots=True)
+class Affected:
+    ref: Ref
+    effect: Effect
+    path: tuple[Ref, ...]  # from the failed root to this entity
+    relations: tuple[str, ...]  # relation of each step: path[i+1] <relation> path[i]
+    why: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ref": str(self.ref),
+            "effect": self.effect,
+            "path": [str(r) for r in self.path],
+            "relations": list(self.relations),
+            "why": self.why,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Impact:
+    root: Ref
+    affected: tuple[Affected, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"root": str(self.root), "affected": [a.to_dict() for a in self.affected]}
+
+
+#: (relation from the dependent to what it needs, redundancy): "any" means one working member of
+#: the group is enough (two hosts behind a load balancer), "each" means every one is needed
+_NEEDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "service": (
+        ("hostedOn", "any"),
+        ("frontedBy", "any"),
+        ("dependsOn", "each"),
+        ("zoneOf", "any"),
+    ),
+    "host": (("locatedIn", "each"),),
+    "datacenter": (("providedBy", "each"),),
+    "zone": (("hostedOn", "any"),),
+}
+#: inverse relation → walks from what fails to what needs it
+_DEPENDENTS = ("hosts", "fronts", "dependencyOf", "servesZone", "contains", "provides")
+_INVERSE_OF = {
+    "hosts": "hostedOn",
+    "fronts": "frontedBy",
+    "dependencyOf": "dependsOn",
+    "servesZone": "zoneOf",
+    "contains": "locatedIn",
+    "provides": "providedBy",
+}
+
+
+def impact(catalog: Catalog, root: Ref) -> Impact:
+    """Everything affected when ``root`` fails, nearest first."""
+    catalog.get(root)
+    parent: dict[Ref, tuple[Ref, str]] = {}
+    order: list[Ref] = []
+    queue = deque([root])
+    seen = {root}
+    while queue:
+        node = queue.popleft()
+        for inverse in _DEPENDENTS:
+            for dependent in catalog.related(node, inverse):
+                if dependent.kind not in _NEEDS or dependent in seen:
+                    continue
+                seen.add(dependent)
+                parent[dependent] = (node, _INVERSE_OF[inverse])
+                order.append(dependent)
+                queue.append(dependent)
+    states: dict[Ref, State] = {root: "down"}
+
+    def state(ref: Ref) -> State:
+        if ref not in seen:
+            return "up"
+        if ref in states:
+            return states[ref]
+        states[ref] = "up"  # guards against cycles the validator already refuses
+        worst: State = "up"
+        for relation, redundancy in _NEEDS.get(ref.kind, ()):
+            members = [state(m) for m in catalog.related(ref, relation)]
+            if not members:
+                continue
+            if redundancy == "each":
+                group = max(members, key=_SEVERITY.__getitem__)
+            elif all(m == "down" for m in members):
+                group = "down"
+            else:
+                group = "degraded" if any(m != "up" for m in members) else "up"
+            worst = max(worst, group, key=_SEVERITY.__getitem__)
+        states[ref] = worst
+        return worst
+
+    affected = []
+    for ref in order:
+        effect = state(ref)
+        if effect == "up":
+            continue
+        path, relations = [ref], []
+        while path[-1] != root:
+            previous, relation = parent[path[-1]]
+            relations.append(relation)
+            path.append(previous)
+        path.reverse()
+        relations.reverse()
+        affected.append(
+            Affected(
+                ref,
+                effect,
+                tuple(path),
+                tuple(relations),
+                _why(catalog, ref, effect, parent[ref]),
+            )
+        )
+    return Impact(root, tuple(affected))
+
+
+_SEVERITY = {"up": 0, "degraded": 1, "down": 2}
+
+
+def _why(catalog: Catalog, ref: Ref, effect: str, step: tuple[Ref, str]) -> str:
+    previous, relation = step
+    others = [r for r in catalog.related(ref, relation) if r != previous]
+    text = f"{catalog.title(ref)} {relation} {catalog.title(previous)}"
+    if effect == "degraded" and others:
+        return text + "; still served by " + ", ".join(catalog.title(r) for r in others)
+    if effect == "degraded":
+        return text + ", which is degraded"
+    return text
+
+
+# ================================================================================= ownership
+@dataclass(frozen=True, slots=True)
+class OwnershipRow:
+    service: Ref
+    title: str
+    lifecycle: str
+    owners: tuple[Ref, ...]
+    people: tuple[Ref, ...]
+    staff: int
+    timezones: tuple[str, ...]
+    flags: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "service": str(self.service),
+            "title": self.title,
+            "lifecycle": self.lifecycle,
+            "owners": [str(r) for r in self.owners],
+            "people": [str(r) for r in self.people],
+            "staff": self.staff,
+            "timezones": list(self.timezones),
+            "flags": list(self.flags),
+        }
+
+
+def ownership_report(catalog: Catalog) -> list[OwnershipRow]:
+    """One row per service with who stands behind it and what is risky about that.
+
+    Flags: ``unowned``, ``single-owner``, ``no-people`` (teams without members),
+    ``all-volunteers``, ``one-timezone``, ``stale`` (an owner is emeritus or an owning team has
+    neither members nor contacts).
+    """
+    rows = []
+    for service in catalog.of_kind("service"):
+        owners = tuple(catalog.related(service.ref, "ownedBy"))
+        people = tuple(owning_people(catalog, service.ref))
+        persons = [catalog.get(p) for p in people]
+        active = [p for p in persons if p.spec.status == "active"]
+        zones = tuple(sorted({p.spec.timezone for p in active if p.spec.timezone}))
+        flags = []
+        if not owners:
+            flags.append("unowned")
+        elif not people:
+            flags.append("no-people")
+        else:
+            if len(active) <= 1:
+                flags.append("single-owner")
+            if not any(p.spec.staff for p in active):
+                flags.append("all-volunteers")
+            if len(active) > 1 and len(zones) == 1 and all(p.spec.timezone for p in active):
+                flags.append("one-timezone")
+        stale_team = any(
+            o.kind == "team"
+            and not catalog.related(o, "hasMember")
+            and not catalog.get(o).spec.contacts
+            for o in owners
+        )
+        if len(active) < len(persons) or stale_team:
+            flags.append("stale")
+        rows.append(
+            OwnershipRow(
+                service.ref,
+                service.title,
+                service.spec.lifecycle,
+                owners,
+                people,
+                sum(p.spec.staff for p in active),
+                zones,
+                tuple(flags),
+            )
+        )
+    return rows
+
+
+# ================================================================================= graph
+#: relations drawn in dependency pictures (arrows point from the dependent to what it needs)
+GRAPH_RELATIONS = ("hostedOn", "frontedBy", "dependsOn", "locatedIn", "providedBy")
+_GRAPH_KINDS = ("provider", "datacenter", "host", "service")
+
+
+@dataclass(frozen=True, slots=True)
+class Graph:
+    nodes: tuple[Ref, ...]
+    edges: tuple[tuple[Ref, str, Ref], ...]
+    focus: Ref | None = None
+
+    def to_dict(self, catalog: Catalog) -> dict[str, Any]:
+        return {
+            "focus": str(self.focus) if self.focus else None,
+            "nodes": [
+                {"ref": str(n), "kind": n.kind, "title": catalog.title(n)} for n in self.nodes
+            ],
+            "edges": [{"from": str(a), "relation": r, "to": str(b)} for a, r, b in self.edges],
+        }
+
+
+def graph(catalog: Catalog, focus: Ref | None = None) -> Graph:
+    """The dependency picture: everything (services, hosts, data centers, providers), or only
+    what ``focus`` needs and what needs it, transitively."""
+    if focus is None:
+        nodes = {e.ref for kind in _GRAPH_KINDS for e in catalog.of_kind(kind)}
+    else:
+        catalog.get(focus)
+        nodes = {focus}
+        for relations in (GRAPH_RELATIONS, tuple(_inverse(r) for r in GRAPH_RELATIONS)):
+            frontier = [focus]
+            while frontier:
+                node = frontier.pop()
+                for relation in relations:
+                    for other in catalog.related(node, relation):
+                        if other not in nodes:
+                            nodes.add(other)
+                            frontier.append(other)
+        if focus.kind == "service":
+            nodes.update(catalog.related(focus, "ownedBy"))
+    edges = []
+    for node in nodes:
+        for relation in (*GRAPH_RELATIONS, "ownedBy"):
+            for target in catalog.related(node, relation):
+                if target in nodes and (relation != "ownedBy" or node == focus):
+                    edges.append((node, relation, target))
+    ordered = sorted(nodes, key=lambda r: (KIND_ORDER.index(r.kind), r.name))
+    edges.sort(key=lambda e: (KIND_ORDER.index(e[0].kind), e[0].name, e[1], e[2].name))
+    return Graph(tuple(ordered), tuple(edges), focus)
+
+
+def _inverse(relation: str) -> str:
+    from infradex.catalog.references import RELATIONS
+
+    return RELATIONS[relation]
+
+
+__all__ += ["GRAPH_RELATIONS", "channels_of", "person_channels"]

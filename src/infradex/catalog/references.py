@@ -1,0 +1,101 @@
+"""Where references live in each kind, which kinds they may point at, and which relation each
+one creates. The cross-reference check and the relation graph both read this one table."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["RELATIONS", "ReferenceField", "reference_fields"]
+
+#: each relation and its inverse (catalog.md, plus the extensions in docs/catalog.md)
+RELATIONS: dict[str, str] = {
+    "ownedBy": "ownerOf",
+    "dependsOn": "dependencyOf",
+    "hostedOn": "hosts",
+    "frontedBy": "fronts",
+    "memberOf": "hasMember",
+    "locatedIn": "contains",
+    "providedBy": "provides",
+    "escalatesTo": "escalationFor",
+    "servesZone": "zoneOf",
+    "registeredWith": "registrarOf",
+    "inRotation": "rotation",
+    "notifies": "notifiedBy",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceField:
+    """One reference as written: its path in the document, its text, the kinds it may name,
+    and the relation it creates (``reverse``: the relation runs from the target to us)."""
+
+    path: tuple[str | int, ...]
+    text: Any
+    allowed: tuple[str, ...]
+    relation: str | None
+    reverse: bool = False
+
+
+_SERVICE_HOSTS = ("provider", "datacenter", "host", "service")
+
+
+def reference_fields(kind: str, spec: Any) -> Iterator[ReferenceField]:
+    """Every reference in a validated spec model of ``kind``."""
+    p = ("spec",)
+    if kind == "service":
+        for i, text in enumerate(spec.hosted_on):
+            yield ReferenceField((*p, "hostedOn", i), text, _SERVICE_HOSTS, "hostedOn")
+        for i, text in enumerate(spec.fronted_by):
+            yield ReferenceField((*p, "frontedBy", i), text, ("provider", "service"), "frontedBy")
+        for i, text in enumerate(spec.depends_on):
+            yield ReferenceField((*p, "dependsOn", i), text, ("service", "provider"), "dependsOn")
+        for i, owner in enumerate(spec.owners):
+            yield ReferenceField((*p, "owners", i, "ref"), owner.ref, ("person", "team"), "ownedBy")
+        if spec.escalation is not None:
+            yield ReferenceField(
+                (*p, "escalation"), spec.escalation, ("escalationpolicy",), "escalatesTo"
+            )
+    if kind in ("service", "provider"):
+        for i, check in enumerate(spec.checks):
+            for j, text in enumerate(check.locations):
+                yield ReferenceField((*p, "checks", i, "locations", j), text, ("datacenter",), None)
+    elif kind == "datacenter":
+        yield ReferenceField((*p, "provider"), spec.provider, ("provider",), "providedBy")
+    elif kind == "host":
+        yield ReferenceField((*p, "datacenter"), spec.datacenter, ("datacenter",), "locatedIn")
+    elif kind == "person":
+        for i, text in enumerate(spec.member_of):
+            yield ReferenceField((*p, "memberOf", i), text, ("team",), "memberOf")
+    elif kind == "team":
+        for i, text in enumerate(spec.members):
+            yield ReferenceField((*p, "members", i), text, ("person",), "memberOf", reverse=True)
+        if spec.escalation is not None:
+            yield ReferenceField(
+                (*p, "escalation"), spec.escalation, ("escalationpolicy",), "escalatesTo"
+            )
+    elif kind == "zone":
+        yield ReferenceField((*p, "provider"), spec.provider, ("provider",), "hostedOn")
+        if spec.registrar is not None:
+            yield ReferenceField((*p, "registrar"), spec.registrar, ("provider",), "registeredWith")
+    elif kind == "schedule":
+        for i, layer in enumerate(spec.layers):
+            for j, text in enumerate(layer.members):
+                yield ReferenceField(
+                    (*p, "layers", i, "members", j), text, ("person",), "inRotation", reverse=True
+                )
+        for i, override in enumerate(spec.overrides):
+            yield ReferenceField(
+                (*p, "overrides", i, "person"),
+                override.person,
+                ("person",),
+                "inRotation",
+                reverse=True,
+            )
+    elif kind == "escalationpolicy":
+        for i, step in enumerate(spec.steps):
+            for j, text in enumerate(step.notify):
+                yield ReferenceField(
+                    (*p, "steps", i, "notify", j), text, ("schedule", "person", "team"), "notifies"
+                )

@@ -1,0 +1,543 @@
+"""Turn catalog files into a :class:`Catalog`, collecting every problem in one pass.
+
+Section by section, then one cross-reference pass, never stopping at the first problem:
+
+1. files → YAML documents (``loader``): syntax, encoding, symlink loops, empty directory;
+2. each document → an entity (``models``): kind, fields, slugs, URLs, durations, conditions;
+3. the whole catalog: duplicate names, references (missing, wrong kind), dependency cycles,
+   zone files (octoDNS), schedule sanity;
+4. warnings (``lint``): ownership, bus factor, unserved domains, on-call gaps.
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from infradex.catalog.entities import Catalog, Entity
+from infradex.catalog.loader import RawDocument, find_yaml_files, read_yaml_file
+from infradex.catalog.models import API_VERSION, DOCUMENT_MODELS
+from infradex.catalog.problems import Problem, Severity, dotted, sort_problems
+from infradex.catalog.references import reference_fields
+from infradex.catalog.refs import KINDS, Ref, RefError, canonical_kind, parse_ref
+from infradex.catalog.zones import check_records
+
+__all__ = ["LoadedCatalog", "build", "load"]
+
+#: relations along which one entity needs another to work; a cycle here is an error
+SUPPORT_RELATIONS = ("hostedOn", "frontedBy", "dependsOn")
+
+
+@dataclass(slots=True)
+class LoadedCatalog:
+    """The result of loading: a catalog (``None`` when there are errors) and every problem."""
+
+    catalog: Catalog | None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+
+def load(root: Path | str) -> LoadedCatalog:
+    """Load and validate the catalog under ``root`` (a directory or a single file)."""
+    root = Path(root)
+    files, problems = find_yaml_files(root)
+    base = root if root.is_dir() else root.parent
+    documents: list[RawDocument] = []
+    for path in files:
+        result = read_yaml_file(path, _display(path, base))
+        documents.extend(result.documents)
+        problems.extend(result.problems)
+    return build(documents, base, problems)
+
+
+def _display(path: Path, base: Path) -> str:
+    try:
+        return path.relative_to(base).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def build(
+    documents: Sequence[RawDocument], root: Path | None, problems: list[Problem] | None = None
+) -> LoadedCatalog:
+    """Documents → catalog. ``root`` is where zone ``file`` paths are relative to."""
+    problems = list(problems or [])
+    zone_files = _zone_file_paths(documents)
+    entities: list[Entity] = []
+    for doc in documents:
+        if doc.file in zone_files:
+            continue  # an octoDNS zone file: checked with its Zone below
+        entity = _entity(doc, problems)
+        if entity is not None:
+            entities.append(entity)
+    unique = _unique(entities, problems)
+    edges = _references(unique, problems)
+    _cycles(unique, edges, problems)
+    zone_records = _zones(unique, root, problems)
+    _schedules(unique, problems)
+    edges.extend(_zone_edges(unique, zone_records))
+    catalog = Catalog(unique.values(), edges, zone_records, root)
+    from infradex.catalog.lint import lint
+
+    problems.extend(lint(catalog))
+    problems = sort_problems(problems)
+    has_errors = any(p.severity == "error" for p in problems)
+    return LoadedCatalog(None if has_errors else catalog, problems)
+
+
+# --------------------------------------------------------------------------- step 2: documents
+def _zone_file_paths(documents: Sequence[RawDocument]) -> set[str]:
+    paths = set()
+    for doc in documents:
+        data = doc.data
+        if isinstance(data, dict) and str(data.get("kind", "")).lower() == "zone":
+            spec = data.get("spec")
+            if isinstance(spec, dict) and isinstance(spec.get("file"), str):
+                paths.add(Path(spec["file"]).as_posix().removeprefix("./"))
+    return paths
+
+
+def _entity(doc: RawDocument, problems: list[Problem]) -> Entity | None:
+    data = doc.data
+
+    def report(
+        code: str,
+        message: str,
+        hint: str,
+        path: tuple[str | int, ...] = (),
+        entity: str | None = None,
+    ) -> None:
+        line, column = doc.where(path)
+        problems.append(
+            Problem(
+                "error", code, message, hint, doc.file, line, column, entity, dotted(path) or None
+            )
+        )
+
+    if not isinstance(data, dict):
+        report(
+            "not-a-mapping",
+            "a catalog document is a mapping with apiVersion, kind, metadata and spec",
+            "see docs/catalog.md for an example document",
+        )
+        return None
+    if "kind" not in data:
+        report(
+            "missing-kind",
+            "this document has no `kind`",
+            "add `kind:` (one of " + ", ".join(KINDS.values()) + "); if this is an octoDNS "
+            "zone file, reference it from a Zone's spec.file",
+        )
+        return None
+    kind = canonical_kind(str(data["kind"]))
+    if kind is None:
+        close = difflib.get_close_matches(str(data["kind"]), KINDS.values(), n=1, cutoff=0.5)
+        report(
+            "unknown-kind",
+            f"unknown kind {data['kind']!r}",
+            f"did you mean {close[0]}?" if close else "kinds are " + ", ".join(KINDS.values()),
+            ("kind",),
+        )
+        return None
+    name = data.get("metadata", {}).get("name") if isinstance(data.get("metadata"), dict) else None
+    label = f"{kind}:{name}" if isinstance(name, str) else kind
+    if data.get("apiVersion") != API_VERSION:
+        report(
+            "api-version",
+            f"apiVersion is {data.get('apiVersion')!r}",
+            f"write `apiVersion: {API_VERSION}`",
+            ("apiVersion",),
+            label,
+        )
+        return None
+    data = {**data, "kind": KINDS[kind]}
+    data.setdefault("spec", {})
+    if data["spec"] is None:
+        data["spec"] = {}
+    model = DOCUMENT_MODELS[kind]
+    try:
+        parsed = model.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            loc = tuple(error["loc"])
+            message, hint = _explain(model, error)
+            report(_code(error["type"]), message, hint, loc, label)
+        return None
+    metadata, spec = getattr(parsed, "metadata"), getattr(parsed, "spec")  # noqa: B009
+    return Entity(
+        Ref(kind, metadata.name),
+        metadata,
+        spec,
+        doc.file,
+        doc.line,
+        doc.positions,
+    )
+
+
+def _code(pydantic_type: str) -> str:
+    return {
+        "extra_forbidden": "unknown-field",
+        "missing": "missing-field",
+        "literal_error": "invalid-value",
+        "value_error": "invalid-value",
+    }.get(pydantic_type, "invalid-type")
+
+
+def _explain(model: type[BaseModel], error: Any) -> tuple[str, str]:
+    loc = tuple(error["loc"])
+    field_name = str(loc[-1]) if loc else ""
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        allowed = _fields_at(model, loc[:-1])
+        close = difflib.get_close_matches(field_name, allowed, n=1, cutoff=0.6)
+        hint = f"did you mean `{close[0]}`?" if close else "known fields: " + ", ".join(allowed)
+        return f"unknown field `{field_name}`", hint
+    if kind == "missing":
+        return f"required field `{field_name}` is missing", f"add `{field_name}:`"
+    if kind == "literal_error":
+        expected = error.get("ctx", {}).get("expected", "")
+        options = [o.strip(" '") for o in expected.replace(" or ", ",").split(",") if o.strip()]
+        close = difflib.get_close_matches(str(error["input"]), options, n=1, cutoff=0.5)
+        hint = f"did you mean {close[0]}?" if close else "write one of " + ", ".join(options)
+        return f"{error['input']!r} is not allowed here", hint
+    if kind == "value_error":
+        message = str(error["msg"]).removeprefix("Value error, ")
+        return message, ""
+    got = type(error["input"]).__name__ if "input" in error else "nothing"
+    got = {
+        "str": "text",
+        "dict": "a mapping",
+        "list": "a list",
+        "NoneType": "nothing",
+        "int": "a number",
+        "float": "a number",
+        "bool": "true/false",
+    }.get(got, got)
+    return f"{error['msg'].rstrip('.').lower()}, got {got}", "see docs/catalog.md for this field"
+
+
+def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The field names (as written in YAML) of the model found at ``loc`` inside ``model``."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int) or current is None:
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return []
+        found = None
+        for name, info in current.model_fields.items():
+            if part in (name, info.alias):
+                found = info.annotation
+        current = _unwrap(found)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return sorted(info.alias or name for name, info in current.model_fields.items())
+    return []
+
+
+def _unwrap(annotation: Any) -> Any:
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin in (list, typing.Union, types.UnionType, typing.Annotated):
+            args = [a for a in typing.get_args(annotation) if a is not type(None)]
+            models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+            annotation = models[0] if models else (args[0] if args else None)
+            continue
+        return annotation
+
+
+# --------------------------------------------------------------------------- step 3: catalog
+def _problem(
+    entity: Entity,
+    code: str,
+    message: str,
+    hint: str,
+    path: tuple[str | int, ...] = (),
+    severity: Severity = "error",
+) -> Problem:
+    return Problem(
+        severity,
+        code,
+        message,
+        hint,
+        entity.file,
+        entity.where(path),
+        None,
+        str(entity.ref),
+        dotted(path) or None,
+    )
+
+
+def _unique(entities: list[Entity], problems: list[Problem]) -> dict[Ref, Entity]:
+    seen: dict[Ref, Entity] = {}
+    for entity in entities:
+        first = seen.get(entity.ref)
+        if first is None:
+            seen[entity.ref] = entity
+            continue
+        for here, there in ((entity, first), (first, entity)):
+            problems.append(
+                _problem(
+                    here,
+                    "duplicate-name",
+                    f"{entity.ref} is defined twice: here and at {there.file}:{there.line}",
+                    "rename one of them or delete the copy",
+                    ("metadata", "name"),
+                )
+            )
+    return seen
+
+
+def _references(entities: dict[Ref, Entity], problems: list[Problem]) -> list[tuple[Ref, str, Ref]]:
+    edges: list[tuple[Ref, str, Ref]] = []
+    by_name: dict[str, list[Ref]] = {}
+    for ref in entities:
+        by_name.setdefault(ref.name, []).append(ref)
+    for entity in entities.values():
+        for field_ref in reference_fields(entity.kind, entity.spec):
+            try:
+                target = parse_ref(field_ref.text, field_ref.allowed)
+            except RefError as exc:
+                problems.append(
+                    _problem(
+                        entity,
+                        "bad-reference",
+                        str(exc),
+                        "references are kind:name",
+                        field_ref.path,
+                    )
+                )
+                continue
+            if target.kind not in field_ref.allowed:
+                problems.append(
+                    _problem(
+                        entity,
+                        "wrong-kind",
+                        f"{target} is a {KINDS[target.kind]}, but this field "
+                        "takes " + " or ".join(KINDS[k] for k in field_ref.allowed),
+                        "point it at an entity of an allowed kind",
+                        field_ref.path,
+                    )
+                )
+                continue
+            if target not in entities:
+                others = [r for r in by_name.get(target.name, []) if r.kind != target.kind]
+                if others:
+                    hint = f"{others[0]} exists; did you mean that kind?"
+                else:
+                    names = [r.name for r in entities if r.kind == target.kind]
+                    close = difflib.get_close_matches(target.name, names, n=1, cutoff=0.6)
+                    hint = (
+                        f"did you mean {target.kind}:{close[0]}?"
+                        if close
+                        else f"define {KINDS[target.kind]} {target.name!r} or fix the name"
+                    )
+                problems.append(
+                    _problem(
+                        entity,
+                        "dangling-reference",
+                        f"{target} does not exist",
+                        hint,
+                        field_ref.path,
+                    )
+                )
+                continue
+            if field_ref.relation is not None:
+                edge = (
+                    (target, field_ref.relation, entity.ref)
+                    if field_ref.reverse
+                    else (entity.ref, field_ref.relation, target)
+                )
+                edges.append(edge)
+    return edges
+
+
+def _cycles(
+    entities: dict[Ref, Entity], edges: list[tuple[Ref, str, Ref]], problems: list[Problem]
+) -> None:
+    """Report each cycle of needs (hostedOn, frontedBy, dependsOn) once, showing the cycle."""
+    graph: dict[Ref, list[tuple[str, Ref]]] = {}
+    for source, relation, target in edges:
+        if relation in SUPPORT_RELATIONS:
+            graph.setdefault(source, []).append((relation, target))
+    white, grey, black = 0, 1, 2
+    color: dict[Ref, int] = {}
+    reported: set[frozenset[Ref]] = set()
+    for start in sorted(graph):
+        if color.get(start, white) != white:
+            continue
+        stack: list[tuple[Ref, int]] = [(start, 0)]
+        path: list[Ref] = []
+        via: list[str] = []
+        color[start] = grey
+        path.append(start)
+        while stack:
+            node, index = stack[-1]
+            successors = graph.get(node, [])
+            if index < len(successors):
+                stack[-1] = (node, index + 1)
+                relation, nxt = successors[index]
+                state = color.get(nxt, white)
+                if state == white:
+                    color[nxt] = grey
+                    stack.append((nxt, 0))
+                    path.append(nxt)
+                    via.append(relation)
+                elif state == grey:
+                    at = path.index(nxt)
+                    members = path[at:]
+                    if frozenset(members) not in reported:
+                        reported.add(frozenset(members))
+                        relations = [*via[at:], relation]
+                        shown = str(members[0]) + "".join(
+                            f" --{rel}--> {ref}"
+                            for rel, ref in zip(relations, [*members[1:], members[0]], strict=True)
+                        )
+                        problems.append(
+                            _problem(
+                                entities[node],
+                                "cycle",
+                                f"dependency cycle: {shown}",
+                                "break the cycle: one of these cannot need the other",
+                                ("spec", relation),
+                            )
+                        )
+            else:
+                color[node] = black
+                stack.pop()
+                path.pop()
+                if via:
+                    via.pop()
+
+
+def _zones(
+    entities: dict[Ref, Entity], root: Path | None, problems: list[Problem]
+) -> dict[str, dict[str, Any]]:
+    from infradex.catalog.loader import read_yaml_file
+
+    records_by_zone: dict[str, dict[str, Any]] = {}
+    for entity in entities.values():
+        if entity.kind != "zone":
+            continue
+        spec = entity.spec
+        records: Any = spec.records
+        path: tuple[str | int, ...] = ("spec", "records")
+        source = entity.file
+        positions: dict[str, int] = {}
+        if spec.file is not None:
+            path = ("spec", "file")
+            zone_path = (root or Path(".")) / spec.file
+            if not zone_path.is_file():
+                problems.append(
+                    _problem(
+                        entity,
+                        "zone-file",
+                        f"zone file {spec.file!r} does not exist",
+                        "the path is relative to the catalog's root directory",
+                        path,
+                    )
+                )
+                continue
+            result = read_yaml_file(zone_path, Path(spec.file).as_posix())
+            if result.problems:
+                problems.extend(result.problems)
+                continue
+            if len(result.documents) != 1:
+                problems.append(
+                    _problem(
+                        entity,
+                        "zone-file",
+                        f"{spec.file} must hold exactly one YAML document",
+                        "an octoDNS zone file is one mapping",
+                        path,
+                    )
+                )
+                continue
+            records = result.documents[0].data
+            source = spec.file
+            positions = {
+                str(k[0]): v[0] for k, v in result.documents[0].positions.items() if len(k) == 1
+            }
+        bad = False
+        for issue in check_records(entity.name, records):
+            bad = True
+            line = positions.get(issue.name) if positions else None
+            problems.append(
+                Problem(
+                    "error",
+                    "zone-record",
+                    f"record {issue.name or '@'!r}: {issue.message}",
+                    issue.hint,
+                    source,
+                    line or entity.where(path),
+                    None,
+                    str(entity.ref),
+                    dotted(path),
+                )
+            )
+        if not bad:
+            records_by_zone[entity.name] = records
+    return records_by_zone
+
+
+def _zone_edges(
+    entities: dict[Ref, Entity], zone_records: dict[str, dict[str, Any]]
+) -> list[tuple[Ref, str, Ref]]:
+    """servesZone: the zone whose name is the longest suffix of a service's domain serves it."""
+    zones = sorted((e.name for e in entities.values() if e.kind == "zone"), key=len, reverse=True)
+    edges = []
+    for entity in entities.values():
+        if entity.kind != "service":
+            continue
+        for domain in entity.spec.domains:
+            domain = domain.lower().rstrip(".")
+            for zone in zones:
+                if domain == zone or domain.endswith("." + zone):
+                    edges.append((Ref("zone", zone), "servesZone", entity.ref))
+                    break
+    return edges
+
+
+def _schedules(entities: dict[Ref, Entity], problems: list[Problem]) -> None:
+    from datetime import datetime
+
+    for entity in entities.values():
+        if entity.kind != "schedule":
+            continue
+        for i, override in enumerate(entity.spec.overrides):
+            if datetime.fromisoformat(override.end) <= datetime.fromisoformat(override.start):
+                problems.append(
+                    _problem(
+                        entity,
+                        "invalid-value",
+                        f"override ends ({override.end}) before it starts ({override.start})",
+                        "swap start and end",
+                        ("spec", "overrides", i),
+                    )
+                )
+        for i, layer in enumerate(entity.spec.layers):
+            for j, restriction in enumerate(layer.restrictions):
+                if restriction.end <= restriction.start and restriction.end != "24:00":
+                    problems.append(
+                        _problem(
+                            entity,
+                            "invalid-value",
+                            f"restriction ends at {restriction.end}, before it starts at "
+                            f"{restriction.start}",
+                            "use two restrictions to cover midnight",
+                            ("spec", "layers", i, "restrictions", j),
+                        )
+                    )

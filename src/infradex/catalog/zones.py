@@ -1,0 +1,78 @@
+"""Check a Zone's records the way octoDNS's YamlProvider reads them, so that a zone that passes
+``infradex validate`` is one octoDNS will accept."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["RecordProblem", "check_records", "zone_domains"]
+
+DEFAULT_TTL = 3600  # octoDNS YamlProvider's default_ttl
+
+
+@dataclass(frozen=True, slots=True)
+class RecordProblem:
+    name: str  # the record's key in the zone ('' is the apex)
+    message: str
+    hint: str
+
+
+def check_records(zone: str, records: Any) -> Iterator[RecordProblem]:
+    """Every problem octoDNS would find in ``records`` (a zone file's mapping) for ``zone``."""
+    if not isinstance(records, dict):
+        yield RecordProblem(
+            "",
+            "a zone's records are a mapping of record names to records",
+            "write e.g. `www: {type: CNAME, value: example.org.}`",
+        )
+        return
+    logging.getLogger("Record").setLevel(logging.ERROR)
+    from natsort import natsort_keygen
+    from octodns.record import Record, ValidationError
+    from octodns.zone import Zone
+
+    keys = list(records)
+    natural = natsort_keygen()
+    for before, after in itertools.pairwise(keys):
+        if natural(before) > natural(after):
+            yield RecordProblem(
+                after,
+                f"record {after!r} comes after {before!r}",
+                "octoDNS wants record names in sorted order; move it up",
+            )
+            break
+    target = Zone(zone.rstrip(".") + ".", [])
+    for name, value in records.items():
+        for item in value if isinstance(value, list) else [value]:
+            if not isinstance(item, dict):
+                yield RecordProblem(
+                    str(name),
+                    f"record {name!r} is not a mapping",
+                    "write e.g. {type: A, value: 192.0.2.1}",
+                )
+                continue
+            data = {"ttl": DEFAULT_TTL, **item}
+            try:
+                Record.new(target, str(name), data, source=None, lenient=False)
+            except ValidationError as exc:
+                yield RecordProblem(
+                    str(name),
+                    "; ".join(str(r) for r in exc.reasons),
+                    "fix the record as octoDNS describes",
+                )
+            except Exception as exc:  # octoDNS raises bare Exception for unknown types
+                yield RecordProblem(
+                    str(name),
+                    str(exc),
+                    "use a record type octoDNS knows (A, AAAA, CNAME, MX, TXT, ...)",
+                )
+
+
+def zone_domains(zone: str, records: dict[str, Any]) -> set[str]:
+    """Every fully qualified name (without the trailing dot) the zone's records define."""
+    zone = zone.rstrip(".")
+    return {f"{name}.{zone}" if name else zone for name in records}

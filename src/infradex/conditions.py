@@ -1,0 +1,210 @@
+"""The check condition language, parsed without ``eval``.
+
+A condition compares one placeholder (optionally wrapped in ``len(...)``) with a literal::
+
+    [STATUS] == 200
+    [RESPONSE_TIME] < 1500             # milliseconds
+    [BODY] contains 'Python'
+    [HEADER:content-type] matches '^text/html'
+    [CERTIFICATE_EXPIRATION] > 14d
+    len([DNS_ANSWER]) >= 1
+
+Parsing happens when the catalog is validated, so a typo is reported with its file and line
+long before a probe runs. Evaluation reports the actual value next to the verdict
+("[STATUS] == 200: got 503").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from infradex.durations import DurationError, parse_duration
+
+__all__ = [
+    "OPERATORS",
+    "PLACEHOLDERS",
+    "Condition",
+    "ConditionError",
+    "ConditionResult",
+    "evaluate",
+    "parse_condition",
+]
+
+#: placeholder → the type of its value (what a probe reports for it)
+PLACEHOLDERS: dict[str, str] = {
+    "STATUS": "number",
+    "RESPONSE_TIME": "number",
+    "BODY": "text",
+    "HEADER": "text",
+    "CONNECTED": "bool",
+    "IP": "text",
+    "CERTIFICATE_EXPIRATION": "duration",
+    "DNS_RCODE": "text",
+    "DNS_ANSWER": "list",
+}
+OPERATORS = ("==", "!=", "<=", ">=", "<", ">", "contains", "matches")
+_ORDERING = {"<", "<=", ">", ">="}
+
+_SYNTAX = re.compile(
+    r"""^\s*
+    (?P<len>len\(\s*)?
+    \[(?P<name>[A-Z_]+)(?::(?P<arg>[^\]]+))?\]
+    (?(len)\s*\))
+    \s*(?P<op>==|!=|<=|>=|<|>|contains\b|matches\b)\s*
+    (?P<value>.*?)\s*$""",
+    re.VERBOSE,
+)
+
+
+class ConditionError(ValueError):
+    """A condition that does not parse; the message says how to write it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """One parsed condition."""
+
+    text: str
+    placeholder: str
+    argument: str | None
+    length: bool
+    operator: str
+    value: Any
+
+    @property
+    def subject(self) -> str:
+        """The left-hand side as written, e.g. ``len([BODY])``."""
+        inner = f"[{self.placeholder}{':' + self.argument if self.argument else ''}]"
+        return f"len({inner})" if self.length else inner
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionResult:
+    """The verdict on one condition, with the value that decided it."""
+
+    condition: str
+    success: bool
+    actual: str
+
+    def __str__(self) -> str:
+        return f"{self.condition}: {'ok' if self.success else 'got'} {self.actual}"
+
+
+def _literal(raw: str, kind: str, operator: str) -> Any:
+    if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"":
+        text: Any = raw[1:-1]
+    elif raw == "":
+        raise ConditionError("nothing to compare with after the operator")
+    else:
+        text = raw
+    if operator == "matches":
+        try:
+            return re.compile(str(text))
+        except re.error as exc:
+            raise ConditionError(f"{text!r} is not a valid regular expression: {exc}") from exc
+    if kind == "number":
+        try:
+            return float(text)
+        except ValueError as exc:
+            raise ConditionError(f"{raw!r} is not a number") from exc
+    if kind == "duration":
+        try:
+            return parse_duration(text)
+        except DurationError as exc:
+            raise ConditionError(str(exc)) from exc
+    if kind == "bool":
+        if str(text).lower() in ("true", "false"):
+            return str(text).lower() == "true"
+        raise ConditionError(f"{raw!r} is not true or false")
+    return str(text)
+
+
+def parse_condition(text: str) -> Condition:
+    """Parse one condition or raise :class:`ConditionError` saying what to write instead."""
+    if not isinstance(text, str):
+        raise ConditionError(f'a condition is text such as "[STATUS] == 200", not {text!r}')
+    match = _SYNTAX.match(text)
+    if not match:
+        raise ConditionError(
+            f"{text!r} is not a condition; write [PLACEHOLDER] OPERATOR VALUE, "
+            'e.g. "[STATUS] == 200" (operators: ' + " ".join(OPERATORS) + ")"
+        )
+    name, arg, op = match["name"], match["arg"], match["op"]
+    if name not in PLACEHOLDERS:
+        import difflib
+
+        close = difflib.get_close_matches(name, PLACEHOLDERS, n=1)
+        hint = f"; did you mean [{close[0]}]?" if close else ""
+        raise ConditionError(
+            f"unknown placeholder [{name}]{hint} (known: "
+            + ", ".join(f"[{p}]" for p in PLACEHOLDERS)
+            + ")"
+        )
+    if (name == "HEADER") != (arg is not None):
+        raise ConditionError(
+            "[HEADER:name] needs a header name, e.g. [HEADER:content-type]"
+            if name == "HEADER"
+            else f"[{name}] takes no argument"
+        )
+    length = bool(match["len"])
+    kind = "number" if length else PLACEHOLDERS[name]
+    if op in _ORDERING and kind not in ("number", "duration"):
+        raise ConditionError(f"{op} compares numbers; [{name}] is {kind}, use == != contains")
+    if op == "contains" and kind not in ("text", "list"):
+        raise ConditionError(f"contains works on text and lists; [{name}] is {kind}")
+    if op == "matches" and kind != "text":
+        raise ConditionError(f"matches works on text; [{name}] is {kind}")
+    value = _literal(match["value"], kind, op)
+    return Condition(text.strip(), name, arg, length, op, value)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, timedelta):
+        return f"{value.total_seconds() / 86400:.1f}d"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, str) and len(value) > 60:
+        return repr(value[:57] + "...")
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def evaluate(condition: Condition, values: Mapping[str, Any]) -> ConditionResult:
+    """Judge one condition against a probe's values (keys are placeholder names; headers go
+    under ``HEADER:<lower-case name>``). A missing value fails the condition."""
+    key = f"HEADER:{condition.argument.lower()}" if condition.argument else condition.placeholder
+    if key not in values or values[key] is None:
+        return ConditionResult(condition.text, False, "no value")
+    actual = values[key]
+    if condition.length:
+        actual = len(actual)
+    if isinstance(actual, bool) or isinstance(condition.value, bool):
+        left: Any = actual
+    elif isinstance(condition.value, float):
+        left = float(actual)
+    elif isinstance(condition.value, timedelta) and not isinstance(actual, timedelta):
+        left = timedelta(seconds=float(actual))
+    else:
+        left = actual
+    right = condition.value
+    op = condition.operator
+    if op == "==":
+        ok = left == right
+    elif op == "!=":
+        ok = left != right
+    elif op == "<":
+        ok = left < right
+    elif op == "<=":
+        ok = left <= right
+    elif op == ">":
+        ok = left > right
+    elif op == ">=":
+        ok = left >= right
+    elif op == "contains":
+        ok = right in left if isinstance(left, str) else any(right == str(v) for v in left)
+    else:
+        ok = right.search(str(left)) is not None
+    return ConditionResult(condition.text, bool(ok), _show(left))
