@@ -438,8 +438,8 @@ class Graph:
 
 
 def graph(catalog: Catalog, focus: Ref | None = None) -> Graph:
-    """The dependency picture: everything (services, hosts, data centers, providers), or only
-    what ``focus`` needs and what needs it, transitively."""
+    """The dependency picture: everything connected (services, hosts, data centers,
+    providers), or only what ``focus`` needs and what needs it, transitively."""
     if focus is None:
         nodes = {e.ref for kind in _GRAPH_KINDS for e in catalog.of_kind(kind)}
     else:
@@ -454,14 +454,14 @@ def graph(catalog: Catalog, focus: Ref | None = None) -> Graph:
                         if other not in nodes:
                             nodes.add(other)
                             frontier.append(other)
-        if focus.kind == "service":
-            nodes.update(catalog.related(focus, "ownedBy"))
     edges = []
     for node in nodes:
-        for relation in (*GRAPH_RELATIONS, "ownedBy"):
+        for relation in GRAPH_RELATIONS:
             for target in catalog.related(node, relation):
-                if target in nodes and (relation != "ownedBy" or node == focus):
+                if target in nodes:
                     edges.append((node, relation, target))
+    if focus is None:  # leave out what nothing connects to (a registrar, a metrics service)
+        nodes = {n for edge in edges for n in (edge[0], edge[2])}
     ordered = sorted(nodes, key=lambda r: (KIND_ORDER.index(r.kind), r.name))
     edges.sort(key=lambda e: (KIND_ORDER.index(e[0].kind), e[0].name, e[1], e[2].name))
     return Graph(tuple(ordered), tuple(edges), focus)

@@ -1,0 +1,1 @@
+"""The ``infradex`` command line: thin commands wiring the core to the terminal."""

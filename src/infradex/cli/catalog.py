@@ -1,0 +1,304 @@
+"""Catalog commands: validate, list, show, who, impact, ownership, graph, catalog schema/export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from infradex.catalog import KINDS, Catalog, Entity
+from infradex.catalog.queries import graph, impact, ownership_report, who
+from infradex.catalog.refs import canonical_kind
+from infradex.cli.main import app, load_catalog, load_checked
+from infradex.cli.output import Format, console, print_json
+from infradex.errors import UsageError
+
+catalog_app = typer.Typer(help="The catalog as data: its JSON Schema and a JSON export.")
+app.add_typer(catalog_app, name="catalog")
+
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="text or json")]
+
+
+# ------------------------------------------------------------------------------ validate
+@app.command()
+def validate(
+    ctx: typer.Context,
+    path: Annotated[Path | None, typer.Argument(help="Catalog directory or file.")] = None,
+    strict: Annotated[bool, typer.Option(help="Warnings fail too (exit 1).")] = False,
+    fmt: FormatOption = Format.text,
+) -> None:
+    """Check the catalog and list every problem (exit 0 clean, 1 errors, 2 usage)."""
+    loaded = load_checked(ctx, path)
+    if fmt is Format.json:
+        print_json({
+            "errors": [p.to_dict() for p in loaded.errors],
+            "warnings": [p.to_dict() for p in loaded.warnings],
+        })  # fmt: skip
+    else:
+        for problem in loaded.problems:
+            style = "red" if problem.severity == "error" else "yellow"
+            console.print(str(problem), style=style, markup=False)
+        errors, warnings = len(loaded.errors), len(loaded.warnings)
+        entities = len(loaded.catalog) if loaded.catalog else 0
+        summary = f"{errors} error(s), {warnings} warning(s)"
+        if errors:
+            console.print(f"✗ {summary}", style="bold red")
+        else:
+            console.print(f"✓ {entities} entities valid; {summary}", style="bold green")
+    if loaded.errors or (strict and loaded.warnings):
+        raise typer.Exit(1)
+
+
+# ------------------------------------------------------------------------------ list / show
+_COLUMNS: dict[str, tuple[tuple[str, Any], ...]] = {
+    "provider": (("type", lambda e, c: e.spec.type),
+                 ("donated", lambda e, c: "yes" if e.spec.donated else ""),
+                 ("used by", lambda e, c: _count(c, e, "fronts", "hosts", "provides"))),
+    "datacenter": (("provider", lambda e, c: e.spec.provider),
+                   ("region", lambda e, c: e.spec.region),
+                   ("hosts", lambda e, c: _count(c, e, "contains"))),
+    "host": (("datacenter", lambda e, c: e.spec.datacenter), ("role", lambda e, c: e.spec.role),
+             ("os", lambda e, c: e.spec.os), ("managed by", lambda e, c: e.spec.managed_by)),
+    "person": (("staff", lambda e, c: "staff" if e.spec.staff else "volunteer"),
+               ("timezone", lambda e, c: e.spec.timezone),
+               ("teams", lambda e, c: _names(c.related(e.ref, "memberOf")))),
+    "team": (("members", lambda e, c: _names(c.related(e.ref, "hasMember"))),
+             ("contacts", lambda e, c: ", ".join(x.address for x in e.spec.contacts))),
+    "service": (("lifecycle", lambda e, c: e.spec.lifecycle),
+                ("domains", lambda e, c: ", ".join(e.spec.domains)),
+                ("hosted on", lambda e, c: _names(c.related(e.ref, "hostedOn"))),
+                ("owners", lambda e, c: _names(c.related(e.ref, "ownedBy")))),
+    "zone": (("dns", lambda e, c: e.spec.provider), ("registrar", lambda e, c: e.spec.registrar),
+             ("services", lambda e, c: _count(c, e, "servesZone"))),
+    "schedule": (("timezone", lambda e, c: e.spec.timezone),
+                 ("layers", lambda e, c: ", ".join(layer.name for layer in e.spec.layers))),
+    "escalationpolicy": (("steps", lambda e, c: len(e.spec.steps)),
+                         ("repeat", lambda e, c: e.spec.repeat)),
+}  # fmt: skip
+
+
+def _names(refs: list[Any]) -> str:
+    return ", ".join(r.name for r in refs)
+
+
+def _count(catalog: Catalog, entity: Entity, *relations: str) -> int:
+    return sum(len(catalog.related(entity.ref, r)) for r in relations)
+
+
+def _kind(text: str) -> str:
+    kind = canonical_kind(text.rstrip("s") if canonical_kind(text) is None else text)
+    if kind is None:
+        raise UsageError(f"{text!r} is not a kind; use one of " + ", ".join(KINDS))
+    return kind
+
+
+def entity_json(catalog: Catalog, entity: Entity, relations: bool = False) -> dict[str, Any]:
+    data: dict[str, Any] = {"ref": str(entity.ref), **entity.document()}
+    data["source"] = f"{entity.file}:{entity.line}"
+    if relations:
+        data["relations"] = {
+            name: [str(r) for r in refs] for name, refs in catalog.relations_of(entity.ref).items()
+        }
+    return data
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    kind: Annotated[
+        str,
+        typer.Argument(
+            help="provider, datacenter, host, person, team, "
+            "service, zone, schedule or escalationpolicy"
+        ),
+    ],
+    fmt: FormatOption = Format.text,
+) -> None:
+    """List the entities of one kind."""
+    key = _kind(kind)
+    catalog = load_catalog(ctx)
+    entities = catalog.of_kind(key)
+    if fmt is Format.json:
+        print_json([entity_json(catalog, e) for e in entities])
+        return
+    table = Table(title=f"{KINDS[key]} ({len(entities)})", title_justify="left")
+    table.add_column("name", style="bold")
+    table.add_column("title")
+    for heading, _ in _COLUMNS[key]:
+        table.add_column(heading)
+    for entity in entities:
+        cells = [str(getter(entity, catalog) or "") for _, getter in _COLUMNS[key]]
+        table.add_row(entity.name, entity.metadata.title or "", *cells)
+    console.print(table)
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="kind:name, a domain, or a title.")],
+    fmt: FormatOption = Format.text,
+) -> None:
+    """Show one entity: its document and its relations both ways."""
+    catalog = load_catalog(ctx)
+    entity = catalog.get(catalog.resolve(ref))
+    if fmt is Format.json:
+        print_json(entity_json(catalog, entity, relations=True))
+        return
+    import yaml
+
+    console.print(
+        f"[bold]{entity.ref}[/bold]  {entity.title}  [dim]{entity.file}:{entity.line}[/dim]"
+    )
+    console.print(
+        yaml.safe_dump(entity.document(), sort_keys=False, allow_unicode=True).rstrip(),
+        markup=False,
+    )
+    relations = catalog.relations_of(entity.ref)
+    if relations:
+        table = Table(title="relations", title_justify="left", show_header=False)
+        table.add_column("relation", style="bold")
+        table.add_column("entities")
+        for name, refs in relations.items():
+            table.add_row(name, ", ".join(f"{r} ({catalog.title(r)})" for r in refs))
+        console.print(table)
+
+
+# ------------------------------------------------------------------------------ queries
+@app.command("who")
+def who_(
+    ctx: typer.Context,
+    target: Annotated[
+        str,
+        typer.Argument(
+            help="kind:name, a domain such as docs.python.org, a URL, or a host's name."
+        ),
+    ],
+    fmt: FormatOption = Format.text,
+) -> None:
+    """Whom to contact about a service, domain or anything else, in the order to try."""
+    catalog = load_catalog(ctx)
+    answer = who(catalog, catalog.resolve(target))
+    if fmt is Format.json:
+        print_json(answer.to_dict())
+        return
+    table = Table(
+        title=f"Who to contact about {catalog.title(answer.target)} ({answer.target})",
+        title_justify="left",
+    )
+    table.add_column("#", justify="right")
+    table.add_column("who", style="bold")
+    table.add_column("how to reach")
+    table.add_column("why")
+    for number, entry in enumerate(answer.contacts, 1):
+        channels = "\n".join(str(c) for c in entry.channels) or "[dim]no contact method[/dim]"
+        table.add_row(str(number), entry.name, channels, entry.reason)
+    console.print(table)
+
+
+@app.command("impact")
+def impact_(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="What fails: kind:name, a domain or a title.")],
+    fmt: FormatOption = Format.text,
+) -> None:
+    """What breaks, transitively, if this fails: down or degraded, and why."""
+    catalog = load_catalog(ctx)
+    result = impact(catalog, catalog.resolve(ref))
+    if fmt is Format.json:
+        print_json(result.to_dict())
+        return
+    down = sum(a.effect == "down" for a in result.affected)
+    table = Table(
+        title=f"If {catalog.title(result.root)} ({result.root}) fails: {down} down, "
+        f"{len(result.affected) - down} degraded",
+        title_justify="left",
+    )
+    table.add_column("effect")
+    table.add_column("entity", style="bold")
+    table.add_column("path")
+    for item in result.affected:
+        style = "red" if item.effect == "down" else "yellow"
+        path = " → ".join(catalog.title(r) for r in item.path)
+        table.add_row(
+            f"[{style}]{item.effect}[/{style}]",
+            f"{catalog.title(item.ref)}\n[dim]{item.ref}[/dim]",
+            path,
+        )
+    if not result.affected:
+        console.print(f"Nothing in the catalog needs {result.root}.")
+        return
+    console.print(table)
+
+
+@app.command()
+def ownership(ctx: typer.Context, fmt: FormatOption = Format.text) -> None:
+    """Who stands behind each service: unowned, bus factor, all volunteers, stale owners."""
+    catalog = load_catalog(ctx)
+    rows = ownership_report(catalog)
+    if fmt is Format.json:
+        print_json([row.to_dict() for row in rows])
+        return
+    table = Table(title="Ownership", title_justify="left")
+    for heading in ("service", "lifecycle", "owners", "people", "staff", "time zones", "flags"):
+        table.add_column(heading)
+    for row in rows:
+        flags = ", ".join(row.flags)
+        table.add_row(
+            row.title,
+            row.lifecycle,
+            ", ".join(r.name for r in row.owners) or "—",
+            str(len(row.people)),
+            str(row.staff),
+            ", ".join(row.timezones) or "—",
+            f"[yellow]{flags}[/yellow]" if flags else "[green]ok[/green]",
+        )
+    console.print(table)
+
+
+@app.command("graph")
+def graph_(
+    ctx: typer.Context,
+    focus: Annotated[
+        str | None, typer.Option(help="Only what this needs and what needs it.")
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="mermaid, dot, svg or json")
+    ] = "mermaid",
+) -> None:
+    """The dependency graph as Mermaid, Graphviz DOT, SVG or JSON."""
+    from infradex.docs.diagram import to_dot, to_mermaid, to_svg
+
+    catalog = load_catalog(ctx)
+    picture = graph(catalog, catalog.resolve(focus) if focus else None)
+    renderers = {"mermaid": to_mermaid, "dot": to_dot, "svg": to_svg}
+    if fmt == "json":
+        print_json(picture.to_dict(catalog))
+    elif fmt in renderers:
+        typer.echo(renderers[fmt](catalog, picture), nl=False)
+    else:
+        raise UsageError(f"unknown graph format {fmt!r}; use mermaid, dot, svg or json")
+
+
+# ------------------------------------------------------------------------------ catalog ...
+@catalog_app.command()
+def schema() -> None:
+    """The JSON Schema of a catalog document (for editors and CI)."""
+    from infradex.catalog.schema import json_schema
+
+    print_json(json_schema())
+
+
+@catalog_app.command()
+def export(
+    ctx: typer.Context,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="json")] = "json",
+) -> None:
+    """The whole catalog as JSON: every entity with its relations."""
+    if fmt != "json":
+        raise UsageError(f"unknown export format {fmt!r}; use json")
+    catalog = load_catalog(ctx)
+    print_json(
+        {"entities": [entity_json(catalog, e, relations=True) for e in catalog.entities.values()]}
+    )

@@ -1,0 +1,30 @@
+"""Terminal output shared by every command: rich for people, JSON for scripts."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from typing import Any
+
+from rich.console import Console
+
+__all__ = ["Format", "console", "err_console", "print_json"]
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+
+
+def _width() -> int | None:
+    return None if sys.stdout.isatty() else 120
+
+
+console = Console(width=_width(), highlight=False, soft_wrap=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+def print_json(data: Any) -> None:
+    """JSON on stdout, sorted and indented: stable for scripts and diffs."""
+    sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False) + "\n")

@@ -1,0 +1,725 @@
+"""What the generated overview says: every page, as blocks, from the catalog alone.
+
+The overview page follows the PSF's hand-written one (team, how to reach it, providers, data
+centers, every service with hosting, CDN, software, owners, contacts and links); the other pages
+go one level deeper (one per service, provider, data center, host, person and team, plus the
+ownership report and the dependency diagram). Order is fixed everywhere, so the same catalog
+gives the same pages byte for byte.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from infradex.catalog import Catalog, Entity, Problem, Ref
+from infradex.catalog.queries import (
+    FALLBACK_TEAM,
+    channels_of,
+    graph,
+    impact,
+    ownership_report,
+    who,
+)
+from infradex.catalog.zones import zone_domains
+from infradex.docs.blocks import (
+    Block,
+    Bullets,
+    Cell,
+    Diagram,
+    Heading,
+    Inline,
+    Link,
+    Page,
+    Para,
+    Strong,
+    Table,
+    Text,
+)
+from infradex.docs.diagram import to_svg
+
+__all__ = ["PAGE_DIRS", "build_pages", "page_id"]
+
+#: kinds that get a page of their own, and the directory their pages live in
+PAGE_DIRS = {
+    "service": "services",
+    "provider": "providers",
+    "datacenter": "datacenters",
+    "host": "hosts",
+    "person": "people",
+    "team": "teams",
+}
+
+
+def page_id(ref: Ref) -> str | None:
+    directory = PAGE_DIRS.get(ref.kind)
+    return f"{directory}/{ref.name}" if directory else None
+
+
+class _Writer:
+    """Helpers that turn catalog facts into inline text, shared by every page."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+
+    def link(self, ref: Ref) -> Inline:
+        target = page_id(ref)
+        title = self.catalog.title(ref)
+        return Link(title, page=target) if target else Text(title)
+
+    def links(self, refs: Iterable[Ref], empty: str = "—") -> list[Inline]:
+        out: list[Inline] = []
+        for ref in refs:
+            if out:
+                out.append(Text(", "))
+            out.append(self.link(ref))
+        return out or [Text(empty)]
+
+    def hosting(self, service: Entity) -> list[Inline]:
+        """``docs0.nyc1.psf.io (DigitalOcean NYC3)``: each host with where it lives."""
+        out: list[Inline] = []
+        for ref in self.catalog.related(service.ref, "hostedOn"):
+            if out:
+                out.append(Text(", "))
+            out.append(self.link(ref))
+            where = self.location(ref)
+            if where:
+                out.append(Text(f" ({where})"))
+        return out or [Text("—")]
+
+    def location(self, ref: Ref) -> str:
+        if ref.kind == "host":
+            return ", ".join(self.location(d) for d in self.catalog.related(ref, "locatedIn"))
+        if ref.kind == "datacenter":
+            spec = self.catalog.get(ref).spec
+            providers = [self.catalog.title(p) for p in self.catalog.related(ref, "providedBy")]
+            region = f" {spec.region}" if spec.region else ""
+            return f"{ref.name}: {', '.join(providers)}{region}"
+        return ""
+
+    def owners(self, service: Entity) -> list[Inline]:
+        out: list[Inline] = []
+        for owner in service.spec.owners:
+            ref = _find(self.catalog, owner.ref, ("person", "team"))
+            if ref is None:
+                continue
+            if out:
+                out.append(Text(", "))
+            out.append(self.link(ref))
+            if owner.role not in ("owner",):
+                out.append(Text(f" ({owner.role})"))
+        return out or [Text("nobody listed")]
+
+    def channels(self, entity: Entity) -> list[Inline]:
+        out: list[Inline] = []
+        for channel in channels_of(entity):
+            if out:
+                out.append(Text(", "))
+            out.extend(_channel(channel.type, channel.address, channel.network))
+        return out or [Text("—")]
+
+
+def _channel(kind: str, address: str, network: str | None) -> list[Inline]:
+    if kind == "email":
+        return [Link(address, url=f"mailto:{address}")]
+    if kind == "url":
+        return [Link(address, url=address)]
+    if kind == "github":
+        return [Link(f"@{address}", url=f"https://github.com/{address}")]
+    where = f" on {network}" if network else ""
+    return [Text(f"{kind} {address}{where}")]
+
+
+def _find(catalog: Catalog, text: str, kinds: tuple[str, ...]) -> Ref | None:
+    from infradex.catalog.refs import RefError, parse_ref
+
+    try:
+        ref = parse_ref(text, kinds)
+    except RefError:
+        return None
+    return ref if ref in catalog else None
+
+
+def build_pages(catalog: Catalog, problems: Sequence[Problem] = ()) -> list[Page]:
+    """Every page of the site, overview first."""
+    w = _Writer(catalog)
+    pages = [_overview(w), _ownership(w, problems), _diagram_page(w)]
+    builders = {
+        "service": _service,
+        "provider": _provider,
+        "datacenter": _datacenter,
+        "host": _host,
+        "person": _person,
+        "team": _team,
+    }
+    for kind, builder in builders.items():
+        pages.extend(builder(w, entity) for entity in catalog.of_kind(kind))
+    return pages
+
+
+# ==================================================================================== overview
+def _overview(w: _Writer) -> Page:
+    c = w.catalog
+    page = Page("index", "Infrastructure overview")
+    page.add(
+        Heading(1, "Infrastructure overview"),
+        Para(
+            [
+                Text(
+                    "Every service, where it runs, and who to contact about it. This page is "
+                    "generated from the catalog: to change it, change the catalog."
+                )
+            ]
+        ),
+    )
+    if FALLBACK_TEAM in c:
+        team = c.get(FALLBACK_TEAM)
+        page.add(Heading(2, team.title, "team"))
+        if team.metadata.description:
+            page.add(Para([Text(team.metadata.description)]))
+        members = []
+        for ref in c.related(team.ref, "hasMember"):
+            person = c.get(ref)
+            note = (
+                [Text(" — " + person.metadata.description)] if person.metadata.description else []
+            )
+            kind = [Text(" (staff)")] if person.spec.staff else []
+            members.append([w.link(ref), *kind, *note])
+        if members:
+            page.add(Para([Text("Members:")]), Bullets(members))
+        page.add(Heading(3, "How to reach the team", "contact"))
+        page.add(Bullets([_channel(ch.type, ch.address, ch.network) for ch in channels_of(team)]))
+    page.add(Heading(2, "Providers", "providers"), _providers_table(w))
+    page.add(Heading(2, "Data centers", "datacenters"), _datacenters_table(w))
+    full = graph(c)
+    page.add(
+        Heading(2, "Dependencies", "dependencies"),
+        Para(
+            [
+                Text("Arrows point from what needs to what is needed. "),
+                Link("Open the diagram on its own page", page="dependencies"),
+                Text("."),
+            ]
+        ),
+        Diagram(
+            "dependencies",
+            "Dependency diagram: services, hosts, data centers, providers",
+            lambda href: to_svg(c, full, href),
+        ),
+    )
+    page.add(Heading(2, "Services", "services"), _services_table(w))
+    for service in c.of_kind("service"):
+        page.add(*_service_summary(w, service))
+    page.add(*_dns_section(w))
+    page.add(*_oncall_section(w))
+    return page
+
+
+def _providers_table(w: _Writer) -> Table:
+    rows: list[list[Cell]] = []
+    for provider in w.catalog.of_kind("provider"):
+        users = [
+            *w.catalog.related(provider.ref, "fronts"),
+            *w.catalog.related(provider.ref, "hosts"),
+            *[
+                s
+                for dc in w.catalog.related(provider.ref, "provides")
+                for h in w.catalog.related(dc, "contains")
+                for s in w.catalog.related(h, "hosts")
+            ],
+        ]
+        services = sorted({u for u in users if u.kind == "service"}, key=lambda r: r.name)
+        rows.append(
+            [
+                [w.link(provider.ref)],
+                [Text(provider.spec.type + (" (donated)" if provider.spec.donated else ""))],
+                [Text(provider.metadata.description or "")],
+                [Text(str(len(services)))],
+            ]
+        )
+    return Table(["Provider", "Type", "What it is used for", "Services that need it"], rows)
+
+
+def _datacenters_table(w: _Writer) -> Table:
+    rows: list[list[Cell]] = []
+    for dc in w.catalog.of_kind("datacenter"):
+        hosts = w.catalog.related(dc.ref, "contains")
+        rows.append(
+            [
+                [w.link(dc.ref)],
+                w.links(w.catalog.related(dc.ref, "providedBy")),
+                [Text(dc.spec.region or "—")],
+                [Text(str(len(hosts)))],
+            ]
+        )
+    return Table(["Name", "Provider", "Provider's region", "Hosts"], rows)
+
+
+def _services_table(w: _Writer) -> Table:
+    rows: list[list[Cell]] = []
+    for service in w.catalog.of_kind("service"):
+        rows.append(
+            [
+                [w.link(service.ref)],
+                w.hosting(service),
+                w.links(w.catalog.related(service.ref, "frontedBy")),
+                w.owners(service),
+            ]
+        )
+    return Table(["Service", "Runs on", "CDN", "Owners"], rows)
+
+
+def _service_summary(w: _Writer, service: Entity) -> list[Block]:
+    spec = service.spec
+    blocks: list[Block] = [Heading(3, service.title, f"service-{service.name}")]
+    if service.metadata.description:
+        blocks.append(Para([Text(service.metadata.description)]))
+    items: list[list[Inline]] = []
+    if spec.domains:
+        items.append(
+            [Strong("Domains: "), *_join([Link(d, url=f"https://{d}") for d in spec.domains])]
+        )
+    items.append([Strong("Hosting: "), *w.hosting(service)])
+    fronts = w.catalog.related(service.ref, "frontedBy")
+    if fronts:
+        items.append([Strong("CDN: "), *w.links(fronts)])
+    if spec.software:
+        items.append([Strong("Software: "), Text(spec.software)])
+    items.append([Strong("Owners: "), *w.owners(service)])
+    if spec.contacts:
+        items.append([Strong("Contacts: "), *w.channels(service)])
+    items.extend(_service_links(service))
+    items.append([Link("Details, who to contact and what it affects", page=page_id(service.ref))])
+    blocks.append(Bullets(items))
+    return blocks
+
+
+def _service_links(service: Entity) -> list[list[Inline]]:
+    spec = service.spec
+    items: list[list[Inline]] = []
+    if spec.source:
+        items.append([Strong("Source: "), Link(spec.source, url=spec.source)])
+    if spec.issue_tracker:
+        items.append([Strong("Issues: "), Link(spec.issue_tracker, url=spec.issue_tracker)])
+    if spec.config_management:
+        cm = spec.config_management
+        repo: list[Inline] = [Text(" — "), Link(cm.repo, url=cm.repo)] if cm.repo else []
+        items.append([Strong("Configured with: "), Text(cm.tool), *repo])
+    for link in service.metadata.links:
+        items.append([Link(link.title or link.url, url=link.url)])
+    return items
+
+
+def _join(inlines: list[Inline], separator: str = ", ") -> list[Inline]:
+    out: list[Inline] = []
+    for inline in inlines:
+        if out:
+            out.append(Text(separator))
+        out.append(inline)
+    return out
+
+
+def _dns_section(w: _Writer) -> list[Block]:
+    zones = w.catalog.of_kind("zone")
+    if not zones:
+        return []
+    rows: list[list[Cell]] = []
+    for zone in zones:
+        rows.append(
+            [
+                [Text(zone.name)],
+                [w.link(r) for r in w.catalog.related(zone.ref, "hostedOn")] or [Text("—")],
+                [w.link(r) for r in w.catalog.related(zone.ref, "registeredWith")] or [Text("—")],
+                w.links(w.catalog.related(zone.ref, "servesZone")),
+            ]
+        )
+    return [Heading(2, "DNS", "dns"), Table(["Zone", "DNS host", "Registrar", "Services"], rows)]
+
+
+def _oncall_section(w: _Writer) -> list[Block]:
+    c = w.catalog
+    schedules, policies = c.of_kind("schedule"), c.of_kind("escalationpolicy")
+    if not schedules and not policies:
+        return []
+    blocks: list[Block] = [Heading(2, "On call", "oncall")]
+    for policy in policies:
+        blocks.append(Heading(3, f"Escalation: {policy.title}", f"escalation-{policy.name}"))
+        if policy.metadata.description:
+            blocks.append(Para([Text(policy.metadata.description)]))
+        steps = []
+        for step in policy.spec.steps:
+            targets = [_find(c, t, ("schedule", "person", "team")) for t in step.notify]
+            steps.append([Strong(f"after {step.after}: "), *w.links(t for t in targets if t)])
+        if policy.spec.repeat:
+            steps.append([Text(f"then repeat {policy.spec.repeat} more time(s)")])
+        blocks.append(Bullets(steps))
+    for schedule in schedules:
+        blocks.append(Heading(3, f"Schedule: {schedule.title}", f"schedule-{schedule.name}"))
+        rows: list[list[Cell]] = []
+        for layer in schedule.spec.layers:
+            members = [_find(c, m, ("person",)) for m in layer.members]
+            hours = (
+                "; ".join(f"{','.join(r.days)} {r.start}–{r.end}" for r in layer.restrictions)
+                or "all week"
+            )
+            rows.append(
+                [
+                    [Text(layer.name)],
+                    w.links(m for m in members if m),
+                    [Text(f"{layer.rotation}, hand-off {layer.handoff}")],
+                    [Text(hours)],
+                ]
+            )
+        blocks.append(Para([Text(f"Time zone {schedule.spec.timezone}; later layers win.")]))
+        blocks.append(Table(["Layer", "Members (in turn)", "Rotation", "Covers"], rows))
+    return blocks
+
+
+# ==================================================================================== pages
+def _header(page: Page, entity: Entity, kind_label: str) -> None:
+    page.add(Heading(1, entity.title))
+    subtitle: list[Inline] = [Text(f"{kind_label} "), Strong(str(entity.ref))]
+    if entity.metadata.tags:
+        subtitle.append(Text(" · tags: " + ", ".join(entity.metadata.tags)))
+    subtitle.append(Text(f" · defined in {entity.file}:{entity.line}"))
+    page.add(Para(subtitle))
+    if entity.metadata.description:
+        page.add(Para([Text(entity.metadata.description)]))
+
+
+def _who_table(w: _Writer, ref: Ref) -> list[Block]:
+    answer = who(w.catalog, ref)
+    rows: list[list[Cell]] = []
+    for number, entry in enumerate(answer.contacts, 1):
+        channels: list[Inline] = []
+        for channel in entry.channels:
+            if channel is not entry.channels[0]:
+                channels.append(Text(", "))
+            channels.extend(_channel(channel.type, channel.address, channel.network))
+        rows.append(
+            [
+                [Text(str(number))],
+                [w.link(entry.ref)],
+                channels or [Text("—")],
+                [Text(entry.reason)],
+            ]
+        )
+    return [Heading(2, "Who to contact", "who"), Table(["#", "Who", "How to reach", "Why"], rows)]
+
+
+def _impact_table(w: _Writer, ref: Ref) -> list[Block]:
+    result = impact(w.catalog, ref)
+    heading = Heading(2, f"What breaks if {w.catalog.title(ref)} fails", "impact")
+    if not result.affected:
+        return [heading, Para([Text("Nothing in the catalog needs it.")])]
+    rows: list[list[Cell]] = []
+    for item in result.affected:
+        path: list[Inline] = _join([w.link(r) for r in item.path], " → ")
+        rows.append([[w.link(item.ref)], [Strong(item.effect)], path])
+    down = sum(a.effect == "down" for a in result.affected)
+    return [
+        heading,
+        Para([Text(f"{down} down, {len(result.affected) - down} degraded.")]),
+        Table(["Affected", "Effect", "Because"], rows),
+    ]
+
+
+def _focus_diagram(w: _Writer, ref: Ref) -> list[Block]:
+    picture = graph(w.catalog, ref)
+    if len(picture.nodes) < 2:
+        return []
+    return [
+        Heading(2, "Dependencies", "dependencies"),
+        Diagram(
+            f"{ref.kind}-{ref.name}",
+            f"What {w.catalog.title(ref)} needs and what needs it",
+            lambda href: to_svg(w.catalog, picture, href),
+        ),
+    ]
+
+
+def _service(w: _Writer, service: Entity) -> Page:
+    c, spec = w.catalog, service.spec
+    page = Page(page_id(service.ref) or "", service.title)
+    _header(page, service, "Service")
+    facts: list[list[Inline]] = [[Strong("Lifecycle: "), Text(spec.lifecycle)]]
+    if spec.domains:
+        facts.append(
+            [Strong("Domains: "), *_join([Link(d, url=f"https://{d}") for d in spec.domains])]
+        )
+    facts.append([Strong("Runs on: "), *w.hosting(service)])
+    fronts = c.related(service.ref, "frontedBy")
+    if fronts:
+        facts.append([Strong("Behind: "), *w.links(fronts)])
+    needs = c.related(service.ref, "dependsOn")
+    if needs:
+        facts.append([Strong("Depends on: "), *w.links(needs)])
+    needed = c.related(service.ref, "dependencyOf")
+    if needed:
+        facts.append([Strong("Needed by: "), *w.links(needed)])
+    if spec.software:
+        facts.append([Strong("Software: "), Text(spec.software)])
+    facts.append([Strong("Owners: "), *w.owners(service)])
+    facts.extend(_service_links(service))
+    page.add(Bullets(facts))
+    page.add(*_who_table(w, service.ref))
+    page.add(*_dns_rows(w, service))
+    page.add(*_checks(service))
+    page.add(*_focus_diagram(w, service.ref))
+    page.add(*_impact_table(w, service.ref))
+    return page
+
+
+def _dns_rows(w: _Writer, service: Entity) -> list[Block]:
+    rows: list[list[Cell]] = []
+    for domain in service.spec.domains:
+        domain = domain.lower().rstrip(".")
+        zone = next(
+            (
+                z
+                for z in w.catalog.related(service.ref, "zoneOf")
+                if domain == z.name or domain.endswith("." + z.name)
+            ),
+            None,
+        )
+        records = w.catalog.zone_records.get(zone.name, {}) if zone else {}
+        name = domain.removesuffix(zone.name).rstrip(".") if zone else ""
+        found = records.get(name) if zone and domain in zone_domains(zone.name, records) else None
+        for record in found if isinstance(found, list) else [found] if found else []:
+            values = record.get("values", [record.get("value")])
+            shown = ", ".join(_record_value(v) for v in values)
+            rows.append(
+                [
+                    [Text(domain)],
+                    [Text(zone.name if zone else "—")],
+                    [Text(str(record.get("type", "")))],
+                    [Text(shown)],
+                ]
+            )
+        if not found:
+            rows.append(
+                [
+                    [Text(domain)],
+                    [Text(zone.name if zone else "no zone")],
+                    [Text("—")],
+                    [Text("no record in the catalog")],
+                ]
+            )
+    if not rows:
+        return []
+    return [Heading(2, "Domains and DNS", "dns"), Table(["Name", "Zone", "Type", "Value"], rows)]
+
+
+def _record_value(value: object) -> str:
+    if isinstance(value, dict):
+        return " ".join(str(v) for v in value.values())
+    return str(value)
+
+
+def _checks(entity: Entity) -> list[Block]:
+    checks = entity.spec.checks
+    if not checks:
+        return []
+    rows: list[list[Cell]] = []
+    for check in checks:
+        rows.append(
+            [
+                [Text(check.name)],
+                [
+                    Link(check.url, url=check.url)
+                    if check.url.startswith("http")
+                    else Text(check.url)
+                ],
+                [Text(f"every {check.interval}, timeout {check.timeout}")],
+                [Text("; ".join(check.conditions) or "reachable")],
+            ]
+        )
+    return [
+        Heading(2, "Checks", "checks"),
+        Para(
+            [
+                Text(
+                    "Declared in the catalog; these pages are static, so they show no live state "
+                    "(not monitored here)."
+                )
+            ]
+        ),
+        Table(["Check", "Target", "Schedule", "Conditions"], rows),
+    ]
+
+
+def _provider(w: _Writer, provider: Entity) -> Page:
+    c, spec = w.catalog, provider.spec
+    page = Page(page_id(provider.ref) or "", provider.title)
+    _header(page, provider, "Provider")
+    facts: list[list[Inline]] = [[Strong("Type: "), Text(spec.type)]]
+    facts.append([Strong("Donated: "), Text("yes" if spec.donated else "no")])
+    facts.append([Strong("Status: "), Text(spec.status)])
+    if spec.website:
+        facts.append([Strong("Website: "), Link(spec.website, url=spec.website)])
+    if spec.contacts:
+        facts.append([Strong("Contacts: "), *w.channels(provider)])
+    for label, relation in (
+        ("Data centers: ", "provides"),
+        ("Hosts directly: ", "hosts"),
+        ("In front of: ", "fronts"),
+        ("Registrar for: ", "registrarOf"),
+    ):
+        refs = c.related(provider.ref, relation)
+        if refs:
+            facts.append([Strong(label), *w.links(refs)])
+    page.add(Bullets(facts), *_checks(provider), *_focus_diagram(w, provider.ref))
+    page.add(*_impact_table(w, provider.ref))
+    return page
+
+
+def _datacenter(w: _Writer, dc: Entity) -> Page:
+    page = Page(page_id(dc.ref) or "", dc.title)
+    _header(page, dc, "Data center")
+    page.add(
+        Bullets(
+            [
+                [Strong("Provider: "), *w.links(w.catalog.related(dc.ref, "providedBy"))],
+                [Strong("Provider's region: "), Text(dc.spec.region or "—")],
+                [Strong("Hosts: "), *w.links(w.catalog.related(dc.ref, "contains"))],
+            ]
+        )
+    )
+    page.add(*_impact_table(w, dc.ref))
+    return page
+
+
+def _host(w: _Writer, host: Entity) -> Page:
+    spec = host.spec
+    page = Page(page_id(host.ref) or "", host.title)
+    _header(page, host, "Host")
+    page.add(
+        Bullets(
+            [
+                [
+                    Strong("Data center: "),
+                    *w.links(w.catalog.related(host.ref, "locatedIn")),
+                    Text(f" ({w.location(host.ref)})"),
+                ],
+                [Strong("Role: "), Text(spec.role or "—")],
+                [Strong("Operating system: "), Text(spec.os or "—")],
+                [Strong("Managed by: "), Text(spec.managed_by or "—")],
+                [Strong("Addresses: "), Text(", ".join(spec.addresses) or "—")],
+                [Strong("Runs: "), *w.links(w.catalog.related(host.ref, "hosts"))],
+            ]
+        )
+    )
+    page.add(*_who_table(w, host.ref), *_impact_table(w, host.ref))
+    return page
+
+
+def _person(w: _Writer, person: Entity) -> Page:
+    c, spec = w.catalog, person.spec
+    page = Page(page_id(person.ref) or "", person.title)
+    _header(page, person, "Person")
+    page.add(
+        Bullets(
+            [
+                [
+                    Strong("Role: "),
+                    Text("staff" if spec.staff else "volunteer"),
+                    Text(" (emeritus)" if spec.status == "emeritus" else ""),
+                ],
+                [Strong("Time zone: "), Text(spec.timezone or "not given")],
+                [Strong("Reach: "), *w.channels(person)],
+                [Strong("Teams: "), *w.links(c.related(person.ref, "memberOf"))],
+                [Strong("Owns: "), *w.links(c.related(person.ref, "ownerOf"), "nothing directly")],
+                [Strong("On call in: "), *_schedule_names(c, c.related(person.ref, "inRotation"))],
+            ]
+        )
+    )
+    return page
+
+
+def _schedule_names(catalog: Catalog, refs: list[Ref]) -> list[Inline]:
+    if not refs:
+        return [Text("no schedule")]
+    return _join([Link(catalog.title(r), page="index", anchor=f"schedule-{r.name}") for r in refs])
+
+
+def _team(w: _Writer, team: Entity) -> Page:
+    c = w.catalog
+    page = Page(page_id(team.ref) or "", team.title)
+    _header(page, team, "Team")
+    page.add(
+        Bullets(
+            [
+                [Strong("Reach: "), *w.channels(team)],
+                [Strong("Members: "), *w.links(c.related(team.ref, "hasMember"), "none listed")],
+                [Strong("Owns: "), *w.links(c.related(team.ref, "ownerOf"), "nothing directly")],
+            ]
+        )
+    )
+    return page
+
+
+def _ownership(w: _Writer, problems: Sequence[Problem]) -> Page:
+    page = Page("ownership", "Ownership report")
+    page.add(
+        Heading(1, "Ownership report"),
+        Para(
+            [
+                Text(
+                    "Who stands behind each service. Flags: unowned; no-people (owned only by "
+                    "teams that list no members); single-owner; all-volunteers; one-timezone; "
+                    "stale (an owner is emeritus, or an owning team has neither members nor "
+                    "contacts)."
+                )
+            ]
+        ),
+    )
+    rows: list[list[Cell]] = []
+    for row in ownership_report(w.catalog):
+        rows.append(
+            [
+                [w.link(row.service)],
+                [Text(row.lifecycle)],
+                w.links(row.owners),
+                [Text(str(len(row.people)))],
+                [Text(str(row.staff))],
+                [Text(", ".join(row.timezones) or "—")],
+                [Strong(", ".join(row.flags))] if row.flags else [Text("ok")],
+            ]
+        )
+    page.add(
+        Table(["Service", "Lifecycle", "Owners", "People", "Staff", "Time zones", "Flags"], rows)
+    )
+    warnings = [p for p in problems if p.severity == "warning"]
+    page.add(Heading(2, f"Catalog warnings ({len(warnings)})", "warnings"))
+    if warnings:
+        page.add(
+            Table(
+                ["Where", "Entity", "Warning", "What to do"],
+                [
+                    [[Text(p.location)], [Text(p.entity or "")], [Text(p.message)], [Text(p.hint)]]
+                    for p in warnings
+                ],
+            )
+        )
+    else:
+        page.add(Para([Text("None.")]))
+    return page
+
+
+def _diagram_page(w: _Writer) -> Page:
+    full = graph(w.catalog)
+    page = Page("dependencies", "Dependency diagram")
+    page.add(
+        Heading(1, "Dependency diagram"),
+        Para(
+            [
+                Text(
+                    "Providers on the left, then data centers, hosts and services. An arrow "
+                    "points from what needs to what is needed: solid for hosting, dashed for a "
+                    "CDN in front, blue for dependsOn. Each page of a service, provider or data "
+                    "center shows its own part."
+                )
+            ]
+        ),
+        Diagram("dependencies", "Dependency diagram", lambda href: to_svg(w.catalog, full, href)),
+    )
+    return page

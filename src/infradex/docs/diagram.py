@@ -1,0 +1,198 @@
+"""Dependency pictures: SVG drawn here (no Graphviz, no JavaScript), Mermaid and DOT as text.
+
+The SVG layout is layered: providers on the left, then data centers, hosts and services; a
+service that depends on another sits to its right. Within a column, nodes are ordered by the
+average position of their neighbours (a few barycenter sweeps), which keeps most arrows short
+and uncrossed. Everything is ordered by name first, so the same catalog draws the same bytes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from xml.sax.saxutils import escape, quoteattr
+
+from infradex.catalog import Catalog, Ref
+from infradex.catalog.queries import Graph
+
+__all__ = ["Href", "to_dot", "to_mermaid", "to_svg"]
+
+Href = Callable[[Ref], str | None]
+
+_BASE_LAYER = {"provider": 0, "datacenter": 1, "host": 2, "service": 3}
+_FILL = {"provider": "#fde68a", "datacenter": "#bfdbfe", "host": "#ddd6fe", "service": "#bbf7d0"}
+_EDGE = {
+    "hostedOn": ("#475569", ""),
+    "frontedBy": ("#c2410c", "6 4"),
+    "dependsOn": ("#1d4ed8", ""),
+    "locatedIn": ("#94a3b8", ""),
+    "providedBy": ("#94a3b8", ""),
+}
+NODE_W, NODE_H, GAP_Y, GAP_X, MARGIN = 200, 34, 12, 110, 16
+_LEGEND_H = 30
+
+
+def _layers(picture: Graph) -> dict[Ref, int]:
+    needs: dict[Ref, list[Ref]] = {n: [] for n in picture.nodes}
+    for source, _relation, target in picture.edges:
+        needs[source].append(target)
+    layer: dict[Ref, int] = {}
+
+    def depth(ref: Ref, trail: frozenset[Ref]) -> int:
+        if ref in layer:
+            return layer[ref]
+        below = [depth(t, trail | {ref}) + 1 for t in needs[ref] if t not in trail]
+        layer[ref] = max([_BASE_LAYER.get(ref.kind, 3), *below])
+        return layer[ref]
+
+    for node in picture.nodes:
+        depth(node, frozenset())
+    return layer
+
+
+def _order(picture: Graph, layer: dict[Ref, int]) -> list[list[Ref]]:
+    count = max(layer.values(), default=-1) + 1
+    columns: list[list[Ref]] = [[] for _ in range(count)]
+    for node in picture.nodes:  # nodes arrive sorted by kind and name
+        columns[layer[node]].append(node)
+    neighbours: dict[Ref, list[Ref]] = {n: [] for n in picture.nodes}
+    for source, _relation, target in picture.edges:
+        neighbours[source].append(target)
+        neighbours[target].append(source)
+    for sweep in range(4):
+        position = {ref: i for column in columns for i, ref in enumerate(column)}
+        indices = range(1, count) if sweep % 2 == 0 else range(count - 2, -1, -1)
+        for index in indices:
+            column = columns[index]
+
+            def barycenter(
+                ref: Ref, column: list[Ref] = column, position: dict[Ref, int] = position
+            ) -> tuple[float, str]:
+                near = [position[n] for n in neighbours[ref] if n not in column]
+                score = sum(near) / len(near) if near else position[ref]
+                return score, ref.name
+
+            columns[index] = sorted(column, key=barycenter)
+    return columns
+
+
+def _label(catalog: Catalog, ref: Ref) -> str:
+    title = catalog.title(ref)
+    return title if len(title) <= 27 else title[:25] + "…"
+
+
+def to_svg(catalog: Catalog, picture: Graph, href: Href | None = None) -> str:
+    """The graph as a standalone SVG document; ``href`` makes nodes links to pages."""
+    if not picture.nodes:
+        return '<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"></svg>\n'
+    layer = _layers(picture)
+    columns = _order(picture, layer)
+    tallest = max(len(c) for c in columns)
+    height = MARGIN * 2 + tallest * (NODE_H + GAP_Y) - GAP_Y + _LEGEND_H
+    width = MARGIN * 2 + len(columns) * (NODE_W + GAP_X) - GAP_X
+    box: dict[Ref, tuple[int, int]] = {}
+    for index, column in enumerate(columns):
+        offset = (tallest - len(column)) * (NODE_H + GAP_Y) // 2
+        for row, ref in enumerate(column):
+            box[ref] = (
+                MARGIN + index * (NODE_W + GAP_X),
+                MARGIN + _LEGEND_H + offset + row * (NODE_H + GAP_Y),
+            )
+    title = f"Dependencies of {catalog.title(picture.focus)}" if picture.focus else "Dependencies"
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" role="img" aria-labelledby="t" '
+        'font-family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif" font-size="12">',
+        f'<title id="t">{escape(title)}</title>',
+        "<defs>",
+    ]
+    for relation, (color, _dash) in _EDGE.items():
+        out.append(
+            f'<marker id="arrow-{relation}" viewBox="0 0 10 10" refX="9" refY="5" '
+            f'markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
+            f'<path d="M0,0 L10,5 L0,10 z" fill="{color}"/></marker>'
+        )
+    out.append("</defs>")
+    out.append(_legend())
+    for source, relation, target in picture.edges:
+        sx, sy = box[source]
+        tx, ty = box[target]
+        x1, y1 = sx, sy + NODE_H / 2
+        x2, y2 = tx + NODE_W, ty + NODE_H / 2
+        bend = max(40.0, (x1 - x2) / 2)
+        color, dash = _EDGE.get(relation, ("#64748b", ""))
+        dashes = f' stroke-dasharray="{dash}"' if dash else ""
+        out.append(
+            f'<path d="M{x1:g},{y1:g} C{x1 - bend:g},{y1:g} {x2 + bend:g},{y2:g} {x2:g},{y2:g}" '
+            f'fill="none" stroke="{color}" stroke-width="1.4"{dashes} '
+            f'marker-end="url(#arrow-{relation})"><title>{escape(catalog.title(source))} '
+            f"{relation} {escape(catalog.title(target))}</title></path>"
+        )
+    for ref, (x, y) in box.items():
+        stroke = (
+            ' stroke="#0f172a" stroke-width="2.5"'
+            if ref == picture.focus
+            else (' stroke="#334155" stroke-width="1"')
+        )
+        node = (
+            f'<g><rect x="{x}" y="{y}" width="{NODE_W}" height="{NODE_H}" rx="6" '
+            f'fill="{_FILL.get(ref.kind, "#e2e8f0")}"{stroke}/>'
+            f'<text x="{x + 10}" y="{y + 22}" fill="#0f172a">{escape(_label(catalog, ref))}</text>'
+            f"<title>{escape(str(ref))}</title></g>"
+        )
+        link = href(ref) if href else None
+        out.append(f"<a href={quoteattr(link)}>{node}</a>" if link else node)
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def _legend() -> str:
+    items, x = [], MARGIN
+    for kind, fill in _FILL.items():
+        items.append(
+            f'<rect x="{x}" y="{MARGIN - 4}" width="14" height="14" rx="3" '
+            f'fill="{fill}" stroke="#334155"/>'
+            f'<text x="{x + 20}" y="{MARGIN + 7}" fill="#334155">{kind}</text>'
+        )
+        x += 100
+    for relation in ("hostedOn", "frontedBy", "dependsOn"):
+        color, dash = _EDGE[relation]
+        dashes = f' stroke-dasharray="{dash}"' if dash else ""
+        items.append(
+            f'<line x1="{x}" y1="{MARGIN + 3}" x2="{x + 26}" y2="{MARGIN + 3}" '
+            f'stroke="{color}" stroke-width="1.6"{dashes}/>'
+            f'<text x="{x + 32}" y="{MARGIN + 7}" fill="#334155">{relation}</text>'
+        )
+        x += 110
+    return "".join(items)
+
+
+def _node_id(ref: Ref) -> str:
+    return re.sub(r"[^A-Za-z0-9_]", "_", f"{ref.kind}_{ref.name}")
+
+
+def to_mermaid(catalog: Catalog, picture: Graph) -> str:
+    """Mermaid flowchart text (GitHub and many wikis render it)."""
+    lines = ["flowchart LR"]
+    for ref in picture.nodes:
+        label = catalog.title(ref).replace('"', "'")
+        lines.append(f'  {_node_id(ref)}["{label}"]:::{ref.kind}')
+    for source, relation, target in picture.edges:
+        arrow = "-.->" if relation == "frontedBy" else "-->"
+        lines.append(f"  {_node_id(source)} {arrow}|{relation}| {_node_id(target)}")
+    for kind, fill in _FILL.items():
+        lines.append(f"  classDef {kind} fill:{fill},stroke:#334155")
+    return "\n".join(lines) + "\n"
+
+
+def to_dot(catalog: Catalog, picture: Graph) -> str:
+    """Graphviz DOT text, for ``dot -Tsvg`` where Graphviz is installed."""
+    lines = ["digraph infradex {", "  rankdir=RL;", '  node [shape=box, style="rounded,filled"];']
+    for ref in picture.nodes:
+        label = catalog.title(ref).replace('"', '\\"')
+        lines.append(f'  "{ref}" [label="{label}", fillcolor="{_FILL.get(ref.kind, "#e2e8f0")}"];')
+    for source, relation, target in picture.edges:
+        style = ", style=dashed" if relation == "frontedBy" else ""
+        lines.append(f'  "{source}" -> "{target}" [label="{relation}"{style}];')
+    lines.append("}")
+    return "\n".join(lines) + "\n"

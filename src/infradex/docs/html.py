@@ -1,0 +1,121 @@
+"""Render pages as a static HTML site: semantic markup, one stylesheet, no JavaScript."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup, escape
+
+from infradex.catalog import Ref
+from infradex.docs.blocks import (
+    Block,
+    Bullets,
+    Code,
+    Diagram,
+    Heading,
+    Inline,
+    Link,
+    Page,
+    Para,
+    Strong,
+    Table,
+    Text,
+    relative,
+)
+
+__all__ = ["NAV", "SUFFIX", "render"]
+
+SUFFIX = ".html"
+#: the site's navigation: (label, page id, anchor)
+NAV = (
+    ("Overview", "index", None),
+    ("Services", "index", "services"),
+    ("Providers", "index", "providers"),
+    ("Data centers", "index", "datacenters"),
+    ("DNS", "index", "dns"),
+    ("On call", "index", "oncall"),
+    ("Ownership", "ownership", None),
+    ("Diagram", "dependencies", None),
+)
+
+
+@cache
+def _environment() -> Environment:
+    return Environment(
+        loader=PackageLoader("infradex.docs", "templates"),
+        autoescape=select_autoescape(["html"]),
+        keep_trailing_newline=True,
+    )
+
+
+def _inline(page: Page, inlines: Sequence[Inline]) -> Markup:
+    out = Markup("")
+    for item in inlines:
+        if isinstance(item, Text):
+            out += escape(item.text)
+        elif isinstance(item, Strong):
+            out += Markup("<strong>%s</strong>") % item.text
+        elif isinstance(item, Link):
+            if item.url:
+                out += Markup('<a href="%s">%s</a>') % (item.url, item.text)
+            else:
+                target = relative(page.id, item.page or "index", SUFFIX, item.anchor)
+                out += Markup('<a href="%s">%s</a>') % (target, item.text)
+    return out
+
+
+def _href(page: Page) -> object:
+    from infradex.docs.content import page_id
+
+    def href(ref: Ref) -> str | None:
+        target = page_id(ref)
+        return relative(page.id, target, SUFFIX) if target else None
+
+    return href
+
+
+def _block(page: Page, block: Block) -> Markup:
+    if isinstance(block, Heading):
+        anchor = Markup(' id="%s"') % block.anchor if block.anchor else Markup("")
+        return Markup("<h%d%s>%s</h%d>") % (block.level, anchor, block.text, block.level)
+    if isinstance(block, Para):
+        return Markup("<p>%s</p>") % _inline(page, block.inlines)
+    if isinstance(block, Bullets):
+        items = Markup("").join(Markup("<li>%s</li>") % _inline(page, i) for i in block.items)
+        return Markup("<ul>%s</ul>") % items
+    if isinstance(block, Table):
+        head = Markup("").join(Markup('<th scope="col">%s</th>') % h for h in block.headers)
+        rows = Markup("").join(
+            Markup("<tr>%s</tr>")
+            % Markup("").join(Markup("<td>%s</td>") % _inline(page, cell) for cell in row)
+            for row in block.rows
+        )
+        return Markup(
+            '<div class="table"><table><thead><tr>%s</tr></thead><tbody>%s</tbody></table></div>'
+        ) % (head, rows)
+    if isinstance(block, Code):
+        return Markup("<pre><code>%s</code></pre>") % block.text
+    if isinstance(block, Diagram):
+        svg = Markup(block.draw(_href(page)))  # type: ignore[arg-type]  # drawn by us, escaped there
+        return Markup('<figure class="diagram">%s<figcaption>%s</figcaption></figure>') % (
+            svg,
+            block.alt,
+        )
+    raise TypeError(f"no HTML for {block!r}")
+
+
+def render(page: Page) -> str:
+    body = Markup("\n").join(_block(page, b) for b in page.blocks)
+    nav = [(label, relative(page.id, target, SUFFIX, anchor)) for label, target, anchor in NAV]
+    return (
+        _environment()
+        .get_template("page.html")
+        .render(
+            title=page.title,
+            body=body,
+            nav=nav,
+            root=relative(page.id, "", ""),
+        )
+    )

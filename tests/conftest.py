@@ -1,0 +1,62 @@
+"""Shared fixtures: the fixtures directory, the PSF example catalog, and a helper that writes a
+small catalog into a temporary directory."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+
+from infradex.catalog import LoadedCatalog, load
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PSF = Path(__file__).resolve().parents[1] / "examples" / "psf"
+
+WriteCatalog = Callable[[Path, Mapping[str, str]], Path]
+
+
+@pytest.fixture(scope="session")
+def fixtures_dir() -> Path:
+    """``tests/fixtures``."""
+    return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def psf_dir() -> Path:
+    """The PSF example catalog directory."""
+    return PSF
+
+
+@pytest.fixture(scope="session")
+def psf_loaded() -> LoadedCatalog:
+    """The PSF example, loaded and validated once per test session."""
+    return load(PSF)
+
+
+@pytest.fixture(scope="session")
+def psf(psf_loaded: LoadedCatalog):  # -> Catalog
+    """The PSF example's :class:`~infradex.catalog.Catalog` (fails the test if it has errors)."""
+    assert psf_loaded.catalog is not None, [str(p) for p in psf_loaded.errors]
+    return psf_loaded.catalog
+
+
+def _write_catalog(root: Path, files: Mapping[str, str]) -> Path:
+    """Write ``{relative path: YAML text}`` under ``root`` and return ``root``.
+
+    The text is dedented, so it can be written as an indented triple-quoted string; line
+    numbers are those of the dedented text (start it with ``\"\"\"\\`` so line 1 is the first line).
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    for relative, text in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def write_catalog() -> WriteCatalog:
+    """``write_catalog(tmp_path, {"services.yaml": "..."})`` → ``tmp_path``."""
+    return _write_catalog
