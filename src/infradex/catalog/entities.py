@@ -15,6 +15,7 @@ from typing import Any
 
 from infradex.catalog.loader import Positions
 from infradex.catalog.models import API_VERSION, Metadata
+from infradex.catalog.problems import Problem, Severity, dotted
 from infradex.catalog.references import RELATIONS
 from infradex.catalog.refs import KINDS, Ref, RefError, parse_ref
 from infradex.errors import NotFoundError, UsageError
@@ -48,13 +49,35 @@ class Entity:
     def title(self) -> str:
         return self.metadata.title or self.ref.name
 
-    def where(self, path: tuple[str | int, ...]) -> int:
-        """The line a field was written on (the document's line if the field was not)."""
+    def where(self, path: tuple[str | int, ...]) -> tuple[int, int | None]:
+        """Line and column a field was written at (the document's line if it was not)."""
         while path:
             if path in self.positions:
-                return self.positions[path][0]
+                return self.positions[path]
             path = path[:-1]
-        return self.line
+        return self.line, None
+
+    def problem(
+        self,
+        severity: Severity,
+        code: str,
+        message: str,
+        hint: str,
+        path: tuple[str | int, ...] = (),
+    ) -> Problem:
+        """A problem about this entity, located at the field ``path``."""
+        line, column = self.where(path)
+        return Problem(
+            severity,
+            code,
+            message,
+            hint,
+            self.file,
+            line,
+            column,
+            str(self.ref),
+            dotted(path) or None,
+        )
 
     def document(self) -> dict[str, Any]:
         """The catalog document as it would be written (defaults filled in)."""

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from infradex.catalog.entities import Catalog, Entity
-from infradex.catalog.problems import Problem, dotted
+from infradex.catalog.problems import Problem
 from infradex.catalog.queries import owning_people
 from infradex.catalog.refs import Ref, parse_ref
 from infradex.catalog.zones import zone_domains
@@ -15,22 +15,6 @@ from infradex.clock import utcnow
 from infradex.oncall import coverage_gaps
 
 __all__ = ["lint"]
-
-
-def _warn(
-    entity: Entity, code: str, message: str, hint: str, path: tuple[str | int, ...] = ()
-) -> Problem:
-    return Problem(
-        "warning",
-        code,
-        message,
-        hint,
-        entity.file,
-        entity.where(path),
-        None,
-        str(entity.ref),
-        dotted(path) or None,
-    )
 
 
 def lint(catalog: Catalog, now: datetime | None = None) -> list[Problem]:
@@ -47,16 +31,16 @@ def _service(catalog: Catalog, service: Entity) -> Iterator[Problem]:
     spec = service.spec
     if spec.lifecycle == "production":
         if not spec.owners:
-            yield _warn(
-                service,
+            yield service.problem(
+                "warning",
                 "no-owner",
                 "production service has no owner",
                 "add `owners:` with a person or team, so someone answers for it",
                 ("spec",),
             )
         if not spec.checks:
-            yield _warn(
-                service,
+            yield service.problem(
+                "warning",
                 "no-check",
                 "production service has no check",
                 "add a check under `checks:` so an outage is noticed",
@@ -71,8 +55,8 @@ def _bus_factor(catalog: Catalog, service: Entity) -> Iterator[Problem]:
     people = [catalog.get(ref) for ref in owning_people(catalog, service.ref)]
     path = ("spec", "owners")
     if not people:
-        yield _warn(
-            service,
+        yield service.problem(
+            "warning",
             "bus-factor",
             "its owners name no people (only teams without "
             "members), so nobody is known to answer for it",
@@ -81,16 +65,16 @@ def _bus_factor(catalog: Catalog, service: Entity) -> Iterator[Problem]:
         )
         return
     if len(people) == 1:
-        yield _warn(
-            service,
+        yield service.problem(
+            "warning",
             "bus-factor",
             f"single owner: only {people[0].title} knows it",
             "add a second owner",
             path,
         )
     if all(not person.spec.staff for person in people):
-        yield _warn(
-            service,
+        yield service.problem(
+            "warning",
             "bus-factor",
             "owners are all volunteers",
             "add a staff member as owner or backup",
@@ -98,8 +82,8 @@ def _bus_factor(catalog: Catalog, service: Entity) -> Iterator[Problem]:
         )
     zones = {person.spec.timezone for person in people}
     if len(people) > 1 and len(zones) == 1 and None not in zones:
-        yield _warn(
-            service,
+        yield service.problem(
+            "warning",
             "bus-factor",
             f"owners are all in one time zone ({zones.pop()})",
             "add an owner in another time zone for round-the-clock cover",
@@ -120,8 +104,8 @@ def _domains(catalog: Catalog, service: Entity) -> Iterator[Problem]:
             None,
         )
         if zone is None:
-            yield _warn(
-                service,
+            yield service.problem(
+                "warning",
                 "unserved-domain",
                 f"no zone in the catalog serves {domain}",
                 "add a Zone for its parent domain",
@@ -130,8 +114,8 @@ def _domains(catalog: Catalog, service: Entity) -> Iterator[Problem]:
         elif zone.name in catalog.zone_records and domain not in zone_domains(
             zone.name, catalog.zone_records[zone.name]
         ):
-            yield _warn(
-                service,
+            yield service.problem(
+                "warning",
                 "unserved-domain",
                 f"zone {zone.name} has no record for {domain}",
                 f"add a record for {domain} to the zone",
@@ -148,16 +132,16 @@ def _schedule(catalog: Catalog, schedule: Entity, now: datetime) -> Iterator[Pro
         person = catalog.get(ref)
         handles = {k.lower() for k in person.spec.handles}
         if person.spec.email is None and not handles & {"irc", "matrix"}:
-            yield _warn(
-                schedule,
+            yield schedule.problem(
+                "warning",
                 "no-contact",
                 f"{person.title} is on call here but has no contact method",
                 f"add `email:` to person:{ref.name}",
                 path,
             )
     if not schedule.spec.layers:
-        yield _warn(
-            schedule,
+        yield schedule.problem(
+            "warning",
             "oncall-gap",
             "the schedule has no layers, so nobody is on call",
             "add a layer with members",
@@ -168,8 +152,8 @@ def _schedule(catalog: Catalog, schedule: Entity, now: datetime) -> Iterator[Pro
     if gaps:
         shown = ", ".join(gap.describe() for gap in gaps[:4])
         more = f" and {len(gaps) - 4} more" if len(gaps) > 4 else ""
-        yield _warn(
-            schedule,
+        yield schedule.problem(
+            "warning",
             "oncall-gap",
             f"nobody on call {shown}{more} (next 7 days)",
             "add a layer or widen a layer's restrictions to cover these hours",

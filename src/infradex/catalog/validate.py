@@ -24,7 +24,7 @@ from pydantic import BaseModel, ValidationError
 from infradex.catalog.entities import Catalog, Entity
 from infradex.catalog.loader import RawDocument, find_yaml_files, read_yaml_file
 from infradex.catalog.models import API_VERSION, DOCUMENT_MODELS
-from infradex.catalog.problems import Problem, Severity, dotted, sort_problems
+from infradex.catalog.problems import Problem, dotted, sort_problems
 from infradex.catalog.references import reference_fields
 from infradex.catalog.refs import KINDS, Ref, RefError, canonical_kind, parse_ref
 from infradex.catalog.zones import check_records
@@ -176,7 +176,13 @@ def _entity(doc: RawDocument, problems: list[Problem]) -> Entity | None:
             loc = tuple(error["loc"])
             message, hint = _explain(model, error)
             report(_code(error["type"]), message, hint, loc, label)
-        return None
+        # Without its faulty fields the document may still be checkable against the rest of the
+        # catalog (references, duplicates); the load has failed either way.
+        pruned = _without(data, [tuple(e["loc"]) for e in exc.errors()])
+        try:
+            parsed = model.model_validate(pruned)
+        except ValidationError:
+            return None
     metadata, spec = getattr(parsed, "metadata"), getattr(parsed, "spec")  # noqa: B009
     return Entity(
         Ref(kind, metadata.name),
@@ -186,6 +192,23 @@ def _entity(doc: RawDocument, problems: list[Problem]) -> Entity | None:
         doc.line,
         doc.positions,
     )
+
+
+def _without(data: dict[str, Any], locs: list[tuple[Any, ...]]) -> dict[str, Any]:
+    """A copy of ``data`` without the fields at ``locs`` (a whole list when an item is bad,
+    so the positions of the remaining values stay right)."""
+    import copy
+
+    pruned = copy.deepcopy(data)
+    for loc in locs:
+        cut = next((i for i, part in enumerate(loc) if isinstance(part, int)), len(loc))
+        path = loc[:cut]
+        parent: Any = pruned
+        for part in path[:-1]:
+            parent = parent.get(part) if isinstance(parent, dict) else None
+        if isinstance(parent, dict) and path:
+            parent.pop(path[-1], None)
+    return pruned
 
 
 def _code(pydantic_type: str) -> str:
@@ -260,27 +283,6 @@ def _unwrap(annotation: Any) -> Any:
 
 
 # --------------------------------------------------------------------------- step 3: catalog
-def _problem(
-    entity: Entity,
-    code: str,
-    message: str,
-    hint: str,
-    path: tuple[str | int, ...] = (),
-    severity: Severity = "error",
-) -> Problem:
-    return Problem(
-        severity,
-        code,
-        message,
-        hint,
-        entity.file,
-        entity.where(path),
-        None,
-        str(entity.ref),
-        dotted(path) or None,
-    )
-
-
 def _unique(entities: list[Entity], problems: list[Problem]) -> dict[Ref, Entity]:
     seen: dict[Ref, Entity] = {}
     for entity in entities:
@@ -290,8 +292,8 @@ def _unique(entities: list[Entity], problems: list[Problem]) -> dict[Ref, Entity
             continue
         for here, there in ((entity, first), (first, entity)):
             problems.append(
-                _problem(
-                    here,
+                here.problem(
+                    "error",
                     "duplicate-name",
                     f"{entity.ref} is defined twice: here and at {there.file}:{there.line}",
                     "rename one of them or delete the copy",
@@ -312,8 +314,8 @@ def _references(entities: dict[Ref, Entity], problems: list[Problem]) -> list[tu
                 target = parse_ref(field_ref.text, field_ref.allowed)
             except RefError as exc:
                 problems.append(
-                    _problem(
-                        entity,
+                    entity.problem(
+                        "error",
                         "bad-reference",
                         str(exc),
                         "references are kind:name",
@@ -323,8 +325,8 @@ def _references(entities: dict[Ref, Entity], problems: list[Problem]) -> list[tu
                 continue
             if target.kind not in field_ref.allowed:
                 problems.append(
-                    _problem(
-                        entity,
+                    entity.problem(
+                        "error",
                         "wrong-kind",
                         f"{target} is a {KINDS[target.kind]}, but this field "
                         "takes " + " or ".join(KINDS[k] for k in field_ref.allowed),
@@ -346,8 +348,8 @@ def _references(entities: dict[Ref, Entity], problems: list[Problem]) -> list[tu
                         else f"define {KINDS[target.kind]} {target.name!r} or fix the name"
                     )
                 problems.append(
-                    _problem(
-                        entity,
+                    entity.problem(
+                        "error",
                         "dangling-reference",
                         f"{target} does not exist",
                         hint,
@@ -407,8 +409,8 @@ def _cycles(
                             for rel, ref in zip(relations, [*members[1:], members[0]], strict=True)
                         )
                         problems.append(
-                            _problem(
-                                entities[node],
+                            entities[node].problem(
+                                "error",
                                 "cycle",
                                 f"dependency cycle: {shown}",
                                 "break the cycle: one of these cannot need the other",
@@ -442,8 +444,8 @@ def _zones(
             zone_path = (root or Path(".")) / spec.file
             if not zone_path.is_file():
                 problems.append(
-                    _problem(
-                        entity,
+                    entity.problem(
+                        "error",
                         "zone-file",
                         f"zone file {spec.file!r} does not exist",
                         "the path is relative to the catalog's root directory",
@@ -457,8 +459,8 @@ def _zones(
                 continue
             if len(result.documents) != 1:
                 problems.append(
-                    _problem(
-                        entity,
+                    entity.problem(
+                        "error",
                         "zone-file",
                         f"{spec.file} must hold exactly one YAML document",
                         "an octoDNS zone file is one mapping",
@@ -482,7 +484,7 @@ def _zones(
                     f"record {issue.name or '@'!r}: {issue.message}",
                     issue.hint,
                     source,
-                    line or entity.where(path),
+                    line or entity.where(path)[0],
                     None,
                     str(entity.ref),
                     dotted(path),
@@ -520,8 +522,8 @@ def _schedules(entities: dict[Ref, Entity], problems: list[Problem]) -> None:
         for i, override in enumerate(entity.spec.overrides):
             if datetime.fromisoformat(override.end) <= datetime.fromisoformat(override.start):
                 problems.append(
-                    _problem(
-                        entity,
+                    entity.problem(
+                        "error",
                         "invalid-value",
                         f"override ends ({override.end}) before it starts ({override.start})",
                         "swap start and end",
@@ -532,8 +534,8 @@ def _schedules(entities: dict[Ref, Entity], problems: list[Problem]) -> None:
             for j, restriction in enumerate(layer.restrictions):
                 if restriction.end <= restriction.start and restriction.end != "24:00":
                     problems.append(
-                        _problem(
-                            entity,
+                        entity.problem(
+                            "error",
                             "invalid-value",
                             f"restriction ends at {restriction.end}, before it starts at "
                             f"{restriction.start}",

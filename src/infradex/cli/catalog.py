@@ -11,7 +11,7 @@ from rich.table import Table
 from infradex.catalog import KINDS, Catalog, Entity
 from infradex.catalog.queries import graph, impact, ownership_report, who
 from infradex.catalog.refs import canonical_kind
-from infradex.cli.main import app, load_catalog, load_checked
+from infradex.cli.app import app, load_catalog, load_checked
 from infradex.cli.output import Format, console, print_json
 from infradex.errors import UsageError
 
@@ -283,10 +283,14 @@ def graph_(
 
 # ------------------------------------------------------------------------------ catalog ...
 @catalog_app.command()
-def schema() -> None:
+def schema(
+    fmt: Annotated[str, typer.Option("--format", "-f", help="json")] = "json",
+) -> None:
     """The JSON Schema of a catalog document (for editors and CI)."""
     from infradex.catalog.schema import json_schema
 
+    if fmt != "json":
+        raise UsageError(f"unknown schema format {fmt!r}; use json")
     print_json(json_schema())
 
 

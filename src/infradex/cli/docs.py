@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from infradex.cli.main import app, load_catalog, load_checked
+from infradex.cli.app import app, load_catalog, load_checked
 from infradex.cli.output import console, err_console
 
 docs_app = typer.Typer(help="The generated overview: Markdown, reStructuredText or HTML.")

@@ -22,7 +22,7 @@ def _width() -> int | None:
 
 
 console = Console(width=_width(), highlight=False, soft_wrap=False)
-err_console = Console(stderr=True, highlight=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def print_json(data: Any) -> None:

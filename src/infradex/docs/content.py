@@ -245,7 +245,7 @@ def _datacenters_table(w: _Writer) -> Table:
         hosts = w.catalog.related(dc.ref, "contains")
         rows.append(
             [
-                [w.link(dc.ref)],
+                [Link(dc.name, page=page_id(dc.ref))],
                 w.links(w.catalog.related(dc.ref, "providedBy")),
                 [Text(dc.spec.region or "—")],
                 [Text(str(len(hosts)))],

@@ -41,25 +41,41 @@ def label(page_id: str, anchor: str) -> str:
     return f"infradex-{page_id.replace('/', '-')}-{anchor}"
 
 
+def _markup(page: Page, item: Inline) -> str:
+    if isinstance(item, Strong):
+        return f"**{_escape(item.text.strip())}**"
+    assert isinstance(item, Link)
+    text = _escape(item.text)
+    if item.url:
+        return f"`{text} <{item.url}>`__"
+    if item.anchor:
+        return f":ref:`{text} <{label(item.page or 'index', item.anchor)}>`"
+    return f":doc:`{text} <{relative(page.id, item.page or 'index', '')}>`"
+
+
+_OPENS = re.compile(r"[\s(\[{'\"<“-]$")
+_CLOSES = re.compile(r"^[\s)\]}'\".,;:!?>”—-]")
+
+
 def _inline(page: Page, inlines: Sequence[Inline]) -> str:
-    out = []
+    """Inline markup must touch whitespace or punctuation; an escaped space (``\\ ``) glues
+    it to neighbouring text where the catalog's words do not leave a gap."""
+    out = ""
+    previous_markup = False
     for item in inlines:
         if isinstance(item, Text):
-            out.append(_escape(item.text))
-        elif isinstance(item, Strong):
-            stripped = item.text.strip()
-            out.append(f"**{_escape(stripped)}**" + (" " if item.text.endswith(" ") else ""))
-        elif isinstance(item, Link):
-            text = _escape(item.text).replace("\\<", "&lt;")
-            if item.url:
-                out.append(f"`{text} <{item.url}>`__")
-            elif item.anchor:
-                out.append(f":ref:`{text} <{label(item.page or 'index', item.anchor)}>`")
-            else:
-                target = relative(page.id, item.page or "index", "")
-                out.append(f":doc:`{text} <{target}>`")
-    # inline markup must be separated from neighbouring text
-    return re.sub(r"(`__|`)(?=[^\s,.;:)\]—\\])", r"\1\\ ", "".join(out))
+            text = _escape(item.text)
+            if previous_markup and text and not _CLOSES.match(text):
+                text = "\\ " + text
+            out += text
+            previous_markup = False
+            continue
+        trailing = " " if isinstance(item, Strong) and item.text.endswith(" ") else ""
+        if (out and not _OPENS.search(out)) or previous_markup:
+            out += "\\ "
+        out += _markup(page, item) + trailing
+        previous_markup = not trailing
+    return out
 
 
 def _cell(page: Page, inlines: Sequence[Inline]) -> str:
