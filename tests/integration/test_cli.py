@@ -172,8 +172,13 @@ def test_graph_json_focus_contains_chain() -> None:
     data = run_json("graph", "--focus", "service:docs")
     assert isinstance(data, dict)
     nodes = {n["ref"] for n in data["nodes"]}
-    assert {"service:docs", "host:docs0-nyc1", "datacenter:nyc1", "provider:digitalocean",
-            "provider:fastly"} <= nodes  # fmt: skip
+    assert {
+        "service:docs",
+        "host:docs0-nyc1",
+        "datacenter:nyc1",
+        "provider:digitalocean",
+        "provider:fastly",
+    } <= nodes
     assert "service:pypi" not in nodes
 
 

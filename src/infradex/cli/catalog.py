@@ -32,10 +32,12 @@ def validate(
     """Check the catalog and list every problem (exit 0 clean, 1 errors, 2 usage)."""
     loaded = load_checked(ctx, path)
     if fmt is Format.json:
-        print_json({
-            "errors": [p.to_dict() for p in loaded.errors],
-            "warnings": [p.to_dict() for p in loaded.warnings],
-        })  # fmt: skip
+        print_json(
+            {
+                "errors": [p.to_dict() for p in loaded.errors],
+                "warnings": [p.to_dict() for p in loaded.warnings],
+            }
+        )
     else:
         for problem in loaded.problems:
             style = "red" if problem.severity == "error" else "yellow"
@@ -53,30 +55,51 @@ def validate(
 
 # ------------------------------------------------------------------------------ list / show
 _COLUMNS: dict[str, tuple[tuple[str, Any], ...]] = {
-    "provider": (("type", lambda e, c: e.spec.type),
-                 ("donated", lambda e, c: "yes" if e.spec.donated else ""),
-                 ("used by", lambda e, c: _count(c, e, "fronts", "hosts", "provides"))),
-    "datacenter": (("provider", lambda e, c: e.spec.provider),
-                   ("region", lambda e, c: e.spec.region),
-                   ("hosts", lambda e, c: _count(c, e, "contains"))),
-    "host": (("datacenter", lambda e, c: e.spec.datacenter), ("role", lambda e, c: e.spec.role),
-             ("os", lambda e, c: e.spec.os), ("managed by", lambda e, c: e.spec.managed_by)),
-    "person": (("staff", lambda e, c: "staff" if e.spec.staff else "volunteer"),
-               ("timezone", lambda e, c: e.spec.timezone),
-               ("teams", lambda e, c: _names(c.related(e.ref, "memberOf")))),
-    "team": (("members", lambda e, c: _names(c.related(e.ref, "hasMember"))),
-             ("contacts", lambda e, c: ", ".join(x.address for x in e.spec.contacts))),
-    "service": (("lifecycle", lambda e, c: e.spec.lifecycle),
-                ("domains", lambda e, c: ", ".join(e.spec.domains)),
-                ("hosted on", lambda e, c: _names(c.related(e.ref, "hostedOn"))),
-                ("owners", lambda e, c: _names(c.related(e.ref, "ownedBy")))),
-    "zone": (("dns", lambda e, c: e.spec.provider), ("registrar", lambda e, c: e.spec.registrar),
-             ("services", lambda e, c: _count(c, e, "servesZone"))),
-    "schedule": (("timezone", lambda e, c: e.spec.timezone),
-                 ("layers", lambda e, c: ", ".join(layer.name for layer in e.spec.layers))),
-    "escalationpolicy": (("steps", lambda e, c: len(e.spec.steps)),
-                         ("repeat", lambda e, c: e.spec.repeat)),
-}  # fmt: skip
+    "provider": (
+        ("type", lambda e, c: e.spec.type),
+        ("donated", lambda e, c: "yes" if e.spec.donated else ""),
+        ("used by", lambda e, c: _count(c, e, "fronts", "hosts", "provides")),
+    ),
+    "datacenter": (
+        ("provider", lambda e, c: e.spec.provider),
+        ("region", lambda e, c: e.spec.region),
+        ("hosts", lambda e, c: _count(c, e, "contains")),
+    ),
+    "host": (
+        ("datacenter", lambda e, c: e.spec.datacenter),
+        ("role", lambda e, c: e.spec.role),
+        ("os", lambda e, c: e.spec.os),
+        ("managed by", lambda e, c: e.spec.managed_by),
+    ),
+    "person": (
+        ("staff", lambda e, c: "staff" if e.spec.staff else "volunteer"),
+        ("timezone", lambda e, c: e.spec.timezone),
+        ("teams", lambda e, c: _names(c.related(e.ref, "memberOf"))),
+    ),
+    "team": (
+        ("members", lambda e, c: _names(c.related(e.ref, "hasMember"))),
+        ("contacts", lambda e, c: ", ".join(x.address for x in e.spec.contacts)),
+    ),
+    "service": (
+        ("lifecycle", lambda e, c: e.spec.lifecycle),
+        ("domains", lambda e, c: ", ".join(e.spec.domains)),
+        ("hosted on", lambda e, c: _names(c.related(e.ref, "hostedOn"))),
+        ("owners", lambda e, c: _names(c.related(e.ref, "ownedBy"))),
+    ),
+    "zone": (
+        ("dns", lambda e, c: e.spec.provider),
+        ("registrar", lambda e, c: e.spec.registrar),
+        ("services", lambda e, c: _count(c, e, "servesZone")),
+    ),
+    "schedule": (
+        ("timezone", lambda e, c: e.spec.timezone),
+        ("layers", lambda e, c: ", ".join(layer.name for layer in e.spec.layers)),
+    ),
+    "escalationpolicy": (
+        ("steps", lambda e, c: len(e.spec.steps)),
+        ("repeat", lambda e, c: e.spec.repeat),
+    ),
+}
 
 
 def _names(refs: list[Any]) -> str:

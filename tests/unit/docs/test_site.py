@@ -136,7 +136,7 @@ def test_rst_fragments_build_in_sphinx_without_warnings(psf: LoadedCatalog, tmp_
             "html",
             str(source),
             str(tmp_path / "out"),
-        ],  # fmt: skip
+        ],
         capture_output=True,
         text=True,
         timeout=300,
