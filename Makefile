@@ -1,34 +1,55 @@
-# infradex: the two commands a new user needs are `make run` and `make test`.
+# infradex: a new user needs two commands, `make run` and `make test`.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint ci bench clean
+.PHONY: run test lint ci bench docs clean
 
-$(STAMP): pyproject.toml
-	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
-	touch $(STAMP)
 
-run: $(STAMP)
+# One stamp per set of extras; pyproject.toml changes reinstall.
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed-run
+
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $@ $(VENV)/.installed-test $(VENV)/.installed-run
+
+## run: serve the overview of the PSF example (or $$INFRADEX_CATALOG) on http://$(HOST):$(PORT)
+run: $(VENV)/.installed-run
 	$(BIN)/infradex docs serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
+## test: the whole suite (no external server needed yet)
+test: $(VENV)/.installed-test
 	$(BIN)/pytest -q
 
-lint: $(STAMP)
+## lint: ruff (lint and format) and mypy --strict
+lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
+## ci: everything .ci/run runs
 ci: lint test
 
-bench: $(STAMP)
+## bench: catalog scale benchmark against check-jsonschema (results in docs/benchmarks.md)
+bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/catalog_scale.py
 
+## docs: write the PSF overview as Markdown, reStructuredText and HTML under out/
+docs: $(VENV)/.installed-run
+	$(BIN)/infradex docs build out/markdown --format markdown
+	$(BIN)/infradex docs build out/rst --format rst
+	$(BIN)/infradex docs build out/html --format html
+
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build dist out .pytest_cache .mypy_cache .ruff_cache .hypothesis

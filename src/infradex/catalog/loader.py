@@ -217,7 +217,7 @@ def read_yaml_text(text: str, display: str, path: Path | None = None) -> ReadRes
                 node.start_mark.column + 1,
                 None,
             )
-            doc.data = _convert(loader, node, (), doc, result.problems)
+            doc.data = _convert_document(loader, node, doc, result.problems)
             if doc.data is not None:
                 result.documents.append(doc)
     except yaml.MarkedYAMLError as exc:
@@ -243,6 +243,76 @@ def read_yaml_text(text: str, display: str, path: Path | None = None) -> ReadRes
 
 
 _SEXAGESIMAL_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+#: a document may expand (through aliases) to at most this many values: refuses YAML bombs
+MAX_VALUES = 1_000_000
+
+
+def _expanded_size(node: yaml.Node) -> int | None:
+    """How many values ``node`` stands for once aliases are expanded; None if an alias
+    refers to a node that contains it (a recursive structure)."""
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(current: yaml.Node) -> int | None:
+        key = id(current)
+        if key in sizes:
+            return sizes[key]
+        if key in active:
+            return None
+        active.add(key)
+        total = 1
+        children: list[yaml.Node] = []
+        if isinstance(current, yaml.MappingNode):
+            children = [n for pair in current.value for n in pair]
+        elif isinstance(current, yaml.SequenceNode):
+            children = list(current.value)
+        for child in children:
+            child_size = size(child)
+            if child_size is None:
+                return None
+            total = min(total + child_size, MAX_VALUES + 1)
+        active.discard(key)
+        sizes[key] = total
+        return total
+
+    return size(node)
+
+
+def _convert_document(
+    loader: Any, node: yaml.Node, doc: RawDocument, problems: list[Problem]
+) -> Any:
+    """A document's node → plain values, or None (with a problem) if it cannot be expanded."""
+    line, column = node.start_mark.line + 1, node.start_mark.column + 1
+    try:
+        size = _expanded_size(node)
+    except RecursionError:
+        size = MAX_VALUES + 1
+    if size is None:
+        problems.append(
+            _error(
+                "yaml-alias",
+                "an alias refers to a node that contains it",
+                "remove the recursive alias (*name inside &name)",
+                doc.file,
+                line,
+                column,
+            )
+        )
+        return None
+    if size > MAX_VALUES:
+        problems.append(
+            _error(
+                "yaml-too-large",
+                f"this document expands to more than {MAX_VALUES:,} values "
+                "(through aliases or nesting)",
+                "write the values out; deep alias chains are refused",
+                doc.file,
+                line,
+                column,
+            )
+        )
+        return None
+    return _convert(loader, node, (), doc, problems)
 
 
 def _convert(
@@ -289,4 +359,18 @@ def _convert(
         return node.value  # keep dates as written; the models parse them
     if node.tag in _SEXAGESIMAL_TAGS and ":" in node.value:
         return node.value  # YAML 1.1 reads 09:00 as 540; people mean a time of day
-    return loader.construct_object(node, deep=True)
+    try:
+        return loader.construct_object(node, deep=True)
+    except (ValueError, TypeError, KeyError, yaml.YAMLError) as exc:
+        problems.append(
+            _error(
+                "yaml-value",
+                f"cannot read {node.value!r} as {node.tag.rsplit(':', 1)[-1]}: "
+                f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
+                "remove the explicit tag or fix the value",
+                doc.file,
+                node.start_mark.line + 1,
+                node.start_mark.column + 1,
+            )
+        )
+        return None

@@ -328,6 +328,15 @@ class Restriction(Model):
     start: Annotated[str, AfterValidator(_clock)] = "00:00"
     end: Annotated[str, AfterValidator(_clock)] = "24:00"
 
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> Restriction:
+        if self.end <= self.start:
+            raise ValueError(
+                f"the restriction ends at {self.end}, not after it starts at {self.start}; "
+                "to cover midnight use two restrictions (e.g. 22:00-24:00 and 00:00-06:00)"
+            )
+        return self
+
 
 class Layer(Model):
     name: str
@@ -342,6 +351,18 @@ class Override(Model):
     person: RefText
     start: Instant
     end: Instant
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> Override:
+        start, end = datetime.fromisoformat(self.start), datetime.fromisoformat(self.end)
+        if (start.tzinfo is None) != (end.tzinfo is None):
+            raise ValueError(
+                "give both start and end with a UTC offset, or both without one (then they "
+                "are in the schedule's time zone)"
+            )
+        if end <= start:
+            raise ValueError(f"the override ends ({self.end}) before it starts ({self.start})")
+        return self
 
 
 class ScheduleSpec(Model):

@@ -253,20 +253,11 @@ _NEEDS: dict[str, tuple[tuple[str, str], ...]] = {
 }
 #: inverse relation → walks from what fails to what needs it
 _DEPENDENTS = ("hosts", "fronts", "dependencyOf", "servesZone", "contains", "provides")
-_INVERSE_OF = {
-    "hosts": "hostedOn",
-    "fronts": "frontedBy",
-    "dependencyOf": "dependsOn",
-    "servesZone": "zoneOf",
-    "contains": "locatedIn",
-    "provides": "providedBy",
-}
 
 
 def impact(catalog: Catalog, root: Ref) -> Impact:
     """Everything affected when ``root`` fails, nearest first."""
     catalog.get(root)
-    parent: dict[Ref, tuple[Ref, str]] = {}
     order: list[Ref] = []
     queue = deque([root])
     seen = {root}
@@ -277,10 +268,12 @@ def impact(catalog: Catalog, root: Ref) -> Impact:
                 if dependent.kind not in _NEEDS or dependent in seen:
                     continue
                 seen.add(dependent)
-                parent[dependent] = (node, _INVERSE_OF[inverse])
                 order.append(dependent)
                 queue.append(dependent)
     states: dict[Ref, State] = {root: "down"}
+    #: the need that decided each state: the path shown explains the effect, not just reach
+    cause: dict[Ref, tuple[Ref, str]] = {}
+    depth: dict[Ref, int] = {root: 0}
 
     def state(ref: Ref) -> State:
         if ref not in seen:
@@ -288,18 +281,24 @@ def impact(catalog: Catalog, root: Ref) -> Impact:
         if ref in states:
             return states[ref]
         states[ref] = "up"  # guards against cycles the validator already refuses
+        depth[ref] = len(seen)
         worst: State = "up"
         for relation, redundancy in _NEEDS.get(ref.kind, ()):
-            members = [state(m) for m in catalog.related(ref, relation)]
-            if not members:
+            members = [(m, state(m)) for m in catalog.related(ref, relation)]
+            failing = [(m, s) for m, s in members if s != "up"]
+            if not failing:
                 continue
-            if redundancy == "each":
-                group = max(members, key=_SEVERITY.__getitem__)
-            elif all(m == "down" for m in members):
-                group = "down"
-            else:
-                group = "degraded" if any(m != "up" for m in members) else "up"
-            worst = max(worst, group, key=_SEVERITY.__getitem__)
+            culprit, group = max(failing, key=lambda pair: _SEVERITY[pair[1]])
+            if redundancy == "any" and len(failing) < len(members):
+                group = "degraded"  # another member still serves it
+            elif redundancy == "any":  # every member fails: as good as the best of them
+                culprit, group = min(failing, key=lambda pair: _SEVERITY[pair[1]])
+            better = _SEVERITY[group] > _SEVERITY[worst] or (
+                group == worst and depth[culprit] + 1 < depth[ref]
+            )  # the worst effect, explained by the shortest chain
+            if better:
+                worst, cause[ref] = group, (culprit, relation)
+                depth[ref] = depth[culprit] + 1
         states[ref] = worst
         return worst
 
@@ -310,18 +309,14 @@ def impact(catalog: Catalog, root: Ref) -> Impact:
             continue
         path, relations = [ref], []
         while path[-1] != root:
-            previous, relation = parent[path[-1]]
+            previous, relation = cause[path[-1]]
             relations.append(relation)
             path.append(previous)
         path.reverse()
         relations.reverse()
         affected.append(
             Affected(
-                ref,
-                effect,
-                tuple(path),
-                tuple(relations),
-                _why(catalog, ref, effect, parent[ref]),
+                ref, effect, tuple(path), tuple(relations), _why(catalog, ref, effect, cause[ref])
             )
         )
     return Impact(root, tuple(affected))

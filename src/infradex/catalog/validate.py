@@ -87,8 +87,13 @@ def build(
     unique = _unique(entities, problems)
     edges = _references(unique, problems)
     _cycles(unique, edges, problems)
-    zone_records = _zones(unique, root, problems)
-    _schedules(unique, problems)
+    read: dict[str, list[RawDocument]] = {}
+    for doc in documents:
+        read.setdefault(doc.file, []).append(doc)
+    failed = {p.file for p in problems}
+    zone_records = _zones(
+        unique, root, problems, {f: read.get(f, []) for f in zone_files if f in read or f in failed}
+    )
     edges.extend(_zone_edges(unique, zone_records))
     catalog = Catalog(unique.values(), edges, zone_records, root)
     from infradex.catalog.lint import lint
@@ -107,8 +112,13 @@ def _zone_file_paths(documents: Sequence[RawDocument]) -> set[str]:
         if isinstance(data, dict) and str(data.get("kind", "")).lower() == "zone":
             spec = data.get("spec")
             if isinstance(spec, dict) and isinstance(spec.get("file"), str):
-                paths.add(Path(spec["file"]).as_posix().removeprefix("./"))
+                paths.add(_zone_key(spec["file"]))
     return paths
+
+
+def _zone_key(path: str) -> str:
+    """A zone ``file`` as the loader names files: relative to the root, with slashes."""
+    return Path(path).as_posix().removeprefix("./")
 
 
 def _entity(doc: RawDocument, problems: list[Problem]) -> Entity | None:
@@ -426,7 +436,10 @@ def _cycles(
 
 
 def _zones(
-    entities: dict[Ref, Entity], root: Path | None, problems: list[Problem]
+    entities: dict[Ref, Entity],
+    root: Path | None,
+    problems: list[Problem],
+    already_read: dict[str, list[RawDocument]],
 ) -> dict[str, dict[str, Any]]:
     from infradex.catalog.loader import read_yaml_file
 
@@ -453,11 +466,18 @@ def _zones(
                     )
                 )
                 continue
-            result = read_yaml_file(zone_path, Path(spec.file).as_posix())
-            if result.problems:
+            key = _zone_key(spec.file)
+            if key in already_read:  # read with the catalog; its problems are reported once
+                documents = already_read[key]
+                if not documents:
+                    continue
+            else:
+                result = read_yaml_file(zone_path, key)
                 problems.extend(result.problems)
-                continue
-            if len(result.documents) != 1:
+                if result.problems:
+                    continue
+                documents = result.documents
+            if len(documents) != 1:
                 problems.append(
                     entity.problem(
                         "error",
@@ -468,11 +488,9 @@ def _zones(
                     )
                 )
                 continue
-            records = result.documents[0].data
-            source = spec.file
-            positions = {
-                str(k[0]): v[0] for k, v in result.documents[0].positions.items() if len(k) == 1
-            }
+            records = documents[0].data
+            source = key
+            positions = {str(k[0]): v[0] for k, v in documents[0].positions.items() if len(k) == 1}
         bad = False
         for issue in check_records(entity.name, records):
             bad = True
@@ -511,35 +529,3 @@ def _zone_edges(
                     edges.append((Ref("zone", zone), "servesZone", entity.ref))
                     break
     return edges
-
-
-def _schedules(entities: dict[Ref, Entity], problems: list[Problem]) -> None:
-    from datetime import datetime
-
-    for entity in entities.values():
-        if entity.kind != "schedule":
-            continue
-        for i, override in enumerate(entity.spec.overrides):
-            if datetime.fromisoformat(override.end) <= datetime.fromisoformat(override.start):
-                problems.append(
-                    entity.problem(
-                        "error",
-                        "invalid-value",
-                        f"override ends ({override.end}) before it starts ({override.start})",
-                        "swap start and end",
-                        ("spec", "overrides", i),
-                    )
-                )
-        for i, layer in enumerate(entity.spec.layers):
-            for j, restriction in enumerate(layer.restrictions):
-                if restriction.end <= restriction.start and restriction.end != "24:00":
-                    problems.append(
-                        entity.problem(
-                            "error",
-                            "invalid-value",
-                            f"restriction ends at {restriction.end}, before it starts at "
-                            f"{restriction.start}",
-                            "use two restrictions to cover midnight",
-                            ("spec", "layers", i, "restrictions", j),
-                        )
-                    )

@@ -55,6 +55,13 @@ def check_records(zone: str, records: Any) -> Iterator[RecordProblem]:
                     "write e.g. {type: A, value: 192.0.2.1}",
                 )
                 continue
+            for pointed in _targets(item):
+                if not pointed.endswith("."):
+                    yield RecordProblem(
+                        str(name),
+                        f"{item.get('type')} target {pointed!r} does not end with a dot",
+                        f"write the fully qualified name: {pointed}.",
+                    )
             data = {"ttl": DEFAULT_TTL, **item}
             try:
                 Record.new(target, str(name), data, source=None, lenient=False)
@@ -70,6 +77,33 @@ def check_records(zone: str, records: Any) -> Iterator[RecordProblem]:
                     str(exc),
                     "use a record type octoDNS knows (A, AAAA, CNAME, MX, TXT, ...)",
                 )
+
+
+#: record types whose values (or a field of them) name another host
+_TARGET_FIELDS = {
+    "CNAME": None,
+    "ALIAS": None,
+    "DNAME": None,
+    "PTR": None,
+    "NS": None,
+    "MX": "exchange",
+    "SRV": "target",
+}
+
+
+def _targets(record: dict[str, Any]) -> list[str]:
+    """Host names a record points at; octoDNS wants them fully qualified (ending in a dot)."""
+    kind = str(record.get("type", "")).upper()
+    if kind not in _TARGET_FIELDS:
+        return []
+    values = record.get("values", [record.get("value")])
+    field = _TARGET_FIELDS[kind]
+    out = []
+    for value in values if isinstance(values, list) else [values]:
+        target = value.get(field) if field and isinstance(value, dict) else value
+        if isinstance(target, str) and target:
+            out.append(target)
+    return out
 
 
 def zone_domains(zone: str, records: dict[str, Any]) -> set[str]:
