@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from infradex.catalog import LoadedCatalog, load
+from infradex.catalog import Catalog, LoadedCatalog, load
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PSF = Path(__file__).resolve().parents[1] / "examples" / "psf"
@@ -36,7 +36,7 @@ def psf_loaded() -> LoadedCatalog:
 
 
 @pytest.fixture(scope="session")
-def psf(psf_loaded: LoadedCatalog):  # -> Catalog
+def psf(psf_loaded: LoadedCatalog) -> Catalog:
     """The PSF example's :class:`~infradex.catalog.Catalog` (fails the test if it has errors)."""
     assert psf_loaded.catalog is not None, [str(p) for p in psf_loaded.errors]
     return psf_loaded.catalog
@@ -46,7 +46,8 @@ def _write_catalog(root: Path, files: Mapping[str, str]) -> Path:
     """Write ``{relative path: YAML text}`` under ``root`` and return ``root``.
 
     The text is dedented, so it can be written as an indented triple-quoted string; line
-    numbers are those of the dedented text (start it with ``\"\"\"\\`` so line 1 is the first line).
+    numbers are those of the dedented text (open the string with a backslash so that line 1
+    is the first line written).
     """
     root.mkdir(parents=True, exist_ok=True)
     for relative, text in files.items():

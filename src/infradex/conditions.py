@@ -104,8 +104,9 @@ def _literal(raw: str, kind: str, operator: str) -> Any:
     if operator == "matches":
         try:
             return re.compile(str(text))
-        except re.error as exc:
-            raise ConditionError(f"{text!r} is not a valid regular expression: {exc}") from exc
+        except (re.error, OverflowError, RecursionError) as exc:
+            reason = str(exc) or type(exc).__name__
+            raise ConditionError(f"{text!r} is not a valid regular expression: {reason}") from None
     if kind == "number":
         try:
             return float(text)
@@ -151,6 +152,8 @@ def parse_condition(text: str) -> Condition:
             else f"[{name}] takes no argument"
         )
     length = bool(match["len"])
+    if length and PLACEHOLDERS[name] not in ("text", "list"):
+        raise ConditionError(f"len() measures text or lists; [{name}] is {PLACEHOLDERS[name]}")
     kind = "number" if length else PLACEHOLDERS[name]
     if op in _ORDERING and kind not in ("number", "duration"):
         raise ConditionError(f"{op} compares numbers; [{name}] is {kind}, use == != contains")

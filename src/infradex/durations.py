@@ -10,8 +10,16 @@ from datetime import timedelta
 
 __all__ = ["DurationError", "format_duration", "parse_duration"]
 
-_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
+#: microseconds in each unit: integer arithmetic, so "22489631357550ms" stays exact
+_UNITS = {
+    "ms": 1_000,
+    "s": 1_000_000,
+    "m": 60_000_000,
+    "h": 3_600_000_000,
+    "d": 86_400_000_000,
+    "w": 604_800_000_000,
+}
+_PATTERN = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h|d|w)\s*$", re.ASCII)
 
 
 class DurationError(ValueError):
@@ -31,7 +39,16 @@ def parse_duration(text: str | int) -> timedelta:
             "e.g. 30s, 5m, 1h or 14d"
         )
     number, unit = match.groups()
-    return timedelta(seconds=float(number) * _UNITS[unit])
+    whole, _, fraction = number.partition(".")
+    micros = int(whole) * _UNITS[unit]
+    if fraction:
+        micros += int(fraction) * _UNITS[unit] // 10 ** len(fraction)
+    try:
+        return timedelta(microseconds=micros)
+    except OverflowError:
+        raise DurationError(
+            f"{text!r} is too long; durations stop short of 2.7 million years"
+        ) from None
 
 
 def format_duration(value: timedelta) -> str:

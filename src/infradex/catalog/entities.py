@@ -7,6 +7,7 @@ queries are pure functions of it.
 from __future__ import annotations
 
 import difflib
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -170,7 +171,8 @@ class Catalog:
         text = text.strip()
         if not text:
             raise UsageError("name what to look up: a reference such as service:docs or a domain")
-        if ":" in text and "//" not in text:
+        host_and_port = re.match(r"^[^:/]+\.[^:/]+:[0-9]+$", text)
+        if ":" in text and "//" not in text and not host_and_port:
             try:
                 ref = parse_ref(text)
             except RefError as exc:

@@ -140,10 +140,15 @@ def _handoff(value: str) -> str:
 
 
 def _clock(value: str) -> str:
-    match = re.match(r"^(\d{1,2}):(\d{2})$", value)
-    if not match or int(match[1]) > 24 or int(match[2]) > 59:
-        raise ValueError(f'{value!r} is not a time of day; write e.g. "09:00"')
-    return value
+    match = re.match(r"^([0-9]{1,2}):([0-9]{2})$", value)
+    if (
+        not match
+        or int(match[2]) > 59
+        or int(match[1]) > 24
+        or (int(match[1]) == 24 and match[2] != "00")
+    ):
+        raise ValueError(f'{value!r} is not a time of day; write e.g. "09:00" (up to "24:00")')
+    return f"{int(match[1]):02d}:{match[2]}"  # "9:00" → "09:00", so times compare as text
 
 
 def _instant(value: str) -> str:

@@ -301,11 +301,12 @@ def _unique(entities: list[Entity], problems: list[Problem]) -> dict[Ref, Entity
             seen[entity.ref] = entity
             continue
         for here, there in ((entity, first), (first, entity)):
+            line = there.where(("metadata", "name"))[0]
             problems.append(
                 here.problem(
                     "error",
                     "duplicate-name",
-                    f"{entity.ref} is defined twice: here and at {there.file}:{there.line}",
+                    f"{entity.ref} is defined twice: here and at {there.file}:{line}",
                     "rename one of them or delete the copy",
                     ("metadata", "name"),
                 )

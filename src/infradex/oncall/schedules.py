@@ -30,10 +30,13 @@ class Gap:
     end: datetime
 
     def describe(self) -> str:
-        same_day = self.start.date() == self.end.date() or self.end.time() == time(0)
-        end = self.end.strftime("%H:%M" if same_day else "%a %H:%M")
-        if self.end.time() == time(0) and same_day:
+        """``Sun 01:00–08:00 CET``; ``Fri 17:00–Mon 09:00 CEST`` across days."""
+        if self.end.date() == self.start.date():
+            end = self.end.strftime("%H:%M")
+        elif self.end.time() == time(0) and self.end.date() == self.start.date() + timedelta(1):
             end = "24:00"
+        else:
+            end = self.end.strftime("%a %H:%M")
         return f"{self.start.strftime('%a %H:%M')}–{end} {self.start.tzname()}"
 
 
@@ -140,7 +143,8 @@ def coverage_gaps(spec: Any, now: datetime, days: int = 7) -> list[Gap]:
                     if end_clock is None
                     else datetime.combine(day, end_clock, zone)
                 )
-                covered.append((max(start, layer_start), end))
+                if end > max(start, layer_start):  # windows before the layer starts cover nothing
+                    covered.append((max(start, layer_start), end))
             day += timedelta(days=1)
     gaps: list[Gap] = []
     cursor = begin
