@@ -122,8 +122,16 @@ class _Answer:
         entity = self.catalog.get(ref)
         if entity.kind == "person" and entity.spec.status == "emeritus":
             reason += " (emeritus)"
+        channels = channels_of(entity)
+        known = {(c.type, c.address) for e in self.entries for c in e.channels}
+        if (
+            entity.kind == "service"
+            and channels
+            and all((c.type, c.address) in known for c in channels)
+        ):
+            return  # a service's own contacts that an owner above already listed
         self.seen.add(ref)
-        self.entries.append(ContactEntry(ref, entity.title, reason, channels_of(entity)))
+        self.entries.append(ContactEntry(ref, entity.title, reason, channels))
 
 
 def who(catalog: Catalog, target: Ref) -> WhoAnswer:
