@@ -256,3 +256,24 @@ def test_console_script_serves_the_overview() -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_line_100_is_printed_as_a_line_number_not_an_emoji(tmp_path: Path) -> None:
+    padding = "".join(f"# line {n}\n" for n in range(1, 100))
+    (tmp_path / "a.yaml").write_text(padding + "kind: Gizmo\n", encoding="utf-8")
+    code, out, _ = run("validate", str(tmp_path))
+    assert code == 1
+    assert "a.yaml:100:1: error" in out
+
+
+def test_version_alone_and_help_without_command() -> None:
+    code, out, _ = run("--version")
+    assert code == 0 and out.startswith("infradex ")
+    _, out, err = run()
+    assert "validate" in out + err and "impact" in out + err
+
+
+def test_plural_kind_names() -> None:
+    data = run_json("list", "escalationpolicies")
+    assert isinstance(data, list)
+    assert [item["ref"] for item in data] == ["escalationpolicy:psf-infra"]

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from infradex.catalog.entities import Catalog, Entity
 from infradex.catalog.problems import Problem
-from infradex.catalog.queries import owning_people
+from infradex.catalog.queries import ownership_row
 from infradex.catalog.refs import Ref, parse_ref
 from infradex.catalog.zones import zone_domains
 from infradex.clock import utcnow
@@ -28,17 +28,8 @@ def lint(catalog: Catalog, now: datetime | None = None) -> list[Problem]:
 
 
 def _service(catalog: Catalog, service: Entity) -> Iterator[Problem]:
-    spec = service.spec
-    if spec.lifecycle == "production":
-        if not spec.owners:
-            yield service.problem(
-                "warning",
-                "no-owner",
-                "production service has no owner",
-                "add `owners:` with a person or team, so someone answers for it",
-                ("spec",),
-            )
-        if not spec.checks:
+    if service.spec.lifecycle == "production":
+        if not service.spec.checks:
             yield service.problem(
                 "warning",
                 "no-check",
@@ -46,48 +37,34 @@ def _service(catalog: Catalog, service: Entity) -> Iterator[Problem]:
                 "add a check under `checks:` so an outage is noticed",
                 ("spec",),
             )
-        if spec.owners:
-            yield from _bus_factor(catalog, service)
+        yield from _ownership(catalog, service)
     yield from _domains(catalog, service)
 
 
-def _bus_factor(catalog: Catalog, service: Entity) -> Iterator[Problem]:
-    people = [catalog.get(ref) for ref in owning_people(catalog, service.ref)]
-    path = ("spec", "owners")
-    if not people:
+def _ownership(catalog: Catalog, service: Entity) -> Iterator[Problem]:
+    """The ownership report's flags on a production service, as warnings."""
+    row = ownership_row(catalog, service)
+    names = ", ".join(catalog.title(p) for p in row.people)
+    zones = ", ".join(row.timezones)
+    said = {
+        "unowned": ("no-owner", "production service has no owner",
+                    "add `owners:` with a person or team, so someone answers for it"),
+        "no-people": ("bus-factor", "no active person stands behind its owners (teams "
+                      "without members, or only emeritus people)",
+                      "list the people behind the owning team under its `members:`"),
+        "single-owner": ("bus-factor", f"single owner: only {names} knows it",
+                         "add a second owner"),
+        "all-volunteers": ("bus-factor", "owners are all volunteers",
+                           "add a staff member as owner or backup"),
+        "one-timezone": ("bus-factor", f"owners are all in one time zone ({zones})",
+                         "add an owner in another time zone for round-the-clock cover"),
+        "stale": ("stale-owner", "an owner is emeritus, or an owning team has neither members "
+                  "nor contacts", "update `owners:` to the people who look after it now"),
+    }  # fmt: skip
+    for flag in row.flags:  # every flag the ownership report can raise has a message above
+        code, message, hint = said[flag]
         yield service.problem(
-            "warning",
-            "bus-factor",
-            "its owners name no people (only teams without "
-            "members), so nobody is known to answer for it",
-            "list the people behind the owning team under its `members:`",
-            path,
-        )
-        return
-    if len(people) == 1:
-        yield service.problem(
-            "warning",
-            "bus-factor",
-            f"single owner: only {people[0].title} knows it",
-            "add a second owner",
-            path,
-        )
-    if all(not person.spec.staff for person in people):
-        yield service.problem(
-            "warning",
-            "bus-factor",
-            "owners are all volunteers",
-            "add a staff member as owner or backup",
-            path,
-        )
-    zones = {person.spec.timezone for person in people}
-    if len(people) > 1 and len(zones) == 1 and None not in zones:
-        yield service.problem(
-            "warning",
-            "bus-factor",
-            f"owners are all in one time zone ({zones.pop()})",
-            "add an owner in another time zone for round-the-clock cover",
-            path,
+            "warning", code, message, hint, ("spec",) if flag == "unowned" else ("spec", "owners")
         )
 
 
@@ -135,7 +112,7 @@ def _schedule(catalog: Catalog, schedule: Entity, now: datetime) -> Iterator[Pro
             yield schedule.problem(
                 "warning",
                 "no-contact",
-                f"{person.title} is on call here but has no contact method",
+                f"{person.title} is on call here but cannot be paged (no email, IRC or Matrix)",
                 f"add `email:` to person:{ref.name}",
                 path,
             )

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 from infradex.catalog.refs import SLUG
@@ -162,7 +162,11 @@ def _instant(value: str) -> str:
 
 
 Slug = Annotated[str, AfterValidator(_slug)]
-Duration = Annotated[str, AfterValidator(_duration)]
+Duration = Annotated[
+    str,
+    BeforeValidator(lambda v: f"{v}s" if isinstance(v, int) and not isinstance(v, bool) else v),
+    AfterValidator(_duration),
+]  # a bare number means seconds
 ConditionText = Annotated[str, AfterValidator(_condition)]
 TimeZone = Annotated[str, AfterValidator(_timezone)]
 WebUrl = Annotated[str, AfterValidator(_web_url)]
@@ -226,6 +230,13 @@ class Check(Model):
         return self
 
 
+def _unique_check_names(checks: list[Check]) -> None:
+    names = [check.name for check in checks]
+    for name in names:
+        if names.count(name) > 1:
+            raise ValueError(f"two checks are named {name!r}; give each check its own name")
+
+
 # ----------------------------------------------------------------------------- specs
 class ProviderSpec(Model):
     type: Literal[
@@ -247,6 +258,11 @@ class ProviderSpec(Model):
     status: Literal["active", "retired"] = "active"
     contacts: list[Contact] = Field(default_factory=list)
     checks: list[Check] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check_names(self) -> ProviderSpec:
+        _unique_check_names(self.checks)
+        return self
 
 
 class DatacenterSpec(Model):
@@ -308,6 +324,11 @@ class ServiceSpec(Model):
     checks: list[Check] = Field(default_factory=list)
     status: ServiceStatus | None = None
     escalation: RefText | None = None
+
+    @model_validator(mode="after")
+    def _check_names(self) -> ServiceSpec:
+        _unique_check_names(self.checks)
+        return self
 
 
 class ZoneSpec(Model):

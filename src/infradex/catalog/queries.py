@@ -30,6 +30,7 @@ __all__ = [
     "graph",
     "impact",
     "ownership_report",
+    "ownership_row",
     "owning_people",
     "who",
 ]
@@ -324,7 +325,11 @@ def impact(catalog: Catalog, root: Ref) -> Impact:
         relations.reverse()
         affected.append(
             Affected(
-                ref, effect, tuple(path), tuple(relations), _why(catalog, ref, effect, cause[ref])
+                ref,
+                effect,
+                tuple(path),
+                tuple(relations),
+                _why(catalog, ref, effect, cause[ref], states),
             )
         )
     return Impact(root, tuple(affected))
@@ -333,9 +338,11 @@ def impact(catalog: Catalog, root: Ref) -> Impact:
 _SEVERITY = {"up": 0, "degraded": 1, "down": 2}
 
 
-def _why(catalog: Catalog, ref: Ref, effect: str, step: tuple[Ref, str]) -> str:
+def _why(
+    catalog: Catalog, ref: Ref, effect: str, step: tuple[Ref, str], states: dict[Ref, State]
+) -> str:
     previous, relation = step
-    others = [r for r in catalog.related(ref, relation) if r != previous]
+    others = [r for r in catalog.related(ref, relation) if states.get(r, "up") == "up"]
     text = f"{catalog.title(ref)} {relation} {catalog.title(previous)}"
     if effect == "degraded" and others:
         return text + "; still served by " + ", ".join(catalog.title(r) for r in others)
@@ -370,52 +377,49 @@ class OwnershipRow:
 
 
 def ownership_report(catalog: Catalog) -> list[OwnershipRow]:
-    """One row per service with who stands behind it and what is risky about that.
+    """One row per service with who stands behind it and what is risky about that."""
+    return [ownership_row(catalog, service) for service in catalog.of_kind("service")]
 
-    Flags: ``unowned``, ``single-owner``, ``no-people`` (teams without members),
-    ``all-volunteers``, ``one-timezone``, ``stale`` (an owner is emeritus or an owning team has
-    neither members nor contacts).
-    """
-    rows = []
-    for service in catalog.of_kind("service"):
-        owners = tuple(catalog.related(service.ref, "ownedBy"))
-        people = tuple(owning_people(catalog, service.ref))
-        persons = [catalog.get(p) for p in people]
-        active = [p for p in persons if p.spec.status == "active"]
-        zones = tuple(sorted({p.spec.timezone for p in active if p.spec.timezone}))
-        flags = []
-        if not owners:
-            flags.append("unowned")
-        elif not people:
-            flags.append("no-people")
-        else:
-            if len(active) <= 1:
-                flags.append("single-owner")
-            if not any(p.spec.staff for p in active):
-                flags.append("all-volunteers")
-            if len(active) > 1 and len(zones) == 1 and all(p.spec.timezone for p in active):
-                flags.append("one-timezone")
-        stale_team = any(
-            o.kind == "team"
-            and not catalog.related(o, "hasMember")
-            and not catalog.get(o).spec.contacts
-            for o in owners
-        )
-        if len(active) < len(persons) or stale_team:
-            flags.append("stale")
-        rows.append(
-            OwnershipRow(
-                service.ref,
-                service.title,
-                service.spec.lifecycle,
-                owners,
-                people,
-                sum(p.spec.staff for p in active),
-                zones,
-                tuple(flags),
-            )
-        )
-    return rows
+
+def ownership_row(catalog: Catalog, service: Entity) -> OwnershipRow:
+    """Who stands behind ``service``, with flags: ``unowned``; ``no-people`` (no active person
+    behind the owners, e.g. teams without members); ``single-owner``; ``all-volunteers``;
+    ``one-timezone``; ``stale`` (an owner is emeritus or an owning team has neither members
+    nor contacts). Only active people count."""
+    owners = tuple(catalog.related(service.ref, "ownedBy"))
+    people = tuple(owning_people(catalog, service.ref))
+    active = [catalog.get(p) for p in people if catalog.get(p).spec.status == "active"]
+    zones = tuple(sorted({p.spec.timezone for p in active if p.spec.timezone}))
+    flags = []
+    if not owners:
+        flags.append("unowned")
+    elif not active:
+        flags.append("no-people")
+    else:
+        if len(active) == 1:
+            flags.append("single-owner")
+        if not any(p.spec.staff for p in active):
+            flags.append("all-volunteers")
+        if len(active) > 1 and len(zones) == 1 and all(p.spec.timezone for p in active):
+            flags.append("one-timezone")
+    stale_team = any(
+        o.kind == "team"
+        and not catalog.related(o, "hasMember")
+        and not catalog.get(o).spec.contacts
+        for o in owners
+    )
+    if len(active) < len(people) or stale_team:
+        flags.append("stale")
+    return OwnershipRow(
+        service.ref,
+        service.title,
+        service.spec.lifecycle,
+        owners,
+        tuple(p.ref for p in active),
+        sum(p.spec.staff for p in active),
+        zones,
+        tuple(flags),
+    )
 
 
 # ================================================================================= graph

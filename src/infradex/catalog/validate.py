@@ -98,7 +98,10 @@ def build(
     catalog = Catalog(unique.values(), edges, zone_records, root)
     from infradex.catalog.lint import lint
 
-    problems.extend(lint(catalog))
+    broken = {p.entity for p in problems if p.severity == "error"}
+    # a warning about a document that has errors would describe what is left of it after its
+    # faulty fields were dropped, not what its author wrote
+    problems.extend(w for w in lint(catalog) if w.entity not in broken)
     problems = sort_problems(problems)
     has_errors = any(p.severity == "error" for p in problems)
     return LoadedCatalog(None if has_errors else catalog, problems)
@@ -495,7 +498,11 @@ def _zones(
         bad = False
         for issue in check_records(entity.name, records):
             bad = True
-            line = positions.get(issue.name) if positions else None
+            line: int | None
+            if positions:  # a zone file: the record's line in that file
+                line = positions.get(issue.name)
+            else:  # inline records: the record's line inside the Zone document
+                line = entity.where((*path, issue.name))[0] if issue.name else None
             problems.append(
                 Problem(
                     "error",

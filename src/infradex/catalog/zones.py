@@ -41,7 +41,7 @@ def check_records(zone: str, records: Any) -> Iterator[RecordProblem]:
         if natural(before) > natural(after):
             yield RecordProblem(
                 after,
-                f"record {after!r} comes after {before!r}",
+                f"comes after {before!r}",
                 "octoDNS wants record names in sorted order; move it up",
             )
             break

@@ -39,7 +39,7 @@ app = typer.Typer(
 )
 
 
-@app.callback()
+@app.callback(invoke_without_command=True)
 def root(
     ctx: typer.Context,
     catalog: Annotated[
@@ -55,6 +55,9 @@ def root(
 ) -> None:
     if version:
         typer.echo(f"infradex {__version__}")
+        raise typer.Exit()
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
         raise typer.Exit()
     ctx.obj = Settings.from_env(catalog=catalog)
 
@@ -80,5 +83,10 @@ def load_catalog(ctx: typer.Context, path: Path | None = None) -> Catalog:
 
 
 def load_checked(ctx: typer.Context, path: Path | None = None) -> LoadedCatalog:
-    settings = settings_of(ctx)
-    return load(path or settings.catalog)
+    """The catalog and all its problems; loaded once per command, however often asked."""
+    source = path or settings_of(ctx).catalog
+    cache = ctx.meta.setdefault("infradex.loaded", {})
+    if source not in cache:
+        cache[source] = load(source)
+    loaded: LoadedCatalog = cache[source]
+    return loaded

@@ -111,7 +111,9 @@ def _count(catalog: Catalog, entity: Entity, *relations: str) -> int:
 
 
 def _kind(text: str) -> str:
-    kind = canonical_kind(text.rstrip("s") if canonical_kind(text) is None else text)
+    """A kind as typed: any case, singular or plural (``services``, ``escalationpolicies``)."""
+    candidates = [text, text.removesuffix("s"), text.removesuffix("es"), text[:-3] + "y"]
+    kind = next((k for k in map(canonical_kind, candidates) if k), None)
     if kind is None:
         raise UsageError(f"{text!r} is not a kind; use one of " + ", ".join(KINDS))
     return kind
@@ -152,7 +154,8 @@ def list_(
     for heading, _ in _COLUMNS[key]:
         table.add_column(heading)
     for entity in entities:
-        cells = [str(getter(entity, catalog) or "") for _, getter in _COLUMNS[key]]
+        values = [getter(entity, catalog) for _, getter in _COLUMNS[key]]
+        cells = ["" if value is None else str(value) for value in values]
         table.add_row(entity.name, entity.metadata.title or "", *cells)
     console.print(table)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from enum import StrEnum
 from typing import Any
@@ -18,11 +19,16 @@ class Format(StrEnum):
 
 
 def _width() -> int | None:
-    return None if sys.stdout.isatty() else 120
+    """The terminal's width; piped output uses $COLUMNS or 120 (tables stay readable)."""
+    if sys.stdout.isatty():
+        return None
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() else 120
 
 
-console = Console(width=_width(), highlight=False, soft_wrap=False)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+# emoji=False: rich would turn "services.yaml:100:" into an emoji
+console = Console(width=_width(), highlight=False, soft_wrap=False, emoji=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 def print_json(data: Any) -> None:

@@ -19,8 +19,14 @@ __all__ = ["Href", "to_dot", "to_mermaid", "to_svg"]
 
 Href = Callable[[Ref], str | None]
 
-_BASE_LAYER = {"provider": 0, "datacenter": 1, "host": 2, "service": 3}
-_FILL = {"provider": "#fde68a", "datacenter": "#bfdbfe", "host": "#ddd6fe", "service": "#bbf7d0"}
+_BASE_LAYER = {"provider": 0, "datacenter": 1, "zone": 1, "host": 2, "service": 3}
+_FILL = {
+    "provider": "#fde68a",
+    "datacenter": "#bfdbfe",
+    "host": "#ddd6fe",
+    "service": "#bbf7d0",
+    "zone": "#fecaca",
+}
 _EDGE = {
     "hostedOn": ("#475569", ""),
     "frontedBy": ("#c2410c", "6 4"),

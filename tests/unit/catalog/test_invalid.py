@@ -181,7 +181,7 @@ CASES = [
         None,
         "zone:example.org",
         "spec.file",
-        "record 'api' comes after 'www'",
+        "record 'api': comes after 'www'",
     ),
     Expected(
         "zone-file-bad-record",

@@ -462,7 +462,7 @@ def test_ownership_report(catalog: Catalog) -> None:
     assert rows["db"].flags == ("single-owner", "all-volunteers")
     assert rows["db"].people == (ref("person:bob"),)
     assert rows["api"].flags == ("no-people", "stale")
-    assert rows["legacy"].flags == ("single-owner", "all-volunteers", "stale")
+    assert rows["legacy"].flags == ("no-people", "stale")  # its only owner is emeritus
     assert rows["legacy"].lifecycle == "deprecated"
     assert rows["orphan"].flags == ("unowned",)
     assert rows["orphan"].to_dict()["owners"] == []

@@ -69,7 +69,7 @@ EXPECTED = [
         11,
         "schedule:business-hours",
         "spec.layers[0].members[1]",
-        "Quinn Quiet is on call here but has no contact method",
+        "Quinn Quiet is on call here but cannot be paged (no email, IRC or Matrix)",
     ),
     (
         "oncall-gap",
@@ -218,4 +218,4 @@ def test_team_without_members_is_a_bus_factor_warning(tmp_path: Path, write_cata
     assert result.catalog is not None
     (warning,) = result.warnings
     assert (warning.code, warning.line, warning.entity) == ("bus-factor", 11, "service:mail")
-    assert "owners name no people" in warning.message
+    assert "no active person stands behind its owners" in warning.message
