@@ -20,9 +20,26 @@ from infradex.catalog.problems import Problem
 __all__ = ["Positions", "RawDocument", "ReadResult", "find_yaml_files", "read_yaml_text"]
 
 try:  # the C parser is several times faster; fall back when libyaml is missing
-    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
+    _Base: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
 except AttributeError:  # pragma: no cover
-    _Loader = yaml.SafeLoader
+    _Base = yaml.SafeLoader
+
+_STR_TAG = "tag:yaml.org,2002:str"
+#: first letters of plain scalars that YAML 1.1 may read as something other than text
+_MAYBE_TYPED = frozenset("yYnNtTfFoO")
+
+
+class _Loader(_Base):  # type: ignore[misc, valid-type]
+    """The safe loader with a fast path in tag resolution, which the parser asks for every
+    scalar: plain text starting with a letter that no bool or null starts with is text."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is yaml.ScalarNode and implicit[0] and value:
+            first = value[0]
+            if first.isalpha() and first not in _MAYBE_TYPED:
+                return _STR_TAG
+        return super().resolve(kind, value, implicit)
+
 
 #: path inside a document, e.g. ("spec", "checks", 0, "url") → (line, column), both 1-based
 Positions = dict[tuple[str | int, ...], tuple[int, int]]

@@ -11,10 +11,12 @@ Section by section, then one cross-reference pass, never stopping at the first p
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import gc
 import types
 import typing
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,7 +55,25 @@ class LoadedCatalog:
 
 def load(root: Path | str) -> LoadedCatalog:
     """Load and validate the catalog under ``root`` (a directory or a single file)."""
-    root = Path(root)
+    with _no_gc_pauses():
+        return _load(Path(root))
+
+
+@contextlib.contextmanager
+def _no_gc_pauses() -> Iterator[None]:
+    """Loading allocates millions of small objects that all stay alive; the cyclic garbage
+    collector would re-scan them again and again (the cost grows with the square of the
+    catalog: 6 s instead of 3.5 s for 10,000 entities). Nothing loaded forms cycles."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _load(root: Path) -> LoadedCatalog:
     files, problems = find_yaml_files(root)
     base = root if root.is_dir() else root.parent
     documents: list[RawDocument] = []

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from infradex.catalog import Catalog, Entity, Problem, Ref
 from infradex.catalog.queries import (
     FALLBACK_TEAM,
+    Graph,
     channels_of,
     graph,
     impact,
@@ -142,7 +143,8 @@ def _find(catalog: Catalog, text: str, kinds: tuple[str, ...]) -> Ref | None:
 def build_pages(catalog: Catalog, problems: Sequence[Problem] = ()) -> list[Page]:
     """Every page of the site, overview first."""
     w = _Writer(catalog)
-    pages = [_overview(w), _ownership(w, problems), _diagram_page(w)]
+    full = _drawable(catalog, graph(catalog))
+    pages = [_overview(w, full), _ownership(w, problems), _diagram_page(w, full)]
     builders = {
         "service": _service,
         "provider": _provider,
@@ -157,7 +159,21 @@ def build_pages(catalog: Catalog, problems: Sequence[Problem] = ()) -> list[Page
 
 
 # ==================================================================================== overview
-def _overview(w: _Writer) -> Page:
+#: more boxes than this make an unreadable picture; larger graphs are summarised
+MAX_DIAGRAM_NODES = 250
+
+
+def _drawable(catalog: Catalog, picture: Graph) -> Graph:
+    """The picture itself if it is small enough to read, else its providers and data centers
+    (each service's page still draws its own part)."""
+    if len(picture.nodes) <= MAX_DIAGRAM_NODES:
+        return picture
+    keep = {n for n in picture.nodes if n.kind in ("provider", "datacenter")}
+    edges = tuple(e for e in picture.edges if e[0] in keep and e[2] in keep)
+    return Graph(tuple(n for n in picture.nodes if n in keep), edges, picture.focus)
+
+
+def _overview(w: _Writer, full: Graph) -> Page:
     c = w.catalog
     page = Page("index", "Infrastructure overview")
     page.add(
@@ -190,7 +206,6 @@ def _overview(w: _Writer) -> Page:
         page.add(Bullets([_channel(ch.type, ch.address, ch.network) for ch in channels_of(team)]))
     page.add(Heading(2, "Providers", "providers"), _providers_table(w))
     page.add(Heading(2, "Data centers", "datacenters"), _datacenters_table(w))
-    full = graph(c)
     page.add(
         Heading(2, "Dependencies", "dependencies"),
         Para(
@@ -427,6 +442,19 @@ def _focus_diagram(w: _Writer, ref: Ref) -> list[Block]:
     picture = graph(w.catalog, ref)
     if len(picture.nodes) < 2:
         return []
+    if len(picture.nodes) > MAX_DIAGRAM_NODES:
+        return [
+            Heading(2, "Dependencies", "dependencies"),
+            Para(
+                [
+                    Text(
+                        f"{len(picture.nodes)} entities are connected to "
+                        f"{w.catalog.title(ref)}: too many to draw. The table below lists "
+                        "what it affects."
+                    )
+                ]
+            ),
+        ]
     return [
         Heading(2, "Dependencies", "dependencies"),
         Diagram(
@@ -705,8 +733,7 @@ def _ownership(w: _Writer, problems: Sequence[Problem]) -> Page:
     return page
 
 
-def _diagram_page(w: _Writer) -> Page:
-    full = graph(w.catalog)
+def _diagram_page(w: _Writer, full: Graph) -> Page:
     page = Page("dependencies", "Dependency diagram")
     page.add(
         Heading(1, "Dependency diagram"),

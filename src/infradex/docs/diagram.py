@@ -69,16 +69,15 @@ def _order(picture: Graph, layer: dict[Ref, int]) -> list[list[Ref]]:
         position = {ref: i for column in columns for i, ref in enumerate(column)}
         indices = range(1, count) if sweep % 2 == 0 else range(count - 2, -1, -1)
         for index in indices:
-            column = columns[index]
 
             def barycenter(
-                ref: Ref, column: list[Ref] = column, position: dict[Ref, int] = position
+                ref: Ref, index: int = index, position: dict[Ref, int] = position
             ) -> tuple[float, str]:
-                near = [position[n] for n in neighbours[ref] if n not in column]
+                near = [position[n] for n in neighbours[ref] if layer[n] != index]
                 score = sum(near) / len(near) if near else position[ref]
                 return score, ref.name
 
-            columns[index] = sorted(column, key=barycenter)
+            columns[index] = sorted(columns[index], key=barycenter)
     return columns
 
 
