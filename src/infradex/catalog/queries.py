@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -226,15 +227,25 @@ class Affected:
     effect: Effect
     path: tuple[Ref, ...]  # from the failed root to this entity
     relations: tuple[str, ...]  # relation of each step: path[i+1] <relation> path[i]
-    why: str
+    served_by: tuple[Ref, ...] = ()  # for "degraded": the members of that need still up
 
-    def to_dict(self) -> dict[str, Any]:
+    def why(self, catalog: Catalog) -> str:
+        """One sentence on the last step, e.g. "docs.python.org hostedOn docs0.nyc1.psf.io;
+        still served by docs1.nyc1.psf.io"."""
+        text = f"{catalog.title(self.ref)} {self.relations[-1]} {catalog.title(self.path[-2])}"
+        if self.effect == "degraded" and self.served_by:
+            return text + "; still served by " + ", ".join(catalog.title(r) for r in self.served_by)
+        if self.effect == "degraded":
+            return text + ", which is degraded"
+        return text
+
+    def to_dict(self, catalog: Catalog) -> dict[str, Any]:
         return {
             "ref": str(self.ref),
             "effect": self.effect,
             "path": [str(r) for r in self.path],
             "relations": list(self.relations),
-            "why": self.why,
+            "why": self.why(catalog),
         }
 
 
@@ -243,8 +254,8 @@ class Impact:
     root: Ref
     affected: tuple[Affected, ...]
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"root": str(self.root), "affected": [a.to_dict() for a in self.affected]}
+    def to_dict(self, catalog: Catalog) -> dict[str, Any]:
+        return {"root": str(self.root), "affected": [a.to_dict(catalog) for a in self.affected]}
 
 
 #: (relation from the dependent to what it needs, redundancy): "any" means one working member of
@@ -264,18 +275,52 @@ _NEEDS: dict[str, tuple[tuple[str, str], ...]] = {
 _DEPENDENTS = ("hosts", "fronts", "dependencyOf", "servesZone", "contains", "provides")
 
 
+_Needs = tuple[tuple[str, str, tuple[Ref, ...]], ...]
+
+
+class _ImpactIndex:
+    """Per catalog, filled as queries reach entities: each entity's needs as (relation,
+    redundancy, members) and its dependents, so repeated queries walk tuples instead of
+    looking relations up."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self._needs: dict[Ref, _Needs] = {}
+        self._dependents: dict[Ref, tuple[Ref, ...]] = {}
+
+    def needs(self, ref: Ref) -> _Needs:
+        found = self._needs.get(ref)
+        if found is None:
+            groups = (
+                (relation, redundancy, tuple(self.catalog.related(ref, relation)))
+                for relation, redundancy in _NEEDS.get(ref.kind, ())
+            )
+            found = self._needs[ref] = tuple(g for g in groups if g[2])
+        return found
+
+    def dependents(self, ref: Ref) -> tuple[Ref, ...]:
+        found = self._dependents.get(ref)
+        if found is None:
+            related = self.catalog.related
+            found = self._dependents[ref] = tuple(
+                d for inverse in _DEPENDENTS for d in related(ref, inverse) if d.kind in _NEEDS
+            )
+        return found
+
+
+_INDEXES: weakref.WeakKeyDictionary[Catalog, _ImpactIndex] = weakref.WeakKeyDictionary()
+
+
 def impact(catalog: Catalog, root: Ref) -> Impact:
     """Everything affected when ``root`` fails, nearest first."""
     catalog.get(root)
+    index = _INDEXES.get(catalog) or _INDEXES.setdefault(catalog, _ImpactIndex(catalog))
     order: list[Ref] = []
     queue = deque([root])
     seen = {root}
     while queue:
-        node = queue.popleft()
-        for inverse in _DEPENDENTS:
-            for dependent in catalog.related(node, inverse):
-                if dependent.kind not in _NEEDS or dependent in seen:
-                    continue
+        for dependent in index.dependents(queue.popleft()):
+            if dependent not in seen:
                 seen.add(dependent)
                 order.append(dependent)
                 queue.append(dependent)
@@ -292,8 +337,8 @@ def impact(catalog: Catalog, root: Ref) -> Impact:
         states[ref] = "up"  # guards against cycles the validator already refuses
         depth[ref] = len(seen)
         worst: State = "up"
-        for relation, redundancy in _NEEDS.get(ref.kind, ()):
-            members = [(m, state(m)) for m in catalog.related(ref, relation)]
+        for relation, redundancy, group_members in index.needs(ref):
+            members = [(m, state(m)) for m in group_members]
             failing = [(m, s) for m, s in members if s != "up"]
             if not failing:
                 continue
@@ -323,32 +368,15 @@ def impact(catalog: Catalog, root: Ref) -> Impact:
             path.append(previous)
         path.reverse()
         relations.reverse()
-        affected.append(
-            Affected(
-                ref,
-                effect,
-                tuple(path),
-                tuple(relations),
-                _why(catalog, ref, effect, cause[ref], states),
-            )
-        )
+        served_by: tuple[Ref, ...] = ()
+        if effect == "degraded":
+            group = catalog.related(ref, relations[-1])
+            served_by = tuple(r for r in group if states.get(r, "up") == "up")
+        affected.append(Affected(ref, effect, tuple(path), tuple(relations), served_by))
     return Impact(root, tuple(affected))
 
 
 _SEVERITY = {"up": 0, "degraded": 1, "down": 2}
-
-
-def _why(
-    catalog: Catalog, ref: Ref, effect: str, step: tuple[Ref, str], states: dict[Ref, State]
-) -> str:
-    previous, relation = step
-    others = [r for r in catalog.related(ref, relation) if states.get(r, "up") == "up"]
-    text = f"{catalog.title(ref)} {relation} {catalog.title(previous)}"
-    if effect == "degraded" and others:
-        return text + "; still served by " + ", ".join(catalog.title(r) for r in others)
-    if effect == "degraded":
-        return text + ", which is degraded"
-    return text
 
 
 # ================================================================================= ownership

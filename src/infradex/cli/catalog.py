@@ -233,7 +233,7 @@ def impact_(
     catalog = load_catalog(ctx)
     result = impact(catalog, catalog.resolve(ref))
     if fmt is Format.json:
-        print_json(result.to_dict())
+        print_json(result.to_dict(catalog))
         return
     down = sum(a.effect == "down" for a in result.affected)
     table = Table(

@@ -164,7 +164,7 @@ def test_losing_one_docs_backend_degrades_docs(psf: Catalog) -> None:
     assert docs.ref == Ref("service", "docs")
     assert docs.effect == "degraded"
     assert docs.path == (Ref("host", "docs0-nyc1"), Ref("service", "docs"))
-    assert docs.why.endswith("still served by docs1.nyc1.psf.io")
+    assert docs.why(psf).endswith("still served by docs1.nyc1.psf.io")
 
 
 def test_datacenter_outage_goes_through_hosts_to_services(psf: Catalog) -> None:

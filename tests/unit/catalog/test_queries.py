@@ -341,10 +341,13 @@ def test_one_of_two_hosts_degrades_and_degraded_propagates_along_depends_on(
     web, api = result.affected
     assert web.path == (ref("host:web1"), ref("service:web"))
     assert web.relations == ("hostedOn",)
-    assert web.why == "The Website hostedOn web1.example.org; still served by web2.example.org"
+    assert (
+        web.why(catalog)
+        == "The Website hostedOn web1.example.org; still served by web2.example.org"
+    )
     assert api.path == (ref("host:web1"), ref("service:web"), ref("service:api"))
     assert api.relations == ("hostedOn", "dependsOn")
-    assert api.why == "api dependsOn The Website, which is degraded"
+    assert api.why(catalog) == "api dependsOn The Website, which is degraded"
 
 
 def test_both_hosts_down_when_their_datacenter_fails(catalog: Catalog) -> None:
@@ -436,7 +439,7 @@ def test_impact_of_an_unknown_entity(catalog: Catalog) -> None:
 
 
 def test_impact_to_dict(catalog: Catalog) -> None:
-    data = impact(catalog, ref("host:web1")).to_dict()
+    data = impact(catalog, ref("host:web1")).to_dict(catalog)
     assert data["root"] == "host:web1"
     assert data["affected"][0] == {
         "ref": "service:web",
