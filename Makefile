@@ -4,8 +4,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# the PostgreSQL suite's database (CI starts the server if it is not running)
+INFRADEX_TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
+export INFRADEX_TEST_POSTGRES_URL
 
-.PHONY: run test lint ci bench docs clean
+.PHONY: run test test-pg lint ci bench docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,13 +27,17 @@ $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	touch $@ $(VENV)/.installed-test $(VENV)/.installed-run
 
-## run: serve the overview of the PSF example (or $$INFRADEX_CATALOG) on http://$(HOST):$(PORT)
+## run: serve the PSF example (or $$INFRADEX_CATALOG) on http://$(HOST):$(PORT)
 run: $(VENV)/.installed-run
-	$(BIN)/infradex docs serve --host $(HOST) --port $(PORT)
+	$(BIN)/infradex serve --host $(HOST) --port $(PORT)
 
-## test: the whole suite (no external server needed yet)
+## test: the whole suite on SQLite (no server needed)
 test: $(VENV)/.installed-test
 	$(BIN)/pytest -q
+
+## test-pg: the store and server tests again on PostgreSQL ($$INFRADEX_TEST_POSTGRES_URL)
+test-pg: $(VENV)/.installed-test
+	$(BIN)/pytest -q --db postgresql tests/integration/server
 
 ## lint: ruff (lint and format) and mypy --strict
 lint: $(VENV)/.installed-test
@@ -39,7 +46,7 @@ lint: $(VENV)/.installed-test
 	$(BIN)/mypy
 
 ## ci: everything .ci/run runs
-ci: lint test
+ci: lint test test-pg
 
 ## bench: catalog scale benchmark against check-jsonschema (results in docs/benchmarks.md)
 bench: $(VENV)/.installed-bench

@@ -61,3 +61,12 @@ def _write_catalog(root: Path, files: Mapping[str, str]) -> Path:
 def write_catalog() -> WriteCatalog:
     """``write_catalog(tmp_path, {"services.yaml": "..."})`` → ``tmp_path``."""
     return _write_catalog
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--db",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="the store the store and server tests run on (CI runs both)",
+    )

@@ -1,21 +1,36 @@
 """Settings from the environment, in one typed place. Nothing is read at import time.
 
-| variable | meaning | default |
-|---|---|---|
-| ``INFRADEX_CATALOG`` | the catalog directory (or file) | the embedded PSF example |
+Every variable is listed in ``docs/configuration.md`` and ``infradex serve --help``. A secret
+may instead be given as a file: ``INFRADEX_SECRET_KEY_FILE=/run/secrets/key`` (the ``*_FILE``
+form, for container secrets).
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from infradex.errors import UsageError
+
 __all__ = ["EMBEDDED_EXAMPLE", "Settings", "embedded_example"]
 
 EMBEDDED_EXAMPLE = "psf"
+
+#: variable → what it means (documentation and --help read this)
+VARIABLES = {
+    "INFRADEX_CATALOG": "catalog directory or file (default: the embedded PSF example)",
+    "INFRADEX_DATA_DIR": "where the SQLite file and the generated secret key live "
+    "(default: $XDG_DATA_HOME/infradex or ~/.local/share/infradex)",
+    "INFRADEX_DATABASE_URL": "sqlite:///path/file.db (default: infradex.db in the data "
+    "directory) or postgresql://user:password@host:5432/dbname",
+    "INFRADEX_SECRET_KEY": "signs session cookies and links (default: generated once and kept "
+    "in the data directory); INFRADEX_SECRET_KEY_FILE reads it from a file",
+    "INFRADEX_PUBLIC_READ": "true (default): anyone may read; false: everything needs sign-in",
+}
 
 
 def embedded_example(name: str = EMBEDDED_EXAMPLE) -> Path:
@@ -23,10 +38,39 @@ def embedded_example(name: str = EMBEDDED_EXAMPLE) -> Path:
     return Path(str(resources.files("infradex") / "examples" / name))
 
 
+def _secret(environ: Mapping[str, str], name: str) -> str | None:
+    """``NAME`` or the contents of the file named by ``NAME_FILE``."""
+    value = environ.get(name)
+    path = environ.get(f"{name}_FILE")
+    if value and path:
+        raise UsageError(f"set {name} or {name}_FILE, not both")
+    if path:
+        try:
+            return Path(path).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise UsageError(f"{name}_FILE={path}: cannot read it ({exc.strerror})") from None
+    return value or None
+
+
+def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise UsageError(f"{name}={raw!r}: write true or false")
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     catalog: Path
     catalog_is_embedded: bool
+    data_dir: Path
+    database_url: str
+    secret_key: str | None
+    public_read: bool
 
     @classmethod
     def from_env(
@@ -36,6 +80,31 @@ class Settings:
         the embedded PSF example."""
         environ = os.environ if environ is None else environ
         chosen = catalog or environ.get("INFRADEX_CATALOG") or None
-        if chosen:
-            return cls(Path(chosen).expanduser(), False)
-        return cls(embedded_example(), True)
+        data_home = environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+        data_dir = Path(environ.get("INFRADEX_DATA_DIR") or Path(data_home) / "infradex")
+        database = _secret(environ, "INFRADEX_DATABASE_URL") or (
+            f"sqlite:///{(data_dir / 'infradex.db').expanduser()}"
+        )
+        return cls(
+            catalog=Path(chosen).expanduser() if chosen else embedded_example(),
+            catalog_is_embedded=not chosen,
+            data_dir=data_dir.expanduser(),
+            database_url=database,
+            secret_key=_secret(environ, "INFRADEX_SECRET_KEY"),
+            public_read=_flag(environ, "INFRADEX_PUBLIC_READ", True),
+        )
+
+    def resolved_secret_key(self) -> str:
+        """The secret key; when none is set, one generated once and kept (mode 0600) in the
+        data directory, so sessions survive a restart."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text(encoding="utf-8").strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(key + "\n")
+        return key

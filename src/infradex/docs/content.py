@@ -9,7 +9,7 @@ gives the same pages byte for byte.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from infradex.catalog import Catalog, Entity, Problem, Ref
 from infradex.catalog.queries import (
@@ -38,7 +38,7 @@ from infradex.docs.blocks import (
 )
 from infradex.docs.diagram import to_svg
 
-__all__ = ["PAGE_DIRS", "build_pages", "page_id"]
+__all__ = ["PAGE_DIRS", "build_page", "build_pages", "page_id"]
 
 #: kinds that get a page of their own, and the directory their pages live in
 PAGE_DIRS = {
@@ -145,17 +145,24 @@ def build_pages(catalog: Catalog, problems: Sequence[Problem] = ()) -> list[Page
     w = _Writer(catalog)
     full = _drawable(catalog, graph(catalog))
     pages = [_overview(w, full), _ownership(w, problems), _diagram_page(w, full)]
-    builders = {
-        "service": _service,
-        "provider": _provider,
-        "datacenter": _datacenter,
-        "host": _host,
-        "person": _person,
-        "team": _team,
-    }
-    for kind, builder in builders.items():
+    for kind, builder in _BUILDERS.items():
         pages.extend(builder(w, entity) for entity in catalog.of_kind(kind))
     return pages
+
+
+def build_page(catalog: Catalog, page: str, problems: Sequence[Problem] = ()) -> Page | None:
+    """One page by its id (``index``, ``services/docs``), or None if there is no such page."""
+    w = _Writer(catalog)
+    if page in ("index", "dependencies"):
+        full = _drawable(catalog, graph(catalog))
+        return _overview(w, full) if page == "index" else _diagram_page(w, full)
+    if page == "ownership":
+        return _ownership(w, problems)
+    directory, _, name = page.partition("/")
+    kind = next((k for k, d in PAGE_DIRS.items() if d == directory), None)
+    if kind is None or Ref(kind, name) not in catalog:
+        return None
+    return _BUILDERS[kind](w, catalog.get(Ref(kind, name)))
 
 
 # ==================================================================================== overview
@@ -750,3 +757,13 @@ def _diagram_page(w: _Writer, full: Graph) -> Page:
         Diagram("dependencies", "Dependency diagram", lambda href: to_svg(w.catalog, full, href)),
     )
     return page
+
+
+_BUILDERS: dict[str, Callable[[_Writer, Entity], Page]] = {
+    "service": _service,
+    "provider": _provider,
+    "datacenter": _datacenter,
+    "host": _host,
+    "person": _person,
+    "team": _team,
+}

@@ -50,7 +50,7 @@ def _environment() -> Environment:
     )
 
 
-def _inline(page: Page, inlines: Sequence[Inline]) -> Markup:
+def _inline(page: Page, inlines: Sequence[Inline], suffix: str = SUFFIX) -> Markup:
     out = Markup("")
     for item in inlines:
         if isinstance(item, Text):
@@ -61,35 +61,37 @@ def _inline(page: Page, inlines: Sequence[Inline]) -> Markup:
             if item.url:
                 out += Markup('<a href="%s">%s</a>') % (item.url, item.text)
             else:
-                target = relative(page.id, item.page or "index", SUFFIX, item.anchor)
+                target = relative(page.id, item.page or "index", suffix, item.anchor)
                 out += Markup('<a href="%s">%s</a>') % (target, item.text)
     return out
 
 
-def _href(page: Page) -> object:
+def _href(page: Page, suffix: str) -> object:
     from infradex.docs.content import page_id
 
     def href(ref: Ref) -> str | None:
         target = page_id(ref)
-        return relative(page.id, target, SUFFIX) if target else None
+        return relative(page.id, target, suffix) if target else None
 
     return href
 
 
-def _block(page: Page, block: Block) -> Markup:
+def _block(page: Page, block: Block, suffix: str) -> Markup:
     if isinstance(block, Heading):
         anchor = Markup(' id="%s"') % block.anchor if block.anchor else Markup("")
         return Markup("<h%d%s>%s</h%d>") % (block.level, anchor, block.text, block.level)
     if isinstance(block, Para):
-        return Markup("<p>%s</p>") % _inline(page, block.inlines)
+        return Markup("<p>%s</p>") % _inline(page, block.inlines, suffix)
     if isinstance(block, Bullets):
-        items = Markup("").join(Markup("<li>%s</li>") % _inline(page, i) for i in block.items)
+        items = Markup("").join(
+            Markup("<li>%s</li>") % _inline(page, i, suffix) for i in block.items
+        )
         return Markup("<ul>%s</ul>") % items
     if isinstance(block, Table):
         head = Markup("").join(Markup('<th scope="col">%s</th>') % h for h in block.headers)
         rows = Markup("").join(
             Markup("<tr>%s</tr>")
-            % Markup("").join(Markup("<td>%s</td>") % _inline(page, cell) for cell in row)
+            % Markup("").join(Markup("<td>%s</td>") % _inline(page, cell, suffix) for cell in row)
             for row in block.rows
         )
         return Markup(
@@ -98,7 +100,7 @@ def _block(page: Page, block: Block) -> Markup:
     if isinstance(block, Code):
         return Markup("<pre><code>%s</code></pre>") % block.text
     if isinstance(block, Diagram):
-        svg = Markup(block.draw(_href(page)))  # type: ignore[arg-type]  # drawn by us, escaped there
+        svg = Markup(block.draw(_href(page, suffix)))  # type: ignore[arg-type]  # drawn by us, escaped there
         return Markup('<figure class="diagram">%s<figcaption>%s</figcaption></figure>') % (
             svg,
             block.alt,
@@ -106,9 +108,11 @@ def _block(page: Page, block: Block) -> Markup:
     raise TypeError(f"no HTML for {block!r}")
 
 
-def render(page: Page) -> str:
-    body = Markup("\n").join(_block(page, b) for b in page.blocks)
-    nav = [(label, relative(page.id, target, SUFFIX, anchor)) for label, target, anchor in NAV]
+def render(page: Page, suffix: str = SUFFIX, live: bool = False, query: str = "") -> str:
+    """A page as a complete HTML document. ``live`` (the server): links without a file suffix
+    and a search form; otherwise a static site of ``.html`` files."""
+    body = Markup("\n").join(_block(page, b, suffix) for b in page.blocks)
+    nav = [(label, relative(page.id, target, suffix, anchor)) for label, target, anchor in NAV]
     return (
         _environment()
         .get_template("page.html")
@@ -117,5 +121,7 @@ def render(page: Page) -> str:
             body=body,
             nav=nav,
             root=relative(page.id, "", ""),
+            live=live,
+            query=query,
         )
     )

@@ -1,0 +1,196 @@
+"""Server commands: ``serve``, ``reload``, ``db upgrade``, ``token create|list|revoke``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import urllib.error
+import urllib.request
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from infradex.cli.app import app, load_catalog, settings_of
+from infradex.cli.output import console, err_console
+from infradex.clock import utcnow
+from infradex.settings import VARIABLES
+from infradex.store import Database
+from infradex.store.tokens import Token, create_token, list_tokens, revoke_token
+
+db_app = typer.Typer(help="The store: SQLite by default, PostgreSQL with INFRADEX_DATABASE_URL.")
+token_app = typer.Typer(help="API tokens for scripts and agents (shown once, stored hashed).")
+app.add_typer(db_app, name="db")
+app.add_typer(token_app, name="token")
+
+ENVIRONMENT = "\n".join(f"  {name}: {meaning}" for name, meaning in VARIABLES.items())
+
+
+@app.command(epilog="Environment:\n\n" + ENVIRONMENT.replace("\n", "\n\n"))
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    log_format: Annotated[str, typer.Option(help="text or json")] = "text",
+) -> None:
+    """Serve the web UI and the REST API (SIGHUP or `infradex reload` re-reads the catalog)."""
+    import uvicorn
+
+    from infradex.web.app import create_app
+    from infradex.web.logs import configure_logging
+
+    settings = settings_of(ctx)
+    catalog = load_catalog(ctx)  # refuse to start on an invalid catalog, listing every error
+    configure_logging(log_format)
+    source = "the embedded PSF example" if settings.catalog_is_embedded else str(settings.catalog)
+    console.print(
+        f"infradex: {len(catalog)} entities from {source}; store "
+        f"{Database(settings.database_url).display_url}; "
+        f"http://{host}:{port}/",
+        style="green",
+    )
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )
+
+
+@app.command()
+def reload(
+    url: Annotated[str, typer.Option(help="The server's address.")] = "http://127.0.0.1:8000",
+    token: Annotated[
+        str | None,
+        typer.Option(envvar="INFRADEX_TOKEN", help="A write token (or $INFRADEX_TOKEN)."),
+    ] = None,
+) -> None:
+    """Ask a running server to re-read its catalog; prints the problems if it refuses."""
+    if not token:
+        err_console.print(
+            "error: reload needs a write token: --token or INFRADEX_TOKEN "
+            "(create one with `infradex token create --name ops --scope write`)",
+            style="red",
+        )
+        raise typer.Exit(2)
+    request = urllib.request.Request(
+        f"{url.rstrip('/')}/api/v1/catalog/reload",
+        method="POST",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            answer = json.load(response)
+    except urllib.error.HTTPError as exc:
+        detail = json.loads(exc.read() or b"{}").get("error", exc.reason)
+        err_console.print(f"error: the server answered {exc.code}: {detail}", style="red")
+        raise typer.Exit(1) from None
+    except OSError as exc:
+        err_console.print(
+            f"error: cannot reach {url}: {exc}; is `infradex serve` running?", style="red"
+        )
+        raise typer.Exit(1) from None
+    if answer["accepted"]:
+        diff = answer["diff"]
+        console.print(
+            f"reloaded: {len(diff['added'])} added, {len(diff['removed'])} removed, "
+            f"{len(diff['changed'])} changed",
+            style="green",
+        )
+        return
+    for problem in answer["errors"]:
+        err_console.print(f"{problem['file']}:{problem['line']}: {problem['message']}", style="red")
+    err_console.print("refused: the server keeps serving its last good catalog", style="red")
+    raise typer.Exit(1)
+
+
+def _database(ctx: typer.Context) -> Database:
+    return Database(settings_of(ctx).database_url)
+
+
+@db_app.command()
+def upgrade(ctx: typer.Context) -> None:
+    """Apply the store's migrations (`infradex serve` does this at start too)."""
+    db = _database(ctx)
+
+    async def run() -> None:
+        try:
+            await db.upgrade()
+        finally:
+            await db.close()
+
+    asyncio.run(run())
+    console.print(f"store {db.display_url} is up to date", style="green")
+
+
+@token_app.command("create")
+def token_create(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Option(help="What the token is for, e.g. deploy-bot.")],
+    scope: Annotated[list[str], typer.Option(help="read, write, admin or agent; repeatable.")],
+) -> None:
+    """Create an API token. It is printed once; only its hash is kept."""
+    db = _database(ctx)
+
+    async def run() -> str:
+        try:
+            await db.upgrade()
+            return await create_token(db, name, scope, utcnow(), created_by=_whoami())
+        finally:
+            await db.close()
+
+    secret = asyncio.run(run())
+    console.print(
+        f"token {name!r} ({', '.join(sorted(scope))}); store it now, it is not shown again:",
+        style="green",
+    )
+    typer.echo(secret)
+
+
+@token_app.command("list")
+def token_list(ctx: typer.Context) -> None:
+    """Every token: scopes, creation, last use, revocation."""
+    db = _database(ctx)
+
+    async def run() -> list[Token]:
+        try:
+            await db.upgrade()
+            return await list_tokens(db)
+        finally:
+            await db.close()
+
+    table = Table(title="API tokens", title_justify="left")
+    for heading in ("name", "scopes", "created", "last used", "revoked"):
+        table.add_column(heading)
+    for token in asyncio.run(run()):
+        table.add_row(
+            token.name,
+            " ".join(sorted(token.scopes)),
+            f"{token.created_at:%Y-%m-%d %H:%M}",
+            f"{token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never",
+            f"{token.revoked_at:%Y-%m-%d %H:%M}" if token.revoked_at else "",
+        )
+    console.print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(ctx: typer.Context, name: Annotated[str, typer.Argument()]) -> None:
+    """Revoke a token at once; requests with it are refused from now on."""
+    db = _database(ctx)
+
+    async def run() -> None:
+        try:
+            await db.upgrade()
+            await revoke_token(db, name, utcnow())
+        finally:
+            await db.close()
+
+    asyncio.run(run())
+    console.print(f"token {name!r} revoked", style="green")
+
+
+def _whoami() -> str:
+    return f"cli:{os.environ.get('USER', 'unknown')}"

@@ -1,0 +1,128 @@
+"""Connections to the store: one async engine, SQLite (default) or PostgreSQL.
+
+``Database.begin()`` is the one way to run statements: a transaction that commits on success.
+Tests bind a Database to a connection whose outer transaction they roll back, so every
+``begin()`` becomes a savepoint and nothing a test writes survives it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from infradex.errors import InfradexError
+
+__all__ = ["Database", "StoreError", "async_url", "configure_sqlite"]
+
+
+class StoreError(InfradexError):
+    """The store cannot be reached or migrated; the message says which and what to do."""
+
+
+def async_url(url: str) -> str:
+    """``sqlite:///x.db`` → ``sqlite+aiosqlite:///x.db``; ``postgresql://`` → psycopg 3."""
+    parsed = make_url(url)
+    driver = {
+        "sqlite": "sqlite+aiosqlite",
+        "postgresql": "postgresql+psycopg",
+        "postgres": "postgresql+psycopg",
+    }.get(parsed.drivername)
+    if driver:
+        parsed = parsed.set(drivername=driver)
+    elif parsed.drivername not in ("sqlite+aiosqlite", "postgresql+psycopg"):
+        raise StoreError(
+            f"unsupported database {parsed.drivername!r}; use sqlite:///path/to/file.db or "
+            "postgresql://user@host/dbname"
+        )
+    return parsed.render_as_string(hide_password=False)
+
+
+def configure_sqlite(engine: AsyncEngine) -> None:
+    """WAL for concurrent readers, foreign keys on, and transactions SQLAlchemy controls
+    (pysqlite's own would break savepoints)."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in (
+            "journal_mode=WAL",
+            "foreign_keys=ON",
+            "busy_timeout=10000",
+            "synchronous=NORMAL",
+        ):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
+class Database:
+    """The store's engine, or (in tests) one connection whose transaction is rolled back."""
+
+    def __init__(self, url: str, bound: AsyncConnection | None = None) -> None:
+        self.url = async_url(url)
+        self.dialect = make_url(self.url).get_backend_name()
+        self._bound = bound
+        self.engine: AsyncEngine | None = None
+        if bound is None:
+            if self.dialect == "sqlite":
+                database = make_url(self.url).database
+                if database and database != ":memory:":
+                    Path(database).parent.mkdir(parents=True, exist_ok=True)
+            self.engine = create_async_engine(self.url, pool_pre_ping=True)
+            if self.dialect == "sqlite":
+                configure_sqlite(self.engine)
+
+    @classmethod
+    def bound_to(cls, connection: AsyncConnection) -> Database:
+        return cls(connection.engine.url.render_as_string(hide_password=False), connection)
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncConnection]:
+        """A transaction: commits when the block ends, rolls back if it raises."""
+        if self._bound is not None:
+            async with self._bound.begin_nested():
+                yield self._bound
+            return
+        assert self.engine is not None
+        async with self.engine.begin() as connection:
+            yield connection
+
+    async def ping(self) -> None:
+        """Raise :class:`StoreError` unless the store answers."""
+        try:
+            async with self.begin() as connection:
+                await connection.execute(text("SELECT 1"))
+        except (SQLAlchemyError, OSError) as exc:
+            raise StoreError(f"the store at {self.display_url} does not answer: {exc}") from exc
+
+    async def upgrade(self) -> None:
+        """Apply every Alembic migration not yet applied."""
+        from infradex.store.migrate import upgrade
+
+        try:
+            async with self.begin() as connection:
+                await connection.run_sync(upgrade)
+        except (SQLAlchemyError, OSError) as exc:
+            raise StoreError(
+                f"cannot migrate the store at {self.display_url}: {exc}; check "
+                "INFRADEX_DATABASE_URL and that the database server runs"
+            ) from exc
+
+    @property
+    def display_url(self) -> str:
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    async def close(self) -> None:
+        if self.engine is not None:
+            await self.engine.dispose()

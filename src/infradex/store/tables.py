@@ -1,0 +1,243 @@
+"""Every table, in SQLAlchemy Core. Rows are facts: results, state changes, incidents and
+notifications are appended and claimed, never kept only in memory.
+
+Designed now for what the next milestones add (monitor, incidents, status page, agents), so
+the first migration already holds their tables; see docs/store.md for each table's role.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.engine import Dialect
+
+__all__ = [
+    "api_tokens",
+    "audit_log",
+    "catalog_loads",
+    "check_results",
+    "incident_events",
+    "incidents",
+    "maintenance_windows",
+    "metadata",
+    "notifications",
+    "state_changes",
+    "subscribers",
+    "users",
+]
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+#: an id that is 64-bit on PostgreSQL and SQLite's rowid on SQLite (autoincrement works)
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on both engines (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("the store takes timezone-aware datetimes only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+Time = UtcDateTime()
+
+
+def _id() -> Column[int]:
+    return Column("id", Id, primary_key=True, autoincrement=True)
+
+
+catalog_loads = Table(
+    "catalog_loads",
+    metadata,
+    _id(),
+    Column("loaded_at", Time, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("git_commit", String(64)),
+    Column("trigger", String(32), nullable=False),  # start, api, signal, cli
+    Column("accepted", Boolean, nullable=False),  # False: refused, the last good one stays
+    Column("entities", Integer, nullable=False),
+    Column("errors", Integer, nullable=False),
+    Column("warnings", Integer, nullable=False),
+    Column("problems", JSON, nullable=False),
+    Column("diff", JSON, nullable=False),  # {"added": [...], "removed": [...], "changed": [...]}
+)
+
+check_results = Table(
+    "check_results",
+    metadata,
+    _id(),
+    Column("check_id", String(200), nullable=False),  # "service:docs/home"
+    Column("location", String(63), nullable=False, server_default="local"),
+    Column("started_at", Time, nullable=False),
+    Column("duration_ms", Float),
+    Column("success", Boolean, nullable=False),
+    Column("status", String(16), nullable=False),  # up, down, unknown, maintenance
+    Column("error_kind", String(32)),
+    Column("message", Text),
+    Column("observed", JSON),  # placeholder values and each condition's verdict
+    Index(None, "check_id", "started_at"),
+)
+
+state_changes = Table(
+    "state_changes",
+    metadata,
+    _id(),
+    Column("check_id", String(200), nullable=False),
+    Column("at", Time, nullable=False),
+    Column("from_state", String(16)),
+    Column("to_state", String(16), nullable=False),
+    Column("reason", Text),
+    Column("handled_at", Time),  # set once alerting has consumed the change
+    Index(None, "check_id", "at"),
+    Index(None, "handled_at"),
+)
+
+incidents = Table(
+    "incidents",
+    metadata,
+    _id(),
+    Column("key", String(200), nullable=False),  # the root's ref; one open incident per key
+    Column("title", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # open, acknowledged, resolved
+    Column("root_ref", String(200), nullable=False),
+    Column("opened_at", Time, nullable=False),
+    Column("acknowledged_at", Time),
+    Column("acknowledged_by", String(200)),
+    Column("resolved_at", Time),
+    Column("snoozed_until", Time),
+    Column("policy", JSON),  # the escalation policy as it was when the incident opened
+    Index(None, "status", "key"),
+)
+
+incident_events = Table(
+    "incident_events",
+    metadata,
+    _id(),
+    Column("incident_id", Id, ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
+    Column("at", Time, nullable=False),
+    Column("kind", String(32), nullable=False),  # opened, result, notified, acknowledged, ...
+    Column("actor", String(200)),
+    Column("data", JSON),
+    Index(None, "incident_id", "at"),
+)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    _id(),
+    Column("incident_id", Id, ForeignKey("incidents.id", ondelete="SET NULL")),
+    Column("channel", String(32), nullable=False),  # email, webhook, pagerduty, ...
+    Column("target", Text, nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("status", String(16), nullable=False),  # pending, sending, sent, failed
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", Time),
+    Column("last_error", Text),
+    Column("permanent", Boolean, nullable=False, server_default="0"),
+    Column("claimed_by", String(64)),
+    Column("claimed_at", Time),
+    Column("created_at", Time, nullable=False),
+    Column("sent_at", Time),
+    Index(None, "status", "next_attempt_at"),
+)
+
+maintenance_windows = Table(
+    "maintenance_windows",
+    metadata,
+    _id(),
+    Column("target_ref", String(200), nullable=False),  # service, check or provider
+    Column("starts_at", Time, nullable=False),
+    Column("ends_at", Time, nullable=False),
+    Column("rrule", Text),  # recurring windows (RFC 5545), in `timezone`
+    Column("timezone", String(64), nullable=False, server_default="UTC"),
+    Column("reason", Text),
+    Column("created_by", String(200)),
+    Column("created_at", Time, nullable=False),
+    Index(None, "target_ref"),
+)
+
+subscribers = Table(
+    "subscribers",
+    metadata,
+    _id(),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("components", JSON, nullable=False),
+    Column("token_hash", String(64), nullable=False),
+    Column("created_at", Time, nullable=False),
+    Column("confirmed_at", Time),
+    Column("unsubscribed_at", Time),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    _id(),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("token_hash", String(64), nullable=False, unique=True),  # sha256 of the secret
+    Column("scopes", String(100), nullable=False),  # space-separated: read write admin agent
+    Column("created_at", Time, nullable=False),
+    Column("created_by", String(200)),
+    Column("last_used_at", Time),
+    Column("revoked_at", Time),
+)
+
+users = Table(
+    "users",
+    metadata,
+    _id(),
+    Column("username", String(100), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),  # argon2
+    Column("is_admin", Boolean, nullable=False, server_default="0"),
+    Column("created_at", Time, nullable=False),
+    Column("last_login_at", Time),
+    Column("disabled_at", Time),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    _id(),
+    Column("at", Time, nullable=False),
+    Column("actor", String(200), nullable=False),  # "token:deploy-bot", "user:ee", "cli"
+    Column("action", String(64), nullable=False),
+    Column("target", String(200)),
+    Column("detail", JSON),
+    Column("remote_addr", String(64)),
+    Index(None, "at"),
+)

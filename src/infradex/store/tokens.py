@@ -1,0 +1,117 @@
+"""API tokens: shown once, stored only as a SHA-256 hash, scoped, revocable, last use kept.
+
+A token is ``idx_`` + 40 random URL-safe characters: unguessable, so a fast hash is the right
+one (argon2 is for passwords people choose).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from infradex.errors import NotFoundError, UsageError
+from infradex.store.db import Database
+from infradex.store.tables import api_tokens
+
+__all__ = ["SCOPES", "Token", "create_token", "list_tokens", "revoke_token", "verify_token"]
+
+SCOPES = ("read", "write", "admin", "agent")
+PREFIX = "idx_"
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    id: int
+    name: str
+    scopes: frozenset[str]
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    def allows(self, scope: str) -> bool:
+        """``admin`` implies every scope; ``write`` implies ``read``."""
+        return (
+            scope in self.scopes
+            or "admin" in self.scopes
+            or (scope == "read" and "write" in self.scopes)
+        )
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+async def create_token(
+    db: Database, name: str, scopes: list[str], now: datetime, created_by: str = "cli"
+) -> str:
+    """Store a new token and return its secret (the only time it exists in clear)."""
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if unknown or not scopes:
+        raise UsageError(f"scopes are {', '.join(SCOPES)}; got {', '.join(unknown) or 'none'}")
+    secret = PREFIX + secrets.token_urlsafe(30)
+    try:
+        async with db.begin() as connection:
+            await connection.execute(
+                insert(api_tokens).values(
+                    name=name,
+                    token_hash=_hash(secret),
+                    scopes=" ".join(sorted(set(scopes))),
+                    created_at=now,
+                    created_by=created_by,
+                )
+            )
+    except IntegrityError:
+        raise UsageError(f"a token named {name!r} exists; pick another name") from None
+    return secret
+
+
+def _token(row: Row[Any]) -> Token:
+    return Token(
+        row.id,
+        row.name,
+        frozenset(row.scopes.split()),
+        row.created_at,
+        row.last_used_at,
+        row.revoked_at,
+    )
+
+
+async def verify_token(db: Database, secret: str, now: datetime) -> Token | None:
+    """The live token with this secret (recording its use), or None."""
+    if not secret.startswith(PREFIX):
+        return None
+    async with db.begin() as connection:
+        row = (
+            await connection.execute(
+                select(api_tokens).where(api_tokens.c.token_hash == _hash(secret))
+            )
+        ).first()
+        if row is None or row.revoked_at is not None:
+            return None
+        await connection.execute(
+            update(api_tokens).where(api_tokens.c.id == row.id).values(last_used_at=now)
+        )
+    return _token(row)
+
+
+async def list_tokens(db: Database) -> list[Token]:
+    async with db.begin() as connection:
+        rows = await connection.execute(select(api_tokens).order_by(api_tokens.c.name))
+        return [_token(row) for row in rows]
+
+
+async def revoke_token(db: Database, name: str, now: datetime) -> None:
+    async with db.begin() as connection:
+        result = await connection.execute(
+            update(api_tokens)
+            .where(api_tokens.c.name == name, api_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+    if result.rowcount != 1:
+        raise NotFoundError(f"no live token named {name!r}; `infradex token list` shows them")

@@ -1,0 +1,1 @@
+"""The server: REST API, HTML pages and the live catalog, in one FastAPI application."""

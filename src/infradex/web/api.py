@@ -1,0 +1,187 @@
+"""The REST API, ``/api/v1``: the same questions the CLI answers, as JSON."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel
+
+from infradex.catalog import KINDS, Catalog, Entity
+from infradex.catalog.queries import graph, impact, who
+from infradex.catalog.refs import canonical_kind
+from infradex.catalog.search import search
+from infradex.clock import utcnow
+from infradex.errors import UsageError
+from infradex.store.audit import audit
+from infradex.store.catalog_loads import latest_loads
+from infradex.web.auth import Caller, require
+from infradex.web.state import CatalogState
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1")
+
+
+def _state(request: Request) -> CatalogState:
+    state: CatalogState = request.app.state.catalog
+    return state
+
+
+def entity_json(catalog: Catalog, entity: Entity) -> dict[str, Any]:
+    """The catalog document plus its source and its relations both ways."""
+    return {
+        "ref": str(entity.ref),
+        **entity.document(),
+        "source": f"{entity.file}:{entity.line}",
+        "relations": {
+            name: [str(r) for r in refs] for name, refs in catalog.relations_of(entity.ref).items()
+        },
+    }
+
+
+class Page(BaseModel):
+    items: list[dict[str, Any]]
+    total: int
+    limit: int
+    offset: int
+
+
+def _matches(
+    catalog: Catalog,
+    entity: Entity,
+    tag: str | None,
+    provider: str | None,
+    owner: str | None,
+    provider_refs: set[Any] | None,
+) -> bool:
+    if tag is not None and tag not in entity.metadata.tags:
+        return False
+    if provider_refs is not None and entity.ref not in provider_refs:
+        return False
+    if owner is not None:
+        owners = {str(r) for r in catalog.related(entity.ref, "ownedBy")}
+        if owner not in owners:
+            return False
+    return True
+
+
+@router.get("/entities", response_model=Page, summary="List entities, filtered and paginated")
+async def list_entities(
+    request: Request,
+    kind: Annotated[str | None, Query(description="e.g. service")] = None,
+    tag: str | None = None,
+    provider: Annotated[str | None, Query(description="what relies on this provider")] = None,
+    owner: Annotated[str | None, Query(description="e.g. team:infrastructure")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page:
+    catalog = _state(request).catalog
+    entities: list[Entity]
+    if kind is None:
+        entities = list(catalog.entities.values())
+    else:
+        key = canonical_kind(kind)
+        if key is None:
+            raise UsageError(f"{kind!r} is not a kind; use one of " + ", ".join(KINDS))
+        entities = catalog.of_kind(key)
+    provider_refs = None
+    if provider is not None:
+        root = catalog.resolve(provider if ":" in provider else f"provider:{provider}")
+        provider_refs = {a.ref for a in impact(catalog, root).affected}
+    selected = [e for e in entities if _matches(catalog, e, tag, provider, owner, provider_refs)]
+    window = selected[offset : offset + limit]
+    return Page(
+        items=[entity_json(catalog, e) for e in window],
+        total=len(selected),
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/entities/{ref}", summary="One entity with its relations")
+async def get_entity(request: Request, ref: str) -> dict[str, Any]:
+    catalog = _state(request).catalog
+    return entity_json(catalog, catalog.get(catalog.resolve(ref)))
+
+
+@router.get("/who", summary="Whom to contact about something, in order, and why")
+async def who_endpoint(
+    request: Request, target: Annotated[str, Query(description="ref, domain or URL")]
+) -> dict[str, Any]:
+    catalog = _state(request).catalog
+    return who(catalog, catalog.resolve(target)).to_dict()
+
+
+@router.get("/impact", summary="What breaks if something fails")
+async def impact_endpoint(
+    request: Request, ref: Annotated[str, Query(description="what fails")]
+) -> dict[str, Any]:
+    catalog = _state(request).catalog
+    return impact(catalog, catalog.resolve(ref)).to_dict(catalog)
+
+
+@router.get("/graph", summary="Nodes and edges of the dependency graph")
+async def graph_endpoint(request: Request, focus: str | None = None) -> dict[str, Any]:
+    catalog = _state(request).catalog
+    return graph(catalog, catalog.resolve(focus) if focus else None).to_dict(catalog)
+
+
+@router.get("/search", summary="Search names, titles, descriptions, domains and people")
+async def search_endpoint(
+    request: Request,
+    q: Annotated[str, Query(min_length=1, max_length=200)],
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+) -> dict[str, Any]:
+    catalog = _state(request).catalog
+    hits = search(catalog, q, limit)
+    return {
+        "query": q,
+        "results": [
+            {"ref": str(h.ref), "title": h.title, "score": h.score, "matched": h.matched}
+            for h in hits
+        ],
+    }
+
+
+@router.get("/catalog/problems", summary="Problems of the last load attempt")
+async def problems(request: Request) -> dict[str, Any]:
+    state = _state(request)
+    last = state.last
+    return {
+        "accepted": bool(last and last.accepted),
+        "checkedAt": last.at.isoformat() if last else None,
+        "servingSince": state.good_at.isoformat() if state.good_at else None,
+        "errors": [p.to_dict() for p in (last.problems if last else ()) if p.severity == "error"],
+        "warnings": [
+            p.to_dict() for p in (last.problems if last else ()) if p.severity == "warning"
+        ],
+    }
+
+
+@router.get("/catalog/loads", summary="Every catalog load, newest first")
+async def loads(
+    request: Request, limit: Annotated[int, Query(ge=1, le=200)] = 20
+) -> dict[str, Any]:
+    items, total = await latest_loads(request.app.state.db, limit)
+    return {"items": items, "total": total}
+
+
+@router.post("/catalog/reload", summary="Read the catalog again (needs a write token)")
+async def reload(
+    request: Request, caller: Annotated[Caller, Depends(require("write"))]
+) -> dict[str, Any]:
+    outcome = await _state(request).reload(trigger="api")
+    await audit(
+        request.app.state.db,
+        at=utcnow(),
+        actor=caller.actor,
+        action="catalog.reload",
+        detail={"accepted": outcome.accepted, **outcome.diff},
+        remote_addr=request.client.host if request.client else None,
+    )
+    return {
+        "accepted": outcome.accepted,
+        "errors": [p.to_dict() for p in outcome.problems if p.severity == "error"],
+        "diff": outcome.diff,
+    }

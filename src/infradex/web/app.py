@@ -1,0 +1,123 @@
+"""The application: ``create_app(settings)`` wires the store, the live catalog, the API and
+the pages. ``infradex serve`` runs it under uvicorn."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from infradex import __version__
+from infradex.errors import CatalogInvalid, NotFoundError, UsageError
+from infradex.settings import Settings
+from infradex.store import Database
+from infradex.store.db import StoreError
+from infradex.web import api, pages
+from infradex.web.state import CatalogState
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("infradex.web")
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'none'; style-src 'self'; "
+    "img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
+    """The server for ``settings``; pass ``db`` to use an existing store (tests do)."""
+    database = db or Database(settings.database_url)
+    state = CatalogState(settings.catalog, database)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await database.upgrade()
+        outcome = await state.reload(trigger="start")
+        if not outcome.accepted:  # nothing good to fall back on yet: refuse to start
+            raise CatalogInvalid(outcome.problems)
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            # SIGHUP reloads the catalog; not available off the main thread (tests) or POSIX
+            loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(_reload("signal")))
+        yield
+        if db is None:
+            await database.close()
+
+    async def _reload(trigger: str) -> None:
+        outcome = await state.reload(trigger)
+        log.info("catalog reload (%s): %s", trigger, "accepted" if outcome.accepted else "refused")
+
+    app = FastAPI(
+        title="infradex",
+        version=__version__,
+        description="The catalog of services, providers and people, and what depends on what.",
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.db = database
+    app.state.catalog = state
+    app.state.settings = settings
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if request.url.path.startswith("/api/docs"):
+            del response.headers["Content-Security-Policy"]  # the Swagger UI page runs scripts
+        return response
+
+    @app.exception_handler(NotFoundError)
+    async def not_found(request: Request, exc: NotFoundError) -> JSONResponse:
+        return JSONResponse({"error": str(exc)}, status_code=404)
+
+    @app.exception_handler(UsageError)
+    async def bad_request(request: Request, exc: UsageError) -> JSONResponse:
+        return JSONResponse({"error": str(exc)}, status_code=400)
+
+    @app.exception_handler(StoreError)
+    async def store_down(request: Request, exc: StoreError) -> JSONResponse:
+        return JSONResponse({"error": str(exc)}, status_code=503)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(
+            {"error": exc.detail},
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "alive"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        try:
+            await database.ping()
+        except StoreError as exc:
+            return JSONResponse({"status": "not ready", "store": str(exc)}, status_code=503)
+        if not state.ready:
+            return JSONResponse({"status": "not ready", "catalog": "not loaded"}, 503)
+        return JSONResponse({"status": "ready", "entities": len(state.catalog)})
+
+    static = resources.files("infradex.docs") / "static"
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    return app

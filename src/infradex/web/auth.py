@@ -1,0 +1,51 @@
+"""Who is asking: bearer tokens with scopes for the API (sign-in for people comes next)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from infradex.clock import utcnow
+from infradex.store.tokens import Token, verify_token
+
+__all__ = ["Caller", "require"]
+
+_bearer = HTTPBearer(auto_error=False, description="An API token: `infradex token create`")
+
+
+class Caller:
+    """The authenticated caller of a request."""
+
+    def __init__(self, token: Token) -> None:
+        self.token = token
+
+    @property
+    def actor(self) -> str:
+        return f"token:{self.token.name}"
+
+
+def require(scope: str) -> Callable[..., Awaitable[Caller]]:
+    """A dependency that admits only a live token holding ``scope`` (401 without a token,
+    403 with one that lacks the scope or was revoked)."""
+
+    async def dependency(
+        request: Request,
+        credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),  # noqa: B008
+    ) -> Caller:
+        if credentials is None:
+            raise HTTPException(
+                401,
+                "this needs an API token: send `Authorization: Bearer <token>` (create one "
+                f"with `infradex token create --name NAME --scope {scope}`)",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        token = await verify_token(request.app.state.db, credentials.credentials, utcnow())
+        if token is None:
+            raise HTTPException(403, "this token is unknown or revoked; ask for a new one")
+        if not token.allows(scope):
+            raise HTTPException(403, f"token {token.name!r} lacks the {scope!r} scope this needs")
+        return Caller(token)
+
+    return dependency

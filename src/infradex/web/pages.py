@@ -1,0 +1,140 @@
+"""HTML pages: the generated overview, live, plus search and the catalog-problems page."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from infradex.catalog import Catalog
+from infradex.catalog.search import search
+from infradex.docs import html
+from infradex.docs.blocks import Bullets, Heading, Inline, Link, Page, Para, Strong, Table, Text
+from infradex.docs.content import build_page, page_id
+from infradex.web.state import CatalogState
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+
+
+def _state(request: Request) -> CatalogState:
+    state: CatalogState = request.app.state.catalog
+    return state
+
+
+@lru_cache(maxsize=512)
+def _rendered(catalog: Catalog, page: str) -> str | None:
+    """Pages depend only on the catalog, so each is rendered once per loaded catalog."""
+    built = build_page(catalog, page)
+    return html.render(built, suffix="", live=True) if built else None
+
+
+def _html(text: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(text, status_code=status)
+
+
+def _not_found(path: str) -> HTMLResponse:
+    page = Page(path, "Not found").add(
+        Heading(1, "Not found"),
+        Para(
+            [
+                Text(f"Nothing in the catalog lives at /{path}. "),
+                Link("Search the catalog", page="search"),
+                Text(" or go to the "),
+                Link("overview", page="index"),
+                Text("."),
+            ]
+        ),
+    )
+    return _html(html.render(page, suffix="", live=True), 404)
+
+
+@router.get("/")
+async def home(request: Request) -> Response:
+    return await page(request, "index")
+
+
+@router.get("/search")
+async def search_page(
+    request: Request, q: Annotated[str, Query(max_length=200)] = ""
+) -> HTMLResponse:
+    catalog = _state(request).catalog
+    result = Page("search", f"Search: {q}" if q else "Search")
+    result.add(Heading(1, "Search"))
+    if not q.strip():
+        result.add(Para([Text("Type a service, a domain, a person or a provider above.")]))
+    else:
+        hits = search(catalog, q, 100)
+        result.add(Para([Text(f"{len(hits)} result(s) for "), Strong(q), Text(".")]))
+        rows: list[list[list[Inline]]] = []
+        for hit in hits:
+            target = page_id(hit.ref)
+            name: Inline = Link(hit.title, page=target) if target else Text(hit.title)
+            rows.append([[name], [Text(str(hit.ref))], [Text(hit.matched)]])
+        if rows:
+            result.add(Table(["Result", "Reference", "Matched on"], rows))
+    return _html(html.render(result, suffix="", live=True, query=q))
+
+
+@router.get("/problems")
+async def problems_page(request: Request) -> HTMLResponse:
+    state = _state(request)
+    last = state.last
+    result = Page("problems", "Catalog problems")
+    result.add(Heading(1, "Catalog problems"))
+    if last is None:
+        result.add(Para([Text("The catalog has not been loaded yet.")]))
+    else:
+        if last.accepted:
+            result.add(
+                Para([Text(f"The catalog loaded at {last.at:%Y-%m-%d %H:%M} UTC is being served.")])
+            )
+        else:
+            result.add(
+                Para(
+                    [
+                        Strong("The last reload was refused"),
+                        Text(
+                            f" ({last.at:%Y-%m-%d %H:%M} UTC): the server keeps serving the "
+                            f"catalog loaded at {state.good_at:%Y-%m-%d %H:%M} UTC. Fix these "
+                            "errors and reload."
+                        ),
+                    ]
+                )
+            )
+        for severity in ("error", "warning"):
+            found = [p for p in last.problems if p.severity == severity]
+            result.add(Heading(2, f"{severity.capitalize()}s ({len(found)})", severity + "s"))
+            if found:
+                result.add(
+                    Table(
+                        ["Where", "Entity", "Problem", "What to do"],
+                        [
+                            [
+                                [Text(p.location)],
+                                [Text(p.entity or "")],
+                                [Text(p.message)],
+                                [Text(p.hint)],
+                            ]
+                            for p in found
+                        ],
+                    )
+                )
+            else:
+                result.add(Bullets([[Text("None.")]]))
+    return _html(html.render(result, suffix="", live=True))
+
+
+@router.get("/index")
+async def index_alias() -> RedirectResponse:
+    return RedirectResponse("/", status_code=308)
+
+
+@router.get("/{path:path}")
+async def page(request: Request, path: str) -> Response:
+    catalog = _state(request).catalog
+    text = _rendered(catalog, path.strip("/") or "index")
+    return _html(text) if text is not None else _not_found(path)

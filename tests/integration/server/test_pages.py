@@ -1,0 +1,43 @@
+"""The web UI: the live overview, entity pages, search, problems; safe headers and escaping."""
+
+from __future__ import annotations
+
+import httpx
+
+
+async def test_home_is_the_overview(client: httpx.AsyncClient) -> None:
+    page = await client.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "Infrastructure overview" in page.text and 'href="services/docs"' in page.text
+    assert '<form class="search"' in page.text
+
+
+async def test_entity_page_and_its_links(client: httpx.AsyncClient) -> None:
+    page = await client.get("/services/docs")
+    assert page.status_code == 200
+    assert "Who to contact" in page.text and 'href="../providers/fastly"' in page.text
+    assert (await client.get("/providers/fastly")).status_code == 200
+    assert (await client.get("/static/style.css")).status_code == 200
+
+
+async def test_unknown_page_is_a_friendly_404(client: httpx.AsyncClient) -> None:
+    page = await client.get("/services/nope")
+    assert page.status_code == 404 and "Search the catalog" in page.text
+
+
+async def test_search_page(client: httpx.AsyncClient) -> None:
+    page = await client.get("/search", params={"q": "fastly"})
+    assert page.status_code == 200 and 'href="providers/fastly"' in page.text
+    assert 'value="fastly"' in page.text
+
+
+async def test_problems_page_lists_warnings(client: httpx.AsyncClient) -> None:
+    page = await client.get("/problems")
+    assert page.status_code == 200 and "production service has no owner" in page.text
+
+
+async def test_security_headers(client: httpx.AsyncClient) -> None:
+    headers = (await client.get("/")).headers
+    assert "script-src 'none'" in headers["content-security-policy"]
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["x-content-type-options"] == "nosniff"

@@ -1,0 +1,122 @@
+"""The store on a real engine: migrations, time zones, tokens, catalog loads, audit."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import insert, inspect, select
+
+from infradex.errors import NotFoundError, UsageError
+from infradex.store import Database
+from infradex.store.audit import audit, audit_entries
+from infradex.store.catalog_loads import latest_loads, record_load
+from infradex.store.tables import maintenance_windows, metadata
+from infradex.store.tokens import create_token, list_tokens, revoke_token, verify_token
+
+NOW = datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
+
+
+async def test_migrations_create_every_table(db: Database) -> None:
+    async with db.begin() as connection:
+        names = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
+    assert set(metadata.tables) <= names
+    assert "alembic_version" in names
+
+
+async def test_upgrade_twice_is_harmless(db: Database) -> None:
+    await db.upgrade()
+    await db.ping()
+
+
+async def test_datetimes_come_back_aware_and_in_utc(db: Database) -> None:
+    amsterdam = timezone(timedelta(hours=2))
+    start = datetime(2026, 6, 1, 9, 0, tzinfo=amsterdam)
+    async with db.begin() as connection:
+        await connection.execute(
+            insert(maintenance_windows).values(
+                target_ref="service:docs",
+                starts_at=start,
+                ends_at=start + timedelta(hours=1),
+                created_at=NOW,
+            )
+        )
+        row = (await connection.execute(select(maintenance_windows))).one()
+    assert row.starts_at == start
+    assert row.starts_at.tzinfo is not None and row.starts_at.utcoffset() == timedelta(0)
+    assert row.starts_at.hour == 7
+
+
+async def test_naive_datetimes_are_refused(db: Database) -> None:
+    with pytest.raises(Exception, match="timezone-aware"):
+        async with db.begin() as connection:
+            await connection.execute(
+                insert(maintenance_windows).values(
+                    target_ref="x", starts_at=datetime(2026, 1, 1), ends_at=NOW, created_at=NOW
+                )
+            )
+
+
+async def test_token_lifecycle(db: Database) -> None:
+    secret = await create_token(db, "deploy", ["write"], NOW)
+    assert secret.startswith("idx_") and len(secret) > 40
+    token = await verify_token(db, secret, NOW + timedelta(minutes=5))
+    assert token is not None and token.name == "deploy"
+    assert token.allows("write") and token.allows("read") and not token.allows("admin")
+    listed = {t.name: t for t in await list_tokens(db)}
+    assert listed["deploy"].last_used_at == NOW + timedelta(minutes=5)
+    assert await verify_token(db, secret + "x", NOW) is None
+    assert await verify_token(db, "not-a-token", NOW) is None
+    await revoke_token(db, "deploy", NOW)
+    assert await verify_token(db, secret, NOW) is None
+    with pytest.raises(NotFoundError):
+        await revoke_token(db, "deploy", NOW)
+
+
+async def test_token_secrets_are_not_stored(db: Database) -> None:
+    secret = await create_token(db, "ci", ["read"], NOW)
+    async with db.begin() as connection:
+        rows = (await connection.execute(select(metadata.tables["api_tokens"]))).all()
+    assert all(secret not in str(tuple(row)) for row in rows)
+
+
+async def test_token_names_and_scopes_are_checked(db: Database) -> None:
+    await create_token(db, "one", ["read"], NOW)
+    with pytest.raises(UsageError, match="exists"):
+        await create_token(db, "one", ["read"], NOW)
+    with pytest.raises(UsageError, match="scopes are"):
+        await create_token(db, "two", ["root"], NOW)
+
+
+async def test_catalog_loads_and_audit(db: Database) -> None:
+    problem = {"severity": "error", "message": "boom"}
+    first = await record_load(
+        db,
+        at=NOW,
+        source="/c",
+        git_commit=None,
+        trigger="start",
+        accepted=False,
+        entities=0,
+        problems=[problem],
+        diff={},
+    )
+    second = await record_load(
+        db,
+        at=NOW,
+        source="/c",
+        git_commit="abc",
+        trigger="api",
+        accepted=True,
+        entities=3,
+        problems=[],
+        diff={"added": ["service:a"]},
+    )
+    assert second > first
+    loads, total = await latest_loads(db)
+    assert total == 2
+    assert [load["id"] for load in loads] == [second, first]
+    assert loads[1]["errors"] == 1 and loads[0]["diff"] == {"added": ["service:a"]}
+    await audit(db, at=NOW, actor="token:x", action="catalog.reload", detail={"ok": True})
+    entries = await audit_entries(db)
+    assert entries[0]["actor"] == "token:x" and entries[0]["detail"] == {"ok": True}
