@@ -18,11 +18,14 @@ from infradex.clock import utcnow
 from infradex.settings import VARIABLES
 from infradex.store import Database
 from infradex.store.tokens import Token, create_token, list_tokens, revoke_token
+from infradex.store.users import create_user
 
 db_app = typer.Typer(help="The store: SQLite by default, PostgreSQL with INFRADEX_DATABASE_URL.")
 token_app = typer.Typer(help="API tokens for scripts and agents (shown once, stored hashed).")
+user_app = typer.Typer(help="People who sign in to the web UI.")
 app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token")
+app.add_typer(user_app, name="user")
 
 ENVIRONMENT = "\n".join(f"  {name}: {meaning}" for name, meaning in VARIABLES.items())
 
@@ -194,3 +197,36 @@ def token_revoke(ctx: typer.Context, name: Annotated[str, typer.Argument()]) -> 
 
 def _whoami() -> str:
     return f"cli:{os.environ.get('USER', 'unknown')}"
+
+
+@user_app.command("create")
+def user_create(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="The sign-in name.")],
+    admin: Annotated[bool, typer.Option(help="May manage tokens and users.")] = False,
+    password_stdin: Annotated[
+        bool, typer.Option(help="Read the password from standard input (for scripts).")
+    ] = False,
+) -> None:
+    """Create a web UI account. The password is asked for twice (or read from stdin)."""
+    import getpass
+    import sys
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            err_console.print("error: the passwords differ; nothing was created", style="red")
+            raise typer.Exit(1)
+    db = _database(ctx)
+
+    async def run() -> None:
+        try:
+            await db.upgrade()
+            await create_user(db, username, password, utcnow(), admin=admin)
+        finally:
+            await db.close()
+
+    asyncio.run(run())
+    console.print(f"user {username!r} created{' (admin)' if admin else ''}", style="green")

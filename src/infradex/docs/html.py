@@ -108,20 +108,33 @@ def _block(page: Page, block: Block, suffix: str) -> Markup:
     raise TypeError(f"no HTML for {block!r}")
 
 
-def render(page: Page, suffix: str = SUFFIX, live: bool = False, query: str = "") -> str:
-    """A page as a complete HTML document. ``live`` (the server): links without a file suffix
-    and a search form; otherwise a static site of ``.html`` files."""
-    body = Markup("\n").join(_block(page, b, suffix) for b in page.blocks)
+def render_body(page: Page, suffix: str = SUFFIX) -> Markup:
+    """The page's content, without the surrounding document (the server caches this)."""
+    return Markup("\n").join(_block(page, b, suffix) for b in page.blocks)
+
+
+def render(
+    page: Page,
+    suffix: str = SUFFIX,
+    live: bool = False,
+    query: str = "",
+    body: Markup | None = None,
+    account: dict[str, str] | None = None,
+) -> str:
+    """A page as a complete HTML document. ``live`` (the server): links without a file suffix,
+    a search form and the sign-in state (``account``: ``user`` and ``csrf``); otherwise a
+    static site of ``.html`` files."""
     nav = [(label, relative(page.id, target, suffix, anchor)) for label, target, anchor in NAV]
     return (
         _environment()
         .get_template("page.html")
         .render(
             title=page.title,
-            body=body,
+            body=render_body(page, suffix) if body is None else body,
             nav=nav,
             root=relative(page.id, "", ""),
             live=live,
             query=query,
+            account=account or {},
         )
     )

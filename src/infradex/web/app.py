@@ -10,9 +10,10 @@ import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -21,7 +22,8 @@ from infradex.errors import CatalogInvalid, NotFoundError, UsageError
 from infradex.settings import Settings
 from infradex.store import Database
 from infradex.store.db import StoreError
-from infradex.web import api, pages
+from infradex.web import accounts, api, pages
+from infradex.web.auth import reader_allowed
 from infradex.web.state import CatalogState
 
 __all__ = ["create_app"]
@@ -72,6 +74,24 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.db = database
     app.state.catalog = state
     app.state.settings = settings
+    app.state.secret_key = settings.resolved_secret_key()
+
+    if not settings.public_read:
+
+        @app.middleware("http")
+        async def sign_in_required(request: Request, call_next):  # type: ignore[no-untyped-def]
+            if not await reader_allowed(request):
+                if request.url.path.startswith("/api/"):
+                    return JSONResponse(
+                        {
+                            "error": "this server is private: sign in, or send a token with the "
+                            "read scope (`infradex token create --scope read`)"
+                        },
+                        status_code=401,
+                        headers={"WWW-Authenticate": "Bearer"},
+                    )
+                return RedirectResponse(f"/login?next={quote(request.url.path)}", 303)
+            return await call_next(request)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
@@ -119,5 +139,6 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     static = resources.files("infradex.docs") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(api.router)
+    app.include_router(accounts.router)
     app.include_router(pages.router)
     return app

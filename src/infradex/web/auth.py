@@ -9,8 +9,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from infradex.clock import utcnow
 from infradex.store.tokens import Token, verify_token
+from infradex.web.sessions import read_session
 
-__all__ = ["Caller", "require"]
+__all__ = ["OPEN_PATHS", "Caller", "reader_allowed", "require"]
 
 _bearer = HTTPBearer(auto_error=False, description="An API token: `infradex token create`")
 
@@ -49,3 +50,21 @@ def require(scope: str) -> Callable[..., Awaitable[Caller]]:
         return Caller(token)
 
     return dependency
+
+
+#: reachable without signing in even on a private server
+OPEN_PATHS = ("/login", "/healthz", "/readyz", "/static/")
+
+
+async def reader_allowed(request: Request) -> bool:
+    """On a private server: a signed-in person, or a live token with the read scope."""
+    path = request.url.path
+    if path.startswith(OPEN_PATHS):
+        return True
+    if read_session(request).user:
+        return True
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        token = await verify_token(request.app.state.db, header[7:].strip(), utcnow())
+        return token is not None and token.allows("read")
+    return False

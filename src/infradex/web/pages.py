@@ -7,12 +7,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 
 from infradex.catalog import Catalog
 from infradex.catalog.search import search
 from infradex.docs import html
 from infradex.docs.blocks import Bullets, Heading, Inline, Link, Page, Para, Strong, Table, Text
 from infradex.docs.content import build_page, page_id
+from infradex.web.render import page_response
 from infradex.web.state import CatalogState
 
 __all__ = ["router"]
@@ -26,17 +28,13 @@ def _state(request: Request) -> CatalogState:
 
 
 @lru_cache(maxsize=512)
-def _rendered(catalog: Catalog, page: str) -> str | None:
-    """Pages depend only on the catalog, so each is rendered once per loaded catalog."""
+def _rendered(catalog: Catalog, page: str) -> tuple[Page, Markup] | None:
+    """A page's content depends only on the catalog: rendered once per loaded catalog."""
     built = build_page(catalog, page)
-    return html.render(built, suffix="", live=True) if built else None
+    return (built, html.render_body(built, suffix="")) if built else None
 
 
-def _html(text: str, status: int = 200) -> HTMLResponse:
-    return HTMLResponse(text, status_code=status)
-
-
-def _not_found(path: str) -> HTMLResponse:
+def _not_found(request: Request, path: str) -> HTMLResponse:
     page = Page(path, "Not found").add(
         Heading(1, "Not found"),
         Para(
@@ -49,7 +47,7 @@ def _not_found(path: str) -> HTMLResponse:
             ]
         ),
     )
-    return _html(html.render(page, suffix="", live=True), 404)
+    return page_response(request, page, status=404)
 
 
 @router.get("/")
@@ -76,7 +74,7 @@ async def search_page(
             rows.append([[name], [Text(str(hit.ref))], [Text(hit.matched)]])
         if rows:
             result.add(Table(["Result", "Reference", "Matched on"], rows))
-    return _html(html.render(result, suffix="", live=True, query=q))
+    return page_response(request, result, query=q)
 
 
 @router.get("/problems")
@@ -125,7 +123,7 @@ async def problems_page(request: Request) -> HTMLResponse:
                 )
             else:
                 result.add(Bullets([[Text("None.")]]))
-    return _html(html.render(result, suffix="", live=True))
+    return page_response(request, result)
 
 
 @router.get("/index")
@@ -136,5 +134,7 @@ async def index_alias() -> RedirectResponse:
 @router.get("/{path:path}")
 async def page(request: Request, path: str) -> Response:
     catalog = _state(request).catalog
-    text = _rendered(catalog, path.strip("/") or "index")
-    return _html(text) if text is not None else _not_found(path)
+    found = _rendered(catalog, path.strip("/") or "index")
+    if found is None:
+        return _not_found(request, path)
+    return page_response(request, found[0], body=found[1])
