@@ -8,7 +8,7 @@ PORT   ?= 8000
 INFRADEX_TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export INFRADEX_TEST_POSTGRES_URL
 
-.PHONY: run test test-pg lint ci bench docs clean
+.PHONY: run test test-pg test-browser lint ci bench docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,9 +31,13 @@ $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed-run
 	$(BIN)/infradex serve --host $(HOST) --port $(PORT)
 
-## test: the whole suite on SQLite (no server needed)
+## test: the whole suite on SQLite (no server, no browser needed)
 test: $(VENV)/.installed-test
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -m "not browser"
+
+## test-browser: click through the UI in Debian's Chromium (screenshots in test-artifacts/)
+test-browser: $(VENV)/.installed-test
+	$(BIN)/pytest -q -m browser tests/browser
 
 ## test-pg: the store and server tests again on PostgreSQL ($$INFRADEX_TEST_POSTGRES_URL)
 test-pg: $(VENV)/.installed-test
@@ -46,7 +50,7 @@ lint: $(VENV)/.installed-test
 	$(BIN)/mypy
 
 ## ci: everything .ci/run runs
-ci: lint test test-pg
+ci: lint test test-pg test-browser
 
 ## bench: catalog scale benchmark against check-jsonschema (results in docs/benchmarks.md)
 bench: $(VENV)/.installed-bench

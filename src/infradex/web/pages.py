@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
-from infradex.catalog import Catalog
 from infradex.catalog.search import search
 from infradex.docs import html
 from infradex.docs.blocks import Bullets, Heading, Inline, Link, Page, Para, Strong, Table, Text
@@ -27,11 +25,16 @@ def _state(request: Request) -> CatalogState:
     return state
 
 
-@lru_cache(maxsize=512)
-def _rendered(catalog: Catalog, page: str) -> tuple[Page, Markup] | None:
-    """A page's content depends only on the catalog: rendered once per loaded catalog."""
-    built = build_page(catalog, page)
-    return (built, html.render_body(built, suffix="")) if built else None
+def _rendered(state: CatalogState, page: str) -> tuple[Page, Markup] | None:
+    """A page's content depends only on the catalog: rendered once per loaded catalog (the
+    cache lives on the state and is replaced with each accepted reload)."""
+    cache = state.rendered
+    if page not in cache:
+        if len(cache) >= 2048:
+            cache.pop(next(iter(cache)))
+        built = build_page(state.catalog, page, state.problems)
+        cache[page] = (built, html.render_body(built, suffix="")) if built else None
+    return cache[page]
 
 
 def _not_found(request: Request, path: str) -> HTMLResponse:
@@ -133,8 +136,7 @@ async def index_alias() -> RedirectResponse:
 
 @router.get("/{path:path}")
 async def page(request: Request, path: str) -> Response:
-    catalog = _state(request).catalog
-    found = _rendered(catalog, path.strip("/") or "index")
+    found = _rendered(_state(request), path.strip("/") or "index")
     if found is None:
         return _not_found(request, path)
     return page_response(request, found[0], body=found[1])

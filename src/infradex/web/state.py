@@ -11,8 +11,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from markupsafe import Markup
+
 from infradex.catalog import Catalog, LoadedCatalog, Problem, load
 from infradex.clock import utcnow
+from infradex.docs.blocks import Page
 from infradex.store import Database
 from infradex.store.catalog_loads import record_load
 
@@ -71,6 +74,8 @@ class CatalogState:
         self.good: LoadedCatalog | None = None
         self.good_at: datetime | None = None
         self.last: Reload | None = None
+        #: rendered page bodies for the catalog being served (see web.pages)
+        self.rendered: dict[str, tuple[Page, Markup] | None] = {}
         self._lock = asyncio.Lock()
 
     @property
@@ -78,6 +83,11 @@ class CatalogState:
         if self.good is None or self.good.catalog is None:
             raise RuntimeError("no catalog loaded yet")
         return self.good.catalog
+
+    @property
+    def problems(self) -> list[Problem]:
+        """The problems (warnings) of the catalog being served."""
+        return self.good.problems if self.good else []
 
     @property
     def ready(self) -> bool:
@@ -92,7 +102,7 @@ class CatalogState:
             accepted = loaded.catalog is not None
             diff = _diff(previous, loaded.catalog) if loaded.catalog is not None else {}
             if accepted:
-                self.good, self.good_at = loaded, at
+                self.good, self.good_at, self.rendered = loaded, at, {}
             self.last = Reload(accepted, at, tuple(loaded.problems), diff)
             await record_load(
                 self.db,

@@ -41,3 +41,8 @@ async def test_security_headers(client: httpx.AsyncClient) -> None:
     assert "script-src 'none'" in headers["content-security-policy"]
     assert headers["x-frame-options"] == "DENY"
     assert headers["x-content-type-options"] == "nosniff"
+
+
+async def test_live_ownership_page_lists_the_catalog_warnings(client: httpx.AsyncClient) -> None:
+    page = await client.get("/ownership")
+    assert "Catalog warnings (18)" in page.text
