@@ -150,12 +150,15 @@ def build_pages(catalog: Catalog, problems: Sequence[Problem] = ()) -> list[Page
     return pages
 
 
-def build_page(catalog: Catalog, page: str, problems: Sequence[Problem] = ()) -> Page | None:
-    """One page by its id (``index``, ``services/docs``), or None if there is no such page."""
+def build_page(
+    catalog: Catalog, page: str, problems: Sequence[Problem] = (), page_number: int | None = None
+) -> Page | None:
+    """One page by its id (``index``, ``services/docs``), or None if there is no such page.
+    ``page_number`` pages the overview's service list (the server never renders them all)."""
     w = _Writer(catalog)
     if page in ("index", "dependencies"):
         full = _drawable(catalog, graph(catalog))
-        return _overview(w, full) if page == "index" else _diagram_page(w, full)
+        return _overview(w, full, page_number) if page == "index" else _diagram_page(w, full)
     if page == "ownership":
         return _ownership(w, problems)
     directory, _, name = page.partition("/")
@@ -180,7 +183,13 @@ def _drawable(catalog: Catalog, picture: Graph) -> Graph:
     return Graph(tuple(n for n in picture.nodes if n in keep), edges, picture.focus)
 
 
-def _overview(w: _Writer, full: Graph) -> Page:
+#: services listed per page of the overview (a static site lists them all)
+SERVICES_PER_PAGE = 100
+
+
+def _overview(w: _Writer, full: Graph, page_number: int | None = None) -> Page:
+    """The overview. With ``page_number`` (the server), services are listed a page at a time
+    and described one by one only when they all fit on one page."""
     c = w.catalog
     page = Page("index", "Infrastructure overview")
     page.add(
@@ -228,9 +237,21 @@ def _overview(w: _Writer, full: Graph) -> Page:
             lambda href: to_svg(c, full, href),
         ),
     )
-    page.add(Heading(2, "Services", "services"), _services_table(w))
-    for service in c.of_kind("service"):
-        page.add(*_service_summary(w, service))
+    services = c.of_kind("service")
+    if page_number is None or len(services) <= SERVICES_PER_PAGE:
+        page.add(Heading(2, "Services", "services"), _services_table(w, services))
+        for service in services:
+            page.add(*_service_summary(w, service))
+    else:
+        pages = -(-len(services) // SERVICES_PER_PAGE)
+        number = min(max(page_number, 1), pages)
+        window = services[(number - 1) * SERVICES_PER_PAGE : number * SERVICES_PER_PAGE]
+        page.add(
+            Heading(2, f"Services ({len(services)})", "services"),
+            _pager(number, pages),
+            _services_table(w, window),
+            _pager(number, pages),
+        )
     page.add(*_dns_section(w))
     page.add(*_oncall_section(w))
     return page
@@ -276,9 +297,19 @@ def _datacenters_table(w: _Writer) -> Table:
     return Table(["Name", "Provider", "Provider's region", "Hosts"], rows)
 
 
-def _services_table(w: _Writer) -> Table:
+def _pager(number: int, pages: int) -> Para:
+    """``Page 2 of 52 · previous · next``, linking to ``?page=N#services``."""
+    parts: list[Inline] = [Text(f"Page {number} of {pages}")]
+    if number > 1:
+        parts += [Text(" · "), Link("previous", url=f"?page={number - 1}#services")]
+    if number < pages:
+        parts += [Text(" · "), Link("next", url=f"?page={number + 1}#services")]
+    return Para(parts)
+
+
+def _services_table(w: _Writer, services: Sequence[Entity]) -> Table:
     rows: list[list[Cell]] = []
-    for service in w.catalog.of_kind("service"):
+    for service in services:
         rows.append(
             [
                 [w.link(service.ref)],

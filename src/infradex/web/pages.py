@@ -25,16 +25,17 @@ def _state(request: Request) -> CatalogState:
     return state
 
 
-def _rendered(state: CatalogState, page: str) -> tuple[Page, Markup] | None:
+def _rendered(state: CatalogState, page: str, number: int = 1) -> tuple[Page, Markup] | None:
     """A page's content depends only on the catalog: rendered once per loaded catalog (the
     cache lives on the state and is replaced with each accepted reload)."""
     cache = state.rendered
-    if page not in cache:
+    key = f"{page}?{number}"
+    if key not in cache:
         if len(cache) >= 2048:
             cache.pop(next(iter(cache)))
-        built = build_page(state.catalog, page, state.problems)
-        cache[page] = (built, html.render_body(built, suffix="")) if built else None
-    return cache[page]
+        built = build_page(state.catalog, page, state.problems, page_number=number)
+        cache[key] = (built, html.render_body(built, suffix="")) if built else None
+    return cache[key]
 
 
 def _not_found(request: Request, path: str) -> HTMLResponse:
@@ -54,8 +55,10 @@ def _not_found(request: Request, path: str) -> HTMLResponse:
 
 
 @router.get("/")
-async def home(request: Request) -> Response:
-    return await page(request, "index")
+async def home(request: Request, page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:
+    found = _rendered(_state(request), "index", page)
+    assert found is not None
+    return page_response(request, found[0], body=found[1])
 
 
 @router.get("/search")
