@@ -100,11 +100,17 @@ class Settings:
         if self.secret_key:
             return self.secret_key
         path = self.data_dir / "secret_key"
-        if path.exists():
-            return path.read_text(encoding="utf-8").strip()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_urlsafe(48)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(key + "\n")
+        try:
+            if path.exists():
+                return path.read_text(encoding="utf-8").strip()
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            key = secrets.token_urlsafe(48)
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                handle.write(key + "\n")
+        except OSError as exc:
+            raise UsageError(
+                f"cannot keep the secret key in {path}: {exc.strerror}; set INFRADEX_DATA_DIR "
+                "to a directory you can write, or set INFRADEX_SECRET_KEY"
+            ) from None
         return key

@@ -85,7 +85,7 @@ def test_query_on_invalid_catalog_lists_errors_and_exits_1(broken_catalog: Path)
 def test_missing_catalog_path_says_what_to_do(tmp_path: Path) -> None:
     code, out, _ = run("validate", str(tmp_path / "nope"))
     assert code == 1
-    assert "does not exist" in out and "--catalog" in out
+    assert "does not exist" in out and "check the path" in out
 
 
 def test_usage_errors_exit_2() -> None:
@@ -277,3 +277,57 @@ def test_plural_kind_names() -> None:
     data = run_json("list", "escalationpolicies")
     assert isinstance(data, list)
     assert [item["ref"] for item in data] == ["escalationpolicy:psf-infra"]
+
+
+def test_docs_build_where_it_cannot_write(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x", encoding="utf-8")
+    code, _, err = run("docs", "build", str(blocker / "site"))
+    assert code == 2 and "cannot write the site" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "needle"),
+    [
+        (["serve", "--port", "70000"], {}, "less than or equal to 65535"),
+        (["serve"], {"INFRADEX_DATABASE_URL": "garbage"}, "is not a database URL"),
+        (["serve"], {"INFRADEX_DATABASE_URL": "mysql://x/y"}, "unsupported database"),
+        (
+            ["serve"],
+            {"INFRADEX_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/x"},
+            "check INFRADEX_DATABASE_URL",
+        ),
+        (["serve"], {"INFRADEX_PUBLIC_READ": "maybe"}, "write true or false"),
+    ],
+)
+def test_serve_refuses_bad_settings_in_one_line(
+    tmp_path: Path, args: list[str], env: dict[str, str], needle: str
+) -> None:
+    environment = {**os.environ, "INFRADEX_CATALOG": "", "INFRADEX_DATA_DIR": str(tmp_path), **env}
+    result = subprocess.run(
+        [sys.executable, "-m", "infradex", *args],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode in (1, 2)
+    assert needle in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_serve_on_a_busy_port_says_so(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        environment = {**os.environ, "INFRADEX_CATALOG": "", "INFRADEX_DATA_DIR": str(tmp_path)}
+        result = subprocess.run(
+            [sys.executable, "-m", "infradex", "serve", "--port", str(port)],
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr and "--port" in result.stderr

@@ -94,7 +94,7 @@ def find_yaml_files(root: Path) -> tuple[list[Path], list[Problem]]:
             _error(
                 "missing-catalog",
                 f"{root} does not exist",
-                "pass the catalog directory with --catalog PATH or set INFRADEX_CATALOG",
+                "check the path; the catalog is a directory of *.yaml files (or one file)",
                 str(root),
             )
         )

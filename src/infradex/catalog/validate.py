@@ -191,7 +191,9 @@ def _entity(doc: RawDocument, problems: list[Problem]) -> Entity | None:
     if data.get("apiVersion") != API_VERSION:
         report(
             "api-version",
-            f"apiVersion is {data.get('apiVersion')!r}",
+            "this document has no `apiVersion`"
+            if data.get("apiVersion") is None
+            else f"apiVersion is {data.get('apiVersion')!r}, not {API_VERSION}",
             f"write `apiVersion: {API_VERSION}`",
             ("apiVersion",),
             label,
@@ -267,14 +269,29 @@ def _explain(model: type[BaseModel], error: Any) -> tuple[str, str]:
     if kind == "literal_error":
         expected = error.get("ctx", {}).get("expected", "")
         options = [o.strip(" '") for o in expected.replace(" or ", ",").split(",") if o.strip()]
-        close = difflib.get_close_matches(str(error["input"]), options, n=1, cutoff=0.5)
-        hint = f"did you mean {close[0]}?" if close else "write one of " + ", ".join(options)
+        close = difflib.get_close_matches(str(error["input"]), options, n=1, cutoff=0.7)
+        hint = "write one of " + ", ".join(options)
+        if close:
+            hint = f"did you mean {close[0]}? ({hint})"
         return f"{error['input']!r} is not allowed here", hint
     if kind == "value_error":
         message = str(error["msg"]).removeprefix("Value error, ")
         return message, ""
-    got = type(error["input"]).__name__ if "input" in error else "nothing"
-    got = {
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        fields = _fields_at(model, loc)
+        example = f"{{{fields[0]}: ...}}" if fields else "a mapping"
+        return (
+            f"this must be a mapping, not {_kind_name(error.get('input'))}",
+            f"write it as {example} (fields: {', '.join(fields)})" if fields else "",
+        )
+    return f"{error['msg'].rstrip('.').lower()}, got {_kind_name(error.get('input'))}", (
+        "see docs/catalog.md for this field"
+    )
+
+
+def _kind_name(value: Any) -> str:
+    got = type(value).__name__
+    return {
         "str": "text",
         "dict": "a mapping",
         "list": "a list",
@@ -283,7 +300,6 @@ def _explain(model: type[BaseModel], error: Any) -> tuple[str, str]:
         "float": "a number",
         "bool": "true/false",
     }.get(got, got)
-    return f"{error['msg'].rstrip('.').lower()}, got {got}", "see docs/catalog.md for this field"
 
 
 def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:

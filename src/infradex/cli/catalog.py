@@ -25,7 +25,9 @@ FormatOption = Annotated[Format, typer.Option("--format", "-f", help="text or js
 @app.command()
 def validate(
     ctx: typer.Context,
-    path: Annotated[Path | None, typer.Argument(help="Catalog directory or file.")] = None,
+    path: Annotated[
+        Path | None, typer.Argument(metavar="[PATH]", help="Catalog directory or file.")
+    ] = None,
     strict: Annotated[bool, typer.Option(help="Warnings fail too (exit 1).")] = False,
     fmt: FormatOption = Format.text,
 ) -> None:
@@ -135,8 +137,9 @@ def list_(
     kind: Annotated[
         str,
         typer.Argument(
+            metavar="KIND",
             help="provider, datacenter, host, person, team, "
-            "service, zone, schedule or escalationpolicy"
+            "service, zone, schedule or escalationpolicy",
         ),
     ],
     fmt: FormatOption = Format.text,
@@ -163,7 +166,7 @@ def list_(
 @app.command()
 def show(
     ctx: typer.Context,
-    ref: Annotated[str, typer.Argument(help="kind:name, a domain, or a title.")],
+    ref: Annotated[str, typer.Argument(metavar="THING", help="kind:name, a domain, or a title.")],
     fmt: FormatOption = Format.text,
 ) -> None:
     """Show one entity: its document and its relations both ways."""
@@ -198,7 +201,8 @@ def who_(
     target: Annotated[
         str,
         typer.Argument(
-            help="kind:name, a domain such as docs.python.org, a URL, or a host's name."
+            metavar="THING",
+            help="kind:name, a domain such as docs.python.org, a URL, or a host's name.",
         ),
     ],
     fmt: FormatOption = Format.text,
@@ -226,7 +230,9 @@ def who_(
 @app.command("impact")
 def impact_(
     ctx: typer.Context,
-    ref: Annotated[str, typer.Argument(help="What fails: kind:name, a domain or a title.")],
+    ref: Annotated[
+        str, typer.Argument(metavar="THING", help="What fails: kind:name, a domain or a title.")
+    ],
     fmt: FormatOption = Format.text,
 ) -> None:
     """What breaks, transitively, if this fails: down or degraded, and why."""

@@ -20,7 +20,7 @@ FORMAT_HELP = "markdown, rst (Sphinx fragments) or html (a static site)"
 @docs_app.command()
 def build(
     ctx: typer.Context,
-    out: Annotated[Path, typer.Argument(help="Directory to write the site into.")],
+    out: Annotated[Path, typer.Argument(metavar="OUT", help="Directory to write the site into.")],
     fmt: Annotated[str, typer.Option("--format", "-f", help=FORMAT_HELP)] = "html",
 ) -> None:
     """Write the overview and a page per service, provider, data center, host, person, team."""

@@ -27,7 +27,7 @@ def _width() -> int | None:
 
 
 # emoji=False: rich would turn "services.yaml:100:" into an emoji
-console = Console(width=_width(), highlight=False, soft_wrap=False, emoji=False)
+console = Console(width=_width(), highlight=False, soft_wrap=True, emoji=False)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 

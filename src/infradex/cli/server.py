@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import os
 import urllib.error
@@ -15,6 +16,7 @@ from rich.table import Table
 from infradex.cli.app import app, load_catalog, settings_of
 from infradex.cli.output import console, err_console
 from infradex.clock import utcnow
+from infradex.errors import InfradexError, UsageError
 from infradex.settings import VARIABLES
 from infradex.store import Database
 from infradex.store.tokens import Token, create_token, list_tokens, revoke_token
@@ -34,7 +36,7 @@ ENVIRONMENT = "\n".join(f"  {name}: {meaning}" for name, meaning in VARIABLES.it
 def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     log_format: Annotated[str, typer.Option(help="text or json")] = "text",
 ) -> None:
     """Serve the web UI and the REST API (SIGHUP or `infradex reload` re-reads the catalog)."""
@@ -43,8 +45,13 @@ def serve(
     from infradex.web.app import create_app
     from infradex.web.logs import configure_logging
 
+    if log_format not in ("text", "json"):
+        raise UsageError(f"--log-format {log_format!r}: use text or json")
     settings = settings_of(ctx)
     catalog = load_catalog(ctx)  # refuse to start on an invalid catalog, listing every error
+    _check_can_listen(host, port)
+    settings.resolved_secret_key()
+    _check_store(Database(settings.database_url))
     configure_logging(log_format)
     source = "the embedded PSF example" if settings.catalog_is_embedded else str(settings.catalog)
     console.print(
@@ -108,6 +115,42 @@ def reload(
         err_console.print(f"{problem['file']}:{problem['line']}: {problem['message']}", style="red")
     err_console.print("refused: the server keeps serving its last good catalog", style="red")
     raise typer.Exit(1)
+
+
+def _check_can_listen(host: str, port: int) -> None:
+    """Fail before anything starts if the address cannot be bound, saying what to do."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise UsageError(f"--host {host!r} is not an address here: {exc.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            hint = (
+                "another program uses it: stop it or pass --port"
+                if exc.errno == errno.EADDRINUSE
+                else "ports below 1024 need privileges: pass --port 8000"
+                if exc.errno == errno.EACCES
+                else "pass another --host or --port"
+            )
+            raise InfradexError(f"cannot listen on {host}:{port}: {exc.strerror}; {hint}") from None
+
+
+def _check_store(db: Database) -> None:
+    """Migrate the store now, so an unreachable database is one clear line, not a traceback."""
+
+    async def run() -> None:
+        try:
+            await db.upgrade()
+        finally:
+            await db.close()
+
+    asyncio.run(run())
 
 
 def _database(ctx: typer.Context) -> Database:
@@ -202,7 +245,7 @@ def _whoami() -> str:
 @user_app.command("create")
 def user_create(
     ctx: typer.Context,
-    username: Annotated[str, typer.Argument(help="The sign-in name.")],
+    username: Annotated[str, typer.Argument(metavar="USERNAME", help="The sign-in name.")],
     admin: Annotated[bool, typer.Option(help="May manage tokens and users.")] = False,
     password_stdin: Annotated[
         bool, typer.Option(help="Read the password from standard input (for scripts).")

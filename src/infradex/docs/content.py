@@ -93,8 +93,9 @@ class _Writer:
         if ref.kind == "datacenter":
             spec = self.catalog.get(ref).spec
             providers = [self.catalog.title(p) for p in self.catalog.related(ref, "providedBy")]
-            region = f" {spec.region}" if spec.region else ""
-            return f"{ref.name}: {', '.join(providers)}{region}"
+            return f"{ref.name}: {', '.join(providers)}" + (
+                f", {spec.region}" if spec.region else ""
+            )
         return ""
 
     def owners(self, service: Entity) -> list[Inline]:
@@ -237,7 +238,7 @@ def _overview(w: _Writer, full: Graph, page_number: int | None = None) -> Page:
             lambda href: to_svg(c, full, href),
         ),
     )
-    services = c.of_kind("service")
+    services = sorted(c.of_kind("service"), key=lambda e: (e.title.lower(), e.name))
     if page_number is None or len(services) <= SERVICES_PER_PAGE:
         page.add(Heading(2, "Services", "services"), _services_table(w, services))
         for service in services:
@@ -260,17 +261,8 @@ def _overview(w: _Writer, full: Graph, page_number: int | None = None) -> Page:
 def _providers_table(w: _Writer) -> Table:
     rows: list[list[Cell]] = []
     for provider in w.catalog.of_kind("provider"):
-        users = [
-            *w.catalog.related(provider.ref, "fronts"),
-            *w.catalog.related(provider.ref, "hosts"),
-            *[
-                s
-                for dc in w.catalog.related(provider.ref, "provides")
-                for h in w.catalog.related(dc, "contains")
-                for s in w.catalog.related(h, "hosts")
-            ],
-        ]
-        services = sorted({u for u in users if u.kind == "service"}, key=lambda r: r.name)
+        affected = impact(w.catalog, provider.ref).affected
+        services = [a for a in affected if a.ref.kind == "service"]  # as `infradex impact` says
         rows.append(
             [
                 [w.link(provider.ref)],
@@ -604,8 +596,8 @@ def _checks(entity: Entity) -> list[Block]:
         Para(
             [
                 Text(
-                    "Declared in the catalog; these pages are static, so they show no live state "
-                    "(not monitored here)."
+                    "Declared in the catalog; not monitored: infradex runs checks only when "
+                    "monitoring is switched on (a coming milestone)."
                 )
             ]
         ),
@@ -739,7 +731,7 @@ def _ownership(w: _Writer, problems: Sequence[Problem]) -> Page:
         ),
     )
     rows: list[list[Cell]] = []
-    for row in ownership_report(w.catalog):
+    for row in sorted(ownership_report(w.catalog), key=lambda r: (r.title.lower(), r.service)):
         rows.append(
             [
                 [w.link(row.service)],

@@ -34,7 +34,7 @@ _EDGE = {
     "locatedIn": ("#94a3b8", ""),
     "providedBy": ("#94a3b8", ""),
 }
-NODE_W, NODE_H, GAP_Y, GAP_X, MARGIN = 200, 34, 12, 110, 16
+NODE_W, NODE_H, GAP_Y, GAP_X, MARGIN = 220, 34, 12, 110, 16
 _LEGEND_H = 30
 
 
@@ -83,7 +83,7 @@ def _order(picture: Graph, layer: dict[Ref, int]) -> list[list[Ref]]:
 
 def _label(catalog: Catalog, ref: Ref) -> str:
     title = catalog.title(ref)
-    return title if len(title) <= 27 else title[:25] + "…"
+    return title if len(title) <= 31 else title[:29] + "…"
 
 
 def to_svg(catalog: Catalog, picture: Graph, href: Href | None = None) -> str:
@@ -118,7 +118,7 @@ def to_svg(catalog: Catalog, picture: Graph, href: Href | None = None) -> str:
             f'<path d="M0,0 L10,5 L0,10 z" fill="{color}"/></marker>'
         )
     out.append("</defs>")
-    out.append(_legend())
+    out.append(_legend({n.kind for n in picture.nodes}, {e[1] for e in picture.edges}))
     for source, relation, target in picture.edges:
         sx, sy = box[source]
         tx, ty = box[target]
@@ -151,9 +151,12 @@ def to_svg(catalog: Catalog, picture: Graph, href: Href | None = None) -> str:
     return "\n".join(out) + "\n"
 
 
-def _legend() -> str:
+def _legend(kinds: set[str], relations: set[str]) -> str:
+    """Only what this picture shows."""
     items, x = [], MARGIN
     for kind, fill in _FILL.items():
+        if kind not in kinds:
+            continue
         items.append(
             f'<rect x="{x}" y="{MARGIN - 4}" width="14" height="14" rx="3" '
             f'fill="{fill}" stroke="#334155"/>'
@@ -161,6 +164,8 @@ def _legend() -> str:
         )
         x += 100
     for relation in ("hostedOn", "frontedBy", "dependsOn"):
+        if relation not in relations:
+            continue
         color, dash = _EDGE[relation]
         dashes = f' stroke-dasharray="{dash}"' if dash else ""
         items.append(

@@ -50,11 +50,22 @@ def _environment() -> Environment:
     )
 
 
+def _code_spans(text: str) -> Markup:
+    """Plain text, with `backticked` words (as hints write them) shown as code."""
+    parts = text.split("`")
+    if len(parts) < 3 or len(parts) % 2 == 0:
+        return escape(text)
+    out = Markup("")
+    for index, part in enumerate(parts):
+        out += Markup("<code>%s</code>") % part if index % 2 else escape(part)
+    return out
+
+
 def _inline(page: Page, inlines: Sequence[Inline], suffix: str = SUFFIX) -> Markup:
     out = Markup("")
     for item in inlines:
         if isinstance(item, Text):
-            out += escape(item.text)
+            out += _code_spans(item.text)
         elif isinstance(item, Strong):
             out += Markup("<strong>%s</strong>") % item.text
         elif isinstance(item, Link):

@@ -59,8 +59,14 @@ def build_site(
             f"{out} is not empty and was not written by infradex; choose an empty or new "
             "directory so nothing of yours is overwritten"
         )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".infradex-", dir=out.parent))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".infradex-", dir=out.parent))
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write the site to {out}: {exc.strerror or exc}; choose a directory you "
+            "can write to"
+        ) from None
     try:
         for relative, text in files.items():
             target = staging / relative

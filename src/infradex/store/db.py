@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from infradex.errors import InfradexError
@@ -28,7 +28,13 @@ class StoreError(InfradexError):
 
 def async_url(url: str) -> str:
     """``sqlite:///x.db`` → ``sqlite+aiosqlite:///x.db``; ``postgresql://`` → psycopg 3."""
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StoreError(
+            f"{url!r} is not a database URL; write sqlite:///path/to/file.db or "
+            "postgresql://user@host:5432/dbname"
+        ) from None
     driver = {
         "sqlite": "sqlite+aiosqlite",
         "postgresql": "postgresql+psycopg",
@@ -78,7 +84,13 @@ class Database:
             if self.dialect == "sqlite":
                 database = make_url(self.url).database
                 if database and database != ":memory:":
-                    Path(database).parent.mkdir(parents=True, exist_ok=True)
+                    try:
+                        Path(database).parent.mkdir(parents=True, exist_ok=True)
+                    except OSError as exc:
+                        raise StoreError(
+                            f"cannot create {Path(database).parent} for the SQLite store: "
+                            f"{exc.strerror}; set INFRADEX_DATA_DIR or INFRADEX_DATABASE_URL"
+                        ) from None
             self.engine = create_async_engine(self.url, pool_pre_ping=True)
             if self.dialect == "sqlite":
                 configure_sqlite(self.engine)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from markupsafe import Markup
 
 from infradex.catalog.search import search
@@ -132,6 +132,51 @@ async def problems_page(request: Request) -> HTMLResponse:
     return page_response(request, result)
 
 
+@router.get("/api/docs")
+async def api_reference(request: Request) -> HTMLResponse:
+    """The API described from its own OpenAPI schema, as a page (no scripts, works offline)."""
+    spec = request.app.openapi()
+    result = Page("api/docs", "REST API").add(
+        Heading(1, "REST API"),
+        Para(
+            [
+                Text(
+                    'Every answer is JSON; errors are {"error": ...} saying what to do. '
+                    "Writes need a bearer token (infradex token create). The machine-readable "
+                    "description: "
+                ),
+                Link("/openapi.json", url="/openapi.json"),
+                Text("."),
+            ]
+        ),
+    )
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            result.add(Heading(2, f"{method.upper()} {path}"))
+            if operation.get("summary"):
+                result.add(Para([Text(operation["summary"])]))
+            rows: list[list[list[Inline]]] = []
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {})
+                kind = schema.get("type") or " or ".join(
+                    str(s.get("type")) for s in schema.get("anyOf", []) if s.get("type")
+                )
+                rows.append(
+                    [
+                        [Strong(parameter["name"])],
+                        [Text(parameter["in"])],
+                        [Text("required" if parameter.get("required") else "optional")],
+                        [Text(kind or "")],
+                        [Text(parameter.get("description", ""))],
+                    ]
+                )
+            if rows:
+                result.add(Table(["Parameter", "In", "", "Type", "Meaning"], rows))
+            if "security" in operation:
+                result.add(Para([Text("Needs a bearer token.")]))
+    return page_response(request, result)
+
+
 @router.get("/index")
 async def index_alias() -> RedirectResponse:
     return RedirectResponse("/", status_code=308)
@@ -139,6 +184,8 @@ async def index_alias() -> RedirectResponse:
 
 @router.get("/{path:path}")
 async def page(request: Request, path: str) -> Response:
+    if path.startswith("api/"):
+        return JSONResponse({"error": f"no API at /{path}; see /api/docs"}, status_code=404)
     found = _rendered(_state(request), path.strip("/") or "index")
     if found is None:
         return _not_found(request, path)

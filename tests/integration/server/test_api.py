@@ -140,3 +140,19 @@ async def test_openapi_describes_the_api(client: httpx.AsyncClient) -> None:
     assert {"/api/v1/entities", "/api/v1/who", "/api/v1/impact", "/api/v1/catalog/reload"} <= set(
         spec["paths"]
     )
+
+
+async def test_invalid_requests_and_unknown_paths_are_json(client: httpx.AsyncClient) -> None:
+    missing = await client.get("/api/v1/who")
+    assert missing.status_code == 422 and "target" in missing.json()["error"]
+    wrong_type = await client.get("/api/v1/entities", params={"limit": "abc"})
+    assert wrong_type.status_code == 422 and "limit" in wrong_type.json()["error"]
+    nowhere = await client.get("/api/v1/nothing")
+    assert nowhere.status_code == 404 and "/api/docs" in nowhere.json()["error"]
+
+
+async def test_api_reference_page_works_offline(client: httpx.AsyncClient) -> None:
+    page = await client.get("/api/docs")
+    assert page.status_code == 200
+    assert "GET /api/v1/who" in page.text and "POST /api/v1/catalog/reload" in page.text
+    assert "<script" not in page.text

@@ -325,7 +325,7 @@ def test_missing_directory(tmp_path: Path) -> None:
     (error,) = load(root).errors
     assert error.code == "missing-catalog"
     assert error.file == str(root)
-    assert "--catalog" in error.hint
+    assert "directory of *.yaml files" in error.hint
 
 
 def test_symlink_loop(tmp_path: Path, write_catalog) -> None:
