@@ -21,6 +21,7 @@ from infradex.catalog.refs import Ref
 
 __all__ = [
     "FALLBACK_TEAM",
+    "GRAPH_RELATIONS",
     "Affected",
     "Channel",
     "ContactEntry",
@@ -28,11 +29,13 @@ __all__ = [
     "Impact",
     "OwnershipRow",
     "WhoAnswer",
+    "channels_of",
     "graph",
     "impact",
     "ownership_report",
     "ownership_row",
     "owning_people",
+    "person_channels",
     "who",
 ]
 
@@ -506,6 +509,3 @@ def _inverse(relation: str) -> str:
     from infradex.catalog.references import RELATIONS
 
     return RELATIONS[relation]
-
-
-__all__ += ["GRAPH_RELATIONS", "channels_of", "person_channels"]

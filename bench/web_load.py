@@ -1,0 +1,255 @@
+"""Web load: throughput and latency of `infradex serve` on a 10,000-entity catalog.
+
+    .venv/bin/python bench/web_load.py [--entities 10000] [--duration 10]
+
+A synthetic catalog (``bench/synthetic_catalog.py``, fixed seed) is served by a real
+``infradex serve`` process, once on SQLite and once on PostgreSQL. ``wrk`` (Debian) loads, one
+at a time: the home page, a service page, the entity list API (50 services a page), the search
+API and the search page. Each URL gets one warm-up request first (pages are rendered once per
+loaded catalog, then cached).
+
+The peer, in the same run: nginx (Debian) serving the same service page pre-built by
+``infradex docs build`` as a static file, the fastest way to deliver that page on this machine.
+The ratio says what the live server costs over a static site.
+
+Results: a table on stdout and ``bench/results/web_load.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+sys.path.insert(0, str(Path(__file__).parent))
+from synthetic_catalog import write_catalog
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+POSTGRES = os.environ.get("INFRADEX_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
+BENCH_DB = "infradex_bench"
+
+#: wrk prints one JSON line with the numbers we need (it has no p95 of its own)
+WRK_SCRIPT = """
+done = function(summary, latency, requests)
+  io.write(string.format(
+    '{"requests": %d, "errors": %d, "seconds": %f, "p50_ms": %f, "p95_ms": %f, "p99_ms": %f}\\n',
+    summary.requests, summary.errors.status + summary.errors.connect + summary.errors.read
+      + summary.errors.write + summary.errors.timeout,
+    summary.duration / 1e6, latency:percentile(50) / 1e3, latency:percentile(95) / 1e3,
+    latency:percentile(99) / 1e3))
+end
+"""
+
+TARGETS = [
+    ("home page", "/"),
+    ("service page", "/services/svc-00010"),
+    ("entity list API", "/api/v1/entities?kind=service&limit=50&offset=2000"),
+    ("search API", "/api/v1/search?q=svc-0001"),
+    ("search page", "/search?q=svc-0001"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes], seconds: float = 600) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer in {seconds} s")
+
+
+def wrk(url: str, duration: int, connections: int, script: Path) -> dict[str, Any]:
+    command = [
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{duration}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(script),
+        url,
+    ]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    line = next(line for line in output.splitlines() if line.startswith("{"))
+    result: dict[str, Any] = json.loads(line)
+    result["rps"] = result["requests"] / result["seconds"]
+    return result
+
+
+def psql(sql: str) -> None:
+    subprocess.run(["psql", f"{POSTGRES}/postgres", "-qtAc", sql], check=True, capture_output=True)
+
+
+def serve(catalog: Path, data: Path, database_url: str) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "INFRADEX_CATALOG": str(catalog),
+        "INFRADEX_DATA_DIR": str(data),
+        "INFRADEX_DATABASE_URL": database_url,
+    }
+    process = subprocess.Popen(
+        [PYTHON, "-m", "infradex", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    wait_ready(url + "/readyz", process)
+    return process, url
+
+
+def nginx(site: Path, work: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    conf = work / "nginx.conf"
+    conf.write_text(f"""
+daemon off; worker_processes 1; pid {work}/nginx.pid; error_log {work}/nginx.log;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off; sendfile on; client_body_temp_path {work}/body; proxy_temp_path {work}/p;
+  fastcgi_temp_path {work}/f; uwsgi_temp_path {work}/u; scgi_temp_path {work}/s;
+  types {{ text/html html; text/css css; }}
+  server {{ listen 127.0.0.1:{port}; root {site}; }}
+}}
+""")
+    process = subprocess.Popen(
+        ["nginx", "-c", str(conf), "-p", str(work)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    wait_ready(url + "/services/svc-00010.html", process, 30)
+    return process, url
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--entities", type=int, default=10_000)
+    parser.add_argument("--duration", type=int, default=10, help="seconds of load per URL")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--stores", default="sqlite,postgresql")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "web_load.json")
+    args = parser.parse_args()
+    console = Console()
+    for tool in ("wrk", "nginx"):
+        if shutil.which(tool) is None:
+            console.print(f"{tool} is missing: apt-get install {tool}", style="red")
+            return 2
+    results: dict[str, Any] = {
+        "entities": args.entities,
+        "duration_s": args.duration,
+        "connections": args.connections,
+        "runs": {},
+    }
+    with tempfile.TemporaryDirectory(prefix="infradex-web-") as tmp:
+        work = Path(tmp)
+        catalog = work / "catalog"
+        write_catalog(catalog, args.entities)
+        script = work / "report.lua"
+        script.write_text(WRK_SCRIPT)
+        console.print(f"catalog: {args.entities} entities; building the static peer site")
+        subprocess.run(
+            [
+                PYTHON,
+                "-m",
+                "infradex",
+                "--catalog",
+                str(catalog),
+                "docs",
+                "build",
+                str(work / "site"),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        peer, peer_url = nginx(work / "site", work)
+        try:
+            results["runs"]["nginx (static)"] = {
+                "service page": wrk(
+                    peer_url + "/services/svc-00010.html", args.duration, args.connections, script
+                )
+            }
+        finally:
+            peer.terminate()
+            peer.wait()
+        for store in args.stores.split(","):
+            if store == "postgresql":
+                psql(f"DROP DATABASE IF EXISTS {BENCH_DB}")
+                psql(f"CREATE DATABASE {BENCH_DB}")
+                database_url = f"{POSTGRES}/{BENCH_DB}"
+            else:
+                database_url = f"sqlite:///{work / 'bench.db'}"
+            console.print(f"infradex serve on {store}")
+            process, url = serve(catalog, work / f"data-{store}", database_url)
+            try:
+                run: dict[str, Any] = {}
+                for label, path in TARGETS:
+                    started = time.perf_counter()
+                    with urllib.request.urlopen(url + path, timeout=600) as response:
+                        response.read()
+                    first = time.perf_counter() - started
+                    run[label] = wrk(url + path, args.duration, args.connections, script)
+                    run[label]["first_request_s"] = first
+                    console.print(
+                        f"  {label}: {run[label]['rps']:.0f} req/s, "
+                        f"p95 {run[label]['p95_ms']:.1f} ms"
+                    )
+                results["runs"][f"infradex ({store})"] = run
+            finally:
+                process.terminate()
+                process.wait()
+            if store == "postgresql":
+                psql(f"DROP DATABASE IF EXISTS {BENCH_DB}")
+    table = Table(title=f"web load, {args.entities} entities, {args.connections} connections")
+    for heading in ("server", "URL", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors"):
+        table.add_column(heading, justify="right" if heading not in ("server", "URL") else "left")
+    for server, run in results["runs"].items():
+        for label, numbers in run.items():
+            table.add_row(
+                server,
+                label,
+                f"{numbers['rps']:.0f}",
+                f"{numbers['p50_ms']:.1f}",
+                f"{numbers['p95_ms']:.1f}",
+                f"{numbers['p99_ms']:.1f}",
+                str(numbers["errors"]),
+            )
+    console.print(table)
+    static = results["runs"]["nginx (static)"]["service page"]["rps"]
+    for server, run in results["runs"].items():
+        if server.startswith("infradex"):
+            ratio = run["service page"]["rps"] / static
+            console.print(f"{server}: service page at {ratio:.2f}x nginx's static throughput")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2))
+    console.print(f"results in {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
