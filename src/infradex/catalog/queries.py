@@ -197,7 +197,8 @@ def _who_service(catalog: Catalog, service: Entity, answer: _Answer, via: str = 
         answer.add(service.ref, f"listed contact{suffix}")
     for team, _role in teams:
         for member in catalog.related(team, "hasMember"):
-            answer.add(member, f"member of {catalog.title(team)}, which owns {service.title}")
+            also = f" ({via})" if via else ""
+            answer.add(member, f"member of {catalog.title(team)}, which owns {service.title}{also}")
 
 
 def _ref(catalog: Catalog, text: str, *kinds: str) -> Ref | None:

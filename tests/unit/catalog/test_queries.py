@@ -279,7 +279,7 @@ def test_who_for_a_host_asks_about_its_services(catalog: Catalog) -> None:
     answer = who(catalog, ref("host:db1"))
     assert [(str(c.ref), c.reason) for c in answer.contacts] == [
         ("team:web", "owning team (owner) of Database, which runs on db1.example.org"),
-        ("person:bob", "member of Web Team, which owns Database"),
+        ("person:bob", "member of Web Team, which owns Database (runs on db1.example.org)"),
         ("team:ghosts", "owning team (owner) of api, which runs on db1.example.org"),
         ("team:infrastructure", "fallback: the infrastructure team"),
     ]
