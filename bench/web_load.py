@@ -168,6 +168,7 @@ def main() -> int:
     }
     with tempfile.TemporaryDirectory(prefix="infradex-web-") as tmp:
         work = Path(tmp)
+        work.chmod(0o755)  # nginx's workers (user nobody) read the static site from here
         catalog = work / "catalog"
         write_catalog(catalog, args.entities)
         script = work / "report.lua"

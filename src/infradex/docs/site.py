@@ -6,8 +6,8 @@ and swapped in at the end, so a failure never leaves half a site behind.
 
 from __future__ import annotations
 
+import secrets
 import shutil
-import tempfile
 from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
@@ -61,7 +61,9 @@ def build_site(
         )
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".infradex-", dir=out.parent))
+        # not tempfile.mkdtemp: its 0700 would make the site unreadable to a web server
+        staging = out.parent / f".infradex-{secrets.token_hex(8)}"
+        staging.mkdir()
     except OSError as exc:
         raise UsageError(
             f"cannot write the site to {out}: {exc.strerror or exc}; choose a directory you "
