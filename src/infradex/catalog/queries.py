@@ -333,16 +333,12 @@ def impact(catalog: Catalog, root: Ref) -> Impact:
     cause: dict[Ref, tuple[Ref, str]] = {}
     depth: dict[Ref, int] = {root: 0}
 
-    def state(ref: Ref) -> State:
-        if ref not in seen:
-            return "up"
-        if ref in states:
-            return states[ref]
-        states[ref] = "up"  # guards against cycles the validator already refuses
-        depth[ref] = len(seen)
+    def evaluate(ref: Ref) -> State:
+        """The state of ``ref`` from its needs' states (all known by now; a need still being
+        worked out can only be part of a cycle the validator refuses, and counts as up)."""
         worst: State = "up"
         for relation, redundancy, group_members in index.needs(ref):
-            members = [(m, state(m)) for m in group_members]
+            members = [(m, states.get(m, "up")) for m in group_members]
             failing = [(m, s) for m, s in members if s != "up"]
             if not failing:
                 continue
@@ -357,8 +353,28 @@ def impact(catalog: Catalog, root: Ref) -> Impact:
             if better:
                 worst, cause[ref] = group, (culprit, relation)
                 depth[ref] = depth[culprit] + 1
-        states[ref] = worst
         return worst
+
+    def state(start: Ref) -> State:
+        """Needs first, then the entity: an explicit stack, so a dependency chain thousands
+        long does not exhaust Python's recursion limit."""
+        stack = [(start, False)]
+        pending: set[Ref] = set()
+        while stack:
+            ref, expanded = stack.pop()
+            if ref in states:
+                continue
+            if expanded:
+                states[ref] = evaluate(ref)
+                continue
+            if ref in pending:  # already being worked out further down the stack
+                continue
+            pending.add(ref)
+            depth.setdefault(ref, len(seen))
+            stack.append((ref, True))
+            for _, _, members in index.needs(ref):
+                stack.extend((m, False) for m in members if m in seen and m not in states)
+        return states[start]
 
     affected = []
     for ref in order:

@@ -39,20 +39,28 @@ _LEGEND_H = 30
 
 
 def _layers(picture: Graph) -> dict[Ref, int]:
+    """Each node's column: its kind's, or one right of the deepest thing it needs (computed
+    with an explicit stack: a long dependency chain must not hit the recursion limit)."""
     needs: dict[Ref, list[Ref]] = {n: [] for n in picture.nodes}
     for source, _relation, target in picture.edges:
         needs[source].append(target)
     layer: dict[Ref, int] = {}
-
-    def depth(ref: Ref, trail: frozenset[Ref]) -> int:
-        if ref in layer:
-            return layer[ref]
-        below = [depth(t, trail | {ref}) + 1 for t in needs[ref] if t not in trail]
-        layer[ref] = max([_BASE_LAYER.get(ref.kind, 3), *below])
-        return layer[ref]
-
+    pending: set[Ref] = set()
     for node in picture.nodes:
-        depth(node, frozenset())
+        stack = [(node, False)]
+        while stack:
+            ref, expanded = stack.pop()
+            if ref in layer:
+                continue
+            if expanded:
+                below = [layer[t] + 1 for t in needs[ref] if t in layer]
+                layer[ref] = max([_BASE_LAYER.get(ref.kind, 3), *below])
+                continue
+            if ref in pending:  # a cycle: the validator refuses these; do not loop
+                continue
+            pending.add(ref)
+            stack.append((ref, True))
+            stack.extend((t, False) for t in needs[ref] if t not in layer)
     return layer
 
 
