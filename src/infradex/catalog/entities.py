@@ -110,10 +110,14 @@ class Catalog:
         }
         self.zone_records = zone_records or {}
         links: dict[Ref, dict[str, list[Ref]]] = defaultdict(lambda: defaultdict(list))
-        for source, relation, target in edges:
-            if target not in links[source][relation]:
-                links[source][relation].append(target)
-                links[target][RELATIONS[relation]].append(source)
+        known: set[tuple[Ref, str, Ref]] = set()
+        for edge in edges:
+            if edge in known:
+                continue
+            known.add(edge)
+            source, relation, target = edge
+            links[source][relation].append(target)
+            links[target][RELATIONS[relation]].append(source)
         self._links = {
             ref: {rel: list(refs) for rel, refs in rels.items()} for ref, rels in links.items()
         }

@@ -10,7 +10,7 @@ from infradex.catalog.entities import Catalog, Entity
 from infradex.catalog.problems import Problem
 from infradex.catalog.queries import ownership_row
 from infradex.catalog.refs import Ref, parse_ref
-from infradex.catalog.zones import zone_domains
+from infradex.catalog.zones import record_name
 from infradex.clock import utcnow
 from infradex.oncall import coverage_gaps
 
@@ -88,8 +88,9 @@ def _domains(catalog: Catalog, service: Entity) -> Iterator[Problem]:
                 "add a Zone for its parent domain",
                 ("spec", "domains", i),
             )
-        elif zone.name in catalog.zone_records and domain not in zone_domains(
-            zone.name, catalog.zone_records[zone.name]
+        elif (
+            zone.name in catalog.zone_records
+            and record_name(zone.name, domain) not in catalog.zone_records[zone.name]
         ):
             yield service.problem(
                 "warning",

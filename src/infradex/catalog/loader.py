@@ -221,6 +221,7 @@ def read_yaml_file(path: Path, display: str) -> ReadResult:
 
 def read_yaml_text(text: str, display: str, path: Path | None = None) -> ReadResult:
     result = ReadResult()
+    may_alias = "*" in text  # no alias without a '*': skip the alias-bomb check
     loader = _Loader(text)
     try:
         while loader.check_node():
@@ -234,7 +235,7 @@ def read_yaml_text(text: str, display: str, path: Path | None = None) -> ReadRes
                 node.start_mark.column + 1,
                 None,
             )
-            doc.data = _convert_document(loader, node, doc, result.problems)
+            doc.data = _convert_document(loader, node, doc, result.problems, may_alias)
             if doc.data is not None:
                 result.documents.append(doc)
     except yaml.MarkedYAMLError as exc:
@@ -296,9 +297,11 @@ def _expanded_size(node: yaml.Node) -> int | None:
 
 
 def _convert_document(
-    loader: Any, node: yaml.Node, doc: RawDocument, problems: list[Problem]
+    loader: Any, node: yaml.Node, doc: RawDocument, problems: list[Problem], may_alias: bool
 ) -> Any:
     """A document's node → plain values, or None (with a problem) if it cannot be expanded."""
+    if not may_alias:
+        return _convert(loader, node, (), doc, problems)
     line, column = node.start_mark.line + 1, node.start_mark.column + 1
     try:
         size = _expanded_size(node)

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["RecordProblem", "check_records", "zone_domains"]
+__all__ = ["RecordProblem", "check_records", "record_name", "zone_domains"]
 
 DEFAULT_TTL = 3600  # octoDNS YamlProvider's default_ttl
 
@@ -104,6 +104,13 @@ def _targets(record: dict[str, Any]) -> list[str]:
         if isinstance(target, str) and target:
             out.append(target)
     return out
+
+
+def record_name(zone: str, domain: str) -> str:
+    """The key of ``domain``'s records in ``zone``'s file: ``''`` for the apex, else the part
+    before the zone (``docs`` for docs.python.org in python.org)."""
+    zone, domain = zone.rstrip("."), domain.rstrip(".")
+    return "" if domain == zone else domain.removesuffix("." + zone)
 
 
 def zone_domains(zone: str, records: dict[str, Any]) -> set[str]:

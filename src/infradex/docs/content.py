@@ -21,7 +21,7 @@ from infradex.catalog.queries import (
     ownership_report,
     who,
 )
-from infradex.catalog.zones import zone_domains
+from infradex.catalog.zones import record_name
 from infradex.docs.blocks import (
     Block,
     Bullets,
@@ -540,8 +540,7 @@ def _dns_rows(w: _Writer, service: Entity) -> list[Block]:
             None,
         )
         records = w.catalog.zone_records.get(zone.name, {}) if zone else {}
-        name = domain.removesuffix(zone.name).rstrip(".") if zone else ""
-        found = records.get(name) if zone and domain in zone_domains(zone.name, records) else None
+        found = records.get(record_name(zone.name, domain)) if zone else None
         for record in found if isinstance(found, list) else [found] if found else []:
             values = record.get("values", [record.get("value")])
             shown = ", ".join(_record_value(v) for v in values)
