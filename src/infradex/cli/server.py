@@ -19,6 +19,7 @@ from infradex.clock import utcnow
 from infradex.errors import InfradexError, UsageError
 from infradex.settings import VARIABLES
 from infradex.store import Database
+from infradex.store.audit import audit
 from infradex.store.tokens import Token, create_token, list_tokens, revoke_token
 from infradex.store.users import create_user
 
@@ -184,7 +185,16 @@ def token_create(
     async def run() -> str:
         try:
             await db.upgrade()
-            return await create_token(db, name, scope, utcnow(), created_by=_whoami())
+            secret = await create_token(db, name, scope, utcnow(), created_by=_whoami())
+            await audit(
+                db,
+                at=utcnow(),
+                actor=_whoami(),
+                action="token.create",
+                target=name,
+                detail={"scopes": sorted(scope)},
+            )
+            return secret
         finally:
             await db.close()
 
@@ -231,6 +241,7 @@ def token_revoke(ctx: typer.Context, name: Annotated[str, typer.Argument()]) -> 
         try:
             await db.upgrade()
             await revoke_token(db, name, utcnow())
+            await audit(db, at=utcnow(), actor=_whoami(), action="token.revoke", target=name)
         finally:
             await db.close()
 
@@ -268,6 +279,14 @@ def user_create(
         try:
             await db.upgrade()
             await create_user(db, username, password, utcnow(), admin=admin)
+            await audit(
+                db,
+                at=utcnow(),
+                actor=_whoami(),
+                action="user.create",
+                target=username,
+                detail={"admin": admin},
+            )
         finally:
             await db.close()
 

@@ -156,3 +156,16 @@ async def test_api_reference_page_works_offline(client: httpx.AsyncClient) -> No
     assert page.status_code == 200
     assert "GET /api/v1/who" in page.text and "POST /api/v1/catalog/reload" in page.text
     assert "<script" not in page.text
+
+
+async def test_a_revoked_token_is_refused(
+    client: httpx.AsyncClient, write_token: str, db: Database
+) -> None:
+    from infradex.clock import utcnow
+    from infradex.store.tokens import revoke_token
+
+    headers = {"Authorization": f"Bearer {write_token}"}
+    assert (await client.post("/api/v1/catalog/reload", headers=headers)).status_code == 200
+    await revoke_token(db, "writer", utcnow())
+    refused = await client.post("/api/v1/catalog/reload", headers=headers)
+    assert refused.status_code == 403 and "revoked" in refused.json()["error"]

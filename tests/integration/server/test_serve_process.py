@@ -104,3 +104,25 @@ def test_serve_refuses_an_invalid_catalog(environment: dict[str, str]) -> None:
     )
     assert result.returncode == 1
     assert "broken.yaml:1:1" in result.stderr and "did you mean Service?" in result.stderr
+
+
+def test_cli_writes_are_audited(environment: dict[str, str]) -> None:
+    def infradex(*args: str, stdin: str | None = None) -> str:
+        return subprocess.run(
+            [sys.executable, "-m", "infradex", *args],
+            env=environment,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+
+    infradex("token", "create", "--name", "bot", "--scope", "read")
+    infradex("token", "revoke", "bot")
+    infradex("user", "create", "ee", "--password-stdin", stdin="a long enough password\n")
+    import sqlite3
+
+    database = Path(environment["INFRADEX_DATA_DIR"]) / "infradex.db"
+    with sqlite3.connect(database) as connection:
+        actions = [row[0] for row in connection.execute("SELECT action FROM audit_log ORDER BY id")]
+    assert actions == ["token.create", "token.revoke", "user.create"]
