@@ -159,6 +159,17 @@ class Catalog:
         """Every relation of ``ref`` both ways, sorted by relation name."""
         return {rel: refs for rel, refs in sorted(self._links.get(ref, {}).items())}
 
+    def entity_json(self, entity: Entity, relations: bool = True) -> dict[str, Any]:
+        """An entity as JSON (CLI and API): the catalog document plus ``ref``, ``source``
+        (file:line) and, unless told not to, its relations both ways."""
+        data: dict[str, Any] = {"ref": str(entity.ref), **entity.document()}
+        data["source"] = f"{entity.file}:{entity.line}"
+        if relations:
+            data["relations"] = {
+                name: [str(r) for r in refs] for name, refs in self.relations_of(entity.ref).items()
+            }
+        return data
+
     def service_for_domain(self, domain: str) -> Ref | None:
         return self._by_domain.get(domain.lower().rstrip("."))
 

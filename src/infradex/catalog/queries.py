@@ -51,6 +51,15 @@ class Channel:
     role: str | None = None
     network: str | None = None
 
+    def to_dict(self) -> dict[str, str]:
+        fields = {
+            "type": self.type,
+            "address": self.address,
+            "role": self.role,
+            "network": self.network,
+        }
+        return {k: v for k, v in fields.items() if v is not None}
+
     def __str__(self) -> str:
         where = f" on {self.network}" if self.network else ""
         return f"{self.type}: {self.address}{where}"
@@ -68,19 +77,8 @@ class ContactEntry:
             "ref": str(self.ref),
             "name": self.name,
             "reason": self.reason,
-            "channels": [
-                {k: v for k, v in vars_of(c).items() if v is not None} for c in self.channels
-            ],
+            "channels": [c.to_dict() for c in self.channels],
         }
-
-
-def vars_of(channel: Channel) -> dict[str, Any]:
-    return {
-        "type": channel.type,
-        "address": channel.address,
-        "role": channel.role,
-        "network": channel.network,
-    }
 
 
 @dataclass(frozen=True, slots=True)

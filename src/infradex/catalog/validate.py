@@ -482,8 +482,6 @@ def _zones(
     problems: list[Problem],
     already_read: dict[str, list[RawDocument]],
 ) -> dict[str, dict[str, Any]]:
-    from infradex.catalog.loader import read_yaml_file
-
     records_by_zone: dict[str, dict[str, Any]] = {}
     for entity in entities.values():
         if entity.kind != "zone":

@@ -121,16 +121,6 @@ def _kind(text: str) -> str:
     return kind
 
 
-def entity_json(catalog: Catalog, entity: Entity, relations: bool = False) -> dict[str, Any]:
-    data: dict[str, Any] = {"ref": str(entity.ref), **entity.document()}
-    data["source"] = f"{entity.file}:{entity.line}"
-    if relations:
-        data["relations"] = {
-            name: [str(r) for r in refs] for name, refs in catalog.relations_of(entity.ref).items()
-        }
-    return data
-
-
 @app.command("list")
 def list_(
     ctx: typer.Context,
@@ -149,7 +139,7 @@ def list_(
     catalog = load_catalog(ctx)
     entities = catalog.of_kind(key)
     if fmt is Format.json:
-        print_json([entity_json(catalog, e) for e in entities])
+        print_json([catalog.entity_json(e, relations=False) for e in entities])
         return
     table = Table(title=f"{KINDS[key]} ({len(entities)})", title_justify="left")
     table.add_column("name", style="bold")
@@ -173,7 +163,7 @@ def show(
     catalog = load_catalog(ctx)
     entity = catalog.get(catalog.resolve(ref))
     if fmt is Format.json:
-        print_json(entity_json(catalog, entity, relations=True))
+        print_json(catalog.entity_json(entity))
         return
     import yaml
 
@@ -335,6 +325,4 @@ def export(
     if fmt != "json":
         raise UsageError(f"unknown export format {fmt!r}; use json")
     catalog = load_catalog(ctx)
-    print_json(
-        {"entities": [entity_json(catalog, e, relations=True) for e in catalog.entities.values()]}
-    )
+    print_json({"entities": [catalog.entity_json(e) for e in catalog.entities.values()]})

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from infradex.cli.app import app, load_catalog, load_checked
+from infradex.cli.app import app, load_catalog, load_checked, settings_of
 from infradex.cli.output import console, err_console
 
 docs_app = typer.Typer(help="The generated overview: Markdown, reStructuredText or HTML.")
@@ -65,10 +65,9 @@ def serve(
                 style="red",
             )
             raise typer.Exit(1) from None
+        settings = settings_of(ctx)
         source = (
-            "the embedded PSF example"
-            if ctx.find_root().obj.catalog_is_embedded
-            else str(ctx.find_root().obj.catalog)
+            "the embedded PSF example" if settings.catalog_is_embedded else str(settings.catalog)
         )
         console.print(
             f"serving the overview of {source} on http://{host}:{port}/ "

@@ -39,7 +39,9 @@ def render_site(catalog: Catalog, fmt: str, problems: Sequence[Problem] = ()) ->
         if fmt != "html":  # HTML inlines its pictures (with links); the others point at files
             for block in page.blocks:
                 if isinstance(block, Diagram):
-                    files.setdefault(f"diagrams/{block.name}.svg", block.draw(None))
+                    name = f"diagrams/{block.name}.svg"
+                    if name not in files:  # the overview and its own page share one
+                        files[name] = block.draw(None)
     if fmt == "html":
         css = resources.files("infradex.docs") / "static" / "style.css"
         files["static/style.css"] = css.read_text(encoding="utf-8")

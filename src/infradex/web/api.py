@@ -28,18 +28,6 @@ def _state(request: Request) -> CatalogState:
     return state
 
 
-def entity_json(catalog: Catalog, entity: Entity) -> dict[str, Any]:
-    """The catalog document plus its source and its relations both ways."""
-    return {
-        "ref": str(entity.ref),
-        **entity.document(),
-        "source": f"{entity.file}:{entity.line}",
-        "relations": {
-            name: [str(r) for r in refs] for name, refs in catalog.relations_of(entity.ref).items()
-        },
-    }
-
-
 class Page(BaseModel):
     items: list[dict[str, Any]]
     total: int
@@ -51,7 +39,6 @@ def _matches(
     catalog: Catalog,
     entity: Entity,
     tag: str | None,
-    provider: str | None,
     owner: str | None,
     provider_refs: set[Any] | None,
 ) -> bool:
@@ -89,10 +76,10 @@ async def list_entities(
     if provider is not None:
         root = catalog.resolve(provider if ":" in provider else f"provider:{provider}")
         provider_refs = {a.ref for a in impact(catalog, root).affected}
-    selected = [e for e in entities if _matches(catalog, e, tag, provider, owner, provider_refs)]
+    selected = [e for e in entities if _matches(catalog, e, tag, owner, provider_refs)]
     window = selected[offset : offset + limit]
     return Page(
-        items=[entity_json(catalog, e) for e in window],
+        items=[catalog.entity_json(e) for e in window],
         total=len(selected),
         limit=limit,
         offset=offset,
@@ -102,7 +89,7 @@ async def list_entities(
 @router.get("/entities/{ref}", summary="One entity with its relations")
 async def get_entity(request: Request, ref: str) -> dict[str, Any]:
     catalog = _state(request).catalog
-    return entity_json(catalog, catalog.get(catalog.resolve(ref)))
+    return catalog.entity_json(catalog.get(catalog.resolve(ref)))
 
 
 @router.get("/who", summary="Whom to contact about something, in order, and why")
