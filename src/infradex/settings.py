@@ -11,12 +11,14 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from importlib import resources
 from pathlib import Path
 
+from infradex.durations import DurationError, parse_duration
 from infradex.errors import UsageError
 
-__all__ = ["EMBEDDED_EXAMPLE", "Settings", "embedded_example"]
+__all__ = ["EMBEDDED_EXAMPLE", "Retention", "Settings", "embedded_example"]
 
 EMBEDDED_EXAMPLE = "psf"
 
@@ -30,6 +32,17 @@ VARIABLES = {
     "INFRADEX_SECRET_KEY": "signs session cookies and links (default: generated once and kept "
     "in the data directory); INFRADEX_SECRET_KEY_FILE reads it from a file",
     "INFRADEX_PUBLIC_READ": "true (default): anyone may read; false: everything needs sign-in",
+    "INFRADEX_MONITOR": "run the catalog's checks inside serve: auto (default: yes for your "
+    "own catalog, no for the embedded example, whose checks aim at real sites), true or false "
+    "(serve --monitor means true)",
+    "INFRADEX_CANARY_URL": "a check URL for the monitor's own connectivity (e.g. "
+    "tcp://your-router:53); while it fails, failures are stored as unknown, not down",
+    "INFRADEX_MONITOR_CONCURRENCY": "checks running at once at most (default 1000)",
+    "INFRADEX_CA_FILE": "PEM file of extra CAs the probes trust (default: the system's)",
+    "INFRADEX_KEEP_RESULTS": "raw results kept per check (default 100)",
+    "INFRADEX_KEEP_FAILURES": "how long failing results are kept (default 7d)",
+    "INFRADEX_KEEP_HOURLY": "how long hourly rollups are kept (default 90d)",
+    "INFRADEX_KEEP_DAILY": "how long daily rollups are kept (default 730d)",
 }
 
 
@@ -63,6 +76,38 @@ def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
     raise UsageError(f"{name}={raw!r}: write true or false")
 
 
+def _tristate(environ: Mapping[str, str], name: str) -> bool | None:
+    raw = environ.get(name, "").strip().lower()
+    return None if raw in ("", "auto") else _flag(environ, name, False)
+
+
+def _count(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise UsageError(f"{name}={raw!r}: write a whole number of at least 1")
+    return int(raw)
+
+
+def _duration(environ: Mapping[str, str], name: str, default: str) -> timedelta:
+    raw = environ.get(name, "").strip() or default
+    try:
+        return parse_duration(raw)
+    except DurationError as exc:
+        raise UsageError(f"{name}: {exc}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """How much history stays (docs/monitor.md has the row-count formula)."""
+
+    results: int = 100
+    failures: timedelta = timedelta(days=7)
+    hourly: timedelta = timedelta(days=90)
+    daily: timedelta = timedelta(days=730)
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     catalog: Path
@@ -71,6 +116,16 @@ class Settings:
     database_url: str
     secret_key: str | None
     public_read: bool
+    monitor: bool | None = None  # None: auto
+    canary_url: str | None = None
+    monitor_concurrency: int = 1000
+    ca_file: str | None = None
+    retention: Retention = Retention()
+
+    @property
+    def monitor_enabled(self) -> bool:
+        """Whether serve runs the checks: asked for, or auto and not the embedded example."""
+        return self.monitor if self.monitor is not None else not self.catalog_is_embedded
 
     @classmethod
     def from_env(
@@ -92,6 +147,16 @@ class Settings:
             database_url=database,
             secret_key=_secret(environ, "INFRADEX_SECRET_KEY"),
             public_read=_flag(environ, "INFRADEX_PUBLIC_READ", True),
+            monitor=_tristate(environ, "INFRADEX_MONITOR"),
+            canary_url=environ.get("INFRADEX_CANARY_URL") or None,
+            monitor_concurrency=_count(environ, "INFRADEX_MONITOR_CONCURRENCY", 1000),
+            ca_file=environ.get("INFRADEX_CA_FILE") or None,
+            retention=Retention(
+                results=_count(environ, "INFRADEX_KEEP_RESULTS", 100),
+                failures=_duration(environ, "INFRADEX_KEEP_FAILURES", "7d"),
+                hourly=_duration(environ, "INFRADEX_KEEP_HOURLY", "90d"),
+                daily=_duration(environ, "INFRADEX_KEEP_DAILY", "730d"),
+            ),
         )
 
     def resolved_secret_key(self) -> str:

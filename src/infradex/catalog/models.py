@@ -214,6 +214,18 @@ class Check(Model):
     success_threshold: int = Field(default=2, ge=1)
     locations: list[RefText] = Field(default_factory=list)
     quorum: int | None = Field(default=None, ge=1)
+    # extensions (docs/catalog.md): how the probe asks
+    method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] = "GET"
+    headers: dict[str, str] = Field(default_factory=dict)
+    body: str | None = None
+    follow_redirects: bool = True
+    max_redirects: int = Field(default=10, ge=0, le=50)
+    verify_tls: bool = True
+    ip_version: Literal[4, 6] | None = None
+    max_body_bytes: int = Field(default=1024 * 1024, ge=0, le=64 * 1024 * 1024)
+    send: str | None = None
+    expect: str | None = None
+    starttls: bool = False
 
     @model_validator(mode="after")
     def _timeout_below_interval(self) -> Check:

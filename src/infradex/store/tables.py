@@ -32,6 +32,8 @@ __all__ = [
     "audit_log",
     "catalog_loads",
     "check_results",
+    "check_rollups",
+    "check_states",
     "incident_events",
     "incidents",
     "maintenance_windows",
@@ -112,6 +114,44 @@ check_results = Table(
     Column("message", Text),
     Column("observed", JSON),  # placeholder values and each condition's verdict
     Index(None, "check_id", "started_at"),
+)
+
+check_states = Table(
+    "check_states",
+    metadata,
+    Column("check_id", String(200), primary_key=True),
+    Column(
+        "state", String(16), nullable=False
+    ),  # shown: pending up down flapping maintenance unknown
+    Column("hard_state", String(16), nullable=False),  # pending up down (after thresholds)
+    Column("failures", Integer, nullable=False),  # consecutive
+    Column("successes", Integer, nullable=False),
+    Column("flapping", Boolean, nullable=False),
+    Column("history", String(32), nullable=False),  # last outcomes, oldest first: "uudu"
+    Column("since", Time),  # when `state` last changed
+    Column("last_result_at", Time),
+    Column("last_status", String(16)),
+    Column("last_message", Text),
+    Column("last_duration_ms", Float),
+    Column("last_observed", JSON),  # phases, status code, certificate expiry: for /metrics
+)
+
+check_rollups = Table(
+    "check_rollups",
+    metadata,
+    Column("check_id", String(200), primary_key=True),
+    Column("period", String(8), primary_key=True),  # hour, day
+    Column("bucket", Time, primary_key=True),  # start of the hour or UTC day
+    Column("up", Integer, nullable=False),
+    Column("down", Integer, nullable=False),
+    Column("unknown", Integer, nullable=False),
+    Column("maintenance", Integer, nullable=False),
+    Column("latency_count", Integer, nullable=False),
+    Column("latency_sum", Float, nullable=False),
+    Column("latency_min", Float),
+    Column("latency_max", Float),
+    Column("latency_histogram", JSON, nullable=False),  # log buckets: {"index": count}
+    Index(None, "period", "bucket"),
 )
 
 state_changes = Table(

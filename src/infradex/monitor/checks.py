@@ -1,0 +1,177 @@
+"""Checks as the monitor runs them: built from catalog entries, run once, judged.
+
+A check's id is its owner's ref and its name, ``service:docs/home``; it is stable across
+reloads, so history follows a check as long as its owner and name stay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from infradex.catalog.entities import Catalog
+from infradex.catalog.models import Check
+from infradex.conditions import Condition, ConditionResult, evaluate, parse_condition
+from infradex.durations import parse_duration
+from infradex.probes.base import ErrorKind, Observation, ProbeRequest, probe_for
+
+__all__ = [
+    "DEFAULT_CONDITIONS",
+    "CheckDef",
+    "CheckResult",
+    "adhoc_check",
+    "check_def",
+    "checks_of",
+    "judge",
+    "run_check",
+]
+
+#: what "working" means when a check lists no conditions
+DEFAULT_CONDITIONS: dict[str, tuple[str, ...]] = {
+    "http": ("[STATUS] < 400",),
+    "https": ("[STATUS] < 400",),
+    "tcp": ("[CONNECTED] == true",),
+    "dns": ("[DNS_RCODE] == NOERROR",),
+    "tls": ("[CERTIFICATE_EXPIRATION] > 0s",),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CheckDef:
+    """One check, ready to run."""
+
+    id: str  # "service:docs/home"
+    owner: str  # "service:docs"
+    name: str
+    request: ProbeRequest
+    interval: float  # seconds
+    conditions: tuple[Condition, ...]
+    failure_threshold: int = 3
+    success_threshold: int = 2
+    title: str = ""
+
+    @property
+    def scheme(self) -> str:
+        return urlsplit(self.request.url).scheme
+
+    @property
+    def timeout(self) -> float:
+        return self.request.timeout
+
+
+@dataclass(slots=True)
+class CheckResult:
+    """A judged observation: the probe's facts plus each condition's verdict."""
+
+    check_id: str
+    started_at_monotonic: float
+    observation: Observation
+    conditions: list[ConditionResult] = field(default_factory=list)
+
+    @property
+    def success(self) -> bool:
+        return self.observation.ok and all(c.success for c in self.conditions)
+
+    @property
+    def error_kind(self) -> str | None:
+        if self.observation.error_kind is not None:
+            return str(self.observation.error_kind)
+        return None if self.success else str(ErrorKind.CONDITION)
+
+    @property
+    def message(self) -> str:
+        """One line a person reads: the probe's error, or the failed conditions."""
+        if self.observation.error:
+            return self.observation.error
+        failed = [str(c) for c in self.conditions if not c.success]
+        return "; ".join(failed) if failed else "all conditions hold"
+
+    @property
+    def duration_ms(self) -> float | None:
+        total = self.observation.phases.get("total")
+        return None if total is None else round(total * 1000, 3)
+
+
+def check_def(owner: str, check: Check, title: str = "", ca_file: str | None = None) -> CheckDef:
+    """Turn a catalog check into something the scheduler runs."""
+    conditions = check.conditions or list(DEFAULT_CONDITIONS.get(urlsplit(check.url).scheme, ()))
+    request = ProbeRequest(
+        url=check.url,
+        timeout=parse_duration(check.timeout).total_seconds(),
+        method=check.method,
+        headers=tuple(check.headers.items()),
+        body=check.body,
+        follow_redirects=check.follow_redirects,
+        max_redirects=check.max_redirects,
+        verify_tls=check.verify_tls,
+        ip_version=check.ip_version,
+        body_limit=check.max_body_bytes,
+        send=check.send,
+        expect=check.expect,
+        starttls=check.starttls,
+        ca_file=ca_file,
+    )
+    return CheckDef(
+        id=f"{owner}/{check.name}",
+        owner=owner,
+        name=check.name,
+        request=request,
+        interval=parse_duration(check.interval).total_seconds(),
+        conditions=tuple(parse_condition(c) for c in conditions),
+        failure_threshold=check.failure_threshold,
+        success_threshold=check.success_threshold,
+        title=title,
+    )
+
+
+def checks_of(catalog: Catalog, ca_file: str | None = None) -> list[CheckDef]:
+    """Every check declared in the catalog (on services and providers), in catalog order."""
+    found: list[CheckDef] = []
+    for kind in ("service", "provider"):
+        for entity in catalog.of_kind(kind):
+            for check in getattr(entity.spec, "checks", ()):
+                found.append(check_def(str(entity.ref), check, entity.title, ca_file))
+    return found
+
+
+def adhoc_check(url: str, conditions: Iterable[str] = (), timeout: str = "10s") -> CheckDef:
+    """A check for a bare URL (``infradex check run URL``); raises ``ValueError`` on bad input."""
+    check = Check.model_validate(
+        {
+            "name": "adhoc",
+            "url": url,
+            "conditions": list(conditions),
+            "timeout": timeout,
+            "interval": timeout,
+        }
+    )
+    return check_def("adhoc", check, url)
+
+
+def judge(check: CheckDef, observation: Observation) -> list[ConditionResult]:
+    """Each condition's verdict; none when the probe itself failed (its error says why)."""
+    if not observation.ok:
+        return []
+    return [evaluate(condition, observation.values) for condition in check.conditions]
+
+
+async def run_check(check: CheckDef) -> CheckResult:
+    """Run the check's probe once and judge it. Never raises for the target's behaviour; a
+    probe that overruns its own timeout is cut off one second later."""
+    started = time.monotonic()
+    probe = probe_for(check.request.url)
+    try:
+        async with asyncio.timeout(check.timeout + 1.0):
+            observation = await probe(check.request)
+    except TimeoutError:
+        observation = Observation(phases={"total": time.monotonic() - started}).fail(
+            ErrorKind.TIMEOUT, f"no answer within {check.timeout:g} s"
+        )
+    except Exception as exc:  # a probe bug must not stop the monitor; keep the reason
+        observation = Observation(phases={"total": time.monotonic() - started}).fail(
+            ErrorKind.ERROR, f"{type(exc).__name__}: {exc}"
+        )
+    return CheckResult(check.id, started, observation, judge(check, observation))

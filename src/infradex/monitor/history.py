@@ -1,0 +1,348 @@
+"""The monitor's rows: results, check states, state changes, rollups, maintenance windows.
+
+Writes come in batches (one transaction per flush); reads serve the API, the pages and
+``/metrics``. Rows per check stay bounded by :func:`prune` (formula in ``docs/monitor.md``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Table, and_, delete, func, insert, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from infradex.monitor.evaluate import CheckState, Shown, StateChange, Status
+from infradex.monitor.maintenance import Window
+from infradex.monitor.rollups import Rollup, bucket_start, uptime_percent
+from infradex.settings import Retention
+from infradex.store.db import Database
+from infradex.store.tables import (
+    check_results,
+    check_rollups,
+    check_states,
+    maintenance_windows,
+    state_changes,
+)
+
+__all__ = [
+    "UPTIME_SPANS",
+    "Batch",
+    "add_window",
+    "delete_window",
+    "latest_results",
+    "list_windows",
+    "load_rollups",
+    "load_states",
+    "prune",
+    "rollup_series",
+    "state_changes_of",
+    "uptimes",
+    "write_batch",
+]
+
+#: label → (period of the rollups summed, how far back)
+UPTIME_SPANS: dict[str, tuple[str, timedelta]] = {
+    "24h": ("hour", timedelta(hours=24)),
+    "7d": ("day", timedelta(days=7)),
+    "30d": ("day", timedelta(days=30)),
+    "90d": ("day", timedelta(days=90)),
+    "1y": ("day", timedelta(days=365)),
+}
+
+
+class Batch:
+    """What one flush writes: result rows, the checks' new states, state changes, and the
+    rollups those results touched (whole rows: the monitor keeps the running sums)."""
+
+    def __init__(self) -> None:
+        self.results: list[dict[str, Any]] = []
+        self.states: dict[str, CheckState] = {}
+        self.changes: list[StateChange] = []
+        self.rollups: dict[tuple[str, str, datetime], Rollup] = {}
+
+    def __len__(self) -> int:
+        return len(self.results) + len(self.changes)
+
+    def __bool__(self) -> bool:
+        return bool(self.results or self.states or self.changes or self.rollups)
+
+
+def _upsert(
+    connection: AsyncConnection, table: Table, keys: list[str], rows: list[dict[str, Any]]
+) -> Any:
+    dialect = connection.dialect.name
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    update = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys}
+    return connection.execute(
+        statement.on_conflict_do_update(index_elements=keys, set_=update), rows
+    )
+
+
+def _state_row(state: CheckState) -> dict[str, Any]:
+    row = asdict(state)
+    for key in ("state", "hard_state", "last_status"):
+        row[key] = None if row[key] is None else str(row[key])
+    return row
+
+
+async def write_batch(db: Database, batch: Batch) -> None:
+    """One transaction: all of it lands or none of it."""
+    async with db.begin() as connection:
+        if batch.results:
+            await connection.execute(insert(check_results), batch.results)
+        if batch.changes:
+            await connection.execute(
+                insert(state_changes),
+                [
+                    {
+                        "check_id": c.check_id,
+                        "at": c.at,
+                        "from_state": str(c.from_state),
+                        "to_state": str(c.to_state),
+                        "reason": c.reason,
+                    }
+                    for c in batch.changes
+                ],
+            )
+        if batch.states:
+            rows = [_state_row(s) for s in batch.states.values()]
+            await _upsert(connection, check_states, ["check_id"], rows)
+        if batch.rollups:
+            rows = [r.to_row() for r in batch.rollups.values()]
+            await _upsert(connection, check_rollups, ["check_id", "period", "bucket"], rows)
+
+
+def state_from_row(row: Any) -> CheckState:
+    return CheckState(
+        check_id=row.check_id,
+        state=Shown(row.state),
+        hard_state=Shown(row.hard_state),
+        failures=row.failures,
+        successes=row.successes,
+        flapping=row.flapping,
+        history=row.history,
+        since=row.since,
+        last_result_at=row.last_result_at,
+        last_status=None if row.last_status is None else Status(row.last_status),
+        last_message=row.last_message,
+        last_duration_ms=row.last_duration_ms,
+        last_observed=row.last_observed,
+    )
+
+
+async def load_states(
+    db: Database, check_ids: Iterable[str] | None = None
+) -> dict[str, CheckState]:
+    query = select(check_states)
+    if check_ids is not None:
+        query = query.where(check_states.c.check_id.in_(list(check_ids)))
+    async with db.begin() as connection:
+        rows = (await connection.execute(query)).all()
+    return {row.check_id: state_from_row(row) for row in rows}
+
+
+async def load_rollups(db: Database, at: datetime) -> dict[tuple[str, str, datetime], Rollup]:
+    """The rollups of the hour and the day ``at`` is in (a restarted monitor carries on)."""
+    hour, day = bucket_start(at, "hour"), bucket_start(at, "day")
+    query = select(check_rollups).where(
+        or_(
+            and_(check_rollups.c.period == "hour", check_rollups.c.bucket == hour),
+            and_(check_rollups.c.period == "day", check_rollups.c.bucket == day),
+        )
+    )
+    async with db.begin() as connection:
+        rows = (await connection.execute(query)).all()
+    found = {}
+    for row in rows:
+        rollup = Rollup.from_row(row)
+        found[(rollup.check_id, rollup.period, rollup.bucket)] = rollup
+    return found
+
+
+async def prune(db: Database, now: datetime, retention: Retention) -> dict[str, int]:
+    """Delete what retention no longer keeps; returns rows deleted per table."""
+    numbered = select(
+        check_results.c.id,
+        check_results.c.success,
+        check_results.c.started_at,
+        func.row_number()
+        .over(partition_by=check_results.c.check_id, order_by=check_results.c.id.desc())
+        .label("position"),
+    ).subquery()
+    stale = select(numbered.c.id).where(
+        numbered.c.position > retention.results,
+        or_(numbered.c.success, numbered.c.started_at < now - retention.failures),
+    )
+    async with db.begin() as connection:
+        results = await connection.execute(
+            delete(check_results).where(check_results.c.id.in_(stale))
+        )
+        hourly = await connection.execute(
+            delete(check_rollups).where(
+                check_rollups.c.period == "hour",
+                check_rollups.c.bucket < now - retention.hourly,
+            )
+        )
+        daily = await connection.execute(
+            delete(check_rollups).where(
+                check_rollups.c.period == "day",
+                check_rollups.c.bucket < now - retention.daily,
+            )
+        )
+    return {
+        "results": results.rowcount,
+        "hourly": hourly.rowcount,
+        "daily": daily.rowcount,
+    }
+
+
+# ----------------------------------------------------------------------------- reads
+def result_json(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "checkId": row.check_id,
+        "location": row.location,
+        "startedAt": row.started_at.isoformat(),
+        "durationMs": row.duration_ms,
+        "success": row.success,
+        "status": row.status,
+        "errorKind": row.error_kind,
+        "message": row.message,
+        "observed": row.observed,
+    }
+
+
+async def latest_results(
+    db: Database, check_id: str, limit: int = 100, failures_only: bool = False
+) -> list[dict[str, Any]]:
+    query = select(check_results).where(check_results.c.check_id == check_id)
+    if failures_only:
+        query = query.where(check_results.c.success.is_(False))
+    query = query.order_by(check_results.c.id.desc()).limit(limit)
+    async with db.begin() as connection:
+        return [result_json(row) for row in await connection.execute(query)]
+
+
+async def rollup_series(
+    db: Database, check_ids: Sequence[str], period: str, since: datetime
+) -> dict[str, list[Rollup]]:
+    """Rollups per check, oldest first."""
+    query = (
+        select(check_rollups)
+        .where(
+            check_rollups.c.check_id.in_(list(check_ids)),
+            check_rollups.c.period == period,
+            check_rollups.c.bucket >= since,
+        )
+        .order_by(check_rollups.c.bucket)
+    )
+    found: dict[str, list[Rollup]] = {check_id: [] for check_id in check_ids}
+    async with db.begin() as connection:
+        for row in await connection.execute(query):
+            found[row.check_id].append(Rollup.from_row(row))
+    return found
+
+
+async def uptimes(
+    db: Database, check_ids: Sequence[str], now: datetime
+) -> dict[str, dict[str, float | None]]:
+    """Uptime percent per check over 24 h (hourly rollups) and 7 d, 30 d, 90 d, 1 y (daily
+    rollups, counting today): up against down, maintenance and unknown left out."""
+    found: dict[str, dict[str, float | None]] = {c: {} for c in check_ids}
+    async with db.begin() as connection:
+        for label, (period, back) in UPTIME_SPANS.items():
+            since = bucket_start(now - back, period)
+            if period == "hour":
+                since += timedelta(hours=1)
+            else:
+                since += timedelta(days=1)
+            query = (
+                select(
+                    check_rollups.c.check_id,
+                    func.sum(check_rollups.c.up),
+                    func.sum(check_rollups.c.down),
+                )
+                .where(
+                    check_rollups.c.check_id.in_(list(check_ids)),
+                    check_rollups.c.period == period,
+                    check_rollups.c.bucket >= since,
+                )
+                .group_by(check_rollups.c.check_id)
+            )
+            sums = {row[0]: (row[1] or 0, row[2] or 0) for row in await connection.execute(query)}
+            for check_id in check_ids:
+                up, down = sums.get(check_id, (0, 0))
+                found[check_id][label] = uptime_percent(int(up), int(down))
+    return found
+
+
+async def state_changes_of(db: Database, check_id: str, limit: int = 50) -> list[dict[str, Any]]:
+    query = (
+        select(state_changes)
+        .where(state_changes.c.check_id == check_id)
+        .order_by(state_changes.c.id.desc())
+        .limit(limit)
+    )
+    async with db.begin() as connection:
+        return [
+            {
+                "at": row.at.isoformat(),
+                "from": row.from_state,
+                "to": row.to_state,
+                "reason": row.reason,
+            }
+            for row in await connection.execute(query)
+        ]
+
+
+# ----------------------------------------------------------------------------- maintenance
+def _window(row: Any) -> Window:
+    return Window(
+        id=row.id,
+        target=row.target_ref,
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        rrule=row.rrule,
+        timezone=row.timezone,
+        reason=row.reason,
+        source=row.created_by or "api",
+    )
+
+
+async def add_window(db: Database, window: Window, created_by: str, now: datetime) -> int:
+    async with db.begin() as connection:
+        result = await connection.execute(
+            insert(maintenance_windows).values(
+                target_ref=window.target,
+                starts_at=window.starts_at,
+                ends_at=window.ends_at,
+                rrule=window.rrule,
+                timezone=window.timezone,
+                reason=window.reason,
+                created_by=created_by,
+                created_at=now,
+            )
+        )
+        key = result.inserted_primary_key
+        assert key is not None
+        return int(key[0])
+
+
+async def list_windows(db: Database) -> list[Window]:
+    async with db.begin() as connection:
+        rows = await connection.execute(
+            select(maintenance_windows).order_by(maintenance_windows.c.starts_at)
+        )
+        return [_window(row) for row in rows]
+
+
+async def delete_window(db: Database, window_id: int) -> bool:
+    async with db.begin() as connection:
+        result = await connection.execute(
+            delete(maintenance_windows).where(maintenance_windows.c.id == window_id)
+        )
+        return bool(result.rowcount)

@@ -1,0 +1,110 @@
+"""Maintenance windows: one-off or recurring (an RFC 5545 RRULE in the window's time zone),
+aimed at a check (``service:docs/home``), a service or host, or a provider or data center.
+
+Aimed at an entity, a window covers that entity's own checks and the checks of everything the
+catalog says it takes down or degrades: maintenance on Fastly covers every service behind it.
+Pure: the caller passes the time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from dateutil.rrule import rrulestr
+
+from infradex.catalog.entities import Catalog
+from infradex.catalog.queries import impact
+from infradex.catalog.refs import RefError, parse_ref
+from infradex.errors import UsageError
+
+__all__ = ["Window", "coverage", "parse_rrule", "windows_covering"]
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    target: str  # a check id or an entity ref
+    starts_at: datetime  # aware; for a recurring window, the first occurrence
+    ends_at: datetime  # aware; for a recurring window, the end of the first occurrence
+    rrule: str | None = None
+    timezone: str = "UTC"
+    reason: str | None = None
+    id: int | None = None
+    source: str = "api"  # api, cli or catalog
+
+    @property
+    def duration(self) -> timedelta:
+        return self.ends_at - self.starts_at
+
+    def occurrence_at(self, at: datetime) -> tuple[datetime, datetime] | None:
+        """The occurrence that contains ``at``, if any."""
+        if self.rrule is None:
+            return (self.starts_at, self.ends_at) if self.starts_at <= at < self.ends_at else None
+        zone = ZoneInfo(self.timezone)
+        start = self.starts_at.astimezone(zone)
+        rule = rrulestr(self.rrule, dtstart=start)
+        last = rule.before(at.astimezone(zone), inc=True)
+        if last is None:
+            return None
+        begin = last.astimezone(UTC)
+        end = (last + self.duration).astimezone(UTC)  # wall-clock duration across DST
+        return (begin, end) if begin <= at < end else None
+
+    def active_at(self, at: datetime) -> bool:
+        return self.occurrence_at(at) is not None
+
+    def next_start(self, after: datetime) -> datetime | None:
+        if self.rrule is None:
+            return self.starts_at if self.starts_at > after else None
+        zone = ZoneInfo(self.timezone)
+        rule = rrulestr(self.rrule, dtstart=self.starts_at.astimezone(zone))
+        found = rule.after(after.astimezone(zone))
+        return None if found is None else found.astimezone(UTC)
+
+
+def parse_rrule(text: str, starts_at: datetime, timezone: str) -> str:
+    """Check an RRULE (``FREQ=WEEKLY;BYDAY=SU``); return it without an ``RRULE:`` prefix."""
+    rule = text.strip()
+    if rule.upper().startswith("RRULE:"):
+        rule = rule[6:]
+    try:
+        zone = ZoneInfo(timezone)
+    except Exception:
+        raise UsageError(f"{timezone!r} is not an IANA time zone, e.g. Europe/Amsterdam") from None
+    try:
+        rrulestr(rule, dtstart=starts_at.astimezone(zone))
+    except (ValueError, TypeError) as exc:
+        raise UsageError(
+            f"{text!r} is not a recurrence rule ({exc}); write e.g. FREQ=WEEKLY;BYDAY=SU"
+        ) from None
+    return rule
+
+
+def coverage(catalog: Catalog, target: str, check_ids: Iterable[str]) -> set[str]:
+    """The check ids a window aimed at ``target`` covers."""
+    ids = list(check_ids)
+    if "/" in target:
+        return {target} if target in ids else set()
+    try:
+        root = parse_ref(target)
+    except RefError:
+        return set()
+    if root not in catalog:
+        return set()
+    owners = {str(root)} | {str(a.ref) for a in impact(catalog, root).affected}
+    return {check_id for check_id in ids if check_id.rsplit("/", 1)[0] in owners}
+
+
+def windows_covering(
+    windows: Sequence[Window], catalog: Catalog, check_ids: Iterable[str], at: datetime
+) -> dict[str, Window]:
+    """Check id → the active window that covers it, at ``at``."""
+    ids = list(check_ids)
+    covered: dict[str, Window] = {}
+    for window in windows:
+        if window.active_at(at):
+            for check_id in coverage(catalog, window.target, ids):
+                covered.setdefault(check_id, window)
+    return covered

@@ -1,0 +1,260 @@
+"""The running monitor: the scheduler, the canary, maintenance and batched writes, wired to
+the store. Runs inside ``infradex serve`` or alone as ``infradex monitor``.
+
+Per result: judge (``checks``), advance the state (``evaluate``), add to the hour's and day's
+rollups (``rollups``), queue the rows. A flusher writes the queue once a second in one
+transaction; if the store is down the queue waits and is written when it is back. A pruner
+trims history every ten minutes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from infradex.catalog.entities import Catalog
+from infradex.clock import utcnow
+from infradex.monitor import history
+from infradex.monitor.checks import CheckDef, CheckResult, adhoc_check, checks_of, run_check
+from infradex.monitor.evaluate import CheckState, Circumstances, advance
+from infradex.monitor.maintenance import Window, windows_covering
+from infradex.monitor.rollups import PERIODS, Rollup, bucket_start
+from infradex.monitor.scheduler import Scheduler
+from infradex.settings import Retention
+from infradex.store.db import Database
+
+__all__ = ["Monitor", "observed_of"]
+
+log = logging.getLogger("infradex.monitor")
+
+FLUSH_EVERY = 1.0  # seconds
+PRUNE_EVERY = 600.0
+MAINTENANCE_EVERY = 15.0
+CANARY_INTERVAL = 30.0
+_KEPT_VALUES = (
+    "STATUS",
+    "RESPONSE_TIME",
+    "CONNECTED",
+    "IP",
+    "CERTIFICATE_EXPIRATION",
+    "DNS_RCODE",
+    "DNS_ANSWER",
+)
+
+
+def observed_of(result: CheckResult) -> dict[str, Any]:
+    """What a result row keeps of an observation: small values, phases, details and each
+    condition's verdict (not the body or headers)."""
+    obs = result.observation
+    return {
+        "values": {k: obs.values[k] for k in _KEPT_VALUES if k in obs.values},
+        "phases": {k: round(v, 6) for k, v in obs.phases.items()},
+        "details": {k: v for k, v in obs.details.items() if k != "body"},
+        "conditions": [
+            {"condition": c.condition, "success": c.success, "actual": c.actual}
+            for c in result.conditions
+        ],
+    }
+
+
+class Monitor:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        retention: Retention | None = None,
+        concurrency: int = 1000,
+        canary_url: str | None = None,
+        ca_file: str | None = None,
+        location: str = "local",
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.db = db
+        self.retention = retention or Retention()
+        self.location = location
+        self.ca_file = ca_file
+        self._clock = clock
+        self.scheduler = Scheduler(self._run_scheduled, concurrency)
+        self.catalog: Catalog | None = None
+        self.checks: dict[str, CheckDef] = {}
+        self.states: dict[str, CheckState] = {}
+        self._rollups: dict[tuple[str, str, datetime], Rollup] = {}
+        self._batch = history.Batch()
+        self._windows: list[Window] = []
+        self._covered: dict[str, Window] = {}
+        self.canary = adhoc_check(canary_url) if canary_url else None
+        self.canary_down = False
+        self._tasks: list[asyncio.Task[None]] = []
+        self._flushed = asyncio.Event()
+        self.write_errors = 0
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self, catalog: Catalog) -> None:
+        now = self._clock()
+        self.states = await history.load_states(self.db)
+        self._rollups = await history.load_rollups(self.db, now)
+        self._windows = await history.list_windows(self.db)
+        self.set_catalog(catalog)
+        self._tasks = [
+            asyncio.create_task(self.scheduler.run_forever(), name="monitor scheduler"),
+            asyncio.create_task(self._every(FLUSH_EVERY, self.flush), name="monitor flush"),
+            asyncio.create_task(self._every(PRUNE_EVERY, self.prune), name="monitor prune"),
+            asyncio.create_task(
+                self._every(MAINTENANCE_EVERY, self.refresh_maintenance), name="maintenance"
+            ),
+        ]
+        if self.canary is not None:
+            self._tasks.append(
+                asyncio.create_task(self._every(CANARY_INTERVAL, self.run_canary), name="canary")
+            )
+        log.info("monitor started with %d checks", len(self.checks))
+
+    async def stop(self) -> None:
+        await self.scheduler.stop()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        await self.flush()
+
+    def set_catalog(self, catalog: Catalog) -> dict[str, int]:
+        """Run this catalog's checks from now on (a reload: no restart, history kept)."""
+        self.catalog = catalog
+        checks = checks_of(catalog, self.ca_file)
+        self.checks = {check.id: check for check in checks}
+        self._recompute_coverage()
+        counts = self.scheduler.update(checks)
+        log.info("monitor checks: %s", counts)
+        return counts
+
+    async def _every(self, seconds: float, action: Callable[[], Any]) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await action()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("monitor task %s failed; trying again in %s s", action, seconds)
+
+    # ------------------------------------------------------------------ maintenance, canary
+    async def refresh_maintenance(self) -> None:
+        self._windows = await history.list_windows(self.db)
+        self._recompute_coverage()
+
+    def _recompute_coverage(self) -> None:
+        if self.catalog is None:
+            return
+        self._covered = windows_covering(self._windows, self.catalog, self.checks, self._clock())
+
+    def in_maintenance(self, check_id: str) -> Window | None:
+        return self._covered.get(check_id)
+
+    async def run_canary(self) -> None:
+        assert self.canary is not None
+        result = await run_check(self.canary)
+        if result.success == self.canary_down:
+            log.warning(
+                "connectivity canary %s: %s",
+                "recovered" if result.success else "failing",
+                result.message,
+            )
+        self.canary_down = not result.success
+
+    # ------------------------------------------------------------------ results
+    async def _run_scheduled(self, check: CheckDef, due: float) -> None:
+        started = datetime.fromtimestamp(time.time(), UTC)
+        result = await run_check(check)
+        self.record(check, result, started)
+
+    def record(self, check: CheckDef, result: CheckResult, started_at: datetime) -> CheckState:
+        """Turn one result into state, rollups and rows queued for the next flush."""
+        state = self.states.get(check.id) or CheckState(check.id)
+        observed = observed_of(result)
+        circumstances = Circumstances(
+            maintenance=self.in_maintenance(check.id) is not None,
+            canary_down=self.canary_down,
+            failure_threshold=check.failure_threshold,
+            success_threshold=check.success_threshold,
+        )
+        new, status, change = advance(
+            state,
+            result.success,
+            started_at,
+            result.message,
+            result.duration_ms,
+            circumstances,
+            {"phases": observed["phases"], "values": observed["values"]},
+        )
+        self.states[check.id] = new
+        batch = self._batch
+        batch.results.append(
+            {
+                "check_id": check.id,
+                "location": self.location,
+                "started_at": started_at,
+                "duration_ms": result.duration_ms,
+                "success": result.success,
+                "status": str(status),
+                "error_kind": result.error_kind,
+                "message": result.message,
+                "observed": observed,
+            }
+        )
+        batch.states[check.id] = new
+        if change is not None:
+            batch.changes.append(change)
+        answered = result.observation.ok or result.error_kind == "condition"
+        latency = result.duration_ms if answered else None
+        for period in PERIODS:
+            key = (check.id, period, bucket_start(started_at, period))
+            rollup = self._rollups.get(key)
+            if rollup is None:
+                rollup = self._rollups[key] = Rollup(check.id, period, key[2])
+            rollup.add(str(status), latency)
+            batch.rollups[key] = rollup
+        return new
+
+    async def flush(self) -> None:
+        """Write what is queued in one transaction; on failure keep it for the next try."""
+        batch, self._batch = self._batch, history.Batch()
+        if batch:
+            try:
+                await history.write_batch(self.db, batch)
+            except Exception as exc:
+                self.write_errors += 1
+                log.error("could not write %d monitor rows, keeping them: %s", len(batch), exc)
+                newer = self._batch
+                batch.results.extend(newer.results)
+                batch.changes.extend(newer.changes)
+                batch.states.update(newer.states)
+                batch.rollups.update(newer.rollups)
+                self._batch = batch
+                return
+        self._forget_old_rollups()
+        self._flushed.set()
+
+    def _forget_old_rollups(self) -> None:
+        now = self._clock()
+        current = {p: bucket_start(now, p) for p in PERIODS}
+        for key in [k for k in self._rollups if k[2] < current[k[1]]]:
+            del self._rollups[key]
+
+    async def prune(self) -> dict[str, int]:
+        return await history.prune(self.db, self._clock(), self.retention)
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            **self.scheduler.stats.to_dict(),
+            "queued": len(self._batch),
+            "writeErrors": self.write_errors,
+            "canaryDown": self.canary_down,
+            "lagP99": self.scheduler.lag_quantile(0.99),
+        }

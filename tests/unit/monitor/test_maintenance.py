@@ -1,0 +1,76 @@
+"""Maintenance windows: one-off, recurring across DST, and what a target covers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from infradex.catalog.entities import Catalog
+from infradex.errors import UsageError
+from infradex.monitor.checks import checks_of
+from infradex.monitor.maintenance import Window, coverage, parse_rrule, windows_covering
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+def test_a_one_off_window_is_half_open() -> None:
+    window = Window("service:docs", utc(2026, 12, 1, 10), utc(2026, 12, 1, 11))
+    assert not window.active_at(utc(2026, 12, 1, 9, 59))
+    assert window.active_at(utc(2026, 12, 1, 10))
+    assert not window.active_at(utc(2026, 12, 1, 11))
+    assert window.next_start(utc(2026, 11, 1)) == utc(2026, 12, 1, 10)
+
+
+def test_a_weekly_window_keeps_its_wall_clock_time_across_dst() -> None:
+    # Sundays 02:00-03:00 Amsterdam time; DST ends on 2026-10-25
+    first = datetime(2026, 10, 18, 2, 0, tzinfo=UTC) - timedelta(hours=2)  # 02:00 CEST
+    window = Window(
+        "provider:fastly",
+        first,
+        first + timedelta(hours=1),
+        rrule="FREQ=WEEKLY;BYDAY=SU",
+        timezone="Europe/Amsterdam",
+    )
+    assert window.active_at(utc(2026, 10, 18, 0, 30))  # 02:30 CEST
+    assert not window.active_at(utc(2026, 10, 18, 1, 30))
+    # a week later it is CET (UTC+1): 02:00-03:00 local is 01:00-02:00 UTC
+    assert window.active_at(utc(2026, 11, 1, 1, 30))
+    assert not window.active_at(utc(2026, 11, 1, 0, 30))
+    assert window.next_start(utc(2026, 11, 2)) == utc(2026, 11, 8, 1)
+
+
+def test_a_bad_rrule_says_how_to_write_one() -> None:
+    with pytest.raises(UsageError, match="FREQ=WEEKLY"):
+        parse_rrule("EVERY SUNDAY", utc(2026, 1, 1), "UTC")
+    with pytest.raises(UsageError, match="time zone"):
+        parse_rrule("FREQ=DAILY", utc(2026, 1, 1), "Mars/Olympus")
+    assert parse_rrule("RRULE:FREQ=DAILY", utc(2026, 1, 1), "UTC") == "FREQ=DAILY"
+
+
+def test_a_provider_window_covers_every_check_behind_it(psf: Catalog) -> None:
+    catalog = psf
+    ids = [check.id for check in checks_of(catalog)]
+    fastly = coverage(catalog, "provider:fastly", ids)
+    # the PSF example puts docs, pypi and www behind Fastly
+    assert fastly == {"service:docs/home", "service:pypi/home", "service:www/home"}
+    assert coverage(catalog, "service:docs", ids) == {
+        i for i in ids if i.startswith("service:docs/")
+    }
+    assert coverage(catalog, "service:docs/home", ids) == {"service:docs/home"}
+    assert coverage(catalog, "service:nope", ids) == set()
+    assert coverage(catalog, "not a ref", ids) == set()
+
+
+def test_only_active_windows_cover(psf: Catalog) -> None:
+    catalog = psf
+    ids = [check.id for check in checks_of(catalog)]
+    windows = [
+        Window("service:docs", utc(2026, 12, 1, 10), utc(2026, 12, 1, 11), id=1),
+        Window("service:pypi", utc(2026, 12, 2, 10), utc(2026, 12, 2, 11), id=2),
+    ]
+    covered = windows_covering(windows, catalog, ids, utc(2026, 12, 1, 10, 30))
+    assert set(covered) == {i for i in ids if i.startswith("service:docs/")}
+    assert all(w.id == 1 for w in covered.values())
