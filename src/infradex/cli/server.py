@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import dataclasses
 import json
 import os
 import urllib.error
@@ -39,6 +40,15 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     log_format: Annotated[str, typer.Option(help="text or json")] = "text",
+    monitor: Annotated[
+        bool | None,
+        typer.Option(
+            "--monitor/--no-monitor",
+            help="Run the catalog's checks (default: INFRADEX_MONITOR; auto runs them for your "
+            "own catalog, not for the embedded example, whose checks aim at real sites).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve the web UI and the REST API (SIGHUP or `infradex reload` re-reads the catalog)."""
     import uvicorn
@@ -49,6 +59,8 @@ def serve(
     if log_format not in ("text", "json"):
         raise UsageError(f"--log-format {log_format!r}: use text or json")
     settings = settings_of(ctx)
+    if monitor is not None:
+        settings = dataclasses.replace(settings, monitor=monitor)
     catalog = load_catalog(ctx)  # refuse to start on an invalid catalog, listing every error
     _check_can_listen(host, port)
     settings.resolved_secret_key()
@@ -61,6 +73,16 @@ def serve(
         f"http://{host}:{port}/",
         style="green",
     )
+    checks = sum(len(getattr(e.spec, "checks", ())) for e in catalog.entities.values())
+    if settings.monitor_enabled:
+        console.print(f"infradex: monitoring {checks} checks", style="green")
+    elif checks:
+        why = (
+            "the embedded example's checks aim at real sites"
+            if settings.catalog_is_embedded
+            else "INFRADEX_MONITOR=false"
+        )
+        console.print(f"infradex: {checks} checks not monitored ({why}; --monitor runs them)")
     uvicorn.run(
         create_app(settings),
         host=host,

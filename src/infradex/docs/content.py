@@ -595,8 +595,9 @@ def _checks(entity: Entity) -> list[Block]:
         Para(
             [
                 Text(
-                    "Declared in the catalog; not monitored: infradex runs checks only when "
-                    "monitoring is switched on (a coming milestone)."
+                    "Declared in the catalog. `infradex serve --monitor` (or `infradex "
+                    "monitor`) runs them; the server's page for this entity shows their state, "
+                    "uptime and latency."
                 )
             ]
         ),

@@ -7,6 +7,7 @@ reloads, so history follows a check as long as its owner and name stay.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -127,8 +128,10 @@ def check_def(owner: str, check: Check, title: str = "", ca_file: str | None = N
     )
 
 
+@functools.lru_cache(maxsize=4)
 def checks_of(catalog: Catalog, ca_file: str | None = None) -> list[CheckDef]:
-    """Every check declared in the catalog (on services and providers), in catalog order."""
+    """Every check declared in the catalog (on services and providers), in catalog order.
+    Cached per catalog (a catalog never changes; a reload makes a new one): do not mutate."""
     found: list[CheckDef] = []
     for kind in ("service", "provider"):
         for entity in catalog.of_kind(kind):

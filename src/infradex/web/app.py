@@ -21,10 +21,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from infradex import __version__
 from infradex.errors import CatalogInvalid, NotFoundError, UsageError
+from infradex.monitor.service import Monitor
 from infradex.settings import Settings
 from infradex.store import Database
 from infradex.store.db import StoreError
-from infradex.web import accounts, api, pages
+from infradex.web import accounts, api, monitoring, pages
 from infradex.web.auth import reader_allowed
 from infradex.web.state import CatalogState
 
@@ -45,6 +46,17 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     """The server for ``settings``; pass ``db`` to use an existing store (tests do)."""
     database = db or Database(settings.database_url)
     state = CatalogState(settings.catalog, database)
+    monitor = (
+        Monitor(
+            database,
+            retention=settings.retention,
+            concurrency=settings.monitor_concurrency,
+            canary_url=settings.canary_url,
+            ca_file=settings.ca_file,
+        )
+        if settings.monitor_enabled
+        else None
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -52,11 +64,16 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         outcome = await state.reload(trigger="start")
         if not outcome.accepted:  # nothing good to fall back on yet: refuse to start
             raise CatalogInvalid(outcome.problems)
+        if monitor is not None:
+            await monitor.start(state.catalog)
+            state.listeners.append(monitor.set_catalog)
         loop = asyncio.get_running_loop()
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             # SIGHUP reloads the catalog; not available off the main thread (tests) or POSIX
             loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(_reload("signal")))
         yield
+        if monitor is not None:
+            await monitor.stop()
         if db is None:
             await database.close()
 
@@ -76,6 +93,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.db = database
     app.state.catalog = state
     app.state.settings = settings
+    app.state.monitor = monitor
     app.state.secret_key = settings.resolved_secret_key()
 
     if not settings.public_read:
@@ -153,6 +171,8 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     static = resources.files("infradex.docs") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(api.router)
+    app.include_router(monitoring.router)
+    app.include_router(monitoring.metrics_router)
     app.include_router(accounts.router)
     app.include_router(pages.router)
     return app

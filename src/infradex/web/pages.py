@@ -12,6 +12,7 @@ from infradex.catalog.search import search
 from infradex.docs import html
 from infradex.docs.blocks import Bullets, Heading, Inline, Link, Page, Para, Strong, Table, Text
 from infradex.docs.content import build_page, page_id
+from infradex.web.health import with_health
 from infradex.web.render import page_response
 from infradex.web.state import CatalogState
 
@@ -189,4 +190,5 @@ async def page(request: Request, path: str) -> Response:
     found = _rendered(_state(request), path.strip("/") or "index")
     if found is None:
         return _not_found(request, path)
-    return page_response(request, found[0], body=found[1])
+    body = await with_health(request, found[0].id, found[1])
+    return page_response(request, found[0], body=body)

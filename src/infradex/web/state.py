@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -78,6 +79,8 @@ class CatalogState:
         #: rendered page bodies for the catalog being served (see web.pages)
         self.rendered: dict[str, tuple[Page, Markup] | None] = {}
         self._lock = asyncio.Lock()
+        #: called with each accepted catalog (the monitor takes up new checks this way)
+        self.listeners: list[Callable[[Catalog], object]] = []
 
     @property
     def catalog(self) -> Catalog:
@@ -108,6 +111,9 @@ class CatalogState:
             diff = _diff(previous, loaded.catalog) if loaded.catalog is not None else {}
             if accepted:
                 self.good, self.good_at, self.rendered = loaded, at, {}
+                assert loaded.catalog is not None
+                for listener in self.listeners:
+                    listener(loaded.catalog)
             self.last = Reload(accepted, at, tuple(loaded.problems), diff)
             await record_load(
                 self.db,

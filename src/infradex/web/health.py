@@ -1,0 +1,167 @@
+"""The live "Health" section of service and provider pages: each check's state, its last
+result with every condition, uptime over 24 h to a year, 90 days of bars, a latency chart."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from fastapi import Request
+from markupsafe import Markup, escape
+
+from infradex.clock import utcnow
+from infradex.monitor import history
+from infradex.monitor.checks import CheckDef
+from infradex.monitor.report import NOT_MONITORED, check_summary
+from infradex.web.charts import latency_chart, uptime_bars
+from infradex.web.monitoring import all_checks, current_states, monitored
+
+__all__ = ["health_section", "with_health"]
+
+PHASES = ("dns", "connect", "tls", "processing", "transfer", "total")
+
+
+def _when(value: str | None) -> str:
+    if not value:
+        return "never"
+    return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _state_badge(state: str) -> Markup:
+    css = "state-" + state.replace(" ", "-")
+    return Markup(f'<span class="state {css}">{escape(state)}</span>')
+
+
+def _check_html(
+    summary: dict[str, Any],
+    last: dict[str, Any] | None,
+    uptime: dict[str, float | None],
+    daily: list[Any],
+    hourly: list[Any],
+    now: datetime,
+) -> Markup:
+    out = [
+        Markup('<div class="check-health" id="check-{}">').format(summary["name"]),
+        Markup("<h3>{} {}</h3>").format(summary["name"], _state_badge(summary["state"])),
+        Markup("<p><code>{}</code> every {:g} s</p>").format(
+            summary["url"], summary["intervalSeconds"]
+        ),
+    ]
+    if summary["state"] == NOT_MONITORED:
+        out.append(Markup("</div>"))
+        return Markup("").join(out)
+    facts = [f"since {_when(summary['since'])}" if summary["since"] else "no state change yet"]
+    if summary["lastResultAt"]:
+        took = summary["lastDurationMs"]
+        facts.append(
+            f"last result {_when(summary['lastResultAt'])}"
+            + (f" in {took:.0f} ms" if took is not None else "")
+            + f": {summary['lastMessage']}"
+        )
+    if summary["consecutiveFailures"]:
+        facts.append(f"{summary['consecutiveFailures']} consecutive failure(s)")
+    out.append(Markup("<p>{}</p>").format(" · ".join(facts)))
+    if last and last.get("observed"):
+        conditions = last["observed"].get("conditions") or []
+        if conditions:
+            items = Markup("").join(
+                Markup('<li class="{}">{}: {}</li>').format(
+                    "ok" if c["success"] else "failed",
+                    c["condition"],
+                    ("ok " if c["success"] else "got ") + str(c["actual"]),
+                )
+                for c in conditions
+            )
+            out.append(Markup('<ul class="conditions">{}</ul>').format(items))
+        phases = last["observed"].get("phases") or {}
+        shown = [f"{p} {phases[p] * 1000:.1f} ms" for p in PHASES if p in phases]
+        if shown:
+            out.append(Markup("<p>Timing: {}</p>").format(" · ".join(shown)))
+    cells = Markup("").join(
+        Markup("<td>{}</td>").format("–" if v is None else f"{v:g}%") for v in uptime.values()
+    )
+    heads = Markup("").join(Markup('<th scope="col">{}</th>').format(k) for k in uptime)
+    out.append(
+        Markup(
+            '<div class="table"><table><thead><tr><th scope="col">Uptime</th>{}</tr></thead>'
+            '<tbody><tr><th scope="row">up / (up + down)</th>{}</tr></tbody></table></div>'
+        ).format(heads, cells)
+    )
+    out.append(
+        Markup(
+            '<figure class="chart">{}<figcaption>Uptime per day, last 90 days (maintenance and '
+            "unknown results left out)</figcaption></figure>"
+        ).format(uptime_bars(daily, now))
+    )
+    out.append(
+        Markup(
+            '<figure class="chart">{}<figcaption>Latency per hour, last 7 days: '
+            '<span class="legend-avg">average</span> and <span class="legend-p95">95th '
+            "percentile</span></figcaption></figure>"
+        ).format(latency_chart(hourly, now))
+    )
+    out.append(Markup("</div>"))
+    return Markup("").join(out)
+
+
+async def health_section(request: Request, owner: str) -> Markup | None:
+    """The section for the entity ``owner`` (``service:docs``), or None if it has no checks."""
+    checks: list[CheckDef] = [c for c in all_checks(request) if c.owner == owner]
+    if not checks:
+        return None
+    ids = [c.id for c in checks]
+    states = await current_states(request, ids)
+    on = monitored(request, states)
+    summaries = [check_summary(c, states.get(c.id), on) for c in checks]
+    parts = [Markup('<h2 id="health">Health</h2>')]
+    if not on:
+        settings = request.app.state.settings
+        why = (
+            "the embedded example's checks aim at real sites, so they run only when asked"
+            if settings.catalog_is_embedded
+            else "monitoring is switched off (INFRADEX_MONITOR=false)"
+        )
+        parts.append(
+            Markup(
+                '<p class="notice">Not monitored: {}. Start the server with '
+                "<code>infradex serve --monitor</code> to run these checks.</p>"
+            ).format(why)
+        )
+        parts.extend(_check_html(s, None, {}, [], [], utcnow()) for s in summaries)
+        return Markup("").join(parts)
+    db = request.app.state.db
+    now = utcnow()
+    uptimes = await history.uptimes(db, ids, now)
+    daily = await history.rollup_series(db, ids, "day", now - timedelta(days=90))
+    hourly = await history.rollup_series(db, ids, "hour", now - timedelta(hours=168))
+    for summary in summaries:
+        latest = await history.latest_results(db, summary["id"], limit=1)
+        parts.append(
+            _check_html(
+                summary,
+                latest[0] if latest else None,
+                uptimes[summary["id"]],
+                daily[summary["id"]],
+                hourly[summary["id"]],
+                now,
+            )
+        )
+    return Markup("").join(parts)
+
+
+async def with_health(request: Request, page_id: str, body: Markup) -> Markup:
+    """``body`` with the live health section put after the entity's summary, on pages of
+    entities that have checks (services and providers)."""
+    kind_dir, _, name = page_id.partition("/")
+    kind = {"services": "service", "providers": "provider"}.get(kind_dir)
+    if kind is None or not name or "/" in name:
+        return body
+    section = await health_section(request, f"{kind}:{name}")
+    if section is None:
+        return body
+    text = str(body)
+    for anchor in ('<h2 id="who">', '<h2 id="checks">'):
+        at = text.find(anchor)
+        if at >= 0:
+            return Markup(text[:at] + str(section) + text[at:])
+    return Markup(text + str(section))

@@ -1,0 +1,343 @@
+"""The monitor over HTTP: checks with state, results, history, uptime and maintenance under
+``/api/v1``, and ``/metrics`` in Prometheus text format with blackbox_exporter-style names."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
+from pydantic import BaseModel, Field
+
+from infradex.catalog.refs import RefError, parse_ref
+from infradex.clock import utcnow
+from infradex.errors import NotFoundError, UsageError
+from infradex.monitor import history
+from infradex.monitor.checks import CheckDef, checks_of
+from infradex.monitor.evaluate import CheckState
+from infradex.monitor.maintenance import Window, coverage, parse_rrule
+from infradex.monitor.report import check_summary
+from infradex.monitor.service import Monitor
+from infradex.store.audit import audit
+from infradex.web.auth import Caller, require
+from infradex.web.state import CatalogState
+
+__all__ = ["metrics_router", "router"]
+
+router = APIRouter(prefix="/api/v1", tags=["monitor"])
+metrics_router = APIRouter()
+
+
+def _catalog_state(request: Request) -> CatalogState:
+    state: CatalogState = request.app.state.catalog
+    return state
+
+
+def _monitor(request: Request) -> Monitor | None:
+    monitor: Monitor | None = request.app.state.monitor
+    return monitor
+
+
+def all_checks(request: Request) -> list[CheckDef]:
+    return checks_of(_catalog_state(request).catalog, request.app.state.settings.ca_file)
+
+
+async def current_states(request: Request, ids: list[str] | None = None) -> dict[str, CheckState]:
+    """The in-process monitor's states, else the store's (a separate `infradex monitor`)."""
+    monitor = _monitor(request)
+    if monitor is not None:
+        return (
+            monitor.states
+            if ids is None
+            else {i: monitor.states[i] for i in ids if i in monitor.states}
+        )
+    return await history.load_states(request.app.state.db, ids)
+
+
+def monitored(request: Request, states: dict[str, CheckState]) -> bool:
+    return _monitor(request) is not None or bool(states)
+
+
+def _find(request: Request, owner: str, name: str) -> CheckDef:
+    check_id = f"{owner}/{name}"
+    checks = all_checks(request)
+    for check in checks:
+        if check.id == check_id:
+            return check
+    close = [c.id for c in checks if c.owner == owner] or [c.id for c in checks if c.name == name]
+    hint = f"; checks there: {', '.join(close[:5])}" if close else "; list them at /api/v1/checks"
+    raise NotFoundError(f"no check {check_id!r} in the catalog{hint}")
+
+
+class CheckPage(BaseModel):
+    items: list[dict[str, Any]]
+    total: int
+    limit: int
+    offset: int
+
+
+@router.get("/checks", response_model=CheckPage, summary="Checks with their current state")
+async def list_checks(
+    request: Request,
+    state: Annotated[str | None, Query(description="up, down, flapping, pending, ...")] = None,
+    owner: Annotated[str | None, Query(description="e.g. service:docs")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> CheckPage:
+    checks = all_checks(request)
+    if owner is not None:
+        checks = [c for c in checks if c.owner == owner]
+    states = await current_states(request)
+    on = monitored(request, states)
+    items = [check_summary(c, states.get(c.id), on) for c in checks]
+    if state is not None:
+        items = [item for item in items if item["state"] == state]
+    return CheckPage(
+        items=items[offset : offset + limit], total=len(items), limit=limit, offset=offset
+    )
+
+
+@router.get("/checks/{owner}/{name}", summary="One check: definition, state, uptime, changes")
+async def one_check(request: Request, owner: str, name: str) -> dict[str, Any]:
+    check = _find(request, owner, name)
+    db = request.app.state.db
+    states = await current_states(request, [check.id])
+    summary = check_summary(check, states.get(check.id), monitored(request, states))
+    latest = await history.latest_results(db, check.id, limit=1)
+    summary["lastResult"] = latest[0] if latest else None
+    summary["uptime"] = (await history.uptimes(db, [check.id], utcnow()))[check.id]
+    summary["stateChanges"] = await history.state_changes_of(db, check.id, limit=20)
+    monitor = _monitor(request)
+    window = monitor.in_maintenance(check.id) if monitor is not None else None
+    summary["maintenance"] = _window_json(window) if window else None
+    return summary
+
+
+@router.get("/checks/{owner}/{name}/results", summary="Raw results, newest first")
+async def check_results(
+    request: Request,
+    owner: str,
+    name: str,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    failures: Annotated[bool, Query(description="only failing results")] = False,
+) -> dict[str, Any]:
+    check = _find(request, owner, name)
+    items = await history.latest_results(request.app.state.db, check.id, limit, failures)
+    return {"items": items}
+
+
+@router.get("/checks/{owner}/{name}/history", summary="Hourly or daily rollups, oldest first")
+async def check_history(
+    request: Request,
+    owner: str,
+    name: str,
+    period: Annotated[str, Query(pattern="^(hour|day)$")] = "day",
+    days: Annotated[int, Query(ge=1, le=730)] = 90,
+) -> dict[str, Any]:
+    check = _find(request, owner, name)
+    since = utcnow() - timedelta(days=days)
+    series = await history.rollup_series(request.app.state.db, [check.id], period, since)
+    return {"period": period, "items": [r.to_dict() for r in series[check.id]]}
+
+
+@router.get("/checks/{owner}/{name}/uptime", summary="Uptime over 24 h, 7 d, 30 d, 90 d, 1 y")
+async def check_uptime(request: Request, owner: str, name: str) -> dict[str, Any]:
+    check = _find(request, owner, name)
+    found = await history.uptimes(request.app.state.db, [check.id], utcnow())
+    return {"check": check.id, "uptime": found[check.id]}
+
+
+@router.get("/monitor", summary="The in-process monitor's counters")
+async def monitor_stats(request: Request) -> dict[str, Any]:
+    monitor = _monitor(request)
+    if monitor is None:
+        return {"running": False, "checks": len(all_checks(request))}
+    return {"running": True, **monitor.stats()}
+
+
+# ----------------------------------------------------------------------------- maintenance
+class WindowIn(BaseModel):
+    target: str = Field(description="a check (service:docs/home), service, host or provider")
+    start: datetime = Field(description="ISO 8601 with an offset, e.g. 2026-12-01T02:00:00Z")
+    end: datetime
+    rrule: str | None = Field(None, description="repeat, e.g. FREQ=WEEKLY;BYDAY=SU")
+    timezone: str = Field("UTC", description="the zone the rule repeats in")
+    reason: str | None = None
+
+
+def _window_json(window: Window) -> dict[str, Any]:
+    return {
+        "id": window.id,
+        "target": window.target,
+        "start": window.starts_at.isoformat(),
+        "end": window.ends_at.isoformat(),
+        "rrule": window.rrule,
+        "timezone": window.timezone,
+        "reason": window.reason,
+        "createdBy": window.source,
+    }
+
+
+def validate_window(catalog_state: CatalogState, checks: list[CheckDef], body: WindowIn) -> Window:
+    """A window from user input, or a ``UsageError`` saying what to fix."""
+    if body.start.tzinfo is None or body.end.tzinfo is None:
+        raise UsageError("give start and end with a time zone offset, e.g. 2026-12-01T02:00Z")
+    if body.end <= body.start:
+        raise UsageError("end must be after start")
+    target = body.target.strip()
+    if "/" in target:
+        if not any(c.id == target for c in checks):
+            raise UsageError(f"{target!r} is not a check; list them at /api/v1/checks")
+    else:
+        try:
+            ref = parse_ref(target)
+        except RefError as exc:
+            raise UsageError(str(exc)) from None
+        catalog_state.catalog.get(ref)  # NotFoundError with a suggestion
+        target = str(ref)
+    rrule = parse_rrule(body.rrule, body.start, body.timezone) if body.rrule else None
+    return Window(target, body.start, body.end, rrule, body.timezone, body.reason)
+
+
+@router.get("/maintenance", summary="Maintenance windows and the checks each covers")
+async def list_maintenance(request: Request) -> dict[str, Any]:
+    windows = await history.list_windows(request.app.state.db)
+    catalog = _catalog_state(request).catalog
+    ids = [c.id for c in all_checks(request)]
+    now = utcnow()
+    items = []
+    for window in windows:
+        item = _window_json(window)
+        item["active"] = window.active_at(now)
+        upcoming = window.next_start(now)
+        item["nextStart"] = upcoming.isoformat() if upcoming else None
+        item["covers"] = sorted(coverage(catalog, window.target, ids))
+        items.append(item)
+    return {"items": items}
+
+
+@router.post("/maintenance", status_code=201, summary="Add a maintenance window (write token)")
+async def add_maintenance(
+    request: Request, body: WindowIn, caller: Annotated[Caller, Depends(require("write"))]
+) -> dict[str, Any]:
+    window = validate_window(_catalog_state(request), all_checks(request), body)
+    db = request.app.state.db
+    now = utcnow()
+    window_id = await history.add_window(db, window, caller.actor, now)
+    await audit(db, at=now, actor=caller.actor, action="maintenance.add", target=window.target,
+                detail={"id": window_id, "rrule": window.rrule})  # fmt: skip
+    if (monitor := _monitor(request)) is not None:
+        await monitor.refresh_maintenance()
+    return {**_window_json(window), "id": window_id}
+
+
+@router.delete("/maintenance/{window_id}", summary="Remove a maintenance window (write token)")
+async def delete_maintenance(
+    request: Request, window_id: int, caller: Annotated[Caller, Depends(require("write"))]
+) -> dict[str, Any]:
+    db = request.app.state.db
+    if not await history.delete_window(db, window_id):
+        raise NotFoundError(f"no maintenance window {window_id}; list them at /api/v1/maintenance")
+    await audit(db, at=utcnow(), actor=caller.actor, action="maintenance.delete",
+                target=str(window_id))  # fmt: skip
+    if (monitor := _monitor(request)) is not None:
+        await monitor.refresh_maintenance()
+    return {"deleted": window_id}
+
+
+# ----------------------------------------------------------------------------- /metrics
+class _ChecksCollector(Collector):
+    def __init__(
+        self, checks: list[CheckDef], states: dict[str, CheckState], stats: dict[str, Any] | None
+    ) -> None:
+        self.checks, self.states, self.stats = checks, states, stats
+
+    def collect(self):  # type: ignore[no-untyped-def]
+        labels = ["check", "owner", "scheme"]
+        success = GaugeMetricFamily(
+            "probe_success", "Whether the last probe succeeded (conditions included)", labels=labels
+        )
+        duration = GaugeMetricFamily(
+            "probe_duration_seconds",
+            "Seconds the last probe spent per phase (dns, connect, tls, processing, "
+            "transfer; total: the whole probe)",
+            labels=[*labels, "phase"],
+        )
+        status = GaugeMetricFamily(
+            "probe_http_status_code", "HTTP status code of the last response", labels=labels
+        )
+        expiry = GaugeMetricFamily(
+            "probe_ssl_earliest_cert_expiry", "Unix time the certificate expires", labels=labels
+        )
+        up = GaugeMetricFamily(
+            "infradex_check_up", "1 if the check's state is up, 0 otherwise", labels=labels
+        )
+        state = GaugeMetricFamily(
+            "infradex_check_state",
+            "The check's shown state (1 for the current one)",
+            labels=[*labels, "state"],
+        )
+        failures = GaugeMetricFamily(
+            "infradex_check_consecutive_failures", "Consecutive failed results", labels=labels
+        )
+        for check in self.checks:
+            values = [check.id, check.owner, check.scheme]
+            current = self.states.get(check.id)
+            if current is None:
+                continue
+            success.add_metric(values, 1.0 if current.last_status == "up" else 0.0)
+            up.add_metric(values, 1.0 if current.state == "up" else 0.0)
+            state.add_metric([*values, str(current.state)], 1.0)
+            failures.add_metric(values, float(current.failures))
+            observed = current.last_observed or {}
+            for phase, seconds in (observed.get("phases") or {}).items():
+                duration.add_metric([*values, phase], float(seconds))
+            probe_values = observed.get("values") or {}
+            if isinstance(probe_values.get("STATUS"), int | float):
+                status.add_metric(values, float(probe_values["STATUS"]))
+            if (
+                isinstance(probe_values.get("CERTIFICATE_EXPIRATION"), int | float)
+                and current.last_result_at
+            ):
+                expires = (
+                    current.last_result_at.timestamp() + probe_values["CERTIFICATE_EXPIRATION"]
+                )
+                expiry.add_metric(values, expires)
+        yield from (success, duration, status, expiry, up, state, failures)
+        monitor = GaugeMetricFamily("infradex_monitor_checks", "Checks the catalog declares")
+        monitor.add_metric([], float(len(self.checks)))
+        yield monitor
+        if self.stats is not None:
+            started = CounterMetricFamily("infradex_monitor_runs", "Check runs started")
+            started.add_metric([], float(self.stats["started"]))
+            skipped = CounterMetricFamily(
+                "infradex_monitor_skipped_runs",
+                "Runs skipped (paused, or the previous run still going)",
+            )
+            skipped.add_metric([], float(self.stats["skipped"] + self.stats["overlapping"]))
+            running = GaugeMetricFamily("infradex_monitor_running", "Checks running now")
+            running.add_metric([], float(self.stats["running"]))
+            yield from (started, skipped, running)
+            if self.stats.get("lagP99") is not None:
+                lag = GaugeMetricFamily(
+                    "infradex_monitor_start_lag_p99_seconds",
+                    "99th percentile of how late runs started",
+                )
+                lag.add_metric([], float(self.stats["lagP99"]))
+                yield lag
+
+
+@metrics_router.get("/metrics", include_in_schema=False)
+async def metrics(request: Request) -> Response:
+    monitor = _monitor(request)
+    states = await current_states(request)
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(
+        _ChecksCollector(all_checks(request), states, monitor.stats() if monitor else None)
+    )
+    return Response(
+        generate_latest(registry), media_type="text/plain; version=0.0.4; charset=utf-8"
+    )
