@@ -112,6 +112,7 @@ def serve(catalog: Path, data: Path, database_url: str) -> tuple[subprocess.Pope
         "INFRADEX_CATALOG": str(catalog),
         "INFRADEX_DATA_DIR": str(data),
         "INFRADEX_DATABASE_URL": database_url,
+        "INFRADEX_MONITOR": "false",  # the synthetic catalog's checks aim at made-up hosts
     }
     process = subprocess.Popen(
         [PYTHON, "-m", "infradex", "serve", "--port", str(port)],

@@ -170,6 +170,8 @@ def _show(value: Any) -> str:
         return f"{value.total_seconds() / 86400:.1f}d"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, float):
+        return f"{value:.1f}"
     if isinstance(value, str) and len(value) > 60:
         return repr(value[:57] + "...")
     return repr(value) if isinstance(value, str) else str(value)

@@ -51,6 +51,14 @@ def embedded_example(name: str = EMBEDDED_EXAMPLE) -> Path:
     return Path(str(resources.files("infradex") / "examples" / name))
 
 
+def is_embedded_example(path: Path) -> bool:
+    """Whether ``path`` is the embedded example's directory (or a link to it)."""
+    try:
+        return path.resolve() == embedded_example().resolve()
+    except OSError:
+        return False
+
+
 def _secret(environ: Mapping[str, str], name: str) -> str | None:
     """``NAME`` or the contents of the file named by ``NAME_FILE``."""
     value = environ.get(name)
@@ -124,8 +132,11 @@ class Settings:
 
     @property
     def monitor_enabled(self) -> bool:
-        """Whether serve runs the checks: asked for, or auto and not the embedded example."""
-        return self.monitor if self.monitor is not None else not self.catalog_is_embedded
+        """Whether serve runs the checks: asked for, or auto and not the embedded example
+        (however it was named: its checks aim at real sites)."""
+        if self.monitor is not None:
+            return self.monitor
+        return not (self.catalog_is_embedded or is_embedded_example(self.catalog))
 
     @classmethod
     def from_env(

@@ -31,7 +31,12 @@ def _free_port() -> int:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The PSF example served by a real process on a free port, with one user: ee."""
     data = tmp_path_factory.mktemp("data")
-    env = {**os.environ, "INFRADEX_DATA_DIR": str(data), "INFRADEX_CATALOG": ""}
+    env = {
+        **os.environ,
+        "INFRADEX_DATA_DIR": str(data),
+        "INFRADEX_CATALOG": "",
+        "INFRADEX_MONITOR": "false",
+    }
     subprocess.run(
         [sys.executable, "-m", "infradex", "user", "create", "ee", "--password-stdin"],
         input=PASSWORD + "\n",

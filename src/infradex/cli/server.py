@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import errno
 import dataclasses
+import errno
 import json
 import os
 import urllib.error

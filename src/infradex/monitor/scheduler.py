@@ -60,7 +60,7 @@ class SchedulerStats:
             "finished": self.finished,
             "skipped": self.skipped,
             "overlapping": self.overlapping,
-            "running": self.running,
+            "inFlight": self.running,
             "checks": self.checks,
         }
 

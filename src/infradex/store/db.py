@@ -7,6 +7,7 @@ Tests bind a Database to a connection whose outer transaction they roll back, so
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -79,6 +80,8 @@ class Database:
         self.url = async_url(url)
         self.dialect = make_url(self.url).get_backend_name()
         self._bound = bound
+        self._bound_lock = asyncio.Lock()
+        self._bound_owner: asyncio.Task[Any] | None = None
         self.engine: AsyncEngine | None = None
         if bound is None:
             if self.dialect == "sqlite":
@@ -103,8 +106,20 @@ class Database:
     async def begin(self) -> AsyncIterator[AsyncConnection]:
         """A transaction: commits when the block ends, rolls back if it raises."""
         if self._bound is not None:
-            async with self._bound.begin_nested():
-                yield self._bound
+            # one connection shared by concurrent tasks (the server and the monitor in a
+            # test): take turns, but let a task nest its own transactions
+            task = asyncio.current_task()
+            if self._bound_owner is task:
+                async with self._bound.begin_nested():
+                    yield self._bound
+                return
+            async with self._bound_lock:
+                self._bound_owner = task
+                try:
+                    async with self._bound.begin_nested():
+                        yield self._bound
+                finally:
+                    self._bound_owner = None
             return
         assert self.engine is not None
         async with self.engine.begin() as connection:

@@ -319,7 +319,7 @@ class _ChecksCollector(Collector):
             )
             skipped.add_metric([], float(self.stats["skipped"] + self.stats["overlapping"]))
             running = GaugeMetricFamily("infradex_monitor_running", "Checks running now")
-            running.add_metric([], float(self.stats["running"]))
+            running.add_metric([], float(self.stats["inFlight"]))
             yield from (started, skipped, running)
             if self.stats.get("lagP99") is not None:
                 lag = GaugeMetricFamily(

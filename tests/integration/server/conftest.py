@@ -44,7 +44,11 @@ async def db(database_url: str) -> AsyncIterator[Database]:
     await engine.dispose()
 
 
-def settings_for(catalog: Path, tmp_path: Path, database_url: str) -> Settings:
+def settings_for(
+    catalog: Path, tmp_path: Path, database_url: str, monitor: bool = False
+) -> Settings:
+    """Settings for a test server; the monitor runs only when a test asks (and then only
+    against a local catalog whose targets the test starts)."""
     return Settings(
         catalog=catalog,
         catalog_is_embedded=False,
@@ -52,6 +56,7 @@ def settings_for(catalog: Path, tmp_path: Path, database_url: str) -> Settings:
         database_url=database_url,
         secret_key="test-secret",
         public_read=True,
+        monitor=monitor,
     )
 
 

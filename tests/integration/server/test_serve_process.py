@@ -39,6 +39,8 @@ def environment(tmp_path: Path) -> dict[str, str]:
         **os.environ,
         "INFRADEX_CATALOG": str(catalog),
         "INFRADEX_DATA_DIR": str(tmp_path / "data"),
+        # a copy of the PSF example: its checks aim at real sites, never run them here
+        "INFRADEX_MONITOR": "false",
     }
 
 

@@ -1,0 +1,364 @@
+"""Monitor commands: run a check now, list checks with their state, run the monitor alone,
+and manage maintenance windows."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from datetime import datetime
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from infradex.catalog.refs import RefError
+from infradex.cli.app import app, load_catalog, settings_of
+from infradex.cli.output import console, err_console, print_json
+from infradex.clock import utcnow
+from infradex.durations import DurationError, parse_duration
+from infradex.errors import NotFoundError, UsageError
+from infradex.monitor import history
+from infradex.monitor.checks import CheckDef, CheckResult, adhoc_check, checks_of, run_check
+from infradex.monitor.maintenance import Window, coverage, parse_rrule
+from infradex.monitor.report import check_summary
+from infradex.store import Database
+from infradex.store.audit import audit
+
+check_app = typer.Typer(help="Checks: run one now, or list them with their state.")
+maintenance_app = typer.Typer(help="Maintenance windows: results recorded, state 'maintenance'.")
+app.add_typer(check_app, name="check")
+app.add_typer(maintenance_app, name="maintenance")
+
+PHASES = ("dns", "connect", "tls", "processing", "transfer", "total")
+
+
+def _select(ctx: typer.Context, target: str, conditions: list[str], timeout: str) -> list[CheckDef]:
+    """Checks named by a URL, a check id (service:docs/home) or an entity (service:docs)."""
+    if "://" in target:
+        try:
+            return [adhoc_check(target, conditions, timeout)]
+        except ValueError as exc:
+            raise UsageError(_first_error(exc)) from None
+    settings = settings_of(ctx)
+    catalog = load_catalog(ctx)
+    checks = checks_of(catalog, settings.ca_file)
+    if "/" in target:
+        chosen = [c for c in checks if c.id == target]
+    else:
+        try:
+            ref = catalog.resolve(target)
+        except (RefError, NotFoundError) as exc:
+            raise UsageError(str(exc)) from None
+        chosen = [c for c in checks if c.owner == str(ref)]
+    if not chosen:
+        known = ", ".join(c.id for c in checks[:8]) + (", ..." if len(checks) > 8 else "")
+        raise UsageError(f"no check matches {target!r}; checks: {known}")
+    return chosen
+
+
+def _first_error(exc: ValueError) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        return "; ".join(str(e.get("msg", "")).removeprefix("Value error, ") for e in errors())
+    return str(exc)
+
+
+def _result_json(check: CheckDef, result: CheckResult) -> dict[str, Any]:
+    obs = result.observation
+    return {
+        "check": check.id,
+        "url": check.request.url,
+        "success": result.success,
+        "errorKind": result.error_kind,
+        "message": result.message,
+        "conditions": [
+            {"condition": c.condition, "success": c.success, "actual": c.actual}
+            for c in result.conditions
+        ],
+        "phases": {k: round(v * 1000, 3) for k, v in obs.phases.items()},
+        "details": obs.details,
+    }
+
+
+def _print_result(check: CheckDef, result: CheckResult) -> None:
+    verdict = "[green]ok[/]" if result.success else "[red]FAILED[/]"
+    console.print(f"{check.id}  {check.request.url}  {verdict}")
+    if result.observation.error:
+        console.print(
+            f"  {result.error_kind}: {result.observation.error}", style="red", markup=False
+        )
+    for c in result.conditions:
+        mark = "[green]✓[/]" if c.success else "[red]✗[/]"
+        console.print(f"  {mark} ", end="")
+        console.print(f"{c.condition}: {'ok' if c.success else 'got'} {c.actual}", markup=False)
+    phases = result.observation.phases
+    timing = "  ".join(f"{p} {phases[p] * 1000:.1f} ms" for p in PHASES if p in phases)
+    if timing:
+        console.print(f"  timing: {timing}", style="dim")
+
+
+@check_app.command("run")
+def check_run(
+    ctx: typer.Context,
+    target: Annotated[
+        str,
+        typer.Argument(
+            metavar="REF|URL",
+            help="A check (service:docs/home), every check of an entity (service:docs), or a URL.",
+        ),
+    ],
+    condition: Annotated[
+        list[str] | None,
+        typer.Option("--condition", help='With a URL: e.g. "[STATUS] == 200"; repeatable.'),
+    ] = None,
+    timeout: Annotated[str, typer.Option(help="With a URL: how long to wait.")] = "10s",
+    format: Annotated[str, typer.Option("--format", help="text or json")] = "text",
+) -> None:
+    """Run checks once, now, and print each condition and each timing phase. Exit 1 if any
+    failed. Nothing is stored."""
+    chosen = _select(ctx, target, condition or [], timeout)
+
+    async def run_all() -> list[CheckResult]:
+        return list(await asyncio.gather(*(run_check(c) for c in chosen)))
+
+    results = asyncio.run(run_all())
+    if format == "json":
+        print_json([_result_json(c, r) for c, r in zip(chosen, results, strict=True)])
+    else:
+        for check, result in zip(chosen, results, strict=True):
+            _print_result(check, result)
+    if not all(r.success for r in results):
+        raise typer.Exit(1)
+
+
+@check_app.command("list")
+def check_list(
+    ctx: typer.Context,
+    format: Annotated[str, typer.Option("--format", help="text or json")] = "text",
+) -> None:
+    """Every check in the catalog with its state in the store (as the monitor left it)."""
+    settings = settings_of(ctx)
+    checks = checks_of(load_catalog(ctx), settings.ca_file)
+    db = Database(settings.database_url)
+
+    async def states() -> dict[str, Any]:
+        try:
+            await db.upgrade()
+            return await history.load_states(db, [c.id for c in checks])
+        finally:
+            await db.close()
+
+    found = asyncio.run(states())
+    summaries = [check_summary(c, found.get(c.id), bool(found)) for c in checks]
+    if format == "json":
+        print_json(summaries)
+        return
+    table = Table("Check", "State", "Since", "Last result", "Target")
+    for s in summaries:
+        style = {"up": "green", "down": "red", "flapping": "yellow"}.get(s["state"], "")
+        table.add_row(
+            s["id"],
+            f"[{style}]{s['state']}[/]" if style else s["state"],
+            (s["since"] or "")[:19],
+            s["lastMessage"] or "",
+            s["url"],
+        )
+    console.print(table)
+
+
+@app.command()
+def monitor(ctx: typer.Context) -> None:
+    """Run the catalog's checks without the web server (SIGHUP re-reads the catalog)."""
+    from infradex.monitor.service import Monitor
+    from infradex.web.logs import configure_logging
+
+    settings = settings_of(ctx)
+    catalog = load_catalog(ctx)
+    checks = checks_of(catalog, settings.ca_file)
+    configure_logging("text")
+    if settings.catalog_is_embedded:
+        console.print(
+            "infradex: monitoring the embedded PSF example: its checks aim at the real "
+            "python.org sites",
+            style="yellow",
+        )
+    console.print(f"infradex: monitoring {len(checks)} checks; Ctrl-C stops", style="green")
+    db = Database(settings.database_url)
+
+    async def run() -> None:
+        await db.upgrade()
+        service = Monitor(
+            db,
+            retention=settings.retention,
+            concurrency=settings.monitor_concurrency,
+            canary_url=settings.canary_url,
+            ca_file=settings.ca_file,
+        )
+        await service.start(catalog)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+
+        def reread() -> None:
+            from infradex.catalog import load
+
+            loaded = load(settings.catalog)
+            if loaded.catalog is None:
+                err_console.print(
+                    f"reload refused: {len(loaded.errors)} error(s); still running the last "
+                    "good catalog",
+                    style="red",
+                )
+                return
+            service.set_catalog(loaded.catalog)
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signal.SIGHUP, reread)
+        try:
+            await stop.wait()
+        finally:
+            await service.stop()
+            await db.close()
+
+    asyncio.run(run())
+
+
+# ----------------------------------------------------------------------------- maintenance
+def _instant(text: str, what: str) -> datetime:
+    if text == "now":
+        return utcnow()
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--{what} {text!r}: write ISO 8601, e.g. 2026-12-01T02:00Z") from None
+    if value.tzinfo is None:
+        raise UsageError(f"--{what} {text!r}: add a time zone offset, e.g. 2026-12-01T02:00Z")
+    return value
+
+
+@maintenance_app.command("add")
+def maintenance_add(
+    ctx: typer.Context,
+    target: Annotated[
+        str, typer.Argument(help="A check (service:docs/home), service, host or provider.")
+    ],
+    start: Annotated[str, typer.Option(help="ISO 8601 with an offset, or now.")] = "now",
+    end: Annotated[str | None, typer.Option(help="ISO 8601 with an offset.")] = None,
+    duration: Annotated[str | None, typer.Option(help="Instead of --end, e.g. 2h.")] = None,
+    rrule: Annotated[str | None, typer.Option(help="Repeat, e.g. FREQ=WEEKLY;BYDAY=SU.")] = None,
+    timezone: Annotated[str, typer.Option(help="The zone a repeat follows.")] = "UTC",
+    reason: Annotated[str | None, typer.Option(help="Shown on pages.")] = None,
+) -> None:
+    """Add a maintenance window; the monitor picks it up within 15 seconds."""
+    settings = settings_of(ctx)
+    catalog = load_catalog(ctx)
+    starts = _instant(start, "start")
+    if (end is None) == (duration is None):
+        raise UsageError("give --end or --duration (one of them)")
+    if duration is not None:
+        try:
+            ends = starts + parse_duration(duration)
+        except DurationError as exc:
+            raise UsageError(f"--duration: {exc}") from None
+    else:
+        assert end is not None
+        ends = _instant(end, "end")
+    if ends <= starts:
+        raise UsageError("the window must end after it starts")
+    ids = [c.id for c in checks_of(catalog, settings.ca_file)]
+    if "/" not in target:
+        try:
+            target = str(catalog.resolve(target))
+        except (RefError, NotFoundError) as exc:
+            raise UsageError(str(exc)) from None
+    elif target not in ids:
+        raise UsageError(f"{target!r} is not a check; `infradex check list` shows them")
+    rule = parse_rrule(rrule, starts, timezone) if rrule else None
+    window = Window(target, starts, ends, rule, timezone, reason)
+    covered = coverage(catalog, target, ids)
+    db = Database(settings.database_url)
+
+    async def run() -> int:
+        try:
+            await db.upgrade()
+            actor = f"cli:{__import__('os').environ.get('USER', 'unknown')}"
+            window_id = await history.add_window(db, window, actor, utcnow())
+            await audit(db, at=utcnow(), actor=actor, action="maintenance.add", target=target,
+                        detail={"id": window_id})  # fmt: skip
+            return window_id
+        finally:
+            await db.close()
+
+    window_id = asyncio.run(run())
+    console.print(
+        f"maintenance window {window_id} on {target}: {starts:%Y-%m-%d %H:%M %Z} to "
+        f"{ends:%Y-%m-%d %H:%M %Z}{' repeating ' + rule if rule else ''}; covers "
+        f"{len(covered)} check(s)",
+        style="green",
+    )
+
+
+@maintenance_app.command("list")
+def maintenance_list(
+    ctx: typer.Context,
+    format: Annotated[str, typer.Option("--format", help="text or json")] = "text",
+) -> None:
+    """Every maintenance window, whether it is active now and when it next starts."""
+    settings = settings_of(ctx)
+    db = Database(settings.database_url)
+
+    async def run() -> list[Window]:
+        try:
+            await db.upgrade()
+            return await history.list_windows(db)
+        finally:
+            await db.close()
+
+    windows = asyncio.run(run())
+    now = utcnow()
+    rows: list[dict[str, Any]] = [
+        {
+            "id": w.id,
+            "target": w.target,
+            "start": w.starts_at.isoformat(),
+            "end": w.ends_at.isoformat(),
+            "rrule": w.rrule,
+            "timezone": w.timezone,
+            "active": w.active_at(now),
+            "nextStart": (n.isoformat() if (n := w.next_start(now)) else None),
+            "reason": w.reason,
+        }
+        for w in windows
+    ]
+    if format == "json":
+        print_json(rows)
+        return
+    table = Table("Id", "Target", "Start", "End", "Repeats", "Active", "Reason")
+    for r in rows:
+        table.add_row(
+            str(r["id"]), r["target"], r["start"][:16], r["end"][:16],
+            f"{r['rrule']} ({r['timezone']})" if r["rrule"] else "",
+            "yes" if r["active"] else "", r["reason"] or "",
+        )  # fmt: skip
+    console.print(table)
+
+
+@maintenance_app.command("remove")
+def maintenance_remove(
+    ctx: typer.Context, window_id: Annotated[int, typer.Argument(metavar="ID")]
+) -> None:
+    """Remove a maintenance window."""
+    db = Database(settings_of(ctx).database_url)
+
+    async def run() -> bool:
+        try:
+            await db.upgrade()
+            return await history.delete_window(db, window_id)
+        finally:
+            await db.close()
+
+    if not asyncio.run(run()):
+        raise NotFoundError(f"no maintenance window {window_id}; `infradex maintenance list`")
+    console.print(f"maintenance window {window_id} removed", style="green")
