@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -27,6 +28,7 @@ __all__ = [
     "PROBE_SCHEMES",
     "Check",
     "Contact",
+    "Maintenance",
     "Metadata",
     "Owner",
     "ServiceSpec",
@@ -242,11 +244,66 @@ class Check(Model):
         return self
 
 
-def _unique_check_names(checks: list[Check]) -> None:
+class Maintenance(Model):
+    """A maintenance window written in the catalog (extension; docs/catalog.md). A time
+    without an offset is read in ``timezone``; ``rrule`` repeats the window (RFC 5545)."""
+
+    start: Instant
+    end: Instant | None = None
+    duration: Duration | None = None
+    rrule: str | None = None
+    timezone: TimeZone = "UTC"
+    check: Slug | None = None  # only this check of the entity; default: all of them
+    reason: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Maintenance:
+        if (self.end is None) == (self.duration is None):
+            raise ValueError("give end or duration (one of them), e.g. duration: 2h")
+        starts, ends = self.bounds()
+        if ends <= starts:
+            raise ValueError(f"end {self.end} is not after start {self.start}")
+        if self.rrule is not None:
+            from dateutil.rrule import rrulestr
+
+            rule = self.rrule.removeprefix("RRULE:")
+            try:
+                rrulestr(rule, dtstart=starts)
+            except (ValueError, TypeError) as exc:
+                raise ValueError(
+                    f"rrule {self.rrule!r} is not a recurrence rule ({exc}); write e.g. "
+                    "FREQ=WEEKLY;BYDAY=SU"
+                ) from None
+        return self
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        """The first occurrence as aware datetimes."""
+        zone = ZoneInfo(self.timezone)
+
+        def aware(text: str) -> datetime:
+            value = datetime.fromisoformat(text)
+            return value.replace(tzinfo=zone) if value.tzinfo is None else value
+
+        starts = aware(self.start)
+        ends = (
+            aware(self.end)
+            if self.end is not None
+            else starts + parse_duration(self.duration or "0s")
+        )
+        return starts, ends
+
+
+def _unique_check_names(checks: list[Check], maintenance: Sequence[Maintenance] = ()) -> None:
     names = [check.name for check in checks]
     for name in names:
         if names.count(name) > 1:
             raise ValueError(f"two checks are named {name!r}; give each check its own name")
+    for window in maintenance:
+        if window.check is not None and window.check not in names:
+            raise ValueError(
+                f"maintenance names check {window.check!r}, which this entity does not have"
+                + (f" (its checks: {', '.join(names)})" if names else "")
+            )
 
 
 # ----------------------------------------------------------------------------- specs
@@ -270,10 +327,11 @@ class ProviderSpec(Model):
     status: Literal["active", "retired"] = "active"
     contacts: list[Contact] = Field(default_factory=list)
     checks: list[Check] = Field(default_factory=list)
+    maintenance: list[Maintenance] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _check_names(self) -> ProviderSpec:
-        _unique_check_names(self.checks)
+        _unique_check_names(self.checks, self.maintenance)
         return self
 
 
@@ -288,6 +346,7 @@ class HostSpec(Model):
     os: str | None = None
     managed_by: Literal["salt", "chef", "terraform", "ansible", "manual"] | None = None
     addresses: list[Annotated[str, AfterValidator(_address)]] = Field(default_factory=list)
+    maintenance: list[Maintenance] = Field(default_factory=list)
 
 
 class PersonSpec(Model):
@@ -334,12 +393,13 @@ class ServiceSpec(Model):
     issue_tracker: WebUrl | None = None
     config_management: ConfigManagement | None = None
     checks: list[Check] = Field(default_factory=list)
+    maintenance: list[Maintenance] = Field(default_factory=list)
     status: ServiceStatus | None = None
     escalation: RefText | None = None
 
     @model_validator(mode="after")
     def _check_names(self) -> ServiceSpec:
-        _unique_check_names(self.checks)
+        _unique_check_names(self.checks, self.maintenance)
         return self
 
 

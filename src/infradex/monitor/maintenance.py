@@ -20,7 +20,7 @@ from infradex.catalog.queries import impact
 from infradex.catalog.refs import RefError, parse_ref
 from infradex.errors import UsageError
 
-__all__ = ["Window", "coverage", "parse_rrule", "windows_covering"]
+__all__ = ["Window", "catalog_windows", "coverage", "parse_rrule", "windows_covering"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,3 +108,26 @@ def windows_covering(
             for check_id in coverage(catalog, window.target, ids):
                 covered.setdefault(check_id, window)
     return covered
+
+
+def catalog_windows(catalog: Catalog) -> list[Window]:
+    """The windows written in the catalog (on services, providers and hosts)."""
+    found: list[Window] = []
+    for kind in ("service", "provider", "host"):
+        for entity in catalog.of_kind(kind):
+            for spec in getattr(entity.spec, "maintenance", ()):
+                starts, ends = spec.bounds()
+                target = str(entity.ref) + (f"/{spec.check}" if spec.check else "")
+                rule = spec.rrule.removeprefix("RRULE:") if spec.rrule else None
+                found.append(
+                    Window(
+                        target,
+                        starts.astimezone(UTC),
+                        ends.astimezone(UTC),
+                        rule,
+                        spec.timezone,
+                        spec.reason,
+                        source="catalog",
+                    )
+                )
+    return found

@@ -22,7 +22,7 @@ from infradex.clock import utcnow
 from infradex.monitor import history
 from infradex.monitor.checks import CheckDef, CheckResult, adhoc_check, checks_of, run_check
 from infradex.monitor.evaluate import CheckState, Circumstances, advance
-from infradex.monitor.maintenance import Window, windows_covering
+from infradex.monitor.maintenance import Window, catalog_windows, windows_covering
 from infradex.monitor.rollups import PERIODS, Rollup, bucket_start
 from infradex.monitor.scheduler import Scheduler
 from infradex.settings import Retention
@@ -152,7 +152,8 @@ class Monitor:
     def _recompute_coverage(self) -> None:
         if self.catalog is None:
             return
-        self._covered = windows_covering(self._windows, self.catalog, self.checks, self._clock())
+        windows = self._windows + catalog_windows(self.catalog)
+        self._covered = windows_covering(windows, self.catalog, self.checks, self._clock())
 
     def in_maintenance(self, check_id: str) -> Window | None:
         return self._covered.get(check_id)

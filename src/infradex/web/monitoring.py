@@ -18,7 +18,7 @@ from infradex.errors import NotFoundError, UsageError
 from infradex.monitor import history
 from infradex.monitor.checks import CheckDef, checks_of
 from infradex.monitor.evaluate import CheckState
-from infradex.monitor.maintenance import Window, coverage, parse_rrule
+from infradex.monitor.maintenance import Window, catalog_windows, coverage, parse_rrule
 from infradex.monitor.report import check_summary
 from infradex.monitor.service import Monitor
 from infradex.store.audit import audit
@@ -204,8 +204,8 @@ def validate_window(catalog_state: CatalogState, checks: list[CheckDef], body: W
 
 @router.get("/maintenance", summary="Maintenance windows and the checks each covers")
 async def list_maintenance(request: Request) -> dict[str, Any]:
-    windows = await history.list_windows(request.app.state.db)
     catalog = _catalog_state(request).catalog
+    windows = await history.list_windows(request.app.state.db) + catalog_windows(catalog)
     ids = [c.id for c in all_checks(request)]
     now = utcnow()
     items = []

@@ -74,3 +74,67 @@ def test_only_active_windows_cover(psf: Catalog) -> None:
     covered = windows_covering(windows, catalog, ids, utc(2026, 12, 1, 10, 30))
     assert set(covered) == {i for i in ids if i.startswith("service:docs/")}
     assert all(w.id == 1 for w in covered.values())
+
+
+CATALOG_WINDOWS = """\
+apiVersion: infradex/v1
+kind: Service
+metadata: {name: web}
+spec:
+  checks:
+    - {name: home, url: "http://127.0.0.1:9/"}
+    - {name: api, url: "http://127.0.0.1:9/api"}
+  maintenance:
+    - start: "2026-12-06T02:00"
+      duration: 2h
+      rrule: FREQ=WEEKLY;BYDAY=SU
+      timezone: Europe/Amsterdam
+      reason: weekly patching
+    - {start: "2026-12-01T10:00Z", end: "2026-12-01T11:00Z", check: api}
+"""
+
+
+def test_windows_written_in_the_catalog(tmp_path, write_catalog) -> None:
+    from infradex.catalog import load
+    from infradex.monitor.maintenance import catalog_windows
+
+    loaded = load(write_catalog(tmp_path, {"web.yaml": CATALOG_WINDOWS}))
+    assert loaded.catalog is not None, [str(p) for p in loaded.errors]
+    weekly, one_off = catalog_windows(loaded.catalog)
+    assert weekly.target == "service:web" and weekly.source == "catalog"
+    assert weekly.starts_at == utc(2026, 12, 6, 1)  # 02:00 CET
+    assert weekly.active_at(utc(2026, 12, 13, 2, 30)) and not weekly.active_at(utc(2026, 12, 13, 3))
+    assert one_off.target == "service:web/api"
+    ids = [c.id for c in checks_of(loaded.catalog)]
+    covered = windows_covering([weekly, one_off], loaded.catalog, ids, utc(2026, 12, 1, 10, 30))
+    assert set(covered) == {"service:web/api"}
+
+
+@pytest.mark.parametrize(
+    ("window", "message"),
+    [
+        ('{start: "2026-12-01T10:00Z"}', "give end or duration"),
+        ('{start: "2026-12-01T10:00Z", end: "2026-12-01T09:00Z"}', "is not after start"),
+        ('{start: "2026-12-01T10:00Z", duration: 1h, rrule: EVERY SUNDAY}', "FREQ=WEEKLY"),
+        (
+            '{start: "2026-12-01T10:00Z", duration: 1h, check: nope}',
+            "does not have (its checks: home)",
+        ),
+        ('{start: "soon", duration: 1h}', "is not a date or time"),
+    ],
+)
+def test_a_bad_window_in_the_catalog_is_an_error_with_its_line(
+    tmp_path, write_catalog, window: str, message: str
+) -> None:
+    from infradex.catalog import load
+
+    text = (
+        "apiVersion: infradex/v1\nkind: Service\nmetadata: {name: web}\nspec:\n"
+        '  checks: [{name: home, url: "http://127.0.0.1:9/"}]\n'
+        f"  maintenance:\n    - {window}\n"
+    )
+    loaded = load(write_catalog(tmp_path, {"web.yaml": text}))
+    assert loaded.catalog is None
+    problem = loaded.errors[0]
+    assert message in problem.message, problem.message
+    assert problem.file.endswith("web.yaml") and problem.line >= 4  # the spec or the window
