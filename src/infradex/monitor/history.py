@@ -184,13 +184,13 @@ async def prune(db: Database, now: datetime, retention: Retention) -> dict[str, 
         hourly = await connection.execute(
             delete(check_rollups).where(
                 check_rollups.c.period == "hour",
-                check_rollups.c.bucket < now - retention.hourly,
+                check_rollups.c.bucket < bucket_start(now - retention.hourly, "hour"),
             )
         )
         daily = await connection.execute(
             delete(check_rollups).where(
                 check_rollups.c.period == "day",
-                check_rollups.c.bucket < now - retention.daily,
+                check_rollups.c.bucket < bucket_start(now - retention.daily, "day"),
             )
         )
     return {
