@@ -125,7 +125,9 @@ def serve(catalog: Path, data: Path, database_url: str) -> tuple[subprocess.Pope
     return process, url
 
 
-def nginx(site: Path, work: Path) -> tuple[subprocess.Popen[bytes], str]:
+def nginx(
+    site: Path, work: Path, ready_path: str = "/services/svc-00010.html"
+) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     conf = work / "nginx.conf"
     conf.write_text(f"""
@@ -144,7 +146,7 @@ http {{
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
-    wait_ready(url + "/services/svc-00010.html", process, 30)
+    wait_ready(url + ready_path, process, 30)
     return process, url
 
 

@@ -11,13 +11,13 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, func, insert, or_, select
+from sqlalchemy import Table, and_, case, delete, func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from infradex.monitor.evaluate import CheckState, Shown, StateChange, Status
 from infradex.monitor.maintenance import Window
-from infradex.monitor.rollups import Rollup, bucket_start, uptime_percent
+from infradex.monitor.rollups import Rollup, bucket_start, span, uptime_percent
 from infradex.settings import Retention
 from infradex.store.db import Database
 from infradex.store.tables import (
@@ -227,12 +227,22 @@ async def latest_results(
         return [result_json(row) for row in await connection.execute(query)]
 
 
-async def rollup_series(
-    db: Database, check_ids: Sequence[str], period: str, since: datetime
-) -> dict[str, list[Rollup]]:
-    """Rollups per check, oldest first."""
-    query = (
-        select(check_rollups)
+#: the columns a chart or a bar needs (not the histogram, which only merging needs)
+_SERIES_COLUMNS = [c for c in check_rollups.columns if c.name != "latency_histogram"]
+
+
+def _lean(row: Any) -> Rollup:
+    """A rollup from a series row (no histogram: the stored p95 stands in)."""
+    return Rollup(
+        row.check_id, row.period, row.bucket, row.up, row.down, row.unknown, row.maintenance,
+        row.latency_count, row.latency_sum, row.latency_min, row.latency_max, {},
+        row.latency_p95,
+    )  # fmt: skip
+
+
+def _series_query(check_ids: Sequence[str], period: str, since: datetime) -> Any:
+    return (
+        select(*_SERIES_COLUMNS)
         .where(
             check_rollups.c.check_id.in_(list(check_ids)),
             check_rollups.c.period == period,
@@ -240,11 +250,58 @@ async def rollup_series(
         )
         .order_by(check_rollups.c.bucket)
     )
+
+
+async def rollup_series(
+    db: Database, check_ids: Sequence[str], period: str, since: datetime
+) -> dict[str, list[Rollup]]:
+    """Rollups per check, oldest first, without their histograms (p95 as stored)."""
     found: dict[str, list[Rollup]] = {check_id: [] for check_id in check_ids}
     async with db.begin() as connection:
-        for row in await connection.execute(query):
-            found[row.check_id].append(Rollup.from_row(row))
+        for row in await connection.execute(_series_query(check_ids, period, since)):
+            found[row.check_id].append(_lean(row))
     return found
+
+
+def _span_starts(now: datetime) -> dict[str, tuple[str, datetime]]:
+    """Each uptime span's first bucket: the last 24 hourly buckets, the last N daily ones
+    (the current, partial bucket included)."""
+    starts = {}
+    for label, (period, back) in UPTIME_SPANS.items():
+        starts[label] = (period, bucket_start(now - back, period) + span(period))
+    return starts
+
+
+async def _uptimes(
+    connection: AsyncConnection, check_ids: Sequence[str], now: datetime
+) -> dict[str, dict[str, float | None]]:
+    starts = _span_starts(now)
+    c = check_rollups.c
+    sums: dict[str, dict[str, tuple[int, int]]] = {i: {} for i in check_ids}
+    for period in ("hour", "day"):
+        labels = [label for label, (p, _) in starts.items() if p == period]
+        if not labels:
+            continue
+        earliest = min(starts[label][1] for label in labels)
+        columns: list[Any] = [c.check_id]
+        for label in labels:
+            inside = c.bucket >= starts[label][1]
+            columns.append(func.sum(case((inside, c.up), else_=0)))
+            columns.append(func.sum(case((inside, c.down), else_=0)))
+        query = (
+            select(*columns)
+            .where(c.check_id.in_(list(check_ids)), c.period == period, c.bucket >= earliest)
+            .group_by(c.check_id)
+        )
+        for row in await connection.execute(query):
+            for n, label in enumerate(labels):
+                sums[row[0]][label] = (int(row[1 + 2 * n] or 0), int(row[2 + 2 * n] or 0))
+    return {
+        check_id: {
+            label: uptime_percent(*sums[check_id].get(label, (0, 0))) for label in UPTIME_SPANS
+        }
+        for check_id in check_ids
+    }
 
 
 async def uptimes(
@@ -252,51 +309,77 @@ async def uptimes(
 ) -> dict[str, dict[str, float | None]]:
     """Uptime percent per check over 24 h (hourly rollups) and 7 d, 30 d, 90 d, 1 y (daily
     rollups, counting today): up against down, maintenance and unknown left out."""
-    found: dict[str, dict[str, float | None]] = {c: {} for c in check_ids}
     async with db.begin() as connection:
-        for label, (period, back) in UPTIME_SPANS.items():
-            since = bucket_start(now - back, period)
-            if period == "hour":
-                since += timedelta(hours=1)
-            else:
-                since += timedelta(days=1)
-            query = (
-                select(
-                    check_rollups.c.check_id,
-                    func.sum(check_rollups.c.up),
-                    func.sum(check_rollups.c.down),
-                )
-                .where(
-                    check_rollups.c.check_id.in_(list(check_ids)),
-                    check_rollups.c.period == period,
-                    check_rollups.c.bucket >= since,
-                )
-                .group_by(check_rollups.c.check_id)
-            )
-            sums = {row[0]: (row[1] or 0, row[2] or 0) for row in await connection.execute(query)}
-            for check_id in check_ids:
-                up, down = sums.get(check_id, (0, 0))
-                found[check_id][label] = uptime_percent(int(up), int(down))
+        return await _uptimes(connection, check_ids, now)
+
+
+async def overview(
+    db: Database, check_ids: Sequence[str], now: datetime, days: int = 90, hours: int = 168
+) -> dict[str, dict[str, Any]]:
+    """What a page shows per check, in four queries whatever the number of checks: uptime
+    per span, daily rollups for ``days``, hourly rollups for ``hours``, the last result."""
+    found: dict[str, dict[str, Any]] = {
+        i: {"daily": [], "hourly": [], "last": None} for i in check_ids
+    }
+    daily_since = bucket_start(now, "day") - timedelta(days=days - 1)
+    hourly_since = bucket_start(now, "hour") - timedelta(hours=hours - 1)
+    newest = (
+        select(func.max(check_results.c.id))
+        .where(check_results.c.check_id.in_(list(check_ids)))
+        .group_by(check_results.c.check_id)
+    )
+    async with db.begin() as connection:
+        uptime = await _uptimes(connection, check_ids, now)
+        for row in await connection.execute(_series_query(check_ids, "day", daily_since)):
+            found[row.check_id]["daily"].append(_lean(row))
+        for row in await connection.execute(_series_query(check_ids, "hour", hourly_since)):
+            found[row.check_id]["hourly"].append(_lean(row))
+        last = select(check_results).where(check_results.c.id.in_(newest))
+        for row in await connection.execute(last):
+            found[row.check_id]["last"] = result_json(row)
+    for check_id in check_ids:
+        found[check_id]["uptime"] = uptime[check_id]
     return found
 
 
-async def state_changes_of(db: Database, check_id: str, limit: int = 50) -> list[dict[str, Any]]:
+async def check_detail(db: Database, check_id: str, now: datetime) -> dict[str, Any]:
+    """One check's last result, uptime per span and latest state changes, in one
+    transaction."""
+    last = (
+        select(check_results)
+        .where(check_results.c.check_id == check_id)
+        .order_by(check_results.c.id.desc())
+        .limit(1)
+    )
+    async with db.begin() as connection:
+        row = (await connection.execute(last)).first()
+        uptime = await _uptimes(connection, [check_id], now)
+        changes = await _state_changes(connection, check_id, 20)
+    return {
+        "lastResult": result_json(row) if row is not None else None,
+        "uptime": uptime[check_id],
+        "stateChanges": changes,
+    }
+
+
+async def _state_changes(
+    connection: AsyncConnection, check_id: str, limit: int
+) -> list[dict[str, Any]]:
     query = (
         select(state_changes)
         .where(state_changes.c.check_id == check_id)
         .order_by(state_changes.c.id.desc())
         .limit(limit)
     )
+    return [
+        {"at": row.at.isoformat(), "from": row.from_state, "to": row.to_state, "reason": row.reason}
+        for row in await connection.execute(query)
+    ]
+
+
+async def state_changes_of(db: Database, check_id: str, limit: int = 50) -> list[dict[str, Any]]:
     async with db.begin() as connection:
-        return [
-            {
-                "at": row.at.isoformat(),
-                "from": row.from_state,
-                "to": row.to_state,
-                "reason": row.reason,
-            }
-            for row in await connection.execute(query)
-        ]
+        return await _state_changes(connection, check_id, limit)
 
 
 # ----------------------------------------------------------------------------- maintenance

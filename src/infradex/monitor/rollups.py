@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-__all__ = ["GROWTH", "PERIODS", "Rollup", "bucket_start", "uptime_percent"]
+__all__ = ["GROWTH", "PERIODS", "Rollup", "bucket_start", "span", "uptime_percent"]
 
 GROWTH = 1.08  # each latency bucket is 8 % wider than the one below
 PERIODS = ("hour", "day")
@@ -52,6 +52,8 @@ class Rollup:
     latency_min: float | None = None
     latency_max: float | None = None
     histogram: dict[int, int] = field(default_factory=dict)
+    #: the p95 as stored, for rollups read without their histogram (charts)
+    stored_p95: float | None = None
 
     def add(self, status: str, latency_ms: float | None) -> None:
         if status == "up":
@@ -113,6 +115,8 @@ class Rollup:
 
     @property
     def latency_p95(self) -> float | None:
+        if not self.histogram and self.latency_count:
+            return self.stored_p95
         return self.latency_quantile(0.95)
 
     def uptime(self) -> float | None:
@@ -131,24 +135,31 @@ class Rollup:
             "latency_sum": self.latency_sum,
             "latency_min": self.latency_min,
             "latency_max": self.latency_max,
+            "latency_p95": self.latency_p95,
             "latency_histogram": {str(k): v for k, v in sorted(self.histogram.items())},
         }
 
     @classmethod
     def from_row(cls, row: Any) -> Rollup:
+        """From a stored row (a mapping or a SQLAlchemy row); a row selected without
+        ``latency_histogram`` (charts, uptime) keeps its stored p95 and cannot be merged
+        exactly."""
+        m = row._mapping if hasattr(row, "_mapping") else row
+        raw = m.get("latency_histogram")
         return cls(
-            check_id=row.check_id,
-            period=row.period,
-            bucket=row.bucket,
-            up=row.up,
-            down=row.down,
-            unknown=row.unknown,
-            maintenance=row.maintenance,
-            latency_count=row.latency_count,
-            latency_sum=row.latency_sum,
-            latency_min=row.latency_min,
-            latency_max=row.latency_max,
-            histogram={int(k): int(v) for k, v in (row.latency_histogram or {}).items()},
+            check_id=m["check_id"],
+            period=m["period"],
+            bucket=m["bucket"],
+            up=m.get("up", 0),
+            down=m.get("down", 0),
+            unknown=m.get("unknown", 0),
+            maintenance=m.get("maintenance", 0),
+            latency_count=m.get("latency_count", 0),
+            latency_sum=m.get("latency_sum", 0.0),
+            latency_min=m.get("latency_min"),
+            latency_max=m.get("latency_max"),
+            histogram={int(k): int(v) for k, v in (raw or {}).items()},
+            stored_p95=m.get("latency_p95"),
         )
 
     def to_dict(self) -> dict[str, Any]:

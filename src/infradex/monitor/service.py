@@ -92,6 +92,8 @@ class Monitor:
         self._tasks: list[asyncio.Task[None]] = []
         self._flushed = asyncio.Event()
         self.write_errors = 0
+        #: per check, how many flushes wrote its rows (pages cache on these)
+        self.versions: dict[str, int] = {}
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self, catalog: Catalog) -> None:
@@ -157,6 +159,10 @@ class Monitor:
 
     def in_maintenance(self, check_id: str) -> Window | None:
         return self._covered.get(check_id)
+
+    def in_maintenance_key(self) -> int:
+        """Changes whenever the set of checks in maintenance does (pages cache on it)."""
+        return hash(frozenset((k, id(w)) for k, w in self._covered.items()))
 
     async def run_canary(self) -> None:
         assert self.canary is not None
@@ -239,6 +245,8 @@ class Monitor:
                 batch.rollups.update(newer.rollups)
                 self._batch = batch
                 return
+        for check_id in batch.states:
+            self.versions[check_id] = self.versions.get(check_id, 0) + 1
         self._forget_old_rollups()
         self._flushed.set()
 

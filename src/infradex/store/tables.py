@@ -150,8 +150,11 @@ check_rollups = Table(
     Column("latency_sum", Float, nullable=False),
     Column("latency_min", Float),
     Column("latency_max", Float),
+    Column("latency_p95", Float),  # from the histogram, kept so charts need not decode it
     Column("latency_histogram", JSON, nullable=False),  # log buckets: {"index": count}
-    Index(None, "period", "bucket"),
+    # for retention; not (period, bucket), which SQLite's planner prefers over the primary key
+    # for one check's series, scanning every check's rows
+    Index(None, "bucket"),
 )
 
 state_changes = Table(

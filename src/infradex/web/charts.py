@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from infradex.monitor.rollups import Rollup
 
@@ -31,7 +31,7 @@ def bar_class(rollup: Rollup | None) -> str:
 
 
 def _day_title(day: datetime, rollup: Rollup | None) -> str:
-    label = day.strftime("%Y-%m-%d")
+    label = day.date().isoformat()
     if rollup is None or rollup.total == 0:
         return f"{label}: no data"
     uptime = rollup.uptime()
@@ -45,7 +45,8 @@ def _day_title(day: datetime, rollup: Rollup | None) -> str:
 
 
 def uptime_bars(daily: Sequence[Rollup], today: datetime, days: int = 90) -> Markup:
-    """One bar per UTC day, oldest left; each bar's tooltip gives the day's counts."""
+    """One bar per UTC day, oldest left; each bar's tooltip gives the day's counts (dates and
+    numbers only: nothing to escape)."""
     by_day = {r.bucket.date(): r for r in daily}
     width, gap, height = 8, 2, 34
     total_width = days * (width + gap)
@@ -56,7 +57,7 @@ def uptime_bars(daily: Sequence[Rollup], today: datetime, days: int = 90) -> Mar
         rollup = by_day.get(day.date())
         bars.append(
             f'<rect x="{i * (width + gap)}" y="0" width="{width}" height="{height}" rx="1.5" '
-            f'class="{bar_class(rollup)}"><title>{escape(_day_title(day, rollup))}</title></rect>'
+            f'class="{bar_class(rollup)}"><title>{_day_title(day, rollup)}</title></rect>'
         )
     return Markup(
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {total_width} {height + 16}" '
@@ -78,7 +79,7 @@ def _nice_ceiling(value: float) -> float:
     return value
 
 
-def latency_chart(hourly: Sequence[Rollup], end: datetime, hours: int = 168) -> Markup:
+def latency_chart(hourly: Sequence[Rollup], end: datetime, hours: int = 48) -> Markup:
     """Average and p95 latency per hour over the last ``hours``, in milliseconds."""
     width, height, left, bottom = 720, 160, 44, 18
     plot_w, plot_h = width - left - 4, height - bottom - 6
@@ -108,7 +109,7 @@ def latency_chart(hourly: Sequence[Rollup], end: datetime, hours: int = 168) -> 
             f"{top * fraction:g} ms</text>"
         )
     labels = [
-        f'<text x="{left}" y="{height - 4}" class="axis-label">{start:%a %d %b}</text>',
+        f'<text x="{left}" y="{height - 4}" class="axis-label">{start:%a %d %b %H:00}</text>',
         f'<text x="{width - 4}" y="{height - 4}" text-anchor="end" class="axis-label">now</text>',
     ]
     return Markup(

@@ -3,7 +3,8 @@ result with every condition, uptime over 24 h to a year, 90 days of bars, a late
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import time
+from datetime import datetime
 from typing import Any
 
 from fastapi import Request
@@ -19,6 +20,8 @@ from infradex.web.monitoring import all_checks, current_states, monitored
 __all__ = ["health_section", "with_health"]
 
 PHASES = ("dns", "connect", "tls", "processing", "transfer", "total")
+CHART_HOURS = 48  # the latency chart's span (the API gives up to two years)
+CACHE_SECONDS = 5.0  # at most this stale; with the monitor in-process, fresh on every write
 
 
 def _when(value: str | None) -> str:
@@ -95,20 +98,44 @@ def _check_html(
     )
     out.append(
         Markup(
-            '<figure class="chart">{}<figcaption>Latency per hour, last 7 days: '
+            '<figure class="chart">{}<figcaption>Latency per hour, last 48 hours: '
             '<span class="legend-avg">average</span> and <span class="legend-p95">95th '
             "percentile</span></figcaption></figure>"
-        ).format(latency_chart(hourly, now))
+        ).format(latency_chart(hourly, now, CHART_HOURS))
     )
     out.append(Markup("</div>"))
     return Markup("").join(out)
 
 
 async def health_section(request: Request, owner: str) -> Markup | None:
-    """The section for the entity ``owner`` (``service:docs``), or None if it has no checks."""
+    """The section for the entity ``owner`` (``service:docs``), or None if it has no checks.
+
+    Cached per entity: with the monitor in this process, until one of its checks has new
+    rows; otherwise (the monitor runs elsewhere) for ``CACHE_SECONDS``."""
     checks: list[CheckDef] = [c for c in all_checks(request) if c.owner == owner]
     if not checks:
         return None
+    monitor = request.app.state.monitor
+    key = (
+        tuple(monitor.versions.get(c.id, 0) for c in checks) if monitor is not None else None,
+        tuple(c.id for c in checks),
+        monitor.in_maintenance_key() if monitor is not None else None,
+    )
+    cache: dict[str, tuple[Any, float, Markup]] = request.app.state.__dict__.setdefault(
+        "health_cache", {}
+    )
+    cached = cache.get(owner)
+    now_seconds = time.monotonic()
+    if cached is not None and cached[0] == key and now_seconds < cached[1]:
+        return cached[2]
+    section = await _health_section(request, checks)
+    if len(cache) >= 4096:
+        cache.pop(next(iter(cache)))
+    cache[owner] = (key, now_seconds + CACHE_SECONDS, section)
+    return section
+
+
+async def _health_section(request: Request, checks: list[CheckDef]) -> Markup:
     ids = [c.id for c in checks]
     states = await current_states(request, ids)
     on = monitored(request, states)
@@ -129,21 +156,13 @@ async def health_section(request: Request, owner: str) -> Markup | None:
         )
         parts.extend(_check_html(s, None, {}, [], [], utcnow()) for s in summaries)
         return Markup("").join(parts)
-    db = request.app.state.db
     now = utcnow()
-    uptimes = await history.uptimes(db, ids, now)
-    daily = await history.rollup_series(db, ids, "day", now - timedelta(days=90))
-    hourly = await history.rollup_series(db, ids, "hour", now - timedelta(hours=168))
+    data = await history.overview(request.app.state.db, ids, now, hours=CHART_HOURS)
     for summary in summaries:
-        latest = await history.latest_results(db, summary["id"], limit=1)
+        found = data[summary["id"]]
         parts.append(
             _check_html(
-                summary,
-                latest[0] if latest else None,
-                uptimes[summary["id"]],
-                daily[summary["id"]],
-                hourly[summary["id"]],
-                now,
+                summary, found["last"], found["uptime"], found["daily"], found["hourly"], now
             )
         )
     return Markup("").join(parts)

@@ -106,10 +106,7 @@ async def one_check(request: Request, owner: str, name: str) -> dict[str, Any]:
     db = request.app.state.db
     states = await current_states(request, [check.id])
     summary = check_summary(check, states.get(check.id), monitored(request, states))
-    latest = await history.latest_results(db, check.id, limit=1)
-    summary["lastResult"] = latest[0] if latest else None
-    summary["uptime"] = (await history.uptimes(db, [check.id], utcnow()))[check.id]
-    summary["stateChanges"] = await history.state_changes_of(db, check.id, limit=20)
+    summary.update(await history.check_detail(db, check.id, utcnow()))
     monitor = _monitor(request)
     window = monitor.in_maintenance(check.id) if monitor is not None else None
     summary["maintenance"] = _window_json(window) if window else None
