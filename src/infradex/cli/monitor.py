@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from infradex.catalog.refs import RefError
@@ -83,7 +84,8 @@ def _result_json(check: CheckDef, result: CheckResult) -> dict[str, Any]:
 
 def _print_result(check: CheckDef, result: CheckResult) -> None:
     verdict = "[green]ok[/]" if result.success else "[red]FAILED[/]"
-    console.print(f"{check.id}  {check.request.url}  {verdict}")
+    name = "" if check.owner == "adhoc" else f"{check.id}  "
+    console.print(f"{escape(name + check.request.url)}  {verdict}", highlight=False)
     if result.observation.error:
         console.print(
             f"  {result.error_kind}: {result.observation.error}", style="red", markup=False
