@@ -95,8 +95,14 @@ def latency_chart(hourly: Sequence[Rollup], end: datetime, hours: int = 48) -> M
         return f"{x:.1f},{y:.1f}"
 
     def line(values: list[tuple[Rollup, float | None]], css: str) -> str:
-        coords = " ".join(xy(r, v) for r, v in values if v is not None)
-        return f'<polyline class="{css}" points="{coords}"/>'
+        coords = [xy(r, v) for r, v in values if v is not None]
+        dots = ""
+        if len(coords) < 3:  # too few hours for a line to show: mark each point
+            dots = "".join(
+                f'<circle class="{css}" cx="{c.split(",")[0]}" cy="{c.split(",")[1]}" r="2.5"/>'
+                for c in coords
+            )
+        return f'<polyline class="{css}" points="{" ".join(coords)}"/>' + dots
 
     avg = line([(r, r.latency_avg) for r in points], "line-avg")
     p95 = line([(r, r.latency_p95) for r in points], "line-p95")

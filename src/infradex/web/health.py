@@ -3,6 +3,7 @@ result with every condition, uptime over 24 h to a year, 90 days of bars, a late
 
 from __future__ import annotations
 
+import math
 import time
 from datetime import datetime
 from typing import Any
@@ -28,6 +29,13 @@ def _when(value: str | None) -> str:
     if not value:
         return "never"
     return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _percent(value: float | None) -> str:
+    """Rounded down to two decimals, so 99.999 % never shows as 100 %."""
+    if value is None:
+        return "–"
+    return f"{math.floor(value * 100) / 100:g}%"
 
 
 def _state_badge(state: str) -> Markup:
@@ -81,7 +89,7 @@ def _check_html(
         if shown:
             out.append(Markup("<p>Timing: {}</p>").format(" · ".join(shown)))
     cells = Markup("").join(
-        Markup("<td>{}</td>").format("–" if v is None else f"{v:g}%") for v in uptime.values()
+        Markup("<td>{}</td>").format(_percent(v)) for v in uptime.values()
     )
     heads = Markup("").join(Markup('<th scope="col">{}</th>').format(k) for k in uptime)
     out.append(
