@@ -145,3 +145,33 @@ async def test_a_failed_write_is_kept_and_written_later(db: Database, tmp_path) 
     await gone.close()
     assert await count(db, check_results) == 2
     assert (await history.load_states(db))[CHECK.id].last_result_at == T0 + timedelta(minutes=1)
+
+
+async def test_the_canary_follows_the_monitors_own_connectivity(db: Database) -> None:
+    import asyncio
+    import socket
+
+    with socket.socket() as probe:  # a port with nothing behind it
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    clock = Clock(T0)
+    monitor = Monitor(db, clock=clock, canary_url=f"tcp://127.0.0.1:{port}")
+    await feed(monitor, clock, "uu", timedelta(minutes=1))
+    await monitor.run_canary()
+    assert monitor.canary_down
+    await feed(monitor, clock, "ddd", timedelta(minutes=1))
+    assert monitor.states[CHECK.id].state == "unknown"
+    assert monitor.states[CHECK.id].hard_state == "up"  # three failures did not count
+
+    async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.close()
+
+    server = await asyncio.start_server(accept, "127.0.0.1", port)
+    try:
+        await monitor.run_canary()
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert not monitor.canary_down
+    await feed(monitor, clock, "ddd", timedelta(minutes=1))
+    assert monitor.states[CHECK.id].state == "down"  # now failures count again
