@@ -97,7 +97,7 @@ class Probe(Protocol):
     def __call__(self, request: ProbeRequest) -> Awaitable[Observation]: ...
 
 
-_REGISTRY: dict[str, Callable[[ProbeRequest], Awaitable[Observation]]] = {}
+_REGISTRY: dict[str, Probe] = {}
 
 
 def register(*url_schemes: str) -> Callable[[Probe], Probe]:
@@ -130,5 +130,5 @@ def probe_for(url: str) -> Probe:
 
 
 def _load_builtin() -> None:
-    if not _REGISTRY:
-        from infradex.probes import dns, http, tcp, tls  # noqa: F401  (they register)
+    # always: one probe module imported first must not hide the others (imports are cached)
+    from infradex.probes import dns, http, tcp, tls  # noqa: F401  (they register)

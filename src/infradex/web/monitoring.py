@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -233,7 +233,9 @@ async def add_maintenance(
 
 @router.delete("/maintenance/{window_id}", summary="Remove a maintenance window (write token)")
 async def delete_maintenance(
-    request: Request, window_id: int, caller: Annotated[Caller, Depends(require("write"))]
+    request: Request,
+    window_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    caller: Annotated[Caller, Depends(require("write"))],
 ) -> dict[str, Any]:
     db = request.app.state.db
     if not await history.delete_window(db, window_id):
