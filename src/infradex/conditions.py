@@ -25,11 +25,13 @@ from typing import Any
 from infradex.durations import DurationError, parse_duration
 
 __all__ = [
+    "DEFAULT_CONDITIONS",
     "OPERATORS",
     "PLACEHOLDERS",
     "Condition",
     "ConditionError",
     "ConditionResult",
+    "conditions_or_default",
     "evaluate",
     "parse_condition",
 ]
@@ -47,6 +49,22 @@ PLACEHOLDERS: dict[str, str] = {
     "DNS_ANSWER": "list",
 }
 OPERATORS = ("==", "!=", "<=", ">=", "<", ">", "contains", "matches")
+
+#: what "working" means for a check that lists no conditions, by URL scheme
+DEFAULT_CONDITIONS: dict[str, tuple[str, ...]] = {
+    "http": ("[STATUS] < 400",),
+    "https": ("[STATUS] < 400",),
+    "tcp": ("[CONNECTED] == true",),
+    "dns": ("[DNS_RCODE] == NOERROR",),
+    "tls": ("[CERTIFICATE_EXPIRATION] > 0s",),
+}
+
+
+def conditions_or_default(url: str, conditions: list[str] | tuple[str, ...]) -> list[str]:
+    """The check's conditions, or its probe's default when it lists none."""
+    return list(conditions) or list(DEFAULT_CONDITIONS.get(url.partition(":")[0].lower(), ()))
+
+
 _ORDERING = {"<", "<=", ">", ">="}
 
 _SYNTAX = re.compile(

@@ -22,6 +22,7 @@ from infradex.catalog.queries import (
     who,
 )
 from infradex.catalog.zones import record_name
+from infradex.conditions import conditions_or_default
 from infradex.docs.blocks import (
     Block,
     Bullets,
@@ -587,7 +588,7 @@ def _checks(entity: Entity) -> list[Block]:
                     else Text(check.url)
                 ],
                 [Text(f"every {check.interval}, timeout {check.timeout}")],
-                [Text("; ".join(check.conditions) or "reachable")],
+                [Text("; ".join(conditions_or_default(check.url, check.conditions)))],
             ]
         )
     return [

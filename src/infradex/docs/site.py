@@ -45,6 +45,8 @@ def render_site(catalog: Catalog, fmt: str, problems: Sequence[Problem] = ()) ->
     if fmt == "html":
         css = resources.files("infradex.docs") / "static" / "style.css"
         files["static/style.css"] = css.read_text(encoding="utf-8")
+        icon = resources.files("infradex.docs") / "static" / "favicon.svg"
+        files["static/favicon.svg"] = icon.read_text(encoding="utf-8")
     return dict(sorted(files.items()))
 
 

@@ -15,12 +15,17 @@ from urllib.parse import urlsplit
 
 from infradex.catalog.entities import Catalog
 from infradex.catalog.models import Check
-from infradex.conditions import Condition, ConditionResult, evaluate, parse_condition
+from infradex.conditions import (
+    Condition,
+    ConditionResult,
+    conditions_or_default,
+    evaluate,
+    parse_condition,
+)
 from infradex.durations import parse_duration
 from infradex.probes.base import ErrorKind, Observation, ProbeRequest, probe_for
 
 __all__ = [
-    "DEFAULT_CONDITIONS",
     "CheckDef",
     "CheckResult",
     "adhoc_check",
@@ -29,15 +34,6 @@ __all__ = [
     "judge",
     "run_check",
 ]
-
-#: what "working" means when a check lists no conditions
-DEFAULT_CONDITIONS: dict[str, tuple[str, ...]] = {
-    "http": ("[STATUS] < 400",),
-    "https": ("[STATUS] < 400",),
-    "tcp": ("[CONNECTED] == true",),
-    "dns": ("[DNS_RCODE] == NOERROR",),
-    "tls": ("[CERTIFICATE_EXPIRATION] > 0s",),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +94,7 @@ class CheckResult:
 
 def check_def(owner: str, check: Check, title: str = "", ca_file: str | None = None) -> CheckDef:
     """Turn a catalog check into something the scheduler runs."""
-    conditions = check.conditions or list(DEFAULT_CONDITIONS.get(urlsplit(check.url).scheme, ()))
+    conditions = conditions_or_default(check.url, check.conditions)
     request = ProbeRequest(
         url=check.url,
         timeout=parse_duration(check.timeout).total_seconds(),

@@ -88,9 +88,7 @@ def _check_html(
         shown = [f"{p} {phases[p] * 1000:.1f} ms" for p in PHASES if p in phases]
         if shown:
             out.append(Markup("<p>Timing: {}</p>").format(" · ".join(shown)))
-    cells = Markup("").join(
-        Markup("<td>{}</td>").format(_percent(v)) for v in uptime.values()
-    )
+    cells = Markup("").join(Markup("<td>{}</td>").format(_percent(v)) for v in uptime.values())
     heads = Markup("").join(Markup('<th scope="col">{}</th>').format(k) for k in uptime)
     out.append(
         Markup(

@@ -36,9 +36,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("check_id", "period", "bucket", name=op.f("pk_check_rollups")),
     )
     with op.batch_alter_table("check_rollups", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_check_rollups_bucket"), ["bucket"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_check_rollups_bucket"), ["bucket"], unique=False)
 
     op.create_table(
         "check_states",
