@@ -30,6 +30,7 @@ __all__ = [
     "CheckResult",
     "adhoc_check",
     "check_def",
+    "checks_grouped",
     "checks_of",
     "judge",
     "run_check",
@@ -134,6 +135,15 @@ def checks_of(catalog: Catalog, ca_file: str | None = None) -> list[CheckDef]:
             for check in getattr(entity.spec, "checks", ()):
                 found.append(check_def(str(entity.ref), check, entity.title, ca_file))
     return found
+
+
+@functools.lru_cache(maxsize=4)
+def checks_grouped(catalog: Catalog, ca_file: str | None = None) -> dict[str, list[CheckDef]]:
+    """The catalog's checks by owner ref (cached per catalog, like :func:`checks_of`)."""
+    grouped: dict[str, list[CheckDef]] = {}
+    for check in checks_of(catalog, ca_file):
+        grouped.setdefault(check.owner, []).append(check)
+    return grouped
 
 
 def adhoc_check(url: str, conditions: Iterable[str] = (), timeout: str = "10s") -> CheckDef:

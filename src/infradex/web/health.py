@@ -3,6 +3,7 @@ result with every condition, uptime over 24 h to a year, 90 days of bars, a late
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from datetime import datetime
@@ -13,10 +14,10 @@ from markupsafe import Markup, escape
 
 from infradex.clock import utcnow
 from infradex.monitor import history
-from infradex.monitor.checks import CheckDef
+from infradex.monitor.checks import CheckDef, checks_grouped
 from infradex.monitor.report import NOT_MONITORED, check_summary
 from infradex.web.charts import latency_chart, uptime_bars
-from infradex.web.monitoring import all_checks, current_states, monitored
+from infradex.web.monitoring import current_states, monitored
 
 __all__ = ["health_section", "with_health"]
 
@@ -117,8 +118,9 @@ async def health_section(request: Request, owner: str) -> Markup | None:
     """The section for the entity ``owner`` (``service:docs``), or None if it has no checks.
 
     Cached per entity: with the monitor in this process, until one of its checks has new
-    rows; otherwise (the monitor runs elsewhere) for ``CACHE_SECONDS``."""
-    checks: list[CheckDef] = [c for c in all_checks(request) if c.owner == owner]
+    rows; otherwise (the monitor runs elsewhere) for ``CACHE_SECONDS``. One request renders
+    a stale section again while the others get the previous one (no thundering herd)."""
+    checks = checks_by_owner(request).get(owner)
     if not checks:
         return None
     monitor = request.app.state.monitor
@@ -127,18 +129,38 @@ async def health_section(request: Request, owner: str) -> Markup | None:
         tuple(c.id for c in checks),
         monitor.in_maintenance_key() if monitor is not None else None,
     )
-    cache: dict[str, tuple[Any, float, Markup]] = request.app.state.__dict__.setdefault(
-        "health_cache", {}
-    )
+    state = request.app.state.__dict__
+    cache: dict[str, tuple[Any, float, Markup]] = state.setdefault("health_cache", {})
+    rendering: dict[str, asyncio.Task[Markup]] = state.setdefault("health_rendering", {})
     cached = cache.get(owner)
-    now_seconds = time.monotonic()
-    if cached is not None and cached[0] == key and now_seconds < cached[1]:
+    if cached is not None and cached[0] == key and time.monotonic() < cached[1]:
         return cached[2]
+    task = rendering.get(owner)
+    if task is None:
+        task = asyncio.ensure_future(_render_and_keep(request, owner, checks, key, cache))
+        rendering[owner] = task
+        task.add_done_callback(lambda _: rendering.pop(owner, None))
+    if cached is not None and cached[0][1] == key[1]:
+        return cached[2]  # the same checks: the previous section while a fresh one renders
+    return await asyncio.shield(task)
+
+
+async def _render_and_keep(
+    request: Request,
+    owner: str,
+    checks: list[CheckDef],
+    key: Any,
+    cache: dict[str, tuple[Any, float, Markup]],
+) -> Markup:
     section = await _health_section(request, checks)
-    if len(cache) >= 4096:
+    if len(cache) >= 4096 and owner not in cache:
         cache.pop(next(iter(cache)))
-    cache[owner] = (key, now_seconds + CACHE_SECONDS, section)
+    cache[owner] = (key, time.monotonic() + CACHE_SECONDS, section)
     return section
+
+
+def checks_by_owner(request: Request) -> dict[str, list[CheckDef]]:
+    return checks_grouped(request.app.state.catalog.catalog, request.app.state.settings.ca_file)
 
 
 async def _health_section(request: Request, checks: list[CheckDef]) -> Markup:
