@@ -175,3 +175,16 @@ async def test_the_canary_follows_the_monitors_own_connectivity(db: Database) ->
     assert not monitor.canary_down
     await feed(monitor, clock, "ddd", timedelta(minutes=1))
     assert monitor.states[CHECK.id].state == "down"  # now failures count again
+
+
+async def test_a_run_recorded_after_the_hour_turned_adds_to_its_own_hour(db: Database) -> None:
+    clock = Clock(T0)
+    monitor = Monitor(db, clock=clock)
+    await feed(monitor, clock, "uuuuu", timedelta(minutes=1))
+    clock.at = T0 + timedelta(hours=1)
+    await monitor.flush()  # the first flush of the new hour
+    # a run that started a moment before the hour turned, recorded once its probe answered
+    monitor.record(CHECK, result(True), T0 + timedelta(minutes=59, seconds=29))
+    await monitor.flush()
+    hourly = await history.rollup_series(db, [CHECK.id], "hour", T0 - timedelta(hours=1))
+    assert [r.total for r in hourly[CHECK.id]] == [6]  # not restarted at 1
