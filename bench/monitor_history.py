@@ -42,10 +42,10 @@ from rich.table import Table
 sys.path.insert(0, str(Path(__file__).parent))
 from web_load import (
     BENCH_DB,
-    POSTGRES,
     PYTHON,
     ROOT,
     WRK_SCRIPT,
+    fresh_store,
     nginx,
     psql,
     serve,
@@ -281,12 +281,7 @@ def main() -> int:
             peer.terminate()
             peer.wait()
         for store in args.stores.split(","):
-            if store == "postgresql":
-                psql(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-                psql(f"CREATE DATABASE {BENCH_DB}")
-                database_url = f"{POSTGRES}/{BENCH_DB}"
-            else:
-                database_url = f"sqlite:///{work / 'history.db'}"
+            database_url = fresh_store(store, work / "history.db")
             subprocess.run(
                 [PYTHON, "-m", "infradex", "--catalog", str(catalog), "db", "upgrade"],
                 check=True, capture_output=True,

@@ -105,6 +105,15 @@ def psql(sql: str) -> None:
     subprocess.run(["psql", f"{POSTGRES}/postgres", "-qtAc", sql], check=True, capture_output=True)
 
 
+def fresh_store(store: str, sqlite_file: Path) -> str:
+    """The URL of an empty store: the bench database recreated on PostgreSQL, or a file."""
+    if store == "postgresql":
+        psql(f"DROP DATABASE IF EXISTS {BENCH_DB}")
+        psql(f"CREATE DATABASE {BENCH_DB}")
+        return f"{POSTGRES}/{BENCH_DB}"
+    return f"sqlite:///{sqlite_file}"
+
+
 def serve(catalog: Path, data: Path, database_url: str) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {
@@ -202,12 +211,7 @@ def main() -> int:
             peer.terminate()
             peer.wait()
         for store in args.stores.split(","):
-            if store == "postgresql":
-                psql(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-                psql(f"CREATE DATABASE {BENCH_DB}")
-                database_url = f"{POSTGRES}/{BENCH_DB}"
-            else:
-                database_url = f"sqlite:///{work / 'bench.db'}"
+            database_url = fresh_store(store, work / "bench.db")
             console.print(f"infradex serve on {store}")
             process, url = serve(catalog, work / f"data-{store}", database_url)
             try:

@@ -320,20 +320,7 @@ def maintenance_list(
 
     windows = asyncio.run(run())
     now = utcnow()
-    rows: list[dict[str, Any]] = [
-        {
-            "id": w.id,
-            "target": w.target,
-            "start": w.starts_at.isoformat(),
-            "end": w.ends_at.isoformat(),
-            "rrule": w.rrule,
-            "timezone": w.timezone,
-            "active": w.active_at(now),
-            "nextStart": (n.isoformat() if (n := w.next_start(now)) else None),
-            "reason": w.reason,
-        }
-        for w in windows
-    ]
+    rows = [w.to_dict(now) for w in windows]
     if format == "json":
         print_json(rows)
         return

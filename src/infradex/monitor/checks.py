@@ -65,7 +65,6 @@ class CheckResult:
     """A judged observation: the probe's facts plus each condition's verdict."""
 
     check_id: str
-    started_at_monotonic: float
     observation: Observation
     conditions: list[ConditionResult] = field(default_factory=list)
 
@@ -183,4 +182,4 @@ async def run_check(check: CheckDef) -> CheckResult:
         observation = Observation(phases={"total": time.monotonic() - started}).fail(
             ErrorKind.ERROR, f"{type(exc).__name__}: {exc}"
         )
-    return CheckResult(check.id, started, observation, judge(check, observation))
+    return CheckResult(check.id, observation, judge(check, observation))

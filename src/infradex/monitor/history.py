@@ -38,7 +38,6 @@ __all__ = [
     "load_states",
     "prune",
     "rollup_series",
-    "state_changes_of",
     "uptimes",
     "write_batch",
 ]
@@ -411,11 +410,6 @@ async def _state_changes(
         {"at": row.at.isoformat(), "from": row.from_state, "to": row.to_state, "reason": row.reason}
         for row in await connection.execute(query)
     ]
-
-
-async def state_changes_of(db: Database, check_id: str, limit: int = 50) -> list[dict[str, Any]]:
-    async with db.begin() as connection:
-        return await _state_changes(connection, check_id, limit)
 
 
 # ----------------------------------------------------------------------------- maintenance

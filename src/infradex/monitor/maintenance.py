@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
@@ -54,6 +55,25 @@ class Window:
 
     def active_at(self, at: datetime) -> bool:
         return self.occurrence_at(at) is not None
+
+    def to_dict(self, now: datetime | None = None) -> dict[str, Any]:
+        """As the API and the CLI show it; with ``now``, whether it is active and when it
+        next starts."""
+        found: dict[str, Any] = {
+            "id": self.id,
+            "target": self.target,
+            "start": self.starts_at.isoformat(),
+            "end": self.ends_at.isoformat(),
+            "rrule": self.rrule,
+            "timezone": self.timezone,
+            "reason": self.reason,
+            "createdBy": self.source,
+        }
+        if now is not None:
+            upcoming = self.next_start(now)
+            found["active"] = self.active_at(now)
+            found["nextStart"] = upcoming.isoformat() if upcoming else None
+        return found
 
     def next_start(self, after: datetime) -> datetime | None:
         if self.rrule is None:

@@ -103,7 +103,6 @@ class Monitor:
         self.canary = adhoc_check(canary_url) if canary_url else None
         self.canary_down = False
         self._tasks: list[asyncio.Task[None]] = []
-        self._flushed = asyncio.Event()
         self.write_errors = 0
         #: per check, how many flushes wrote its rows (pages cache on these)
         self.versions: dict[str, int] = {}
@@ -262,7 +261,6 @@ class Monitor:
         for check_id in batch.states:
             self.versions[check_id] = self.versions.get(check_id, 0) + 1
         self._forget_old_rollups()
-        self._flushed.set()
 
     def _forget_old_rollups(self) -> None:
         """Drop the running sums of buckets that ended over a bucket ago. The previous bucket

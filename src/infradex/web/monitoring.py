@@ -109,7 +109,7 @@ async def one_check(request: Request, owner: str, name: str) -> dict[str, Any]:
     summary.update(await history.check_detail(db, check.id, utcnow()))
     monitor = _monitor(request)
     window = monitor.in_maintenance(check.id) if monitor is not None else None
-    summary["maintenance"] = _window_json(window) if window else None
+    summary["maintenance"] = window.to_dict() if window else None
     return summary
 
 
@@ -165,19 +165,6 @@ class WindowIn(BaseModel):
     reason: str | None = None
 
 
-def _window_json(window: Window) -> dict[str, Any]:
-    return {
-        "id": window.id,
-        "target": window.target,
-        "start": window.starts_at.isoformat(),
-        "end": window.ends_at.isoformat(),
-        "rrule": window.rrule,
-        "timezone": window.timezone,
-        "reason": window.reason,
-        "createdBy": window.source,
-    }
-
-
 def validate_window(catalog_state: CatalogState, checks: list[CheckDef], body: WindowIn) -> Window:
     """A window from user input, or a ``UsageError`` saying what to fix."""
     if body.start.tzinfo is None or body.end.tzinfo is None:
@@ -205,14 +192,10 @@ async def list_maintenance(request: Request) -> dict[str, Any]:
     windows = await history.list_windows(request.app.state.db) + catalog_windows(catalog)
     ids = [c.id for c in all_checks(request)]
     now = utcnow()
-    items = []
-    for window in windows:
-        item = _window_json(window)
-        item["active"] = window.active_at(now)
-        upcoming = window.next_start(now)
-        item["nextStart"] = upcoming.isoformat() if upcoming else None
-        item["covers"] = sorted(coverage(catalog, window.target, ids))
-        items.append(item)
+    items = [
+        {**window.to_dict(now), "covers": sorted(coverage(catalog, window.target, ids))}
+        for window in windows
+    ]
     return {"items": items}
 
 
@@ -228,7 +211,7 @@ async def add_maintenance(
                 detail={"id": window_id, "rrule": window.rrule})  # fmt: skip
     if (monitor := _monitor(request)) is not None:
         await monitor.refresh_maintenance()
-    return {**_window_json(window), "id": window_id}
+    return {**window.to_dict(), "id": window_id}
 
 
 @router.delete("/maintenance/{window_id}", summary="Remove a maintenance window (write token)")

@@ -33,7 +33,7 @@ def result(ok: bool, ms: float = 20.0) -> CheckResult:
     observation = Observation(phases={"total": ms / 1000})
     if not ok:
         observation.fail(ErrorKind.REFUSED, "connection refused")
-    return CheckResult(CHECK.id, 0.0, observation)
+    return CheckResult(CHECK.id, observation)
 
 
 class Clock:
