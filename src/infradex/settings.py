@@ -43,6 +43,19 @@ VARIABLES = {
     "INFRADEX_KEEP_FAILURES": "how long failing results are kept (default 7d)",
     "INFRADEX_KEEP_HOURLY": "how long hourly rollups are kept (default 90d)",
     "INFRADEX_KEEP_DAILY": "how long daily rollups are kept (default 730d)",
+    "INFRADEX_ALERTING": "open incidents and page people where the monitor runs: auto "
+    "(default: wherever the monitor runs), true or false",
+    "INFRADEX_BASE_URL": "the address people reach this server at, for links in messages "
+    "(default http://127.0.0.1:8000)",
+    "INFRADEX_SMTP_URL": "where email goes: smtp://user:password@host:587?starttls=true, "
+    "smtps://host:465 or smtp://127.0.0.1:25 (secret: INFRADEX_SMTP_URL_FILE works too)",
+    "INFRADEX_MAIL_FROM": "the From address of notifications (default infradex@<host name>)",
+    "INFRADEX_PAGERDUTY_EVENTS_URL": "PagerDuty's Events API v2 endpoint (default "
+    "https://events.pagerduty.com/v2/enqueue)",
+    "INFRADEX_CORRELATION_WINDOW": "how long a failing check waits for something it depends "
+    "on to fail too before it pages on its own (default 60s)",
+    "INFRADEX_HEARTBEAT_URL": "a URL the server calls every minute while alerting runs, so a "
+    "service outside (e.g. a dead man's switch) knows when it stops",
 }
 
 
@@ -106,6 +119,13 @@ def _duration(environ: Mapping[str, str], name: str, default: str) -> timedelta:
         raise UsageError(f"{name}: {exc}") from None
 
 
+def _url(environ: Mapping[str, str], name: str, default: str) -> str:
+    raw = environ.get(name, "").strip() or default
+    if not raw.startswith(("http://", "https://")):
+        raise UsageError(f"{name}={raw!r}: write a URL starting with https:// or http://")
+    return raw.rstrip("/")
+
+
 @dataclass(frozen=True, slots=True)
 class Retention:
     """How much history stays (docs/monitor.md has the row-count formula)."""
@@ -129,6 +149,13 @@ class Settings:
     monitor_concurrency: int = 1000
     ca_file: str | None = None
     retention: Retention = Retention()
+    alerting: bool | None = None  # None: auto (with the monitor)
+    base_url: str = "http://127.0.0.1:8000"
+    smtp_url: str | None = None
+    mail_from: str | None = None
+    pagerduty_events_url: str = "https://events.pagerduty.com/v2/enqueue"
+    correlation_window: timedelta = timedelta(seconds=60)
+    heartbeat_url: str | None = None
 
     @property
     def monitor_enabled(self) -> bool:
@@ -137,6 +164,10 @@ class Settings:
         if self.monitor is not None:
             return self.monitor
         return not (self.catalog_is_embedded or is_embedded_example(self.catalog))
+
+    def alerting_enabled(self, monitoring: bool) -> bool:
+        """Alerting runs next to the monitor unless told otherwise; it needs one's states."""
+        return monitoring and (self.alerting is None or self.alerting)
 
     @classmethod
     def from_env(
@@ -167,6 +198,21 @@ class Settings:
                 failures=_duration(environ, "INFRADEX_KEEP_FAILURES", "7d"),
                 hourly=_duration(environ, "INFRADEX_KEEP_HOURLY", "90d"),
                 daily=_duration(environ, "INFRADEX_KEEP_DAILY", "730d"),
+            ),
+            alerting=_tristate(environ, "INFRADEX_ALERTING"),
+            base_url=_url(environ, "INFRADEX_BASE_URL", "http://127.0.0.1:8000"),
+            smtp_url=_secret(environ, "INFRADEX_SMTP_URL"),
+            mail_from=environ.get("INFRADEX_MAIL_FROM") or None,
+            pagerduty_events_url=_url(
+                environ,
+                "INFRADEX_PAGERDUTY_EVENTS_URL",
+                "https://events.pagerduty.com/v2/enqueue",
+            ),
+            correlation_window=_duration(environ, "INFRADEX_CORRELATION_WINDOW", "60s"),
+            heartbeat_url=(
+                _url(environ, "INFRADEX_HEARTBEAT_URL", "")
+                if environ.get("INFRADEX_HEARTBEAT_URL")
+                else None
             ),
         )
 

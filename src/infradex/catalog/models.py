@@ -30,7 +30,9 @@ __all__ = [
     "Contact",
     "Maintenance",
     "Metadata",
+    "NotifyChannel",
     "Owner",
+    "PersonAlerting",
     "ServiceSpec",
 ]
 
@@ -151,6 +153,17 @@ def _clock(value: str) -> str:
     ):
         raise ValueError(f'{value!r} is not a time of day; write e.g. "09:00" (up to "24:00")')
     return f"{int(match[1]):02d}:{match[2]}"  # "9:00" → "09:00", so times compare as text
+
+
+def _clock_range(value: str) -> str:
+    """``22:00-07:00``: a daily stretch of local time, which may cross midnight."""
+    start, sep, end = value.partition("-")
+    if not sep:
+        raise ValueError(f'{value!r} is not a range of time; write e.g. "22:00-07:00"')
+    start, end = _clock(start.strip()), _clock(end.strip())
+    if start == end:
+        raise ValueError(f"{value!r} starts and ends at the same time; leave it out for none")
+    return f"{start}-{end}"
 
 
 def _instant(value: str) -> str:
@@ -349,6 +362,39 @@ class HostSpec(Model):
     maintenance: list[Maintenance] = Field(default_factory=list)
 
 
+class NotifyChannel(Model):
+    """Extension: one way to deliver a notification (docs/alerting.md). ``url``,
+    ``routingKey`` and ``secret`` may be written ``env:NAME`` to read them from the server's
+    environment when sending, which keeps secrets out of git."""
+
+    type: Literal["email", "webhook", "slack", "pagerduty"]
+    address: Email | None = None  # email: default the person's own address
+    url: str | None = None  # webhook, slack
+    routing_key: str | None = None  # pagerduty: the integration (routing) key
+    secret: str | None = None  # webhook: signs each body (HMAC-SHA256)
+
+    @model_validator(mode="after")
+    def _what_it_needs(self) -> NotifyChannel:
+        needed = {"webhook": "url", "slack": "url", "pagerduty": "routingKey"}.get(self.type)
+        if needed == "url" and not self.url:
+            raise ValueError(f"a {self.type} channel needs `url:` (or `url: env:NAME`)")
+        if needed == "routingKey" and not self.routing_key:
+            raise ValueError(
+                "a pagerduty channel needs `routingKey:` (the Events API v2 integration key, "
+                "or `env:NAME`)"
+            )
+        if self.url and not self.url.startswith(("http://", "https://", "env:")):
+            raise ValueError(f"url {self.url!r} must start with https://, http:// or env:")
+        return self
+
+
+class PersonAlerting(Model):
+    """Extension: how a person wants to be told (docs/alerting.md)."""
+
+    channels: list[NotifyChannel] = Field(default_factory=list)  # default: email
+    quiet_hours: Annotated[str, AfterValidator(_clock_range)] | None = None
+
+
 class PersonSpec(Model):
     email: Email | None = None
     timezone: TimeZone | None = None
@@ -356,6 +402,7 @@ class PersonSpec(Model):
     status: Literal["active", "emeritus"] = "active"
     member_of: list[RefText] = Field(default_factory=list)
     handles: dict[str, str] = Field(default_factory=dict)
+    alerting: PersonAlerting | None = None  # extension: channels and quiet hours
 
 
 class TeamSpec(Model):
@@ -475,8 +522,27 @@ class Step(Model):
 
 
 class EscalationPolicySpec(Model):
-    steps: list[Step]
+    steps: list[Step] = Field(min_length=1)
     repeat: int = Field(default=0, ge=0)
+    # extensions (docs/alerting.md)
+    repeat_after: Duration | None = None  # a cycle's length; default: last step + its gap
+    default: bool = False  # the policy for incidents whose service and team name none
+    channels: list[NotifyChannel] = Field(default_factory=list)  # told of every incident
+
+    @model_validator(mode="after")
+    def _steps_in_order(self) -> EscalationPolicySpec:
+        afters = [parse_duration(step.after) for step in self.steps]
+        if afters != sorted(afters):
+            raise ValueError(
+                "steps must be in order of `after` (each is the time since the incident "
+                "opened): " + ", ".join(step.after for step in self.steps)
+            )
+        if self.repeat_after is not None and parse_duration(self.repeat_after) <= afters[-1]:
+            raise ValueError(
+                f"repeatAfter {self.repeat_after} must be longer than the last step's "
+                f"after ({self.steps[-1].after})"
+            )
+        return self
 
 
 SPEC_MODELS: dict[str, type[Model]] = {

@@ -36,6 +36,7 @@ __all__ = [
     "ownership_row",
     "owning_people",
     "person_channels",
+    "upstream",
     "who",
 ]
 
@@ -395,6 +396,23 @@ def impact(catalog: Catalog, root: Ref) -> Impact:
 
 
 _SEVERITY = {"up": 0, "degraded": 1, "down": 2}
+
+
+def upstream(catalog: Catalog, ref: Ref) -> tuple[Ref, ...]:
+    """Everything ``ref`` needs, transitively, nearest first: the hosts, CDNs, services, data
+    centers and providers whose failure :func:`impact` would carry to ``ref``."""
+    index = _INDEXES.get(catalog) or _INDEXES.setdefault(catalog, _ImpactIndex(catalog))
+    order: list[Ref] = []
+    seen = {ref}
+    queue = deque([ref])
+    while queue:
+        for _, _, members in index.needs(queue.popleft()):
+            for member in members:
+                if member not in seen:
+                    seen.add(member)
+                    order.append(member)
+                    queue.append(member)
+    return tuple(order)
 
 
 # ================================================================================= ownership

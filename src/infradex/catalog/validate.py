@@ -106,6 +106,7 @@ def build(
         if entity is not None:
             entities.append(entity)
     unique = _unique(entities, problems)
+    _one_default_policy(unique, problems)
     edges = _references(unique, problems)
     _cycles(unique, edges, problems)
     read: dict[str, list[RawDocument]] = {}
@@ -352,6 +353,21 @@ def _unique(entities: list[Entity], problems: list[Problem]) -> dict[Ref, Entity
                 )
             )
     return seen
+
+
+def _one_default_policy(entities: dict[Ref, Entity], problems: list[Problem]) -> None:
+    defaults = [e for e in entities.values() if e.kind == "escalationpolicy" and e.spec.default]
+    for extra in defaults[1:]:
+        problems.append(
+            extra.problem(
+                "error",
+                "two-defaults",
+                f"{len(defaults)} escalation policies say `default: true` "
+                f"({', '.join(e.name for e in defaults)}); incidents need one default",
+                "keep `default: true` on one policy only",
+                ("spec", "default"),
+            )
+        )
 
 
 def _references(entities: dict[Ref, Entity], problems: list[Problem]) -> list[tuple[Ref, str, Ref]]:

@@ -172,6 +172,8 @@ def check_list(
 @app.command()
 def monitor(ctx: typer.Context) -> None:
     """Run the catalog's checks without the web server (SIGHUP re-reads the catalog)."""
+    from infradex.alerting.heartbeat import Heartbeat
+    from infradex.alerting.service import alerter_for
     from infradex.monitor.service import Monitor
     from infradex.web.logs import configure_logging
 
@@ -198,6 +200,17 @@ def monitor(ctx: typer.Context) -> None:
             ca_file=settings.ca_file,
         )
         await service.start(catalog)
+        alerter = alerter_for(settings, db, service) if settings.alerting_enabled(True) else None
+        if alerter is not None:
+            await alerter.start(catalog)
+            service.change_listeners.append(alerter.wake)
+        heartbeat = (
+            Heartbeat(settings.heartbeat_url, ca_file=settings.ca_file)
+            if alerter is not None and settings.heartbeat_url
+            else None
+        )
+        if heartbeat is not None:
+            heartbeat.start()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
 
@@ -213,6 +226,8 @@ def monitor(ctx: typer.Context) -> None:
                 )
                 return
             service.set_catalog(loaded.catalog)
+            if alerter is not None:
+                alerter.set_catalog(loaded.catalog)
 
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
@@ -221,7 +236,11 @@ def monitor(ctx: typer.Context) -> None:
         try:
             await stop.wait()
         finally:
+            if heartbeat is not None:
+                await heartbeat.stop()
             await service.stop()
+            if alerter is not None:
+                await alerter.stop()
             await db.close()
 
     asyncio.run(run())

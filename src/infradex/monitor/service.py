@@ -106,6 +106,9 @@ class Monitor:
         self.write_errors = 0
         #: per check, how many flushes wrote its rows (pages cache on these)
         self.versions: dict[str, int] = {}
+        #: called after a flush that wrote state changes (the alerter wakes on it)
+        self.change_listeners: list[Callable[[], None]] = []
+        self._flush_soon = asyncio.Event()
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self, catalog: Catalog) -> None:
@@ -117,7 +120,7 @@ class Monitor:
         young_collections_less_often()
         self._tasks = [
             asyncio.create_task(self.scheduler.run_forever(), name="monitor scheduler"),
-            asyncio.create_task(self._every(FLUSH_EVERY, self.flush), name="monitor flush"),
+            asyncio.create_task(self._flusher(), name="monitor flush"),
             asyncio.create_task(self._every(PRUNE_EVERY, self.prune), name="monitor prune"),
             asyncio.create_task(
                 self._every(MAINTENANCE_EVERY, self.refresh_maintenance), name="maintenance"
@@ -148,6 +151,20 @@ class Monitor:
         counts = self.scheduler.update(checks)
         log.info("monitor checks: %s", counts)
         return counts
+
+    async def _flusher(self) -> None:
+        """Flush every second, or at once when a state change is queued (an alert should
+        not wait for the next second's batch)."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._flush_soon.wait(), FLUSH_EVERY)
+            self._flush_soon.clear()
+            try:
+                await self.flush()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("monitor flush failed; trying again in %s s", FLUSH_EVERY)
 
     async def _every(self, seconds: float, action: Callable[[], Any]) -> None:
         while True:
@@ -231,6 +248,7 @@ class Monitor:
         batch.states[check.id] = new
         if change is not None:
             batch.changes.append(change)
+            self._flush_soon.set()
         answered = result.observation.ok or result.error_kind == "condition"
         latency = result.duration_ms if answered else None
         for period in PERIODS:
@@ -261,6 +279,9 @@ class Monitor:
         for check_id in batch.states:
             self.versions[check_id] = self.versions.get(check_id, 0) + 1
         self._forget_old_rollups()
+        if batch.changes:
+            for listener in self.change_listeners:
+                listener()
 
     def _forget_old_rollups(self) -> None:
         """Drop the running sums of buckets that ended over a bucket ago. The previous bucket

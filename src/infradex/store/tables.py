@@ -34,7 +34,9 @@ __all__ = [
     "check_results",
     "check_rollups",
     "check_states",
+    "action_links",
     "incident_events",
+    "incident_members",
     "incidents",
     "maintenance_windows",
     "metadata",
@@ -185,7 +187,41 @@ incidents = Table(
     Column("resolved_at", Time),
     Column("snoozed_until", Time),
     Column("policy", JSON),  # the escalation policy as it was when the incident opened
+    # escalation (0003): the next step's position over all cycles, when it is due (null: no
+    # more steps, or acknowledged) and when the current round began (opened, reopened, snooze)
+    Column("escalation_step", Integer, nullable=False, server_default="0"),
+    Column("escalation_at", Time),
+    Column("escalation_started_at", Time),
+    Column("updated_at", Time),
     Index(None, "status", "key"),
+    Index(None, "escalation_at"),
+)
+
+incident_members = Table(
+    "incident_members",
+    metadata,
+    _id(),
+    Column("incident_id", Id, ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
+    Column("check_id", String(200), nullable=False),
+    Column("entity_ref", String(200), nullable=False),
+    Column("role", String(16), nullable=False),  # root (the incident's own) or impacted
+    Column("down_at", Time, nullable=False),
+    Column("up_at", Time),  # null while the check is down
+    Column("message", Text),
+    Index(None, "incident_id", "check_id", unique=True),
+    Index(None, "check_id", "up_at"),
+)
+
+action_links = Table(
+    "action_links",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),  # sha256 of the secret in the URL
+    Column("incident_id", Id, ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
+    Column("action", String(16), nullable=False),  # acknowledge, resolve
+    Column("recipient", String(200), nullable=False),
+    Column("created_at", Time, nullable=False),
+    Column("expires_at", Time, nullable=False),
+    Column("used_at", Time),
 )
 
 incident_events = Table(
@@ -206,6 +242,8 @@ notifications = Table(
     _id(),
     Column("incident_id", Id, ForeignKey("incidents.id", ondelete="SET NULL")),
     Column("channel", String(32), nullable=False),  # email, webhook, pagerduty, ...
+    Column("kind", String(16), nullable=False, server_default="trigger"),  # (0003) see outbox
+    Column("recipient", String(200)),  # (0003) whom it is for: person:x, policy:y, team:z
     Column("target", Text, nullable=False),
     Column("payload", JSON, nullable=False),
     Column("status", String(16), nullable=False),  # pending, sending, sent, failed

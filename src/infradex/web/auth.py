@@ -53,7 +53,7 @@ def require(scope: str) -> Callable[..., Awaitable[Caller]]:
 
 
 #: reachable without signing in even on a private server
-OPEN_PATHS = ("/login", "/healthz", "/readyz", "/static/")
+OPEN_PATHS = ("/login", "/healthz", "/readyz", "/static/", "/act/")  # /act/: the link's secret
 
 
 async def reader_allowed(request: Request) -> bool:

@@ -1,0 +1,62 @@
+"""The dead man's switch: while alerting runs, call a URL every minute (``INFRADEX_HEARTBEAT_URL``,
+e.g. a healthchecks.io check or a Cronitor monitor). When the calls stop, the service outside
+pages someone: the one failure infradex cannot report itself is its own death."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+
+from infradex.probes.base import ProbeRequest, probe_for
+
+__all__ = ["Heartbeat"]
+
+log = logging.getLogger("infradex.alerting")
+
+EVERY = 60.0
+
+
+@dataclass(slots=True)
+class Heartbeat:
+    url: str
+    every: float = EVERY
+    ca_file: str | None = None
+    beats: int = 0
+    failures: int = 0
+    last_error: str | None = None
+    _task: asyncio.Task[None] | None = None
+
+    async def beat(self) -> bool:
+        request = ProbeRequest(self.url, timeout=10.0, ca_file=self.ca_file)
+        observation = await probe_for(self.url)(request)
+        status = observation.values.get("STATUS")
+        if observation.ok and isinstance(status, int) and status < 400:
+            self.beats += 1
+            self.last_error = None
+            return True
+        self.failures += 1
+        self.last_error = observation.error or f"HTTP {status}"
+        log.warning("heartbeat to %s failed: %s", self.url, self.last_error)
+        return False
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="heartbeat")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self.beat()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("heartbeat failed")
+            await asyncio.sleep(self.every)

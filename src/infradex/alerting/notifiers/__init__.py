@@ -1,0 +1,1 @@
+"""One module per way of telling people, all behind :class:`~.base.Notifier`."""

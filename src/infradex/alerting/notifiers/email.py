@@ -1,0 +1,170 @@
+"""Email over SMTP: STARTTLS or implicit TLS, optional login, text and HTML parts.
+
+``INFRADEX_SMTP_URL`` says where: ``smtp://user:pass@host:587?starttls=true``,
+``smtps://host:465``, ``smtp://127.0.0.1:1025`` (no TLS, no login; local relays and tests).
+The standard library's client runs in a worker thread; a mail server that answers 5xx refuses
+for good (permanent), anything else (refused connection, timeout, 4xx) is tried again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import smtplib
+import socket
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from typing import ClassVar
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from infradex.alerting.notifiers.base import Message, NotifyError, Target
+from infradex.errors import UsageError
+
+__all__ = ["EmailNotifier", "SmtpConfig"]
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpConfig:
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = None
+    starttls: bool = False
+    tls: bool = False  # implicit TLS (smtps://)
+    timeout: float = 15.0
+    ca_file: str | None = None
+
+    @classmethod
+    def from_url(cls, url: str, ca_file: str | None = None) -> SmtpConfig:
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise UsageError(
+                f"INFRADEX_SMTP_URL={_redacted(url)!r} is not an SMTP URL; write e.g. "
+                "smtp://user:password@mail.example.org:587?starttls=true or smtps://host:465"
+            )
+        query = {k: v[-1].lower() for k, v in parse_qs(parts.query).items()}
+        unknown = set(query) - {"starttls", "timeout"}
+        if unknown:
+            raise UsageError(
+                f"INFRADEX_SMTP_URL: unknown option(s) {', '.join(sorted(unknown))}; "
+                "the options are starttls=true|false and timeout=<seconds>"
+            )
+        try:
+            port = parts.port
+            timeout = float(query.get("timeout", "15"))
+        except ValueError as exc:
+            raise UsageError(f"INFRADEX_SMTP_URL: {exc}") from None
+        tls = parts.scheme == "smtps"
+        return cls(
+            host=parts.hostname,
+            port=port or (465 if tls else 25),
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+            starttls=query.get("starttls", "false") in ("1", "true", "yes"),
+            tls=tls,
+            timeout=timeout,
+            ca_file=ca_file,
+        )
+
+    def describe(self) -> str:
+        security = "TLS" if self.tls else "STARTTLS" if self.starttls else "no TLS"
+        login = f", login as {self.username}" if self.username else ""
+        return f"{self.host}:{self.port} ({security}{login})"
+
+
+def _redacted(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":***@")
+    return url
+
+
+def build_email(message: Message, sender: str, to: str, delivery: str) -> EmailMessage:
+    email = EmailMessage()
+    email["Subject"] = message.subject
+    email["From"] = sender
+    email["To"] = to
+    email["Date"] = formatdate(localtime=False)
+    # the same on every attempt, so a duplicate after a crash is recognisable
+    email["Message-ID"] = f"<delivery-{delivery}@infradex>" if delivery else make_msgid()
+    if message.incident is not None:
+        # threads an incident's messages together in mail clients
+        thread = f"<incident-{message.incident['id']}@infradex>"
+        email["References"] = thread
+        if message.kind != "trigger":
+            email["In-Reply-To"] = thread
+    email["X-Infradex-Kind"] = message.kind
+    email.set_content(message.text)
+    if message.html:
+        email.add_alternative(message.html, subtype="html")
+    return email
+
+
+class EmailNotifier:
+    channel: ClassVar[str] = "email"
+
+    def __init__(self, config: SmtpConfig | None, sender: str) -> None:
+        self.config = config
+        self.sender = sender
+
+    async def send(self, target: Target, message: Message, delivery: str) -> str:
+        if self.config is None:
+            raise NotifyError(
+                "no mail server is set; set INFRADEX_SMTP_URL (e.g. "
+                "smtp://user:password@mail.example.org:587?starttls=true) and restart"
+            )
+        email = build_email(message, self.sender, target.address, delivery)
+        return await asyncio.to_thread(self._deliver, self.config, email)
+
+    def _deliver(self, config: SmtpConfig, email: EmailMessage) -> str:
+        context = ssl.create_default_context(cafile=config.ca_file)
+        where = f"{config.host}:{config.port}"
+        try:
+            client: smtplib.SMTP
+            if config.tls:
+                client = smtplib.SMTP_SSL(
+                    config.host, config.port, timeout=config.timeout, context=context
+                )
+            else:
+                client = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
+            with client:
+                if config.starttls:
+                    client.starttls(context=context)
+                if config.username:
+                    client.login(config.username, config.password or "")
+                refused = client.send_message(email)
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _ in exc.recipients.values()]
+            raise NotifyError(
+                f"{where} refused the recipient: {_answers(exc.recipients)}",
+                permanent=all(500 <= code < 600 for code in codes),
+            ) from None
+        except smtplib.SMTPAuthenticationError as exc:
+            raise NotifyError(
+                f"{where} refused the login ({exc.smtp_code} {_text(exc.smtp_error)}); check "
+                "the user and password in INFRADEX_SMTP_URL"
+            ) from None
+        except smtplib.SMTPNotSupportedError:
+            raise NotifyError(
+                f"{where} does not offer STARTTLS; use smtps:// or drop starttls=true"
+            ) from None
+        except smtplib.SMTPResponseException as exc:
+            raise NotifyError(
+                f"{where} answered {exc.smtp_code} {_text(exc.smtp_error)}",
+                permanent=500 <= exc.smtp_code < 600,
+            ) from None
+        except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
+            reason = "timed out" if isinstance(exc, socket.timeout) else str(exc) or type(exc)
+            raise NotifyError(f"cannot send mail through {where}: {reason}") from None
+        if refused:
+            raise NotifyError(f"{where} refused: {_answers(refused)}", permanent=True)
+        return f"accepted by {where}"
+
+
+def _text(raw: bytes | str) -> str:
+    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+
+
+def _answers(recipients: dict[str, tuple[int, bytes]]) -> str:
+    return "; ".join(f"{to}: {code} {_text(text)}" for to, (code, text) in recipients.items())

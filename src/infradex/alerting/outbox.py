@@ -1,0 +1,184 @@
+"""The notification outbox: every notification is a row before anything is sent.
+
+A row goes ``pending`` → ``sending`` (claimed by one dispatcher) → ``sent``, or back to
+``pending`` with a later ``next_attempt_at`` after a transient failure (backoff 15 s doubling
+to 5 min), or ``failed`` when the failure is permanent or the attempts run out.
+
+Claiming is one statement: on PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets several dispatchers
+share the table without ever taking the same row; SQLite has one writer at a time. A row left
+``sending`` by a dispatcher that died is claimed again after :data:`LEASE`; that, a crash
+between the transport's acceptance and our commit, is the one window in which a notification
+can go out twice (receivers can tell by the delivery id; docs/alerting.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from infradex.alerting.notifiers.base import Message, Target
+from infradex.store.db import Database
+from infradex.store.tables import notifications
+
+__all__ = [
+    "LEASE",
+    "MAX_ATTEMPTS",
+    "Claimed",
+    "backoff",
+    "claim",
+    "enqueue",
+    "mark_failed",
+    "mark_retry",
+    "mark_sent",
+    "outbox_counts",
+]
+
+LEASE = timedelta(minutes=2)  # longer than any transport's timeout
+MAX_ATTEMPTS = 60  # at the 5 min cap: about 5 hours of trying
+FIRST_RETRY = 15.0
+MAX_RETRY = 300.0
+
+
+def backoff(attempts: int) -> timedelta:
+    """After the ``attempts``-th failure: 15 s, 30 s, 1 min, 2 min, 4 min, then every 5 min."""
+    return timedelta(seconds=min(MAX_RETRY, FIRST_RETRY * 2 ** max(0, attempts - 1)))
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    id: int
+    incident_id: int | None
+    channel: str
+    kind: str
+    recipient: str | None
+    target: Target
+    message: Message
+    attempts: int  # including this one
+
+
+async def enqueue(
+    connection: AsyncConnection,
+    *,
+    channel: str,
+    kind: str,
+    recipient: str | None,
+    address: str,
+    options: dict[str, str] | None,
+    message: Message,
+    now: datetime,
+    incident_id: int | None = None,
+    not_before: datetime | None = None,
+) -> int:
+    result = await connection.execute(
+        insert(notifications).values(
+            incident_id=incident_id,
+            channel=channel,
+            kind=kind,
+            recipient=recipient,
+            target=address,
+            payload={"message": message.to_dict(), "options": dict(options or {})},
+            status="pending",
+            attempts=0,
+            next_attempt_at=not_before or now,
+            created_at=now,
+        )
+    )
+    return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+
+async def claim(db: Database, worker: str, now: datetime, limit: int = 100) -> list[Claimed]:
+    """Take up to ``limit`` rows that are due, atomically, for ``worker``."""
+    due = or_(
+        and_(notifications.c.status == "pending", notifications.c.next_attempt_at <= now),
+        and_(notifications.c.status == "sending", notifications.c.claimed_at <= now - LEASE),
+    )
+    async with db.begin() as connection:
+        chosen = (
+            select(notifications.c.id)
+            .where(due)
+            .order_by(notifications.c.next_attempt_at, notifications.c.id)
+            .limit(limit)
+        )
+        if connection.dialect.name == "postgresql":
+            chosen = chosen.with_for_update(skip_locked=True)
+        rows = (
+            await connection.execute(
+                update(notifications)
+                .where(notifications.c.id.in_(chosen.scalar_subquery()), due)
+                .values(
+                    status="sending",
+                    claimed_by=worker,
+                    claimed_at=now,
+                    attempts=notifications.c.attempts + 1,
+                )
+                .returning(
+                    notifications.c.id,
+                    notifications.c.incident_id,
+                    notifications.c.channel,
+                    notifications.c.kind,
+                    notifications.c.recipient,
+                    notifications.c.target,
+                    notifications.c.payload,
+                    notifications.c.attempts,
+                )
+            )
+        ).all()
+    return [
+        Claimed(
+            id=r.id,
+            incident_id=r.incident_id,
+            channel=r.channel,
+            kind=r.kind,
+            recipient=r.recipient,
+            target=Target(r.target, dict((r.payload or {}).get("options", {}))),
+            message=Message.from_dict((r.payload or {}).get("message", {})),
+            attempts=r.attempts,
+        )
+        for r in sorted(rows, key=lambda r: r.id)
+    ]
+
+
+async def mark_sent(connection: AsyncConnection, row_id: int, worker: str, now: datetime) -> bool:
+    """False if the row was no longer ours (its lease ran out and another dispatcher took it)."""
+    result = await connection.execute(
+        update(notifications)
+        .where(notifications.c.id == row_id, notifications.c.claimed_by == worker)
+        .values(status="sent", sent_at=now, last_error=None)
+    )
+    return bool(result.rowcount)
+
+
+async def mark_retry(
+    connection: AsyncConnection, row_id: int, worker: str, error: str, at: datetime
+) -> bool:
+    result = await connection.execute(
+        update(notifications)
+        .where(notifications.c.id == row_id, notifications.c.claimed_by == worker)
+        .values(status="pending", next_attempt_at=at, last_error=error[:2000], claimed_by=None)
+    )
+    return bool(result.rowcount)
+
+
+async def mark_failed(
+    connection: AsyncConnection, row_id: int, worker: str, error: str, permanent: bool
+) -> bool:
+    result = await connection.execute(
+        update(notifications)
+        .where(notifications.c.id == row_id, notifications.c.claimed_by == worker)
+        .values(status="failed", last_error=error[:2000], permanent=permanent, claimed_by=None)
+    )
+    return bool(result.rowcount)
+
+
+async def outbox_counts(db: Database) -> dict[str, Any]:
+    from sqlalchemy import func
+
+    async with db.begin() as connection:
+        rows = await connection.execute(
+            select(notifications.c.status, func.count()).group_by(notifications.c.status)
+        )
+        return {status: count for status, count in rows}

@@ -1,0 +1,502 @@
+"""Incidents in the store: load the open ones, save what the correlator changed, and the
+actions people take (acknowledge, resolve, snooze, note) from the web, the API, the CLI or a
+one-click link. Each action is one transaction with its timeline event."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, insert, or_, select, true, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from infradex.alerting.incidents import Incident, Member
+from infradex.errors import NotFoundError, UsageError
+from infradex.store.db import Database
+from infradex.store.tables import (
+    action_links,
+    incident_events,
+    incident_members,
+    incidents,
+    notifications,
+)
+
+__all__ = [
+    "ACTIONS",
+    "LINK_LIFETIME",
+    "act",
+    "add_event",
+    "create_link",
+    "incident_detail",
+    "list_incidents",
+    "load_for_correlation",
+    "save",
+    "use_link",
+]
+
+ACTIONS = ("acknowledge", "resolve", "snooze", "note", "unacknowledge")
+LINK_LIFETIME = timedelta(hours=24)
+
+
+# ----------------------------------------------------------------------------- correlation
+async def load_for_correlation(db: Database, now: datetime, reopen: timedelta) -> list[Incident]:
+    """The open incidents with their members, and the ones resolved within ``reopen``."""
+    async with db.begin() as connection:
+        rows = (
+            await connection.execute(
+                select(incidents).where(
+                    or_(incidents.c.status != "resolved", incidents.c.resolved_at >= now - reopen)
+                )
+            )
+        ).all()
+        found = {row.id: _incident(row) for row in rows}
+        if found:
+            members = await connection.execute(
+                select(incident_members).where(incident_members.c.incident_id.in_(list(found)))
+            )
+            for m in members:
+                found[m.incident_id].members[m.check_id] = Member(
+                    m.check_id, m.entity_ref, m.role, m.down_at, m.up_at, m.message or "", True
+                )
+    return list(found.values())
+
+
+def _incident(row: Any) -> Incident:
+    return Incident(
+        key=row.key,
+        title=row.title,
+        opened_at=row.opened_at,
+        status=row.status,
+        id=row.id,
+        resolved_at=row.resolved_at,
+    )
+
+
+async def save(
+    connection: AsyncConnection,
+    incident: Incident,
+    now: datetime,
+    policy: dict[str, Any] | None = None,
+) -> int:
+    """Write what changed on ``incident``; a new or reopened one starts its escalation now.
+    Returns its id."""
+    if incident.id is None:
+        result = await connection.execute(
+            insert(incidents).values(
+                key=incident.key,
+                title=incident.title,
+                status=incident.status,
+                root_ref=incident.key,
+                opened_at=incident.opened_at,
+                policy=policy,
+                escalation_step=0,
+                escalation_started_at=now,
+                escalation_at=now,
+                updated_at=now,
+            )
+        )
+        incident.id = int(result.inserted_primary_key[0])  # type: ignore[index]
+    else:
+        values: dict[str, Any] = {
+            "status": incident.status,
+            "resolved_at": incident.resolved_at,
+            "updated_at": now,
+        }
+        if incident.status == "resolved":
+            values["escalation_at"] = None
+        if incident.reopened:
+            values.update(
+                acknowledged_at=None,
+                acknowledged_by=None,
+                snoozed_until=None,
+                escalation_step=0,
+                escalation_started_at=now,
+                escalation_at=now,
+            )
+            if policy is not None:
+                values["policy"] = policy
+        await connection.execute(
+            update(incidents).where(incidents.c.id == incident.id).values(**values)
+        )
+    incident.reopened = False
+    for member in incident.members.values():
+        if not member.saved:
+            await connection.execute(
+                insert(incident_members).values(
+                    incident_id=incident.id,
+                    check_id=member.check_id,
+                    entity_ref=member.entity,
+                    role=member.role,
+                    down_at=member.down_at,
+                    up_at=member.up_at,
+                    message=member.message[:2000],
+                )
+            )
+            member.saved = True
+        else:
+            await connection.execute(
+                update(incident_members)
+                .where(
+                    incident_members.c.incident_id == incident.id,
+                    incident_members.c.check_id == member.check_id,
+                )
+                .values(up_at=member.up_at, down_at=member.down_at, message=member.message[:2000])
+            )
+    if incident.events:
+        await connection.execute(
+            insert(incident_events),
+            [
+                {
+                    "incident_id": incident.id,
+                    "at": e.at,
+                    "kind": e.kind,
+                    "actor": e.actor,
+                    "data": e.data,
+                }
+                for e in incident.events
+            ],
+        )
+        incident.events = []
+    return incident.id
+
+
+async def add_event(
+    connection: AsyncConnection,
+    incident_id: int,
+    at: datetime,
+    kind: str,
+    data: dict[str, Any],
+    actor: str | None = None,
+) -> None:
+    await connection.execute(
+        insert(incident_events).values(
+            incident_id=incident_id, at=at, kind=kind, data=data, actor=actor
+        )
+    )
+
+
+# ----------------------------------------------------------------------------- people's actions
+async def act(
+    db: Database,
+    incident_id: int,
+    action: str,
+    actor: str,
+    now: datetime,
+    *,
+    note: str | None = None,
+    snooze: timedelta | None = None,
+) -> dict[str, Any]:
+    """Acknowledge, resolve, snooze, un-acknowledge or add a note. Returns the incident as
+    JSON. Acknowledging stops the escalation; a snooze acknowledges until a time, then the
+    escalation starts over; resolving by hand keeps the still-failing checks quiet until they
+    recover and fail again."""
+    if action not in ACTIONS:
+        raise UsageError(f"{action!r} is not an action; use one of {', '.join(ACTIONS)}")
+    async with db.begin() as connection:
+        row = (
+            await connection.execute(select(incidents).where(incidents.c.id == incident_id))
+        ).one_or_none()
+        if row is None:
+            raise NotFoundError(f"there is no incident #{incident_id}; `infradex incidents list`")
+        await _apply(connection, row, action, actor, now, note, snooze)
+        return await _detail(connection, incident_id)
+
+
+async def _apply(
+    connection: AsyncConnection,
+    row: Any,
+    action: str,
+    actor: str,
+    now: datetime,
+    note: str | None,
+    snooze: timedelta | None,
+) -> None:
+    where = incidents.c.id == row.id
+    if action == "note":
+        if not note or not note.strip():
+            raise UsageError("a note needs text")
+        await add_event(connection, row.id, now, "note", {"text": note.strip()[:5000]}, actor)
+        return
+    if row.status == "resolved":
+        raise UsageError(f"incident #{row.id} is already resolved; nothing to {action}")
+    if action == "acknowledge":
+        if row.status == "acknowledged" and row.snoozed_until is None:
+            raise UsageError(
+                f"incident #{row.id} was already acknowledged by {row.acknowledged_by}"
+            )
+        values: dict[str, Any] = {
+            "status": "acknowledged",
+            "acknowledged_at": now,
+            "acknowledged_by": actor,
+            "snoozed_until": None,
+            "escalation_at": None,
+        }
+        data: dict[str, Any] = {}
+    elif action == "unacknowledge":
+        if row.status != "acknowledged":
+            raise UsageError(f"incident #{row.id} is not acknowledged")
+        values = {
+            "status": "open",
+            "acknowledged_at": None,
+            "acknowledged_by": None,
+            "snoozed_until": None,
+            "escalation_step": 0,
+            "escalation_started_at": now,
+            "escalation_at": now,
+        }
+        data = {}
+    elif action == "snooze":
+        if snooze is None or snooze <= timedelta(0) or snooze > timedelta(days=7):
+            raise UsageError("snooze for a duration between 1m and 7d, e.g. 30m or 4h")
+        until = now + snooze
+        values = {
+            "status": "acknowledged",
+            "acknowledged_at": now,
+            "acknowledged_by": actor,
+            "snoozed_until": until,
+            "escalation_at": until,
+        }
+        data = {"until": until.isoformat()}
+    else:  # resolve
+        values = {"status": "resolved", "resolved_at": now, "escalation_at": None}
+        data = {"by": "hand"}
+        await connection.execute(
+            update(incident_members)
+            .where(incident_members.c.incident_id == row.id, incident_members.c.up_at.is_(None))
+            .values(up_at=now)
+        )
+    if note:
+        data["note"] = note.strip()[:5000]
+    values["updated_at"] = now
+    await connection.execute(update(incidents).where(where).values(**values))
+    kind = {"acknowledge": "acknowledged", "resolve": "resolved", "snooze": "snoozed"}.get(
+        action, "unacknowledged"
+    )
+    await add_event(connection, row.id, now, kind, data, actor)
+
+
+# ----------------------------------------------------------------------------- one-click links
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def create_link(
+    connection: AsyncConnection,
+    incident_id: int,
+    action: str,
+    recipient: str,
+    now: datetime,
+    lifetime: timedelta = LINK_LIFETIME,
+) -> str:
+    """A secret for one action on one incident by one recipient: single use, expiring.
+    Only its hash is stored."""
+    token = secrets.token_urlsafe(24)
+    await connection.execute(
+        insert(action_links).values(
+            token_hash=_hash(token),
+            incident_id=incident_id,
+            action=action,
+            recipient=recipient,
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+    )
+    return token
+
+
+async def peek_link(db: Database, token: str, now: datetime) -> dict[str, Any]:
+    """What a link would do (the confirmation page shows it before anything happens)."""
+    async with db.begin() as connection:
+        link = await _live_link(connection, token, now)
+        detail = await _detail(connection, link.incident_id)
+    return {"action": link.action, "recipient": link.recipient, "incident": detail}
+
+
+async def _live_link(connection: AsyncConnection, token: str, now: datetime) -> Any:
+    link = (
+        await connection.execute(
+            select(action_links).where(action_links.c.token_hash == _hash(token))
+        )
+    ).one_or_none()
+    if link is None:
+        raise NotFoundError("this link is not known; open the incident from its page instead")
+    if link.used_at is not None:
+        raise UsageError(
+            f"this link was already used ({link.used_at:%Y-%m-%d %H:%M} UTC); links work once"
+        )
+    if link.expires_at <= now:
+        raise UsageError("this link has expired; sign in and act on the incident's page")
+    return link
+
+
+async def use_link(db: Database, token: str, now: datetime) -> dict[str, Any]:
+    """Do what the link says, once: the link is marked used in the same transaction (two
+    clicks at once: the second finds it used)."""
+    async with db.begin() as connection:
+        link = await _live_link(connection, token, now)
+        claimed = await connection.execute(
+            update(action_links)
+            .where(action_links.c.token_hash == link.token_hash, action_links.c.used_at.is_(None))
+            .values(used_at=now)
+        )
+        if claimed.rowcount != 1:
+            raise UsageError("this link was just used; links work once")
+        row = (
+            await connection.execute(select(incidents).where(incidents.c.id == link.incident_id))
+        ).one()
+        actor = f"{link.recipient} (link)"
+        await _apply(connection, row, link.action, actor, now, None, None)
+        detail = await _detail(connection, link.incident_id)
+    return {"action": link.action, "recipient": link.recipient, "incident": detail}
+
+
+# ----------------------------------------------------------------------------- reading
+def _incident_json(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "key": row.key,
+        "title": row.title,
+        "status": row.status,
+        "root": row.root_ref,
+        "openedAt": row.opened_at.isoformat(),
+        "acknowledgedAt": row.acknowledged_at.isoformat() if row.acknowledged_at else None,
+        "acknowledgedBy": row.acknowledged_by,
+        "resolvedAt": row.resolved_at.isoformat() if row.resolved_at else None,
+        "snoozedUntil": row.snoozed_until.isoformat() if row.snoozed_until else None,
+        "policy": (row.policy or {}).get("ref"),
+        "nextEscalationAt": row.escalation_at.isoformat() if row.escalation_at else None,
+    }
+
+
+async def list_incidents(
+    db: Database, status: str | None = None, limit: int = 50, offset: int = 0
+) -> tuple[list[dict[str, Any]], int]:
+    """Newest first, with the number of impacted entities; ``status`` ``open`` means open or
+    acknowledged (not resolved)."""
+    condition: ColumnElement[bool] = (
+        incidents.c.status != "resolved"
+        if status == "open"
+        else incidents.c.status == status
+        if status
+        else true()
+    )
+    impacted = (
+        select(func.count(func.distinct(incident_members.c.entity_ref)))
+        .where(
+            incident_members.c.incident_id == incidents.c.id,
+            incident_members.c.role == "impacted",
+        )
+        .scalar_subquery()
+    )
+    async with db.begin() as connection:
+        total = (
+            await connection.execute(select(func.count()).select_from(incidents).where(condition))
+        ).scalar_one()
+        rows = (
+            await connection.execute(
+                select(incidents, impacted.label("impacted"))
+                .where(condition)
+                .order_by(incidents.c.id.desc())
+                .limit(limit)
+                .offset(offset)
+            )
+        ).all()
+    return [{**_incident_json(r), "impactedCount": r.impacted} for r in rows], int(total)
+
+
+async def incident_detail(db: Database, incident_id: int) -> dict[str, Any]:
+    async with db.begin() as connection:
+        return await _detail(connection, incident_id)
+
+
+async def _detail(connection: AsyncConnection, incident_id: int) -> dict[str, Any]:
+    row = (
+        await connection.execute(select(incidents).where(incidents.c.id == incident_id))
+    ).one_or_none()
+    if row is None:
+        raise NotFoundError(f"there is no incident #{incident_id}; `infradex incidents list`")
+    members = (
+        await connection.execute(
+            select(incident_members)
+            .where(incident_members.c.incident_id == incident_id)
+            .order_by(incident_members.c.down_at, incident_members.c.id)
+        )
+    ).all()
+    events = (
+        await connection.execute(
+            select(incident_events)
+            .where(incident_events.c.incident_id == incident_id)
+            .order_by(incident_events.c.at, incident_events.c.id)
+        )
+    ).all()
+    sent = (
+        await connection.execute(
+            select(notifications)
+            .where(notifications.c.incident_id == incident_id)
+            .order_by(notifications.c.id)
+        )
+    ).all()
+    return {
+        **_incident_json(row),
+        "members": [
+            {
+                "check": m.check_id,
+                "entity": m.entity_ref,
+                "role": m.role,
+                "downAt": m.down_at.isoformat(),
+                "upAt": m.up_at.isoformat() if m.up_at else None,
+                "message": m.message,
+            }
+            for m in members
+        ],
+        "timeline": [
+            {"at": e.at.isoformat(), "kind": e.kind, "actor": e.actor, "data": e.data or {}}
+            for e in events
+        ],
+        "notifications": [
+            {
+                "id": n.id,
+                "kind": n.kind,
+                "channel": n.channel,
+                "recipient": n.recipient,
+                "target": n.target,
+                "status": n.status,
+                "attempts": n.attempts,
+                "lastError": n.last_error,
+                "sentAt": n.sent_at.isoformat() if n.sent_at else None,
+            }
+            for n in sent
+        ],
+    }
+
+
+async def notified_targets(
+    connection: AsyncConnection, incident_id: int
+) -> list[tuple[str, str, str, dict[str, Any]]]:
+    """(recipient, channel, target, options) of every page sent or queued for an incident,
+    once each: whom a resolve must reach."""
+    rows = await connection.execute(
+        select(
+            notifications.c.recipient,
+            notifications.c.channel,
+            notifications.c.target,
+            notifications.c.payload,
+        )
+        .where(
+            and_(
+                notifications.c.incident_id == incident_id,
+                notifications.c.kind.in_(("trigger", "reopen")),
+            )
+        )
+        .order_by(notifications.c.id)
+    )
+    seen: set[tuple[str, str, str]] = set()
+    out = []
+    for r in rows:
+        key = (r.recipient or "", r.channel, r.target)
+        if key not in seen:
+            seen.add(key)
+            out.append((*key, (r.payload or {}).get("options", {})))
+    return out

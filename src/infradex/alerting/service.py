@@ -1,0 +1,565 @@
+"""The running alerting: state changes → incidents → escalation → the outbox → notifiers.
+
+One :class:`Alerter` runs next to the monitor (in ``infradex serve`` or ``infradex monitor``).
+Each turn (at least once a second, and at once when the monitor writes a state change):
+
+1. notice what people did since the last turn (acknowledged, resolved by hand) and tell the
+   policy's channels (PagerDuty acknowledge/resolve, Slack);
+2. read the state changes not yet handled, in order, and feed them to the
+   :class:`~infradex.alerting.incidents.Correlator`; end the holds that are due; save what it
+   changed and mark the changes handled, in one transaction;
+3. escalate the incidents whose next step is due: resolve the step's schedules, teams and
+   people at this instant and queue one outbox row per channel, moving the incident's
+   escalation position in the same transaction (a crash repeats nothing and skips nothing);
+4. wake the dispatcher.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from infradex.alerting import outbox, records
+from infradex.alerting.dispatcher import Dispatcher
+from infradex.alerting.incidents import CORRELATION_WINDOW, REOPEN_WINDOW, Correlator, Incident
+from infradex.alerting.messages import IncidentView, render
+from infradex.alerting.notifiers.base import Notifier
+from infradex.catalog.entities import Catalog
+from infradex.catalog.refs import Ref
+from infradex.clock import utcnow
+from infradex.oncall.escalation import ChannelSpec, PolicySnapshot, policy_for, recipients
+from infradex.settings import Settings
+from infradex.store.db import Database
+from infradex.store.tables import incident_events, incident_members, incidents, state_changes
+
+__all__ = ["AlertSettings", "Alerter", "CheckSource", "alerter_for"]
+
+log = logging.getLogger("infradex.alerting")
+
+TURN = 1.0  # seconds between turns when nothing wakes the alerter
+MAINTENANCE_RECHECK = timedelta(seconds=30)
+CHANGES_PER_TURN = 2000
+
+
+class CheckSource(Protocol):
+    """What the alerter needs of the monitor running next to it."""
+
+    @property
+    def states(self) -> Mapping[str, Any]: ...  # check id → CheckState
+
+    @property
+    def checks(self) -> Mapping[str, Any]: ...  # check id → CheckDef (with .owner)
+
+    def in_maintenance(self, check_id: str) -> Any: ...
+
+
+_UNWELL = frozenset({"down", "flapping", "unknown"})
+
+
+def _owner(check_id: str) -> Ref:
+    owner = check_id.split("/", 1)[0]
+    kind, _, name = owner.partition(":")
+    return Ref(kind, name)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertSettings:
+    base_url: str = "http://127.0.0.1:8000"
+    window: timedelta = CORRELATION_WINDOW
+    reopen_window: timedelta = REOPEN_WINDOW
+
+
+class Alerter:
+    def __init__(
+        self,
+        db: Database,
+        monitor: CheckSource,
+        notifiers: Mapping[str, Notifier],
+        *,
+        settings: AlertSettings | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        dispatcher: Dispatcher | None = None,
+    ) -> None:
+        self.db = db
+        self.monitor = monitor
+        self.settings = settings or AlertSettings()
+        self.clock = clock
+        self.correlator = Correlator(self.settings.window, self.settings.reopen_window)
+        self.dispatcher = dispatcher or Dispatcher(db, notifiers, clock=clock)
+        self.catalog: Catalog | None = None
+        self._by_owner: dict[str, list[str]] = {}
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.turns = 0
+
+    # ------------------------------------------------------------------ lifecycle
+    def set_catalog(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        by_owner: dict[str, list[str]] = {}
+        for check_id in self.monitor.checks:
+            by_owner.setdefault(check_id.split("/", 1)[0], []).append(check_id)
+        self._by_owner = by_owner
+
+    async def load(self) -> None:
+        """The open incidents (and the recently resolved, for reopening) from the store."""
+        now = self.clock()
+        for incident in await records.load_for_correlation(
+            self.db, now, self.settings.reopen_window
+        ):
+            self.correlator.adopt(incident)
+
+    async def start(self, catalog: Catalog) -> None:
+        self.set_catalog(catalog)
+        await self.load()
+        self._task = asyncio.create_task(self._loop(), name="alerter")
+        self.dispatcher.start()
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self.dispatcher.stop()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def _loop(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), TURN)
+            self._wake.clear()
+            try:
+                await self.turn()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("alerting turn failed; trying again in %s s", TURN)
+
+    # ------------------------------------------------------------------ one turn
+    async def turn(self, now: datetime | None = None) -> int:
+        """One pass; returns how many notifications were queued."""
+        assert self.catalog is not None, "set_catalog first"
+        now = now or self.clock()
+        self.turns += 1
+        queued = await self._notice_people(now)
+        queued += await self._correlate(now)
+        queued += await self._escalate(now)
+        if queued:
+            self.dispatcher.wake()
+        return queued
+
+    def unwell(self, ref: Ref) -> bool:
+        """One of the entity's checks is failing, even if not yet past its threshold."""
+        states = self.monitor.states
+        for check_id in self._by_owner.get(str(ref), ()):
+            state = states.get(check_id)
+            if state is not None and (state.failures > 0 or str(state.state) in _UNWELL):
+                return True
+        return False
+
+    async def _correlate(self, now: datetime) -> int:
+        catalog = self.catalog
+        assert catalog is not None
+        c = self.correlator
+        async with self.db.begin() as connection:
+            changes = (
+                await connection.execute(
+                    select(state_changes)
+                    .where(state_changes.c.handled_at.is_(None))
+                    .order_by(state_changes.c.id)
+                    .limit(CHANGES_PER_TURN)
+                )
+            ).all()
+            for change in changes:
+                entity = _owner(change.check_id)
+                if change.to_state == "down":
+                    c.check_down(
+                        catalog,
+                        change.check_id,
+                        entity,
+                        change.at,
+                        change.reason or "",
+                        self.unwell,
+                    )
+                elif change.to_state == "up":
+                    c.check_up(catalog, change.check_id, change.at, self.unwell)
+                # pending, flapping, maintenance, unknown: the incident stays as it is
+            c.release_holds(catalog, now, self.unwell)
+            c.prune_recent(now)
+            queued = 0
+            for incident in c.drain():
+                policy = None
+                if incident.id is None or incident.reopened:
+                    snapshot = PolicySnapshot.of(catalog, policy_for(catalog, _owner(incident.key)))
+                    policy = snapshot.to_dict()
+                notices = list(incident.notices)
+                incident.notices.clear()
+                await records.save(connection, incident, now, policy)
+                if "resolve" in notices:
+                    queued += await self._resolve_notices(connection, incident, now)
+            if changes:
+                await connection.execute(
+                    update(state_changes)
+                    .where(state_changes.c.id.in_([ch.id for ch in changes]))
+                    .values(handled_at=now)
+                )
+        return queued
+
+    # ------------------------------------------------------------------ people's actions
+    async def _notice_people(self, now: datetime) -> int:
+        """Acknowledgements and hand resolves made since the last turn (web, API, CLI,
+        links): the correlator forgets hand-resolved incidents; the policy's channels and,
+        for a resolve, everyone paged are told."""
+        mine = {i.id: i for i in self.correlator.by_key.values() if i.id is not None}
+        if not mine:
+            return 0
+        async with self.db.begin() as connection:
+            rows = (
+                await connection.execute(
+                    select(
+                        incidents.c.id,
+                        incidents.c.status,
+                        incidents.c.resolved_at,
+                        incidents.c.acknowledged_by,
+                        incidents.c.policy,
+                    ).where(incidents.c.id.in_(list(mine)))
+                )
+            ).all()
+            queued = 0
+            for row in rows:
+                incident = mine[row.id]
+                if row.status == incident.status:
+                    continue
+                if row.status == "resolved":
+                    self.correlator.forget(incident, "resolved", row.resolved_at or now)
+                    queued += await self._resolve_notices(connection, incident, now)
+                elif row.status == "acknowledged":
+                    incident.status = "acknowledged"
+                    view = await self._view(connection, row.id)
+                    queued += await self._policy_channels(
+                        connection, row.policy, view, "acknowledge", now
+                    )
+                else:
+                    incident.status = row.status
+        return queued
+
+    # ------------------------------------------------------------------ escalation
+    async def _escalate(self, now: datetime) -> int:
+        async with self.db.begin() as connection:
+            due = (
+                await connection.execute(
+                    select(incidents.c.id)
+                    .where(incidents.c.escalation_at <= now, incidents.c.status != "resolved")
+                    .order_by(incidents.c.escalation_at)
+                )
+            ).all()
+        queued = 0
+        for (incident_id,) in due:
+            async with self.db.begin() as connection:
+                queued += await self._escalate_one(connection, incident_id, now)
+        return queued
+
+    async def _escalate_one(
+        self, connection: AsyncConnection, incident_id: int, now: datetime
+    ) -> int:
+        catalog = self.catalog
+        assert catalog is not None
+        row = (
+            await connection.execute(select(incidents).where(incidents.c.id == incident_id))
+        ).one()
+        if row.escalation_at is None or row.escalation_at > now or row.status == "resolved":
+            return 0  # someone acted since the first look
+        where = incidents.c.id == incident_id
+        position, started = row.escalation_step, row.escalation_started_at or row.opened_at
+        if row.status == "acknowledged":
+            if row.snoozed_until is None or row.snoozed_until > now:
+                await connection.execute(
+                    update(incidents).where(where).values(escalation_at=row.snoozed_until)
+                )
+                return 0
+            position, started = 0, now
+            await connection.execute(
+                update(incidents)
+                .where(where)
+                .values(
+                    status="open",
+                    snoozed_until=None,
+                    acknowledged_at=None,
+                    acknowledged_by=None,
+                )
+            )
+            await records.add_event(connection, incident_id, now, "snooze_ended", {})
+            mine = self.correlator.by_key.get(row.key)
+            if mine is not None and mine.id == incident_id:
+                mine.status = "open"
+        view = await self._view(connection, incident_id)
+        snapshot = PolicySnapshot.from_dict(row.policy)
+        if view.failing and all(
+            self.monitor.in_maintenance(check) is not None for check, _ in view.failing
+        ):
+            # hold the due step; it goes out as soon as the window ends (the round's clock
+            # moves with the hold, so the later steps keep their delays after it)
+            due = snapshot.due_at(started, position)
+            if due is not None and due <= now:
+                started = now + MAINTENANCE_RECHECK - (due - started)
+            if await self._last_event(connection, incident_id) != "paging_held":
+                await records.add_event(
+                    connection,
+                    incident_id,
+                    now,
+                    "paging_held",
+                    {"reason": "in a maintenance window: recorded, nobody paged"},
+                )
+            await connection.execute(
+                update(incidents)
+                .where(where)
+                .values(
+                    escalation_at=now + MAINTENANCE_RECHECK,
+                    escalation_step=position,
+                    escalation_started_at=started,
+                )
+            )
+            return 0
+        queued = 0
+        if snapshot.positions == 0:
+            await records.add_event(
+                connection,
+                incident_id,
+                now,
+                "unrouted",
+                {
+                    "reason": f"no escalation policy for {row.key}: nobody was paged; give it "
+                    "`escalation:` or mark one policy `default: true` in the catalog"
+                },
+            )
+        if position == 0:
+            queued += await self._policy_channels(connection, row.policy, view, "trigger", now)
+        skip_wait = False
+        paged: set[tuple[str, str, str]] = set()  # overdue steps (after a restart): once each
+        while True:
+            due = snapshot.due_at(started, position)
+            if due is None or (due > now and not skip_wait):
+                break
+            step = snapshot.step(position)
+            round_, index = divmod(position, len(snapshot.steps))
+            resolution = recipients(catalog, step.notify, now)
+            for recipient in resolution.recipients:
+                reason = (
+                    f"You are told as {recipient.title}, named by {recipient.via} in step "
+                    f"{index + 1} of {snapshot.title}"
+                    + (f" (round {round_ + 1})." if round_ else ".")
+                )
+                for channel in recipient.channels:
+                    if (recipient.ref, channel.type, channel.address) in paged:
+                        continue
+                    paged.add((recipient.ref, channel.type, channel.address))
+                    queued += await self._page(
+                        connection, view, recipient.ref, channel, reason, now
+                    )
+            await records.add_event(
+                connection,
+                incident_id,
+                now,
+                "escalated",
+                {
+                    "step": index + 1,
+                    "round": round_ + 1,
+                    "notify": list(step.notify),
+                    "recipients": [r.to_dict() for r in resolution.recipients],
+                    "problems": resolution.problems,
+                },
+            )
+            position += 1
+            # nobody could be reached at this step: the next one does not wait
+            skip_wait = not resolution.recipients
+        await connection.execute(
+            update(incidents)
+            .where(where)
+            .values(
+                escalation_step=position,
+                escalation_started_at=started,
+                escalation_at=snapshot.due_at(started, position),
+                updated_at=now,
+            )
+        )
+        return queued
+
+    async def _last_event(self, connection: AsyncConnection, incident_id: int) -> str | None:
+        kind = (
+            await connection.execute(
+                select(incident_events.c.kind)
+                .where(incident_events.c.incident_id == incident_id)
+                .order_by(incident_events.c.id.desc())
+                .limit(1)
+            )
+        ).scalar()
+        return str(kind) if kind is not None else None
+
+    async def _view(self, connection: AsyncConnection, incident_id: int) -> IncidentView:
+        row = (
+            await connection.execute(select(incidents).where(incidents.c.id == incident_id))
+        ).one()
+        members = (
+            await connection.execute(
+                select(incident_members)
+                .where(incident_members.c.incident_id == incident_id)
+                .order_by(incident_members.c.down_at, incident_members.c.id)
+            )
+        ).all()
+        failing = [(m.check_id, m.message or "") for m in members if m.role == "root"]
+        if any(m.up_at is None for m in members if m.role == "root"):
+            failing = [
+                (m.check_id, m.message or "")
+                for m in members
+                if m.role == "root" and m.up_at is None
+            ]
+        down = sorted({m.entity_ref for m in members if m.role == "impacted" and m.up_at is None})
+        return IncidentView(
+            id=row.id,
+            key=row.key,
+            title=row.title,
+            status=row.status,
+            opened_at=row.opened_at,
+            failing=failing,
+            down_entities=down,
+            resolved_at=row.resolved_at,
+            acknowledged_by=row.acknowledged_by,
+        )
+
+    def _links(self, incident_id: int, tokens: Mapping[str, str]) -> dict[str, str]:
+        base = self.settings.base_url.rstrip("/")
+        links = {"incident": f"{base}/incidents/{incident_id}"}
+        for action, token in tokens.items():
+            links[action] = f"{base}/act/{token}"
+        return links
+
+    async def _page(
+        self,
+        connection: AsyncConnection,
+        view: IncidentView,
+        recipient: str,
+        channel: ChannelSpec,
+        reason: str,
+        now: datetime,
+    ) -> int:
+        assert self.catalog is not None
+        tokens = {}
+        if channel.type != "pagerduty":  # PagerDuty has its own acknowledge
+            for action in ("acknowledge", "resolve"):
+                tokens[action] = await records.create_link(
+                    connection, view.id, action, recipient, now
+                )
+        message = render(
+            self.catalog, view, "trigger", self._links(view.id, tokens), reason=reason, now=now
+        )
+        await outbox.enqueue(
+            connection,
+            channel=channel.type,
+            kind="trigger",
+            recipient=recipient,
+            address=channel.address,
+            options=dict(channel.options),
+            message=message,
+            now=now,
+            incident_id=view.id,
+        )
+        return 1
+
+    async def _policy_channels(
+        self,
+        connection: AsyncConnection,
+        policy: dict[str, Any] | None,
+        view: IncidentView,
+        kind: str,
+        now: datetime,
+    ) -> int:
+        """The policy's own channels (PagerDuty, a team's Slack) hear of every incident:
+        its trigger, acknowledgement and resolve."""
+        assert self.catalog is not None
+        snapshot = PolicySnapshot.from_dict(policy)
+        for channel in snapshot.channels:
+            message = render(self.catalog, view, kind, self._links(view.id, {}), now=now)
+            await outbox.enqueue(
+                connection,
+                channel=channel.type,
+                kind=kind,
+                recipient=snapshot.ref,
+                address=channel.address,
+                options=dict(channel.options),
+                message=message,
+                now=now,
+                incident_id=view.id,
+            )
+        return len(snapshot.channels)
+
+    async def _resolve_notices(
+        self, connection: AsyncConnection, incident: Incident, now: datetime
+    ) -> int:
+        """Everyone paged about the incident, on each channel they were paged on, and the
+        policy's channels hear that it is resolved. Quiet hours apply (not urgent)."""
+        assert self.catalog is not None and incident.id is not None
+        view = await self._view(connection, incident.id)
+        row = (
+            await connection.execute(
+                select(incidents.c.policy).where(incidents.c.id == incident.id)
+            )
+        ).one()
+        queued = 0
+        policy_ref = (row.policy or {}).get("ref")
+        for recipient, channel, address, options in await records.notified_targets(
+            connection, incident.id
+        ):
+            if recipient == policy_ref:
+                continue  # the policy's channels are told below
+            message = render(self.catalog, view, "resolve", self._links(incident.id, {}), now=now)
+            await outbox.enqueue(
+                connection,
+                channel=channel,
+                kind="resolve",
+                recipient=recipient,
+                address=address,
+                options=options,
+                message=message,
+                now=now,
+                incident_id=incident.id,
+                not_before=self._quiet_until(recipient, now),
+            )
+            queued += 1
+        queued += await self._policy_channels(connection, row.policy, view, "resolve", now)
+        return queued
+
+    def _quiet_until(self, recipient: str, now: datetime) -> datetime | None:
+        from infradex.catalog.refs import RefError, parse_ref
+        from infradex.oncall.escalation import person_recipient, quiet_until
+
+        assert self.catalog is not None
+        try:
+            ref = parse_ref(recipient, ("person",))
+        except RefError:
+            return None
+        person = self.catalog.entities.get(ref)
+        if person is None or ref.kind != "person":
+            return None
+        return quiet_until(person_recipient(person, recipient), now)
+
+
+def alerter_for(settings: Settings, db: Database, monitor: CheckSource) -> Alerter:
+    """The alerter a server runs with its settings (notifiers, links, correlation window)."""
+    from infradex.alerting.channels import notifiers_for
+
+    return Alerter(
+        db,
+        monitor,
+        notifiers_for(settings),
+        settings=AlertSettings(base_url=settings.base_url, window=settings.correlation_window),
+    )

@@ -1,0 +1,290 @@
+"""Who gets told, and when: escalation policies resolved against the catalog.
+
+Pure functions of (catalog, policy, time):
+
+- :func:`policy_for`: the service's own policy, else its owning team's, else the catalog's
+  default (``default: true``), else none;
+- :class:`PolicySnapshot`: a policy frozen when an incident opens (stored with it), so editing
+  the catalog mid-incident changes nothing for that incident;
+- :meth:`PolicySnapshot.due_at`: each step's ``after`` counts from the start of the round; the
+  whole cycle repeats ``repeat`` more times, every ``repeatAfter`` (default: the last step's
+  ``after`` plus the gap before it);
+- :func:`recipients`: a step's ``notify`` refs → people (a schedule's on-call person at that
+  instant, a team's active members, a person) with their channels and quiet hours.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from infradex.catalog.entities import Catalog, Entity
+from infradex.catalog.refs import Ref, RefError, parse_ref
+from infradex.durations import parse_duration
+from infradex.oncall.schedules import on_call_at
+
+__all__ = [
+    "ChannelSpec",
+    "PolicySnapshot",
+    "Recipient",
+    "StepSnapshot",
+    "policy_for",
+    "quiet_until",
+    "recipients",
+]
+
+DEFAULT_CYCLE = timedelta(minutes=30)  # one step at 0m and no repeatAfter
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelSpec:
+    """One way to reach a recipient: ``type`` (email, webhook, slack, pagerduty) and where."""
+
+    type: str
+    address: str
+    options: tuple[tuple[str, str], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.type, "address": self.address, "options": dict(self.options)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ChannelSpec:
+        return cls(data["type"], data["address"], tuple(sorted(data.get("options", {}).items())))
+
+
+def channel_of(spec: Any, default_email: str | None) -> ChannelSpec | None:
+    """A catalog ``NotifyChannel`` → a :class:`ChannelSpec` (None: an email channel for
+    someone without an address)."""
+    if spec.type == "email":
+        address = spec.address or default_email
+        return ChannelSpec("email", address) if address else None
+    if spec.type == "pagerduty":
+        return ChannelSpec("pagerduty", spec.routing_key)
+    options = (("secret", spec.secret),) if spec.secret else ()
+    return ChannelSpec(spec.type, spec.url, options)
+
+
+@dataclass(frozen=True, slots=True)
+class StepSnapshot:
+    after: timedelta
+    notify: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PolicySnapshot:
+    """An escalation policy as it was when an incident opened (JSON in ``incidents.policy``)."""
+
+    ref: str | None
+    title: str
+    steps: tuple[StepSnapshot, ...]
+    repeat: int = 0
+    cycle: timedelta = DEFAULT_CYCLE
+    channels: tuple[ChannelSpec, ...] = ()
+
+    @classmethod
+    def of(cls, catalog: Catalog, policy: Entity | None) -> PolicySnapshot:
+        if policy is None:
+            return cls(None, "no escalation policy", ())
+        spec = policy.spec
+        steps = tuple(StepSnapshot(parse_duration(s.after), tuple(s.notify)) for s in spec.steps)
+        if spec.repeat_after is not None:
+            cycle = parse_duration(spec.repeat_after)
+        elif len(steps) > 1:
+            cycle = steps[-1].after + (steps[-1].after - steps[-2].after)
+        else:
+            cycle = max(DEFAULT_CYCLE, steps[0].after * 2)
+        channels = tuple(c for c in (channel_of(s, None) for s in spec.channels) if c)
+        return cls(str(policy.ref), policy.title, steps, spec.repeat, cycle, channels)
+
+    @property
+    def positions(self) -> int:
+        """Steps over every round: 3 steps repeated twice more are 9 positions."""
+        return len(self.steps) * (self.repeat + 1)
+
+    def step(self, position: int) -> StepSnapshot:
+        return self.steps[position % len(self.steps)]
+
+    def due_at(self, started: datetime, position: int) -> datetime | None:
+        """When the step at ``position`` is due for a round that began at ``started``;
+        None past the last one."""
+        if position >= self.positions:
+            return None
+        cycle, index = divmod(position, len(self.steps))
+        return started + self.cycle * cycle + self.steps[index].after
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ref": self.ref,
+            "title": self.title,
+            "steps": [
+                {"afterSeconds": s.after.total_seconds(), "notify": list(s.notify)}
+                for s in self.steps
+            ],
+            "repeat": self.repeat,
+            "cycleSeconds": self.cycle.total_seconds(),
+            "channels": [c.to_dict() for c in self.channels],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> PolicySnapshot:
+        if not data:
+            return cls(None, "no escalation policy", ())
+        return cls(
+            data.get("ref"),
+            data.get("title", ""),
+            tuple(
+                StepSnapshot(timedelta(seconds=s["afterSeconds"]), tuple(s["notify"]))
+                for s in data.get("steps", [])
+            ),
+            int(data.get("repeat", 0)),
+            timedelta(seconds=data.get("cycleSeconds", DEFAULT_CYCLE.total_seconds())),
+            tuple(ChannelSpec.from_dict(c) for c in data.get("channels", [])),
+        )
+
+
+def _policy(catalog: Catalog, text: str | None) -> Entity | None:
+    if not text:
+        return None
+    try:
+        ref = parse_ref(text, ("escalationpolicy",))
+    except RefError:
+        return None
+    return catalog.entities.get(ref)
+
+
+def policy_for(catalog: Catalog, ref: Ref) -> Entity | None:
+    """The policy for an incident rooted at ``ref``: its own, its owning team's, the
+    catalog's default. A provider or host has no policy field: it gets the default."""
+    entity = catalog.entities.get(ref)
+    if entity is not None:
+        own = _policy(catalog, getattr(entity.spec, "escalation", None))
+        if own is not None:
+            return own
+        for owner in catalog.related(ref, "ownedBy"):
+            if owner.kind == "team":
+                team = _policy(catalog, catalog.get(owner).spec.escalation)
+                if team is not None:
+                    return team
+    for policy in catalog.of_kind("escalationpolicy"):
+        if policy.spec.default:
+            return policy
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """Someone (or a team's list) to tell, why (``via``), how, and their quiet hours."""
+
+    ref: str  # person:ee-durbin, or team:x when a team has no members but an address
+    title: str
+    via: str  # the step's ref that named them: schedule:infra-staff, team:x, person:y
+    channels: tuple[ChannelSpec, ...]
+    quiet_hours: tuple[time, time, str] | None = None  # start, end, IANA zone
+    staff: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ref": self.ref,
+            "title": self.title,
+            "via": self.via,
+            "channels": [c.to_dict() for c in self.channels],
+        }
+
+
+@dataclass(slots=True)
+class Resolution:
+    """A step's recipients at one instant, and what could not be resolved (said on the
+    incident's timeline: "schedule:x has nobody on call")."""
+
+    recipients: list[Recipient] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def _clock(text: str) -> time:
+    hours, minutes = (int(x) for x in text.split(":"))
+    return time(0) if hours == 24 else time(hours, minutes)
+
+
+def person_recipient(person: Entity, via: str) -> Recipient:
+    spec = person.spec
+    alerting = spec.alerting
+    written = alerting.channels if alerting is not None else []
+    channels = tuple(c for c in (channel_of(w, spec.email) for w in written) if c)
+    if not written and spec.email:
+        channels = (ChannelSpec("email", spec.email),)
+    quiet = None
+    if alerting is not None and alerting.quiet_hours:
+        start, end = alerting.quiet_hours.split("-")
+        quiet = (_clock(start), _clock(end), spec.timezone or "UTC")
+    return Recipient(str(person.ref), person.title, via, channels, quiet, spec.staff)
+
+
+def recipients(catalog: Catalog, notify: tuple[str, ...], when: datetime) -> Resolution:
+    """A step's ``notify`` refs at ``when``: each person once, in the order named."""
+    out = Resolution()
+    seen: set[str] = set()
+
+    def add(recipient: Recipient) -> None:
+        if recipient.ref in seen:
+            return
+        seen.add(recipient.ref)
+        if not recipient.channels:
+            out.problems.append(
+                f"{recipient.title} ({recipient.ref}) has no way to be reached: add `email:` "
+                "or `alerting.channels` to them in the catalog"
+            )
+            return
+        out.recipients.append(recipient)
+
+    for text in notify:
+        try:
+            ref = parse_ref(text, ("schedule", "person", "team"))
+        except RefError as exc:
+            out.problems.append(str(exc))
+            continue
+        entity = catalog.entities.get(ref)
+        if entity is None:
+            out.problems.append(f"{ref} is no longer in the catalog")
+            continue
+        if ref.kind == "person":
+            add(person_recipient(entity, str(ref)))
+        elif ref.kind == "schedule":
+            person = on_call_at(entity.spec, when)
+            if person is None:
+                out.problems.append(f"nobody is on call on {entity.title} ({ref}) now")
+                continue
+            add(person_recipient(catalog.get(parse_ref(person, ("person",))), str(ref)))
+        else:  # team: its active members, or its own address when it has none
+            members = [
+                catalog.get(m)
+                for m in catalog.related(ref, "hasMember")
+                if catalog.get(m).spec.status == "active"
+            ]
+            for member in members:
+                add(person_recipient(member, str(ref)))
+            if not members:
+                emails = [c.address for c in entity.spec.contacts if c.type == "email"]
+                channels = (ChannelSpec("email", emails[0]),) if emails else ()
+                add(Recipient(str(ref), entity.title, str(ref), channels))
+    return out
+
+
+def quiet_until(recipient: Recipient, when: datetime) -> datetime | None:
+    """The end of the recipient's quiet hours if ``when`` falls inside them, else None.
+    Quiet hours hold non-urgent notices (a resolve, an acknowledgement), never a page."""
+    if recipient.quiet_hours is None:
+        return None
+    start, end, zone_name = recipient.quiet_hours
+    zone = ZoneInfo(zone_name)
+    local = when.astimezone(zone)
+    now = local.time()
+    crosses_midnight = end <= start
+    inside = (start <= now or now < end) if crosses_midnight else (start <= now < end)
+    if not inside:
+        return None
+    day = local.date()
+    if not crosses_midnight or now >= start:
+        day = day + timedelta(days=1) if crosses_midnight else day
+    return datetime.combine(day, end, zone)

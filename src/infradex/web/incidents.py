@@ -1,0 +1,456 @@
+"""Incidents on the web: the API (a write token acts), the pages (a signed-in person acts, with
+CSRF), and the one-click links in messages (the secret in the link acts, once).
+
+A link's GET only shows what it would do and a button: mail scanners and link previews
+fetch GETs, and must not acknowledge anything by doing so. The POST acts.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Template
+from markupsafe import Markup
+from pydantic import BaseModel, Field
+
+from infradex.alerting import records
+from infradex.clock import utcnow
+from infradex.docs.blocks import Cell, Heading, Link, Page, Para, Strong, Table, Text
+from infradex.durations import DurationError, parse_duration
+from infradex.errors import InfradexError, NotFoundError, UsageError
+from infradex.store.audit import audit
+from infradex.web.auth import Caller, require
+from infradex.web.render import page_response
+from infradex.web.sessions import read_session
+
+__all__ = ["api_router", "pages_router"]
+
+api_router = APIRouter(prefix="/api/v1", tags=["incidents"])
+pages_router = APIRouter(include_in_schema=False)
+
+IncidentId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+STATUSES = ("open", "acknowledged", "resolved")
+
+
+class ActionIn(BaseModel):
+    note: str | None = Field(default=None, max_length=5000, description="Optional note")
+    duration: str | None = Field(
+        default=None, max_length=20, description="For snooze: how long, e.g. 30m or 4h"
+    )
+
+
+def _snooze(duration: str | None) -> Any:
+    if not duration:
+        return None
+    try:
+        return parse_duration(duration)
+    except DurationError as exc:
+        raise UsageError(f"duration: {exc}") from None
+
+
+async def _act(
+    request: Request,
+    incident_id: int,
+    action: str,
+    actor: str,
+    note: str | None,
+    duration: str | None,
+) -> dict[str, Any]:
+    db = request.app.state.db
+    now = utcnow()
+    detail = await records.act(
+        db, incident_id, action, actor, now, note=note, snooze=_snooze(duration)
+    )
+    await audit(db, at=now, actor=actor, action=f"incident.{action}", target=str(incident_id),
+                detail={"note": note, "duration": duration},
+                remote_addr=request.client.host if request.client else None)  # fmt: skip
+    alerter = getattr(request.app.state, "alerter", None)
+    if alerter is not None:
+        alerter.wake()  # tell PagerDuty/Slack of the acknowledgement now, not in a second
+    return detail
+
+
+# ----------------------------------------------------------------------------- API
+@api_router.get("/incidents", summary="Incidents, newest first")
+async def list_incidents(
+    request: Request,
+    status: Annotated[str | None, Query(pattern="^(open|acknowledged|resolved)$")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> dict[str, Any]:
+    """``status=open`` lists everything not resolved (open or acknowledged)."""
+    items, total = await records.list_incidents(request.app.state.db, status, limit, offset)
+    return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
+@api_router.get("/incidents/{incident_id}", summary="One incident: members, timeline, messages")
+async def get_incident(request: Request, incident_id: IncidentId) -> dict[str, Any]:
+    return await records.incident_detail(request.app.state.db, incident_id)
+
+
+def _api_action(action: str) -> Any:
+    async def endpoint(
+        request: Request,
+        incident_id: IncidentId,
+        caller: Annotated[Caller, Depends(require("write"))],
+        body: ActionIn | None = None,
+    ) -> dict[str, Any]:
+        body = body or ActionIn()
+        return await _act(request, incident_id, action, caller.actor, body.note, body.duration)
+
+    endpoint.__name__ = f"{action}_incident"
+    return endpoint
+
+
+for _action, _summary in (
+    ("acknowledge", "Acknowledge: stop the escalation (write token)"),
+    ("unacknowledge", "Undo an acknowledgement: the escalation starts over (write token)"),
+    ("resolve", "Resolve by hand (write token)"),
+    ("snooze", "Acknowledge until `duration` has passed, then escalate again (write token)"),
+):
+    api_router.post(f"/incidents/{{incident_id}}/{_action}", summary=_summary)(_api_action(_action))
+
+
+@api_router.post("/incidents/{incident_id}/notes", summary="Add a note (write token)")
+async def add_note(
+    request: Request,
+    incident_id: IncidentId,
+    body: ActionIn,
+    caller: Annotated[Caller, Depends(require("write"))],
+) -> dict[str, Any]:
+    return await _act(request, incident_id, "note", caller.actor, body.note, None)
+
+
+# ----------------------------------------------------------------------------- pages
+def _when(text: str | None) -> str:
+    if not text:
+        return ""
+    return datetime.fromisoformat(text).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _status_cell(status: str) -> Cell:
+    return [Strong(status)] if status == "open" else [Text(status)]
+
+
+@pages_router.get("/incidents")
+async def incidents_page(
+    request: Request,
+    status: Annotated[str | None, Query(pattern="^(open|acknowledged|resolved)$")] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> HTMLResponse:
+    per_page = 50
+    items, total = await records.list_incidents(
+        request.app.state.db, status, per_page, (page - 1) * per_page
+    )
+    result = Page("incidents", "Incidents")
+    result.add(Heading(1, "Incidents"))
+    filters: list[Any] = [Text("Show: ")]
+    for i, (label, value) in enumerate(
+        (
+            ("all", None),
+            ("not resolved", "open"),
+            ("acknowledged", "acknowledged"),
+            ("resolved", "resolved"),
+        )
+    ):
+        if i:
+            filters.append(Text(" · "))
+        target = "incidents" + (f"?status={value}" if value else "")
+        filters.append(Strong(label) if value == status else Link(label, page=target))
+    result.add(Para(filters))
+    if not items:
+        result.add(Para([Text("No incidents" + (f" with status {status}." if status else "."))]))
+    else:
+        rows: list[list[Cell]] = [
+            [
+                [Link(f"#{i['id']}", page=f"incidents/{i['id']}")],
+                _status_cell(i["status"]),
+                [Text(i["title"])],
+                [Text(str(i["impactedCount"]))],
+                [Text(_when(i["openedAt"]))],
+                [Text(i["acknowledgedBy"] or "")],
+                [Text(_when(i["resolvedAt"]))],
+            ]
+            for i in items
+        ]
+        result.add(
+            Table(
+                ["Incident", "Status", "What", "Impacted", "Opened", "Acknowledged by", "Resolved"],
+                rows,
+            )
+        )
+        if total > page * per_page:
+            more = f"incidents?page={page + 1}" + (f"&status={status}" if status else "")
+            result.add(Para([Link("Older incidents", page=more)]))
+    return page_response(request, result)
+
+
+_ACTIONS_FORM = Template(
+    """<section class="incident-actions" aria-label="Act on this incident">
+{% if status != "resolved" %}
+<form method="post" action="{{ id }}/act" class="inline">
+  <input type="hidden" name="csrf" value="{{ csrf }}">
+  {% if status == "acknowledged" %}
+  <button name="action" value="unacknowledge">Un-acknowledge</button>
+  {% else %}
+  <button name="action" value="acknowledge">Acknowledge</button>
+  {% endif %}
+  <button name="action" value="resolve">Resolve</button>
+</form>
+<form method="post" action="{{ id }}/act" class="inline">
+  <input type="hidden" name="csrf" value="{{ csrf }}">
+  <input type="hidden" name="action" value="snooze">
+  <label for="duration">Snooze for</label>
+  <select id="duration" name="duration">
+    <option>30m</option><option selected>1h</option><option>4h</option><option>24h</option>
+  </select>
+  <button>Snooze</button>
+</form>
+{% endif %}
+<form method="post" action="{{ id }}/act">
+  <input type="hidden" name="csrf" value="{{ csrf }}">
+  <input type="hidden" name="action" value="note">
+  <label for="note">Add a note to the timeline</label>
+  <textarea id="note" name="note" rows="3" maxlength="5000" required></textarea>
+  <button>Add note</button>
+</form>
+</section>""",
+    autoescape=True,
+)
+
+
+def _event_text(kind: str, data: dict[str, Any]) -> str:
+    if kind in ("opened", "reopened"):
+        return f"{kind} by {data.get('check')}: {data.get('message', '')}"
+    if kind in ("check_down", "check_up"):
+        return f"{data.get('check')} {'down' if kind == 'check_down' else 'up'}" + (
+            f": {data['message']}" if data.get("message") else ""
+        )
+    if kind == "impacted":
+        return f"{data.get('entity')} impacted ({data.get('check')} failing)"
+    if kind == "escalated":
+        who = ", ".join(r["title"] for r in data.get("recipients", [])) or "nobody"
+        problems = "; ".join(data.get("problems", []))
+        return f"step {data.get('step')} (round {data.get('round')}): {who}" + (
+            f" ({problems})" if problems else ""
+        )
+    if kind == "notified":
+        return f"{data.get('kind')} to {data.get('recipient')} by {data.get('channel')}: " + str(
+            data.get("answer", "")
+        )
+    if kind in ("notify_retry", "notify_failed"):
+        return f"{data.get('kind')} to {data.get('recipient')} by {data.get('channel')}: " + str(
+            data.get("error", "")
+        )
+    if kind == "note":
+        return str(data.get("text", ""))
+    if kind == "snoozed":
+        return f"until {_when(data.get('until'))}"
+    extra = data.get("reason") or data.get("note") or data.get("by") or ""
+    return str(extra)
+
+
+@pages_router.get("/incidents/{incident_id}")
+async def incident_page(request: Request, incident_id: IncidentId) -> HTMLResponse:
+    try:
+        detail = await records.incident_detail(request.app.state.db, incident_id)
+    except NotFoundError as exc:
+        page = Page("incidents/missing", "No such incident")
+        page.add(Heading(1, "No such incident"), Para([Text(str(exc))]))
+        return page_response(request, page, status=404)
+    session = read_session(request)
+    result = Page(f"incidents/{incident_id}", f"#{incident_id} {detail['title']}")
+    result.add(Heading(1, f"#{incident_id}: {detail['title']}"))
+    facts: list[Any] = [Text("Status: "), Strong(detail["status"]), Text(". Opened ")]
+    facts.append(Text(_when(detail["openedAt"]) + "."))
+    if detail["acknowledgedBy"]:
+        facts.append(Text(f" Acknowledged by {detail['acknowledgedBy']}."))
+    if detail["snoozedUntil"]:
+        facts.append(Text(f" Snoozed until {_when(detail['snoozedUntil'])}."))
+    if detail["resolvedAt"]:
+        facts.append(Text(f" Resolved {_when(detail['resolvedAt'])}."))
+    if detail["nextEscalationAt"]:
+        facts.append(Text(f" Next escalation step {_when(detail['nextEscalationAt'])}."))
+    result.add(Para(facts))
+    root = detail["root"]
+    if root.startswith(("service:", "provider:")):
+        kind, name = root.split(":", 1)
+        result.add(
+            Para(
+                [
+                    Text("Root: "),
+                    Link(root, page=f"{kind}s/{name}"),
+                    Text(f" · policy: {detail['policy'] or 'none'}"),
+                ]
+            )
+        )
+    body = [Markup(_render_blocks(result))]
+    if session.user:
+        body.append(
+            Markup(_ACTIONS_FORM.render(id=incident_id, status=detail["status"], csrf=session.csrf))
+        )
+    else:
+        body.append(
+            Markup(
+                '<p><a href="../login?next=/incidents/{0}">Sign in</a> to acknowledge, '
+                "resolve, snooze or add a note.</p>"
+            ).format(incident_id)
+        )
+    rest = Page(result.id, result.title)
+    rest.add(Heading(2, "Checks", "checks"))
+    rest.add(
+        Table(
+            ["Check", "Entity", "Role", "Down since", "Up since", "Last message"],
+            [
+                [
+                    [Text(m["check"])],
+                    [Text(m["entity"])],
+                    [Text(m["role"])],
+                    [Text(_when(m["downAt"]))],
+                    [Text(_when(m["upAt"]))],
+                    [Text(m["message"] or "")],
+                ]
+                for m in detail["members"]
+            ],
+        )
+    )
+    rest.add(Heading(2, "Timeline", "timeline"))
+    rest.add(
+        Table(
+            ["When", "What", "Who", "Detail"],
+            [
+                [
+                    [Text(_when(e["at"]))],
+                    [Text(e["kind"].replace("_", " "))],
+                    [Text(e["actor"] or "")],
+                    [Text(_event_text(e["kind"], e["data"]))],
+                ]
+                for e in detail["timeline"]
+            ],
+        )
+    )
+    if detail["notifications"]:
+        rest.add(Heading(2, "Messages", "messages"))
+        rest.add(
+            Table(
+                ["#", "Kind", "To", "By", "Status", "Attempts", "Last error"],
+                [
+                    [
+                        [Text(str(n["id"]))],
+                        [Text(n["kind"])],
+                        [Text(n["recipient"] or n["target"])],
+                        [Text(n["channel"])],
+                        [Text(n["status"])],
+                        [Text(str(n["attempts"]))],
+                        [Text(n["lastError"] or "")],
+                    ]
+                    for n in detail["notifications"]
+                ],
+            )
+        )
+    body.append(_render_blocks(rest))
+    return page_response(request, result, session, body=Markup("\n").join(body))
+
+
+def _render_blocks(page: Page) -> Markup:
+    from infradex.docs import html
+
+    return html.render_body(page, suffix="")
+
+
+@pages_router.post("/incidents/{incident_id}/act")
+async def incident_action(
+    request: Request,
+    incident_id: IncidentId,
+    action: Annotated[str, Form(max_length=20)],
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    note: Annotated[str | None, Form(max_length=5000)] = None,
+    duration: Annotated[str | None, Form(max_length=20)] = None,
+) -> Response:
+    session = read_session(request)
+    if not session.user:
+        return RedirectResponse(f"/login?next=/incidents/{incident_id}", 303)
+    if not session.csrf_ok(csrf):
+        raise HTTPException(403, "the form has expired; reload the page and try again")
+    try:
+        await _act(request, incident_id, action, f"user:{session.user}", note, duration)
+    except InfradexError as exc:
+        page = Page(f"incidents/{incident_id}", "Could not do that")
+        page.add(
+            Heading(1, "Could not do that"),
+            Para([Text(str(exc))]),
+            Para([Link("Back to the incident", page=f"incidents/{incident_id}")]),
+        )
+        return page_response(request, page, session, status=400)
+    return RedirectResponse(f"/incidents/{incident_id}", 303)
+
+
+# ----------------------------------------------------------------------------- one-click links
+_CONFIRM = Template(
+    """<h1>{{ verb }} incident #{{ incident.id }}?</h1>
+<p><strong>{{ incident.title }}</strong> — {{ incident.status }} since {{ opened }}.</p>
+<p>This link was sent to {{ recipient }}. It works once{% if incident.status != "resolved" %}; the
+button below does it{% endif %}.</p>
+{% if incident.status != "resolved" %}
+<form method="post"><button>{{ verb }}</button></form>
+{% else %}<p>The incident is already resolved: nothing to do.</p>{% endif %}
+<p><a href="../incidents/{{ incident.id }}">See the incident</a></p>""",
+    autoescape=True,
+)
+
+
+def _link_problem(request: Request, exc: InfradexError) -> HTMLResponse:
+    page = Page("act", "Link not usable")
+    page.add(Heading(1, "This link cannot be used"), Para([Text(str(exc))]))
+    status = 404 if isinstance(exc, NotFoundError) else 410
+    return page_response(request, page, status=status)
+
+
+@pages_router.get("/act/{token}")
+async def link_confirm(request: Request, token: Annotated[str, Path(max_length=100)]) -> Response:
+    try:
+        found = await records.peek_link(request.app.state.db, token, utcnow())
+    except InfradexError as exc:
+        return _link_problem(request, exc)
+    incident = found["incident"]
+    body = Markup(
+        _CONFIRM.render(
+            verb=found["action"].capitalize(),
+            incident=incident,
+            opened=_when(incident["openedAt"]),
+            recipient=found["recipient"],
+        )
+    )
+    response = page_response(
+        request, Page("act", f"{found['action']} #{incident['id']}"), body=body
+    )
+    response.headers["Referrer-Policy"] = "no-referrer"  # the token is in the URL
+    return response
+
+
+@pages_router.post("/act/{token}")
+async def link_use(request: Request, token: Annotated[str, Path(max_length=100)]) -> Response:
+    db = request.app.state.db
+    now = utcnow()
+    try:
+        done = await records.use_link(db, token, now)
+    except InfradexError as exc:
+        return _link_problem(request, exc)
+    incident = done["incident"]
+    await audit(db, at=now, actor=f"{done['recipient']} (link)",
+                action=f"incident.{done['action']}", target=str(incident["id"]),
+                remote_addr=request.client.host if request.client else None)  # fmt: skip
+    alerter = getattr(request.app.state, "alerter", None)
+    if alerter is not None:
+        alerter.wake()
+    page = Page("act", "Done")
+    verb = {"acknowledge": "acknowledged", "resolve": "resolved"}.get(done["action"], "done")
+    page.add(
+        Heading(1, f"Incident #{incident['id']} {verb}"),
+        Para([Text(f"{incident['title']}: {verb} as {done['recipient']}.")]),
+        Para([Link("See the incident", page=f"incidents/{incident['id']}")]),
+    )
+    return page_response(request, page)
