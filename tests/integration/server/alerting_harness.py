@@ -61,7 +61,7 @@ class Inbox:
         self.mails: list[Mail] = []
         self.controller: Controller | None = None
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         parsed = message_from_bytes(envelope.content)
         text = html = ""
         for part in parsed.walk():

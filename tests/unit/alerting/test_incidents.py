@@ -121,7 +121,9 @@ def test_an_incident_resolved_minutes_ago_is_reopened_not_duplicated(org: Catalo
     [first] = c.drain()
     first.id = 7  # as if saved
     c.check_up(org, "service:solo/home", T0 + timedelta(minutes=2), nobody_unwell)
-    c.check_down(org, "service:solo/home", solo, T0 + timedelta(minutes=5), "refused", nobody_unwell)
+    c.check_down(
+        org, "service:solo/home", solo, T0 + timedelta(minutes=5), "refused", nobody_unwell
+    )
     [again] = c.drain()
     assert again is first and again.id == 7 and again.status == "open" and again.reopened
     c.check_up(org, "service:solo/home", T0 + timedelta(minutes=6), nobody_unwell)
