@@ -8,7 +8,7 @@ PORT   ?= 8000
 INFRADEX_TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export INFRADEX_TEST_POSTGRES_URL
 
-.PHONY: run test test-pg test-browser lint ci bench docs clean
+.PHONY: run mail test test-pg test-browser lint ci bench docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 ## run: serve the PSF example (or $$INFRADEX_CATALOG) on http://$(HOST):$(PORT)
 run: $(VENV)/.installed-run
 	$(BIN)/infradex serve --host $(HOST) --port $(PORT)
+
+## mail: a mail catcher on 127.0.0.1:8025 that prints every message (for INFRADEX_SMTP_URL)
+mail: $(VENV)/.installed-test
+	@echo "printing mail sent to smtp://127.0.0.1:8025 (Ctrl-C stops)"
+	$(BIN)/python -m aiosmtpd -n -l 127.0.0.1:8025
 
 ## test: the whole suite on SQLite (no server, no browser needed)
 test: $(VENV)/.installed-test

@@ -7,19 +7,27 @@ DST changes used below (2024):
   back on Sunday 27 October (last Sunday of October).
 - America/New_York: EST (UTC-5) → EDT (UTC-4) on Sunday 10 March (2nd Sunday of March);
   back on Sunday 3 November (1st Sunday of November).
+
+and for the final schedule (:func:`shifts`), 2026: Amsterdam on 29 March (02:00 CET → 03:00
+CEST) and 25 October (03:00 CEST → 02:00 CET); New York on 8 March (02:00 EST → 03:00 EDT) and
+1 November (02:00 EDT → 01:00 EST).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from infradex.catalog.models import ScheduleSpec
 from infradex.oncall import Gap, coverage_gaps, on_call_at
+from infradex.oncall.schedules import Shift, next_change, shift_start, shifts
 
 AMS = ZoneInfo("Europe/Amsterdam")
 NYC = ZoneInfo("America/New_York")
@@ -360,3 +368,310 @@ def test_only_24_00_is_accepted_as_end_of_day() -> None:
     except ValidationError:
         return
     raise AssertionError("24:30 was accepted as a time of day")
+
+
+# ============================================================================ final schedule
+def people(found: list[Shift]) -> list[str | None]:
+    return [s.person for s in found]
+
+
+def spans(found: list[Shift]) -> list[tuple[datetime, datetime]]:
+    return [(s.start, s.end) for s in found]
+
+
+def daily_at_nine(timezone: str, start: str = "2026-01-01T09:00") -> ScheduleSpec:
+    return spec(
+        timezone,
+        {
+            "name": "daily",
+            "members": ["person:ann", "person:bob"],
+            "rotation": "daily",
+            "handoff": "09:00",
+            "start": start,
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    ("timezone", "day", "hours"),
+    [
+        ("Europe/Amsterdam", 29, 23),  # 29 March 2026: spring forward
+        ("Europe/Amsterdam", 25, 25),  # 25 October 2026: fall back
+        ("America/New_York", 8, 23),  # 8 March 2026
+        ("America/New_York", 1, 25),  # 1 November 2026
+    ],
+)
+def test_daily_handoff_stays_at_nine_local_across_dst(timezone: str, day: int, hours: int) -> None:
+    zone = ZoneInfo(timezone)
+    month = 3 if day in (29, 8) else (10 if day == 25 else 11)
+    before = datetime(2026, month, day, 9, 0, tzinfo=zone) - timedelta(days=2)
+    found = shifts(daily_at_nine(timezone), before, before + timedelta(days=4))
+    assert len(found) == 4  # one shift a day: 4 hand-offs apart, window edges on hand-offs
+    for shift in found:
+        assert shift.start.tzinfo == zone
+        assert (shift.start.hour, shift.start.minute) == (9, 0)  # 09:00 local, every day
+    # the shift that holds the change starts the day before and is 23 or 25 real hours long
+    (changed,) = [s for s in found if s.start.date() == date(2026, month, day) - timedelta(1)]
+    assert changed.duration == timedelta(hours=hours)
+    assert sorted({s.duration for s in found}) == sorted({timedelta(hours=24), changed.duration})
+    assert people(found) == [on_call_at(daily_at_nine(timezone), s.start) for s in found]
+
+
+def test_a_weekly_shift_over_spring_forward_is_one_hour_shorter() -> None:
+    schedule = spec(
+        "Europe/Amsterdam",
+        {
+            "name": "weekly",
+            "members": ["person:ann", "person:bob"],
+            "handoff": "Mon 09:00",
+            "start": "2026-01-05",
+        },
+    )
+    found = shifts(
+        schedule, datetime(2026, 3, 23, 9, tzinfo=AMS), datetime(2026, 4, 6, 9, tzinfo=AMS)
+    )
+    assert spans(found) == [
+        (datetime(2026, 3, 23, 9, tzinfo=AMS), datetime(2026, 3, 30, 9, tzinfo=AMS)),
+        (datetime(2026, 3, 30, 9, tzinfo=AMS), datetime(2026, 4, 6, 9, tzinfo=AMS)),
+    ]
+    assert found[0].duration == timedelta(days=7, hours=-1)
+    assert found[1].duration == timedelta(days=7)
+    # shift 0 (ann) began on Mon 29 December 2025 at 09:00, the hand-off before the start;
+    # 23 March is twelve weeks later: ann again
+    assert people(found) == ["person:ann", "person:bob"]
+
+
+def test_shifts_in_new_york_over_fall_back_in_utc() -> None:
+    found = shifts(daily_at_nine("America/New_York"), utc(2026, 10, 31, 13), utc(2026, 11, 2, 14))
+    assert [(s.start.astimezone(UTC), s.end.astimezone(UTC)) for s in found] == [
+        (utc(2026, 10, 31, 13), utc(2026, 11, 1, 14)),  # 09:00 EDT → 09:00 EST: 25 hours
+        (utc(2026, 11, 1, 14), utc(2026, 11, 2, 14)),
+    ]
+    assert found[0].duration == timedelta(hours=25)
+
+
+def test_overrides_split_a_shift() -> None:
+    found = shifts(LAYERED, datetime(2024, 6, 8, tzinfo=AMS), datetime(2024, 6, 9, tzinfo=AMS))
+    assert [(s.person, s.source) for s in found] == [("person:ann", "base")]  # Saturday
+    split = shifts(LAYERED, datetime(2024, 6, 4, tzinfo=AMS), datetime(2024, 6, 5, tzinfo=AMS))
+    assert [(s.person, s.source, s.start.hour, s.end.hour) for s in split] == [
+        ("person:ann", "base", 0, 9),
+        ("person:bob", "office", 9, 12),
+        ("person:cat", "override", 12, 14),
+        ("person:bob", "office", 14, 17),
+        ("person:ann", "base", 17, 0),
+    ]
+
+
+def test_an_override_for_the_person_already_on_call_is_its_own_shift() -> None:
+    schedule = spec(
+        "UTC",
+        {"name": "all", "members": ["person:ann"], "start": "2024-01-01"},
+        overrides=[
+            {"person": "person:ann", "start": "2024-06-04T12:00", "end": "2024-06-04T13:00"}
+        ],
+    )
+    found = shifts(schedule, utc(2024, 6, 4), utc(2024, 6, 5))
+    assert [(s.source, s.start.hour) for s in found] == [("all", 0), ("override", 12), ("all", 13)]
+    # ... but the answer does not change there
+    assert next_change(schedule, utc(2024, 6, 4)) is None
+
+
+def test_restrictions_make_gaps() -> None:
+    found = shifts(OFFICE_ONLY, datetime(2024, 6, 7, tzinfo=AMS), datetime(2024, 6, 11, tzinfo=AMS))
+    assert [(s.person, s.source) for s in found] == [
+        (None, ""),
+        ("person:bob", "office"),
+        (None, ""),  # Friday 17:00 to Monday 09:00
+        ("person:bob", "office"),
+        (None, ""),
+    ]
+    assert (found[2].start, found[2].end) == (ams(7, 17), ams(10, 9))
+    # the gaps are the ones coverage_gaps finds
+    gaps = coverage_gaps(OFFICE_ONLY, ams(7, 0), days=4)
+    assert [(g.start, g.end) for g in gaps] == [(s.start, s.end) for s in found if s.person is None]
+
+
+def test_before_the_first_layer_starts_is_a_gap() -> None:
+    schedule = spec("UTC", {"name": "all", "members": ["person:ann"], "start": "2024-06-05T12:00"})
+    found = shifts(schedule, utc(2024, 6, 5), utc(2024, 6, 6))
+    assert [(s.person, s.start, s.end) for s in found] == [
+        (None, utc(2024, 6, 5), utc(2024, 6, 5, 12)),
+        ("person:ann", utc(2024, 6, 5, 12), utc(2024, 6, 6)),
+    ]
+
+
+def test_shifts_of_an_empty_window_or_schedule() -> None:
+    assert shifts(AMS_WEEKLY, utc(2024, 6, 5), utc(2024, 6, 5)) == []
+    (gap,) = shifts(spec("UTC"), utc(2024, 6, 5), utc(2024, 6, 6))
+    assert gap.person is None and gap.source == "" and gap.duration == timedelta(days=1)
+
+
+def test_naive_times_are_refused() -> None:
+    with pytest.raises(ValueError, match="needs a time zone"):
+        shifts(AMS_WEEKLY, datetime(2024, 6, 5), utc(2024, 6, 6))
+    with pytest.raises(ValueError, match="needs a time zone"):
+        next_change(AMS_WEEKLY, datetime(2024, 6, 5))
+
+
+def test_a_handoff_inside_the_skipped_hour_happens_when_the_clock_jumps() -> None:
+    # 02:30 does not exist on 29 March 2026 in Amsterdam: the clock goes 01:59 CET → 03:00 CEST
+    schedule = spec(
+        "Europe/Amsterdam",
+        {
+            "name": "night",
+            "members": ["person:ann", "person:bob"],
+            "rotation": "daily",
+            "handoff": "02:30",
+            "start": "2026-03-01T02:30",
+        },
+    )
+    found = shifts(schedule, utc(2026, 3, 28, 12), utc(2026, 3, 29, 12))
+    assert [s.start.astimezone(UTC) for s in found[1:]] == [utc(2026, 3, 29, 1)]  # 03:00 CEST
+    for shift in found:
+        assert on_call_at(schedule, shift.start) == shift.person
+
+
+# ============================================================================ next change
+def test_next_change_is_the_next_handoff() -> None:
+    when = datetime(2026, 3, 28, 10, tzinfo=AMS)
+    change = next_change(daily_at_nine("Europe/Amsterdam"), when)
+    assert change == datetime(2026, 3, 29, 9, tzinfo=AMS)
+    assert change is not None and change.utcoffset() == timedelta(hours=2)  # CEST by then
+
+
+def test_next_change_at_a_handoff_is_the_following_one() -> None:
+    when = datetime(2026, 6, 1, 9, tzinfo=AMS)
+    assert next_change(daily_at_nine("Europe/Amsterdam"), when) == when + timedelta(days=1)
+
+
+def test_next_change_skips_same_person_stretches() -> None:
+    # a single member: hand-offs to the same person are not a change
+    schedule = spec("UTC", {"name": "solo", "members": ["person:ann"], "start": "2024-01-01"})
+    assert next_change(schedule, utc(2026, 6, 1)) is None
+    assert next_change(schedule, utc(2023, 12, 30)) == utc(2024, 1, 1)  # the gap ends
+
+
+def test_next_change_from_a_gap_and_into_one() -> None:
+    assert next_change(OFFICE_ONLY, ams(7, 18)) == ams(10, 9)  # Friday evening → Monday 09:00
+    assert next_change(OFFICE_ONLY, ams(10, 9)) == ams(10, 17)
+
+
+def test_next_change_looks_past_a_month() -> None:
+    schedule = spec(
+        "UTC",
+        {
+            "name": "quarterly",
+            "members": ["person:ann", "person:bob"],
+            "rotation": "90d",
+            "handoff": "09:00",
+            "start": "2026-01-01T09:00",
+        },
+    )
+    assert next_change(schedule, utc(2026, 1, 2)) == utc(2026, 4, 1, 9)
+    assert next_change(schedule, utc(2026, 1, 2), horizon=timedelta(days=30)) is None
+
+
+def test_shift_start_finds_the_real_start() -> None:
+    schedule = daily_at_nine("Europe/Amsterdam")
+    assert shift_start(schedule, datetime(2026, 3, 29, 8, tzinfo=AMS)) == datetime(
+        2026, 3, 28, 9, tzinfo=AMS
+    )
+    assert shift_start(schedule, datetime(2026, 3, 29, 9, tzinfo=AMS)) == datetime(
+        2026, 3, 29, 9, tzinfo=AMS
+    )
+    solo = spec("UTC", {"name": "solo", "members": ["person:ann"], "start": "2024-01-01"})
+    assert shift_start(solo, utc(2026, 6, 1)) == utc(2024, 1, 1)  # two and a half years back
+    assert shift_start(solo, utc(2023, 6, 1)) is None  # a gap since for ever
+    assert shift_start(spec("UTC"), utc(2026, 6, 1)) is None
+
+
+# ============================================================================ property
+ZONES = ["Europe/Amsterdam", "America/New_York", "UTC", "Australia/Lord_Howe"]
+# instants around the DST changes of 2026 (and ordinary days)
+WINDOW_STARTS = [
+    utc(2026, 3, 27),
+    utc(2026, 10, 23),
+    utc(2026, 3, 6),
+    utc(2026, 10, 30),
+    utc(2026, 4, 3),  # Lord Howe: 30 minutes back on 5 April 2026
+    utc(2026, 6, 10),
+]
+
+
+@st.composite
+def schedules(draw: st.DrawFn) -> ScheduleSpec:
+    clock = st.builds(
+        lambda h, m: f"{h:02d}:{m:02d}", st.integers(0, 23), st.sampled_from([0, 15, 30, 45])
+    )
+    layers = []
+    for number in range(draw(st.integers(0, 3))):
+        restrictions = []
+        for _ in range(draw(st.integers(0, 2))):
+            start, end = sorted(draw(st.lists(clock, min_size=2, max_size=2, unique=True)))
+            days = draw(
+                st.lists(
+                    st.sampled_from(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]),
+                    min_size=1,
+                    unique=True,
+                )
+            )
+            restrictions.append({"days": days, "start": start, "end": end})
+        weekday = draw(st.sampled_from(["", "Mon ", "Sun ", "Wed "]))
+        layers.append(
+            {
+                "name": f"layer{number}",
+                "members": draw(
+                    st.lists(st.sampled_from(["ann", "bob", "cat", "dan"]), min_size=0, max_size=3)
+                ),
+                "rotation": draw(st.sampled_from(["daily", "weekly", "2d", "3d"])),
+                "handoff": weekday + draw(clock),
+                "start": draw(st.sampled_from(["2026-01-01", "2026-03-28T02:30", "2026-10-25"])),
+                "restrictions": restrictions,
+            }
+        )
+    overrides = []
+    for _ in range(draw(st.integers(0, 2))):
+        start = draw(st.datetimes(datetime(2026, 3, 5), datetime(2026, 11, 3)))
+        hours = draw(st.integers(1, 60))
+        overrides.append(
+            {
+                "person": draw(st.sampled_from(["ann", "eve"])),
+                "start": start.replace(second=0, microsecond=0).isoformat(),
+                "end": (start + timedelta(hours=hours))
+                .replace(second=0, microsecond=0)
+                .isoformat(),
+            }
+        )
+    return spec(draw(st.sampled_from(ZONES)), *layers, overrides=overrides)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    schedule=schedules(),
+    window_start=st.sampled_from(WINDOW_STARTS),
+    offsets=st.lists(st.integers(0, 4 * 24 * 60 - 1), min_size=1, max_size=20),
+    seconds=st.integers(0, 59),
+)
+def test_the_shift_covering_an_instant_names_who_is_on_call(
+    schedule: ScheduleSpec, window_start: datetime, offsets: list[int], seconds: int
+) -> None:
+    window_end = window_start + timedelta(days=4)
+    found = shifts(schedule, window_start, window_end)
+    # consecutive, covering the window, merged
+    assert found[0].start == window_start and found[-1].end == window_end
+    for before, after in pairwise(found):
+        assert before.end == after.start
+        assert (before.person, before.source) != (after.person, after.source)
+    # (in UTC: two times in one zone compare by wall clock, which repeats an hour in autumn)
+    assert all(s.start.astimezone(UTC) < s.end.astimezone(UTC) for s in found)
+    for minutes in offsets:
+        instant = window_start + timedelta(minutes=minutes, seconds=seconds)
+        (covering,) = [s for s in found if s.start <= instant < s.end]
+        assert covering.person == on_call_at(schedule, instant)
+    # every shift's first instant too: no change hides inside a shift
+    for shift in found:
+        assert on_call_at(schedule, shift.start) == shift.person
+        assert on_call_at(schedule, shift.end.astimezone(UTC) - timedelta(seconds=1)) == (
+            shift.person
+        )

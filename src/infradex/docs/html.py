@@ -39,6 +39,11 @@ NAV = (
     ("Ownership", "ownership", None),
     ("Diagram", "dependencies", None),
 )
+#: the server's pages: who is on call now (not the overview's section) and the incidents
+LIVE_NAV = (
+    *(("On call", "oncall", None) if label == "On call" else (label, t, a) for label, t, a in NAV),
+    ("Incidents", "incidents", None),
+)
 
 
 @cache
@@ -135,7 +140,10 @@ def render(
     """A page as a complete HTML document. ``live`` (the server): links without a file suffix,
     a search form and the sign-in state (``account``: ``user`` and ``csrf``); otherwise a
     static site of ``.html`` files."""
-    nav = [(label, relative(page.id, target, suffix, anchor)) for label, target, anchor in NAV]
+    nav = [
+        (label, relative(page.id, target, suffix, anchor))
+        for label, target, anchor in (LIVE_NAV if live else NAV)
+    ]
     return (
         _environment()
         .get_template("page.html")

@@ -28,13 +28,13 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 
 __all__ = [
+    "action_links",
     "api_tokens",
     "audit_log",
     "catalog_loads",
     "check_results",
     "check_rollups",
     "check_states",
-    "action_links",
     "incident_events",
     "incident_members",
     "incidents",

@@ -20,12 +20,14 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from infradex import __version__
+from infradex.alerting.heartbeat import Heartbeat
+from infradex.alerting.service import alerter_for
 from infradex.errors import CatalogInvalid, NotFoundError, UsageError
 from infradex.monitor.service import Monitor
 from infradex.settings import Settings
 from infradex.store import Database
 from infradex.store.db import StoreError
-from infradex.web import accounts, api, monitoring, pages
+from infradex.web import accounts, api, incidents, monitoring, oncall, pages
 from infradex.web.auth import reader_allowed
 from infradex.web.state import CatalogState
 
@@ -57,6 +59,16 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         if settings.monitor_enabled
         else None
     )
+    alerter = (
+        alerter_for(settings, database, monitor)
+        if monitor is not None and settings.alerting_enabled(True)
+        else None
+    )
+    heartbeat = (
+        Heartbeat(settings.heartbeat_url, ca_file=settings.ca_file)
+        if alerter is not None and settings.heartbeat_url
+        else None
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -67,13 +79,23 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         if monitor is not None:
             await monitor.start(state.catalog)
             state.listeners.append(monitor.set_catalog)
+        if alerter is not None and monitor is not None:
+            await alerter.start(state.catalog)
+            state.listeners.append(alerter.set_catalog)  # after the monitor's: uses its checks
+            monitor.change_listeners.append(alerter.wake)
+        if heartbeat is not None:
+            heartbeat.start()
         loop = asyncio.get_running_loop()
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             # SIGHUP reloads the catalog; not available off the main thread (tests) or POSIX
             loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(_reload("signal")))
         yield
+        if heartbeat is not None:
+            await heartbeat.stop()
         if monitor is not None:
             await monitor.stop()
+        if alerter is not None:
+            await alerter.stop()
         if db is None:
             await database.close()
 
@@ -94,6 +116,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.catalog = state
     app.state.settings = settings
     app.state.monitor = monitor
+    app.state.alerter = alerter
     app.state.secret_key = settings.resolved_secret_key()
 
     if not settings.public_read:
@@ -173,6 +196,9 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(monitoring.router)
     app.include_router(monitoring.metrics_router)
+    app.include_router(incidents.api_router)
+    app.include_router(incidents.pages_router)
     app.include_router(accounts.router)
+    app.include_router(oncall.router)
     app.include_router(pages.router)
     return app
