@@ -467,8 +467,11 @@ async def probe(request: ProbeRequest) -> Observation:
         method = request.method.upper()
         body = request.body
         headers = request.headers
+        # a check's request is the same every run (cached); a body (a webhook's JSON, unique
+        # and possibly secret) is built afresh and not kept
+        build = _payload if body is None else _payload.__wrapped__
         try:
-            payload = _payload(target, method, headers, body)
+            payload = build(target, method, headers, body)
         except ValueError as exc:
             raise ProbeFailure(ErrorKind.ERROR, f"cannot send this request: {exc}") from None
         async with asyncio.timeout(request.timeout):
@@ -502,7 +505,7 @@ async def probe(request: ProbeRequest) -> Observation:
                 if following.host != target.host:
                     headers = tuple(h for h in headers if h[0].lower() not in _PRIVATE)
                 url, target = following.url, following
-                payload = _payload(target, method, headers, body)
+                payload = build(target, method, headers, body)
     except Exception as exc:
         observation.fail(*failure(exc, request, step))
     if response is not None:

@@ -125,8 +125,12 @@ async def target() -> AsyncIterator[Target]:
     await runner.cleanup()
 
 
-def write_org(directory: Path, target: Target, extra: str = "") -> Path:
+def write_org(directory: Path, target: Target, extra: str = "", channels: str = "") -> Path:
+    """The fixture organisation with its checks aimed at ``target``; ``channels`` (YAML flow
+    list) become the default policy's own channels."""
     text = FIXTURE.read_text(encoding="utf-8")
+    if channels:
+        text = text.replace("  repeat: 1\n", f"  repeat: 1\n  channels: {channels}\n", 1)
     text = text.replace("__CDN_URL__", target.url("/edge"))
     text = text.replace("__APP_URL__", target.url(""))
     text = text.replace("__SOLO_URL__", target.url("/solo"))
@@ -150,6 +154,7 @@ class Rig:
     smtp_url: str
     now: datetime = T0
     window: timedelta = timedelta(seconds=60)
+    pagerduty_url: str = "http://127.0.0.1:9/v2/enqueue"
     monitor: Monitor = field(init=False)
     alerter: Alerter = field(init=False)
     dispatcher: Dispatcher = field(init=False)
@@ -164,6 +169,7 @@ class Rig:
             public_read=True,
             smtp_url=self.smtp_url,
             mail_from="infradex@example.org",
+            pagerduty_events_url=self.pagerduty_url,
         )
         clock = lambda: self.now  # noqa: E731
         self.monitor = Monitor(self.db, clock=clock)
