@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -34,7 +33,6 @@ __all__ = [
     "mark_failed",
     "mark_retry",
     "mark_sent",
-    "outbox_counts",
 ]
 
 LEASE = timedelta(minutes=2)  # longer than any transport's timeout
@@ -172,13 +170,3 @@ async def mark_failed(
         .values(status="failed", last_error=error[:2000], permanent=permanent, claimed_by=None)
     )
     return bool(result.rowcount)
-
-
-async def outbox_counts(db: Database) -> dict[str, Any]:
-    from sqlalchemy import func
-
-    async with db.begin() as connection:
-        rows = await connection.execute(
-            select(notifications.c.status, func.count()).group_by(notifications.c.status)
-        )
-        return {status: count for status, count in rows}

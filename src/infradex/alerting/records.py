@@ -28,6 +28,7 @@ __all__ = [
     "LINK_LIFETIME",
     "act",
     "add_event",
+    "alerting_counts",
     "create_link",
     "incident_detail",
     "list_incidents",
@@ -500,3 +501,20 @@ async def notified_targets(
             seen.add(key)
             out.append((*key, (r.payload or {}).get("options", {})))
     return out
+
+
+async def alerting_counts(db: Database) -> dict[str, dict[str, int]]:
+    """Incidents not resolved by status, and the outbox by status (for /metrics)."""
+    async with db.begin() as connection:
+        open_ = await connection.execute(
+            select(incidents.c.status, func.count())
+            .where(incidents.c.status != "resolved")
+            .group_by(incidents.c.status)
+        )
+        queued = await connection.execute(
+            select(notifications.c.status, func.count()).group_by(notifications.c.status)
+        )
+        return {
+            "incidents": {status: int(n) for status, n in open_},
+            "outbox": {status: int(n) for status, n in queued},
+        }

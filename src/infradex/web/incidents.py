@@ -18,7 +18,8 @@ from pydantic import BaseModel, Field
 
 from infradex.alerting import records
 from infradex.clock import utcnow
-from infradex.docs.blocks import Cell, Heading, Link, Page, Para, Strong, Table, Text
+from infradex.docs.blocks import Bullets, Cell, Heading, Link, Page, Para, Strong, Table, Text
+from infradex.docs.content import page_id
 from infradex.durations import DurationError, parse_duration
 from infradex.errors import InfradexError, NotFoundError, UsageError
 from infradex.store.audit import audit
@@ -32,6 +33,8 @@ api_router = APIRouter(prefix="/api/v1", tags=["incidents"])
 pages_router = APIRouter(include_in_schema=False)
 
 IncidentId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+#: the id link pages render as: one level down (/act/TOKEN), so relative links climb one level
+LINK_PAGE = "act/link"
 STATUSES = ("open", "acknowledged", "resolved")
 
 
@@ -224,7 +227,8 @@ _ACTIONS_FORM = Template(
 
 def _event_text(kind: str, data: dict[str, Any]) -> str:
     if kind in ("opened", "reopened"):
-        return f"{kind} by {data.get('check')}: {data.get('message', '')}"
+        message = data.get("message")
+        return f"{kind} by {data.get('check')}" + (f": {message}" if message else "")
     if kind in ("check_down", "check_up"):
         return f"{data.get('check')} {'down' if kind == 'check_down' else 'up'}" + (
             f": {data['message']}" if data.get("message") else ""
@@ -247,6 +251,9 @@ def _event_text(kind: str, data: dict[str, Any]) -> str:
         )
     if kind == "note":
         return str(data.get("text", ""))
+    if kind == "resolved":
+        how = "by hand" if data.get("by") == "hand" else "its checks recovered"
+        return how + (f"; {data['note']}" if data.get("note") else "")
     if kind == "snoozed":
         return f"until {_when(data.get('until'))}"
     extra = data.get("reason") or data.get("note") or data.get("by") or ""
@@ -283,7 +290,7 @@ async def incident_page(request: Request, incident_id: IncidentId) -> HTMLRespon
                 [
                     Text("Root: "),
                     Link(root, page=f"{kind}s/{name}"),
-                    Text(f" · policy: {detail['policy'] or 'none'}"),
+                    Text(f" · escalation policy: {detail['policy'] or 'none'}"),
                 ]
             )
         )
@@ -300,6 +307,10 @@ async def incident_page(request: Request, incident_id: IncidentId) -> HTMLRespon
             ).format(incident_id)
         )
     rest = Page(result.id, result.title)
+    impact = _impact(request, detail)
+    if impact:
+        rest.add(Heading(2, f"Impact ({len(impact)})", "impact"))
+        rest.add(Bullets(impact))
     rest.add(Heading(2, "Checks", "checks"))
     rest.add(
         Table(
@@ -355,6 +366,23 @@ async def incident_page(request: Request, incident_id: IncidentId) -> HTMLRespon
     return page_response(request, result, session, body=Markup("\n").join(body))
 
 
+def _impact(request: Request, detail: dict[str, Any]) -> list[list[Any]]:
+    """What the catalog says the root takes down, those failing now first (as bullets)."""
+    from infradex.alerting.messages import IncidentView
+
+    catalog = request.app.state.catalog.catalog
+    view = IncidentView(detail["id"], detail["key"], detail["title"], detail["status"],
+                        datetime.fromisoformat(detail["openedAt"]))  # fmt: skip
+    failing = {m["entity"] for m in detail["members"] if m["role"] == "impacted" and not m["upAt"]}
+    items = []
+    for ref, why in sorted(view.impacted(catalog), key=lambda p: str(p[0]) not in failing):
+        target = page_id(ref)
+        name = Link(catalog.title(ref), page=target) if target else Text(catalog.title(ref))
+        mark = [Strong(" failing now")] if str(ref) in failing else []
+        items.append([name, *mark, Text(f": {why}")])
+    return items
+
+
 def _render_blocks(page: Page) -> Markup:
     from infradex.docs import html
 
@@ -403,7 +431,7 @@ button below does it{% endif %}.</p>
 
 
 def _link_problem(request: Request, exc: InfradexError) -> HTMLResponse:
-    page = Page("act", "Link not usable")
+    page = Page(LINK_PAGE, "Link not usable")
     page.add(Heading(1, "This link cannot be used"), Para([Text(str(exc))]))
     status = 404 if isinstance(exc, NotFoundError) else 410
     return page_response(request, page, status=status)
@@ -425,7 +453,7 @@ async def link_confirm(request: Request, token: Annotated[str, Path(max_length=1
         )
     )
     response = page_response(
-        request, Page("act", f"{found['action']} #{incident['id']}"), body=body
+        request, Page(LINK_PAGE, f"{found['action']} #{incident['id']}"), body=body
     )
     response.headers["Referrer-Policy"] = "no-referrer"  # the token is in the URL
     return response
@@ -446,7 +474,7 @@ async def link_use(request: Request, token: Annotated[str, Path(max_length=100)]
     alerter = getattr(request.app.state, "alerter", None)
     if alerter is not None:
         alerter.wake()
-    page = Page("act", "Done")
+    page = Page(LINK_PAGE, "Done")
     verb = {"acknowledge": "acknowledged", "resolve": "resolved"}.get(done["action"], "done")
     page.add(
         Heading(1, f"Incident #{incident['id']} {verb}"),

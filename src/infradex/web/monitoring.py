@@ -312,13 +312,54 @@ class _ChecksCollector(Collector):
                 yield lag
 
 
+class _AlertingCollector(Collector):
+    """Incidents not resolved and the outbox by status, from the store (any process), and
+    this process's dispatcher's deliveries."""
+
+    def __init__(self, counts: dict[str, dict[str, int]], sent: dict[str, int] | None) -> None:
+        self.counts, self.sent = counts, sent
+
+    def collect(self):  # type: ignore[no-untyped-def]
+        incidents = GaugeMetricFamily(
+            "infradex_incidents", "Incidents not resolved, by status", labels=["status"]
+        )
+        for status in ("open", "acknowledged"):
+            incidents.add_metric([status], float(self.counts["incidents"].get(status, 0)))
+        queued = GaugeMetricFamily(
+            "infradex_outbox_notifications",
+            "Notifications in the outbox by status (pending and failed need attention)",
+            labels=["status"],
+        )
+        for status in ("pending", "sending", "sent", "failed"):
+            queued.add_metric([status], float(self.counts["outbox"].get(status, 0)))
+        yield from (incidents, queued)
+        if self.sent is not None:
+            sent = CounterMetricFamily(
+                "infradex_notifications_sent",
+                "Notifications this process delivered, by channel",
+                labels=["channel"],
+            )
+            for channel, count in sorted(self.sent.items()):
+                sent.add_metric([channel], float(count))
+            yield sent
+
+
 @metrics_router.get("/metrics", include_in_schema=False)
 async def metrics(request: Request) -> Response:
+    from infradex.alerting.records import alerting_counts
+
     monitor = _monitor(request)
     states = await current_states(request)
     registry = CollectorRegistry(auto_describe=False)
     registry.register(
         _ChecksCollector(all_checks(request), states, monitor.stats() if monitor else None)
+    )
+    alerter = getattr(request.app.state, "alerter", None)
+    registry.register(
+        _AlertingCollector(
+            await alerting_counts(request.app.state.db),
+            dict(alerter.dispatcher.totals.by_channel) if alerter is not None else None,
+        )
     )
     return Response(
         generate_latest(registry), media_type="text/plain; version=0.0.4; charset=utf-8"

@@ -211,3 +211,13 @@ async def test_links_work_on_a_private_server_but_incident_pages_do_not(
     assert (await private_client.get("/api/v1/incidents")).status_code == 401
     assert (await private_client.get(f"/act/{token}")).status_code == 200
     assert (await private_client.post(f"/act/{token}")).status_code == 200
+
+
+async def test_metrics_count_incidents_and_the_outbox(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    await open_incident(db)
+    text = (await client.get("/metrics")).text
+    assert 'infradex_incidents{status="open"} 1.0' in text
+    assert 'infradex_incidents{status="acknowledged"} 0.0' in text
+    assert 'infradex_outbox_notifications{status="pending"} 0.0' in text
