@@ -367,15 +367,17 @@ class NotifyChannel(Model):
     ``routingKey`` and ``secret`` may be written ``env:NAME`` to read them from the server's
     environment when sending, which keeps secrets out of git."""
 
-    type: Literal["email", "webhook", "slack", "pagerduty"]
+    type: Literal["email", "webhook", "slack", "pagerduty", "irc"]
     address: Email | None = None  # email: default the person's own address
-    url: str | None = None  # webhook, slack
+    url: str | None = None  # webhook, slack; irc: irc(s)://host:port/channel-or-nick
     routing_key: str | None = None  # pagerduty: the integration (routing) key
     secret: str | None = None  # webhook: signs each body (HMAC-SHA256)
 
     @model_validator(mode="after")
     def _what_it_needs(self) -> NotifyChannel:
-        needed = {"webhook": "url", "slack": "url", "pagerduty": "routingKey"}.get(self.type)
+        needed = {"webhook": "url", "slack": "url", "irc": "url", "pagerduty": "routingKey"}.get(
+            self.type
+        )
         if needed == "url" and not self.url:
             raise ValueError(f"a {self.type} channel needs `url:` (or `url: env:NAME`)")
         if needed == "routingKey" and not self.routing_key:
@@ -383,8 +385,12 @@ class NotifyChannel(Model):
                 "a pagerduty channel needs `routingKey:` (the Events API v2 integration key, "
                 "or `env:NAME`)"
             )
-        if self.url and not self.url.startswith(("http://", "https://", "env:")):
-            raise ValueError(f"url {self.url!r} must start with https://, http:// or env:")
+        schemes = ("irc://", "ircs://") if self.type == "irc" else ("http://", "https://")
+        if self.url and not self.url.startswith((*schemes, "env:")):
+            raise ValueError(
+                f"url {self.url!r} must start with {' or '.join(schemes)} (or env:)"
+                + (", e.g. ircs://irc.libera.chat:6697/python-infra" if self.type == "irc" else "")
+            )
         return self
 
 
