@@ -176,7 +176,11 @@ class Correlator:
             return
         self._open(catalog, check_id, entity, at, message)
 
-    def check_up(self, catalog: Catalog, check_id: str, at: datetime, unwell: Unwell) -> None:
+    def check_up(
+        self, catalog: Catalog, check_id: str, at: datetime, unwell: Unwell, why: str = ""
+    ) -> None:
+        """The check recovered (or, with ``why``, stopped existing: a catalog reload removed
+        it, and a check nobody runs must not hold an incident open forever)."""
         if self.held.pop(check_id, None) is not None:
             return
         incident = self.by_check.pop(check_id, None)
@@ -184,9 +188,10 @@ class Correlator:
             return
         member = incident.members[check_id]
         member.up_at = at
-        self._touch(incident).events.append(
-            Event(at, "check_up", {"check": check_id, "entity": member.entity, "role": member.role})
-        )
+        data = {"check": check_id, "entity": member.entity, "role": member.role}
+        if why:
+            data["reason"] = why
+        self._touch(incident).events.append(Event(at, "check_up", data))
         if member.role == "root" and not incident.down_members("root"):
             self._resolve(catalog, incident, at, unwell)
 

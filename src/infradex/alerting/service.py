@@ -194,6 +194,9 @@ class Alerter:
                 elif change.to_state == "up":
                     c.check_up(catalog, change.check_id, change.at, self.unwell)
                 # pending, flapping, maintenance, unknown: the incident stays as it is
+            checks = self.monitor.checks
+            for check_id in [k for k in (*c.by_check, *c.held) if k not in checks]:
+                c.check_up(catalog, check_id, now, self.unwell, "removed from the catalog")
             c.release_holds(catalog, now, self.unwell)
             c.prune_recent(now)
             queued = 0

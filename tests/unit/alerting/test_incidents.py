@@ -144,3 +144,15 @@ def test_a_hand_resolved_incident_is_forgotten_until_its_checks_fail_again(org: 
     # after the check recovers and fails anew (the monitor reports a change only then)
     c.check_up(org, "service:solo/home", T0 + timedelta(minutes=20), nobody_unwell)
     assert c.drain() == []
+
+
+def test_a_check_removed_from_the_catalog_leaves_its_incident(org: Catalog) -> None:
+    c = Correlator()
+    solo = Ref("service", "solo")
+    c.check_down(org, "service:solo/home", solo, T0, "refused", nobody_unwell)
+    c.drain()
+    c.check_up(org, "service:solo/home", T0 + timedelta(minutes=1), nobody_unwell, "removed")
+    [incident] = c.drain()
+    assert incident.status == "resolved"
+    [up] = [e for e in incident.events if e.kind == "check_up"]
+    assert up.data["reason"] == "removed"
