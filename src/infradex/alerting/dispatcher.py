@@ -117,8 +117,10 @@ class Dispatcher:
                 return Outcome(row, False, str(exc), retry_at=now + wait)
             except Exception as exc:  # a notifier's bug must not stop the others
                 log.exception("notifier %s failed on row %s", row.channel, row.id)
-                retry_at = now + outbox.backoff(row.attempts)
-                return Outcome(row, False, f"{type(exc).__name__}: {exc}", retry_at=retry_at)
+                error = f"{type(exc).__name__}: {exc}"
+                if row.attempts >= outbox.MAX_ATTEMPTS:
+                    return Outcome(row, False, error)
+                return Outcome(row, False, error, retry_at=now + outbox.backoff(row.attempts))
         return Outcome(row, True, answer)
 
     async def _record(self, outcomes: list[Outcome]) -> None:

@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from infradex.probes.base import ProbeRequest, probe_for
 
@@ -23,12 +25,26 @@ class Heartbeat:
     url: str
     every: float = EVERY
     ca_file: str | None = None
+    #: whether alerting is working (a recent good turn); no beat when it is not, so the
+    #: switch outside fires for a stuck alerter too, not only a dead process
+    healthy: Callable[[], bool] = lambda: True
     beats: int = 0
     failures: int = 0
     last_error: str | None = None
     _task: asyncio.Task[None] | None = None
 
+    @property
+    def where(self) -> str:
+        """The URL without its path and query (heartbeat URLs often carry a secret)."""
+        parts = urlsplit(self.url)
+        return f"{parts.scheme}://{parts.netloc}/…"
+
     async def beat(self) -> bool:
+        if not self.healthy():
+            self.failures += 1
+            self.last_error = "alerting is not working: no beat"
+            log.error("heartbeat withheld: alerting has not completed a turn recently")
+            return False
         request = ProbeRequest(self.url, timeout=10.0, ca_file=self.ca_file)
         observation = await probe_for(self.url)(request)
         status = observation.values.get("STATUS")
@@ -38,7 +54,7 @@ class Heartbeat:
             return True
         self.failures += 1
         self.last_error = observation.error or f"HTTP {status}"
-        log.warning("heartbeat to %s failed: %s", self.url, self.last_error)
+        log.warning("heartbeat to %s failed: %s", self.where, self.last_error)
         return False
 
     def start(self) -> None:
@@ -52,6 +68,7 @@ class Heartbeat:
             self._task = None
 
     async def _loop(self) -> None:
+        await asyncio.sleep(min(5.0, self.every))  # let alerting finish its first turn
         while True:
             try:
                 await self.beat()

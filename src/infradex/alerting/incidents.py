@@ -21,6 +21,9 @@ The rules (docs/alerting.md):
   up (resolves are never suppressed). Impacted checks still down then get their own incident.
 - An incident for the same entity that resolved less than ``reopen_window`` ago is reopened
   rather than duplicated.
+- A child whose check crossed its threshold before its root's (a shorter interval) may already
+  have its own incident when the root's opens: if that incident is younger than the window
+  and nobody acknowledged it, it is **merged** into the root's (resolved, "merged into").
 """
 
 from __future__ import annotations
@@ -67,7 +70,8 @@ class Member:
     down_at: datetime
     up_at: datetime | None = None  # when it recovered or left for its own incident
     message: str = ""
-    saved: bool = False  # written to the store already (then only up_at changes)
+    saved: bool = False  # written to the store already
+    dirty: bool = True  # changed since it was last written
 
     @property
     def down(self) -> bool:
@@ -85,8 +89,10 @@ class Incident:
     members: dict[str, Member] = field(default_factory=dict)
     #: not yet persisted
     events: list[Event] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)  # "resolve", "reopen"
-    reopened: bool = False  # the escalation starts over when saved
+    notices: list[str] = field(default_factory=list)  # "resolve"
+    #: the status change the correlator made, written only if the store still agrees:
+    #: "resolved" (from open or acknowledged) or "reopened" (from resolved)
+    transition: str | None = None
 
     @property
     def open(self) -> bool:
@@ -115,6 +121,9 @@ class Correlator:
         self.reopen_window = reopen_window
         self.by_key: dict[str, Incident] = {}  # open incidents by their root's ref
         self.by_check: dict[str, Incident] = {}  # a down check → the incident it is in
+        #: entity → the open incidents it has down checks in (with how many): finds an
+        #: upstream entity's incident without scanning every incident
+        self._by_entity: dict[str, dict[int, tuple[Incident, int]]] = {}
         self.held: dict[str, Held] = {}
         self.recent: dict[str, Incident] = {}  # key → its last resolved incident
         self._touched: dict[int, Incident] = {}
@@ -125,19 +134,20 @@ class Correlator:
         if incident.open:
             self.by_key[incident.key] = incident
             for member in incident.down_members():
-                self.by_check[member.check_id] = incident
+                self._down(incident, member)
         else:
             self.recent[incident.key] = incident
 
     def forget(self, incident: Incident, status: str, at: datetime) -> None:
         """Someone resolved it by hand: the checks still down stay quiet until they recover
-        and fail again."""
+        and fail again (the store marked them up, so does memory)."""
         incident.status = status
         incident.resolved_at = at
         if self.by_key.get(incident.key) is incident:
             del self.by_key[incident.key]
-        for check_id in [c for c, i in self.by_check.items() if i is incident]:
-            del self.by_check[check_id]
+        for member in incident.down_members():
+            self._up(incident, member, at)
+            member.dirty = False  # the store did it
         self.recent[incident.key] = incident
 
     def drain(self) -> list[Incident]:
@@ -148,6 +158,25 @@ class Correlator:
     def _touch(self, incident: Incident) -> Incident:
         self._touched.setdefault(id(incident), incident)
         return incident
+
+    def _down(self, incident: Incident, member: Member) -> None:
+        self.by_check[member.check_id] = incident
+        entry = self._by_entity.setdefault(member.entity, {})
+        _, count = entry.get(id(incident), (incident, 0))
+        entry[id(incident)] = (incident, count + 1)
+
+    def _up(self, incident: Incident, member: Member, at: datetime) -> None:
+        member.up_at, member.dirty = at, True
+        if self.by_check.get(member.check_id) is incident:
+            del self.by_check[member.check_id]
+        entry = self._by_entity.get(member.entity, {})
+        _, count = entry.get(id(incident), (incident, 1))
+        if count <= 1:
+            entry.pop(id(incident), None)
+            if not entry:
+                self._by_entity.pop(member.entity, None)
+        else:
+            entry[id(incident)] = (incident, count - 1)
 
     # ----------------------------------------------------------------- changes
     def check_down(
@@ -183,11 +212,11 @@ class Correlator:
         it, and a check nobody runs must not hold an incident open forever)."""
         if self.held.pop(check_id, None) is not None:
             return
-        incident = self.by_check.pop(check_id, None)
+        incident = self.by_check.get(check_id)
         if incident is None:
             return
         member = incident.members[check_id]
-        member.up_at = at
+        self._up(incident, member, at)
         data = {"check": check_id, "entity": member.entity, "role": member.role}
         if why:
             data["reason"] = why
@@ -223,9 +252,9 @@ class Correlator:
             incident = self.by_key.get(text)
             if incident is not None:
                 return incident
-            for candidate in self.by_key.values():
-                if any(m.entity == text for m in candidate.down_members()):
-                    return candidate
+            found = self._by_entity.get(text)
+            if found:
+                return min((i for i, _ in found.values()), key=lambda i: i.opened_at)
         return None
 
     def _join(
@@ -236,9 +265,11 @@ class Correlator:
             return
         if existing is not None:  # back down after recovering within the same incident
             existing.up_at, existing.down_at, existing.message = None, at, message
+            existing.role, existing.dirty = role, True
+            member = existing
         else:
-            incident.members[check_id] = Member(check_id, entity, role, at, None, message)
-        self.by_check[check_id] = incident
+            member = incident.members[check_id] = Member(check_id, entity, role, at, None, message)
+        self._down(incident, member)
         kind = "check_down" if role == "root" else "impacted"
         self._touch(incident).events.append(
             Event(at, kind, {"check": check_id, "entity": entity, "message": message})
@@ -262,11 +293,11 @@ class Correlator:
         ):
             incident = previous
             del self.recent[key]
-            incident.status, incident.resolved_at, incident.reopened = "open", None, True
+            incident.status, incident.resolved_at = "open", None
+            incident.transition = "reopened"
             self._touch(incident).events.append(
                 Event(at, "reopened", {"check": check_id, "message": message})
             )
-            incident.notices.append("reopen")
         else:
             title = f"{catalog.title(entity) if entity in catalog else key} is down"
             incident = Incident(key, title, at)
@@ -281,9 +312,31 @@ class Correlator:
             if below in catalog and entity in upstream(catalog, below):
                 del self.held[held.check_id]
                 self._join(incident, held.check_id, held.entity, "impacted", at, held.message)
+        # a child that paged moments before its root (a shorter interval): merged
+        for child in list(self.by_key.values()):
+            below = _ref(child.key)
+            if (
+                child is not incident
+                and child.status == "open"
+                and at - child.opened_at <= self.window
+                and below in catalog
+                and entity in upstream(catalog, below)
+            ):
+                self._merge(child, incident, at)
+
+    def _merge(self, child: Incident, root: Incident, at: datetime) -> None:
+        for member in child.down_members():
+            self._up(child, member, at)
+            self._join(root, member.check_id, member.entity, "impacted", member.down_at,
+                       member.message)  # fmt: skip
+        child.status, child.resolved_at, child.transition = "resolved", at, "resolved"
+        del self.by_key[child.key]
+        self._touch(child).events.append(Event(at, "merged", {"into": root.key}))
+        child.notices.append("resolve")
 
     def _resolve(self, catalog: Catalog, incident: Incident, at: datetime, unwell: Unwell) -> None:
         incident.status, incident.resolved_at = "resolved", at
+        incident.transition = "resolved"
         self._touch(incident).events.append(Event(at, "resolved", {"by": "recovery"}))
         incident.notices.append("resolve")
         del self.by_key[incident.key]
@@ -291,8 +344,7 @@ class Correlator:
         # impacted checks still down were hidden behind this root: now they speak for
         # themselves
         for member in incident.down_members("impacted"):
-            member.up_at = at
-            del self.by_check[member.check_id]
+            self._up(incident, member, at)
             incident.events.append(
                 Event(at, "detached", {"check": member.check_id, "entity": member.entity})
             )

@@ -24,7 +24,6 @@ __all__ = ["IncidentView", "render", "render_test"]
 MAX_LISTED = 25
 HEADLINES = {
     "trigger": "DOWN",
-    "reopen": "DOWN AGAIN",
     "acknowledge": "ACKNOWLEDGED",
     "resolve": "RESOLVED",
 }
@@ -94,14 +93,15 @@ def render(
     impacted = incident.impacted(catalog)
     headline = HEADLINES.get(kind, kind.upper())
     count = f" ({len(impacted)} services impacted)" if impacted and kind != "resolve" else ""
-    subject = f"[infradex] {headline} #{incident.id}: {incident.title}{count}"
+    title = " ".join(incident.title.split())  # no line break may reach a header
+    subject = f"[infradex] {headline} #{incident.id}: {title}{count}"
     lines: list[str] = []
     if kind == "resolve" and incident.resolved_at is not None:
         lines.append(
             f"Resolved at {incident.resolved_at:%Y-%m-%d %H:%M} UTC after "
             f"{_duration(incident.opened_at, incident.resolved_at)}."
         )
-        subject = f"[infradex] RESOLVED #{incident.id}: {incident.title.removesuffix(' is down')}"
+        subject = f"[infradex] RESOLVED #{incident.id}: {title.removesuffix(' is down')}"
     elif kind == "acknowledge":
         lines.append(f"Acknowledged by {incident.acknowledged_by or 'someone'}.")
     else:

@@ -1,6 +1,7 @@
 """The notification outbox: every notification is a row before anything is sent.
 
-A row goes ``pending`` → ``sending`` (claimed by one dispatcher) → ``sent``, or back to
+A row goes ``pending`` → ``sending`` (claimed by one dispatcher) → ``sent`` (or ``cancelled``:
+a page its incident's resolve overtook), or back to
 ``pending`` with a later ``next_attempt_at`` after a transient failure (backoff 15 s doubling
 to 5 min), or ``failed`` when the failure is permanent or the attempts run out.
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, exists, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from infradex.alerting.notifiers.base import Message, Target
@@ -90,9 +91,22 @@ async def enqueue(
 
 async def claim(db: Database, worker: str, now: datetime, limit: int = 100) -> list[Claimed]:
     """Take up to ``limit`` rows that are due, atomically, for ``worker``."""
-    due = or_(
-        and_(notifications.c.status == "pending", notifications.c.next_attempt_at <= now),
-        and_(notifications.c.status == "sending", notifications.c.claimed_at <= now - LEASE),
+    older = notifications.alias("older")
+    due = and_(
+        or_(
+            and_(notifications.c.status == "pending", notifications.c.next_attempt_at <= now),
+            and_(notifications.c.status == "sending", notifications.c.claimed_at <= now - LEASE),
+        ),
+        # one incident's messages to one target go in order: an acknowledgement or a resolve
+        # never overtakes a page that is still being retried
+        ~exists(
+            select(older.c.id).where(
+                older.c.incident_id == notifications.c.incident_id,
+                older.c.target == notifications.c.target,
+                older.c.id < notifications.c.id,
+                older.c.status.in_(("pending", "sending")),
+            )
+        ),
     )
     async with db.begin() as connection:
         chosen = (

@@ -59,8 +59,9 @@ async def load_for_correlation(db: Database, now: datetime, reopen: timedelta) -
             )
             for m in members:
                 found[m.incident_id].members[m.check_id] = Member(
-                    m.check_id, m.entity_ref, m.role, m.down_at, m.up_at, m.message or "", True
-                )
+                    m.check_id, m.entity_ref, m.role, m.down_at, m.up_at, m.message or "",
+                    saved=True, dirty=False,
+                )  # fmt: skip
     return list(found.values())
 
 
@@ -81,8 +82,10 @@ async def save(
     now: datetime,
     policy: dict[str, Any] | None = None,
 ) -> int:
-    """Write what changed on ``incident``; a new or reopened one starts its escalation now.
-    Returns its id."""
+    """Write what the correlator changed on ``incident``; a new or reopened one starts its
+    escalation now. A status change is written only if the store still agrees (people may
+    have acknowledged or resolved it meanwhile): resolving needs it unresolved, reopening
+    needs it resolved. Only changed members are written. Returns its id."""
     if incident.id is None:
         result = await connection.execute(
             insert(incidents).values(
@@ -99,29 +102,37 @@ async def save(
             )
         )
         incident.id = int(result.inserted_primary_key[0])  # type: ignore[index]
-    else:
+    elif incident.transition == "resolved":
+        await connection.execute(
+            update(incidents)
+            .where(incidents.c.id == incident.id, incidents.c.status != "resolved")
+            .values(
+                status="resolved",
+                resolved_at=incident.resolved_at,
+                escalation_at=None,
+                updated_at=now,
+            )
+        )
+    elif incident.transition == "reopened":
         values: dict[str, Any] = {
-            "status": incident.status,
-            "resolved_at": incident.resolved_at,
+            "status": "open",
+            "resolved_at": None,
+            "acknowledged_at": None,
+            "acknowledged_by": None,
+            "snoozed_until": None,
+            "escalation_step": 0,
+            "escalation_started_at": now,
+            "escalation_at": now,
             "updated_at": now,
         }
-        if incident.status == "resolved":
-            values["escalation_at"] = None
-        if incident.reopened:
-            values.update(
-                acknowledged_at=None,
-                acknowledged_by=None,
-                snoozed_until=None,
-                escalation_step=0,
-                escalation_started_at=now,
-                escalation_at=now,
-            )
-            if policy is not None:
-                values["policy"] = policy
+        if policy is not None:
+            values["policy"] = policy
         await connection.execute(
-            update(incidents).where(incidents.c.id == incident.id).values(**values)
+            update(incidents)
+            .where(incidents.c.id == incident.id, incidents.c.status == "resolved")
+            .values(**values)
         )
-    incident.reopened = False
+    incident.transition = None
     for member in incident.members.values():
         if not member.saved:
             await connection.execute(
@@ -135,16 +146,21 @@ async def save(
                     message=member.message[:2000],
                 )
             )
-            member.saved = True
-        else:
+        elif member.dirty:
             await connection.execute(
                 update(incident_members)
                 .where(
                     incident_members.c.incident_id == incident.id,
                     incident_members.c.check_id == member.check_id,
                 )
-                .values(up_at=member.up_at, down_at=member.down_at, message=member.message[:2000])
+                .values(
+                    up_at=member.up_at,
+                    down_at=member.down_at,
+                    role=member.role,
+                    message=member.message[:2000],
+                )
             )
+        member.saved, member.dirty = True, False
     if incident.events:
         await connection.execute(
             insert(incident_events),
@@ -195,7 +211,7 @@ async def act(
     recover and fail again."""
     if action not in ACTIONS:
         raise UsageError(f"{action!r} is not an action; use one of {', '.join(ACTIONS)}")
-    async with db.begin() as connection:
+    async with db.begin(writes=True) as connection:
         row = (
             await connection.execute(select(incidents).where(incidents.c.id == incident_id))
         ).one_or_none()
@@ -271,6 +287,7 @@ async def _apply(
     if note:
         data["note"] = note.strip()[:5000]
     values["updated_at"] = now
+    values["needs_notice"] = True  # alerting tells the channels, even after a restart
     await connection.execute(update(incidents).where(where).values(**values))
     kind = {"acknowledge": "acknowledged", "resolve": "resolved", "snooze": "snoozed"}.get(
         action, "unacknowledged"
@@ -335,7 +352,7 @@ async def _live_link(connection: AsyncConnection, token: str, now: datetime) -> 
 async def use_link(db: Database, token: str, now: datetime) -> dict[str, Any]:
     """Do what the link says, once: the link is marked used in the same transaction (two
     clicks at once: the second finds it used)."""
-    async with db.begin() as connection:
+    async with db.begin(writes=True) as connection:
         link = await _live_link(connection, token, now)
         claimed = await connection.execute(
             update(action_links)
@@ -462,7 +479,8 @@ async def _detail(connection: AsyncConnection, incident_id: int) -> dict[str, An
                 "kind": n.kind,
                 "channel": n.channel,
                 "recipient": n.recipient,
-                "target": n.target,
+                # webhook URLs and routing keys are secrets; addresses are in the catalog
+                "target": n.target if n.channel == "email" else None,
                 "status": n.status,
                 "attempts": n.attempts,
                 "lastError": n.last_error,
@@ -476,8 +494,8 @@ async def _detail(connection: AsyncConnection, incident_id: int) -> dict[str, An
 async def notified_targets(
     connection: AsyncConnection, incident_id: int
 ) -> list[tuple[str, str, str, dict[str, Any]]]:
-    """(recipient, channel, target, options) of every page sent or queued for an incident,
-    once each: whom a resolve must reach."""
+    """(recipient, channel, target, options) of every page that reached (or may have
+    reached: still being sent) its target, once each: whom a resolve must reach."""
     rows = await connection.execute(
         select(
             notifications.c.recipient,
@@ -488,7 +506,8 @@ async def notified_targets(
         .where(
             and_(
                 notifications.c.incident_id == incident_id,
-                notifications.c.kind.in_(("trigger", "reopen")),
+                notifications.c.kind == "trigger",
+                notifications.c.status.in_(("sent", "sending")),
             )
         )
         .order_by(notifications.c.id)

@@ -29,16 +29,29 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from infradex.alerting import outbox, records
 from infradex.alerting.dispatcher import Dispatcher
-from infradex.alerting.incidents import CORRELATION_WINDOW, REOPEN_WINDOW, Correlator, Incident
+from infradex.alerting.incidents import CORRELATION_WINDOW, REOPEN_WINDOW, Correlator
 from infradex.alerting.messages import IncidentView, render
 from infradex.alerting.notifiers.base import Notifier
 from infradex.catalog.entities import Catalog
 from infradex.catalog.refs import Ref
 from infradex.clock import utcnow
-from infradex.oncall.escalation import ChannelSpec, PolicySnapshot, policy_for, recipients
+from infradex.oncall.escalation import (
+    ChannelSpec,
+    PolicySnapshot,
+    catch_up,
+    held_until,
+    policy_for,
+    recipients,
+)
 from infradex.settings import Settings
 from infradex.store.db import Database
-from infradex.store.tables import incident_events, incident_members, incidents, state_changes
+from infradex.store.tables import (
+    incident_events,
+    incident_members,
+    incidents,
+    notifications,
+    state_changes,
+)
 
 __all__ = ["AlertSettings", "Alerter", "CheckSource", "alerter_for"]
 
@@ -98,7 +111,9 @@ class Alerter:
         self._by_owner: dict[str, list[str]] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stale = False
         self.turns = 0
+        self.last_good_turn: datetime | None = None
 
     # ------------------------------------------------------------------ lifecycle
     def set_catalog(self, catalog: Catalog) -> None:
@@ -133,6 +148,11 @@ class Alerter:
     def wake(self) -> None:
         self._wake.set()
 
+    def healthy(self, within: timedelta = timedelta(seconds=90)) -> bool:
+        """A turn completed within the last ``within`` (the heartbeat asks)."""
+        last = self.last_good_turn
+        return last is not None and self.clock() - last <= within
+
     async def _loop(self) -> None:
         while True:
             with contextlib.suppress(TimeoutError):
@@ -151,11 +171,20 @@ class Alerter:
         assert self.catalog is not None, "set_catalog first"
         now = now or self.clock()
         self.turns += 1
-        queued = await self._notice_people(now)
-        queued += await self._correlate(now)
+        if self._stale:  # a failed turn left memory ahead of the store: start from the store
+            self.correlator = Correlator(self.settings.window, self.settings.reopen_window)
+            await self.load()
+            self._stale = False
+        try:
+            queued = await self._notice_people(now)
+            queued += await self._correlate(now)
+        except BaseException:
+            self._stale = True
+            raise
         queued += await self._escalate(now)
         if queued:
             self.dispatcher.wake()
+        self.last_good_turn = now
         return queued
 
     def unwell(self, ref: Ref) -> bool:
@@ -171,7 +200,7 @@ class Alerter:
         catalog = self.catalog
         assert catalog is not None
         c = self.correlator
-        async with self.db.begin() as connection:
+        async with self.db.begin(writes=True) as connection:
             changes = (
                 await connection.execute(
                     select(state_changes)
@@ -202,14 +231,15 @@ class Alerter:
             queued = 0
             for incident in c.drain():
                 policy = None
-                if incident.id is None or incident.reopened:
+                if incident.id is None or incident.transition == "reopened":
                     snapshot = PolicySnapshot.of(catalog, policy_for(catalog, _owner(incident.key)))
                     policy = snapshot.to_dict()
                 notices = list(incident.notices)
                 incident.notices.clear()
                 await records.save(connection, incident, now, policy)
                 if "resolve" in notices:
-                    queued += await self._resolve_notices(connection, incident, now)
+                    assert incident.id is not None
+                    queued += await self._resolve_notices(connection, incident.id, now)
             if changes:
                 await connection.execute(
                     update(state_changes)
@@ -220,40 +250,44 @@ class Alerter:
 
     # ------------------------------------------------------------------ people's actions
     async def _notice_people(self, now: datetime) -> int:
-        """Acknowledgements and hand resolves made since the last turn (web, API, CLI,
-        links): the correlator forgets hand-resolved incidents; the policy's channels and,
-        for a resolve, everyone paged are told."""
-        mine = {i.id: i for i in self.correlator.by_key.values() if i.id is not None}
-        if not mine:
-            return 0
-        async with self.db.begin() as connection:
+        """What people did (web, API, CLI, links), since the last turn or while alerting was
+        not running (``needs_notice``): hand-resolved incidents are forgotten by the
+        correlator; the policy's channels hear of acknowledgements, and everyone paged and
+        the policy's channels of hand resolves."""
+        async with self.db.begin(writes=True) as connection:
             rows = (
                 await connection.execute(
                     select(
                         incidents.c.id,
+                        incidents.c.key,
                         incidents.c.status,
                         incidents.c.resolved_at,
-                        incidents.c.acknowledged_by,
                         incidents.c.policy,
-                    ).where(incidents.c.id.in_(list(mine)))
+                    ).where(incidents.c.needs_notice.is_(True))
                 )
             ).all()
             queued = 0
             for row in rows:
-                incident = mine[row.id]
-                if row.status == incident.status:
-                    continue
+                mine = self.correlator.by_key.get(row.key)
+                if mine is not None and mine.id != row.id:
+                    mine = None
                 if row.status == "resolved":
-                    self.correlator.forget(incident, "resolved", row.resolved_at or now)
-                    queued += await self._resolve_notices(connection, incident, now)
-                elif row.status == "acknowledged":
-                    incident.status = "acknowledged"
-                    view = await self._view(connection, row.id)
-                    queued += await self._policy_channels(
-                        connection, row.policy, view, "acknowledge", now
-                    )
+                    if mine is not None:
+                        self.correlator.forget(mine, "resolved", row.resolved_at or now)
+                    queued += await self._resolve_notices(connection, row.id, now)
                 else:
-                    incident.status = row.status
+                    if mine is not None:
+                        mine.status = row.status
+                    if row.status == "acknowledged":
+                        view = await self._view(connection, row.id)
+                        queued += await self._policy_channels(
+                            connection, row.policy, view, "acknowledge", now
+                        )
+                await connection.execute(
+                    update(incidents)
+                    .where(incidents.c.id == row.id, incidents.c.status == row.status)
+                    .values(needs_notice=False)
+                )
         return queued
 
     # ------------------------------------------------------------------ escalation
@@ -268,13 +302,16 @@ class Alerter:
             ).all()
         queued = 0
         for (incident_id,) in due:
-            async with self.db.begin() as connection:
+            async with self.db.begin(writes=True) as connection:
                 queued += await self._escalate_one(connection, incident_id, now)
         return queued
 
     async def _escalate_one(
         self, connection: AsyncConnection, incident_id: int, now: datetime
     ) -> int:
+        """The due steps of one incident, in one transaction that first takes the incident
+        (a conditional update on what was read): an acknowledgement committed meanwhile wins,
+        and the step's messages are not queued."""
         catalog = self.catalog
         assert catalog is not None
         row = (
@@ -282,6 +319,15 @@ class Alerter:
         ).one()
         if row.escalation_at is None or row.escalation_at > now or row.status == "resolved":
             return 0  # someone acted since the first look
+        seen = (
+            (incidents.c.id == incident_id)
+            & (incidents.c.status == row.status)
+            & (incidents.c.escalation_at == row.escalation_at)
+            & (incidents.c.escalation_step == row.escalation_step)
+        )
+        taken = await connection.execute(update(incidents).where(seen).values(updated_at=now))
+        if taken.rowcount != 1:
+            return 0
         where = incidents.c.id == incident_id
         position, started = row.escalation_step, row.escalation_started_at or row.opened_at
         if row.status == "acknowledged":
@@ -310,11 +356,8 @@ class Alerter:
         if view.failing and all(
             self.monitor.in_maintenance(check) is not None for check, _ in view.failing
         ):
-            # hold the due step; it goes out as soon as the window ends (the round's clock
-            # moves with the hold, so the later steps keep their delays after it)
-            due = snapshot.due_at(started, position)
-            if due is not None and due <= now:
-                started = now + MAINTENANCE_RECHECK - (due - started)
+            # hold the due step until the window ends; the later steps keep their delays
+            started = held_until(snapshot, started, position, now + MAINTENANCE_RECHECK)
             if await self._last_event(connection, incident_id) != "paging_held":
                 await records.add_event(
                     connection,
@@ -347,8 +390,17 @@ class Alerter:
             )
         if position == 0:
             queued += await self._policy_channels(connection, row.policy, view, "trigger", now)
+        caught = catch_up(snapshot, started, position, now)
+        if caught.skipped:  # the server was down: the latest overdue step, not all of them
+            await records.add_event(
+                connection,
+                incident_id,
+                now,
+                "caught_up",
+                {"skipped": [p % len(snapshot.steps) + 1 for p in caught.skipped]},
+            )
+        position, started = caught.position, caught.started
         skip_wait = False
-        paged: set[tuple[str, str, str]] = set()  # overdue steps (after a restart): once each
         while True:
             due = snapshot.due_at(started, position)
             if due is None or (due > now and not skip_wait):
@@ -363,9 +415,6 @@ class Alerter:
                     + (f" (round {round_ + 1})." if round_ else ".")
                 )
                 for channel in recipient.channels:
-                    if (recipient.ref, channel.type, channel.address) in paged:
-                        continue
-                    paged.add((recipient.ref, channel.type, channel.address))
                     queued += await self._page(
                         connection, view, recipient.ref, channel, reason, now
                     )
@@ -485,12 +534,15 @@ class Alerter:
         view: IncidentView,
         kind: str,
         now: datetime,
+        only: set[tuple[str, str]] | None = None,
     ) -> int:
         """The policy's own channels (PagerDuty, a team's Slack) hear of every incident:
-        its trigger, acknowledgement and resolve."""
+        its trigger, acknowledgement and resolve (``only``: the channels the trigger
+        reached)."""
         assert self.catalog is not None
         snapshot = PolicySnapshot.from_dict(policy)
-        for channel in snapshot.channels:
+        channels = [c for c in snapshot.channels if only is None or (c.type, c.address) in only]
+        for channel in channels:
             message = render(self.catalog, view, kind, self._links(view.id, {}), now=now)
             await outbox.enqueue(
                 connection,
@@ -503,28 +555,38 @@ class Alerter:
                 now=now,
                 incident_id=view.id,
             )
-        return len(snapshot.channels)
+        return len(channels)
 
     async def _resolve_notices(
-        self, connection: AsyncConnection, incident: Incident, now: datetime
+        self, connection: AsyncConnection, incident_id: int, now: datetime
     ) -> int:
-        """Everyone paged about the incident, on each channel they were paged on, and the
-        policy's channels hear that it is resolved. Quiet hours apply (not urgent)."""
-        assert self.catalog is not None and incident.id is not None
-        view = await self._view(connection, incident.id)
+        """Everyone paged about the incident, on each channel the page reached, and the
+        policy's channels hear that it is resolved; quiet hours apply (not urgent). A page
+        still waiting in the outbox (its channel was failing) is cancelled instead: a late
+        DOWN with live links after the RESOLVED would only mislead."""
+        assert self.catalog is not None
+        await connection.execute(
+            update(notifications)
+            .where(
+                notifications.c.incident_id == incident_id,
+                notifications.c.kind == "trigger",
+                notifications.c.status == "pending",
+            )
+            .values(status="cancelled", last_error="resolved before it could be sent")
+        )
+        view = await self._view(connection, incident_id)
         row = (
             await connection.execute(
-                select(incidents.c.policy).where(incidents.c.id == incident.id)
+                select(incidents.c.policy).where(incidents.c.id == incident_id)
             )
         ).one()
+        reached = await records.notified_targets(connection, incident_id)
         queued = 0
         policy_ref = (row.policy or {}).get("ref")
-        for recipient, channel, address, options in await records.notified_targets(
-            connection, incident.id
-        ):
+        for recipient, channel, address, options in reached:
             if recipient == policy_ref:
                 continue  # the policy's channels are told below
-            message = render(self.catalog, view, "resolve", self._links(incident.id, {}), now=now)
+            message = render(self.catalog, view, "resolve", self._links(incident_id, {}), now=now)
             await outbox.enqueue(
                 connection,
                 channel=channel,
@@ -534,11 +596,14 @@ class Alerter:
                 options=options,
                 message=message,
                 now=now,
-                incident_id=incident.id,
+                incident_id=incident_id,
                 not_before=self._quiet_until(recipient, now),
             )
             queued += 1
-        queued += await self._policy_channels(connection, row.policy, view, "resolve", now)
+        told = {(channel, address) for r, channel, address, _ in reached if r == policy_ref}
+        queued += await self._policy_channels(
+            connection, row.policy, view, "resolve", now, only=told
+        )
         return queued
 
     def _quiet_until(self, recipient: str, now: datetime) -> datetime | None:

@@ -24,7 +24,36 @@ def lint(catalog: Catalog, now: datetime | None = None) -> list[Problem]:
         problems.extend(_service(catalog, service))
     for schedule in catalog.of_kind("schedule"):
         problems.extend(_schedule(catalog, schedule, now))
+    for entity in (*catalog.of_kind("person"), *catalog.of_kind("escalationpolicy")):
+        problems.extend(_secrets(entity))
     return problems
+
+
+#: channel fields that hold a secret (a Slack webhook URL is one: whoever has it can post)
+_SECRET_FIELDS = (("secret", None), ("routing_key", None), ("url", "slack"))
+
+
+def _secrets(entity: Entity) -> Iterator[Problem]:
+    """A secret written in the catalog is in git, in every clone and in the store."""
+    spec = entity.spec
+    base: tuple[str, ...]
+    if entity.kind == "person":
+        channels, base = (spec.alerting.channels if spec.alerting else []), ("spec", "alerting")
+    else:
+        channels, base = spec.channels, ("spec",)
+    for i, channel in enumerate(channels):
+        for field, only in _SECRET_FIELDS:
+            value = getattr(channel, field)
+            if value and not value.startswith("env:") and only in (None, channel.type):
+                name = "routingKey" if field == "routing_key" else field
+                yield entity.problem(
+                    "warning",
+                    "secret-in-catalog",
+                    f"the {channel.type} channel's `{name}` is written out: it is a secret, "
+                    "and the catalog is in git",
+                    f"write `{name}: env:NAME` and set NAME in the server's environment",
+                    (*base, "channels", i, name),
+                )
 
 
 def _service(catalog: Catalog, service: Entity) -> Iterator[Problem]:

@@ -205,7 +205,7 @@ def monitor(ctx: typer.Context) -> None:
             await alerter.start(catalog)
             service.change_listeners.append(alerter.wake)
         heartbeat = (
-            Heartbeat(settings.heartbeat_url, ca_file=settings.ca_file)
+            Heartbeat(settings.heartbeat_url, ca_file=settings.ca_file, healthy=alerter.healthy)
             if alerter is not None and settings.heartbeat_url
             else None
         )

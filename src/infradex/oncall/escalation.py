@@ -26,10 +26,13 @@ from infradex.durations import parse_duration
 from infradex.oncall.schedules import on_call_at
 
 __all__ = [
+    "CatchUp",
     "ChannelSpec",
     "PolicySnapshot",
     "Recipient",
     "StepSnapshot",
+    "catch_up",
+    "held_until",
     "policy_for",
     "quiet_until",
     "recipients",
@@ -189,7 +192,7 @@ class Recipient:
             "ref": self.ref,
             "title": self.title,
             "via": self.via,
-            "channels": [c.to_dict() for c in self.channels],
+            "channels": [c.type for c in self.channels],  # not where: that may be secret
         }
 
 
@@ -288,3 +291,49 @@ def quiet_until(recipient: Recipient, when: datetime) -> datetime | None:
     if not crosses_midnight or now >= start:
         day = day + timedelta(days=1) if crosses_midnight else day
     return datetime.combine(day, end, zone)
+
+
+CATCH_UP_GRACE = timedelta(seconds=60)
+
+
+@dataclass(frozen=True, slots=True)
+class CatchUp:
+    """Where an escalation stands after a pause: its position, its round's (re-based) start,
+    and the positions skipped."""
+
+    position: int
+    started: datetime
+    skipped: tuple[int, ...] = ()
+
+
+def catch_up(
+    snapshot: PolicySnapshot,
+    started: datetime,
+    position: int,
+    now: datetime,
+    grace: timedelta = CATCH_UP_GRACE,
+) -> CatchUp:
+    """After the server was down (or paging was held), the steps overdue by more than
+    ``grace`` collapse into the latest of them, sent now; the steps after it keep their
+    spacing from now. Steps due within the grace (two steps with the same ``after``, a turn
+    a second late) all go out as usual."""
+    stale: list[int] = []
+    while (due := snapshot.due_at(started, position + len(stale))) is not None and (
+        due < now - grace
+    ):
+        stale.append(position + len(stale))
+    if len(stale) <= 1:
+        return CatchUp(position, started)
+    latest = stale[-1]
+    due_latest = snapshot.due_at(started, latest)
+    assert due_latest is not None
+    return CatchUp(latest, started + (now - due_latest), tuple(stale[:-1]))
+
+
+def held_until(
+    snapshot: PolicySnapshot, started: datetime, position: int, until: datetime
+) -> datetime:
+    """The round's start moved so that the step at ``position`` falls due at ``until`` (a
+    maintenance hold): the steps after it keep their spacing."""
+    due = snapshot.due_at(started, position)
+    return started if due is None else started + (until - due)

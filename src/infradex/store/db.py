@@ -51,6 +51,9 @@ def async_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+IMMEDIATE = "infradex_sqlite_immediate"  # an execution option: BEGIN IMMEDIATE
+
+
 def configure_sqlite(engine: AsyncEngine) -> None:
     """WAL for concurrent readers, foreign keys on, and transactions SQLAlchemy controls
     (pysqlite's own would break savepoints)."""
@@ -70,7 +73,10 @@ def configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # a transaction that reads, then writes, takes the write lock first: a deferred one
+        # fails at once with "database is locked" if another writer committed meanwhile
+        immediate = connection.get_execution_options().get(IMMEDIATE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 class Database:
@@ -103,8 +109,10 @@ class Database:
         return cls(connection.engine.url.render_as_string(hide_password=False), connection)
 
     @asynccontextmanager
-    async def begin(self) -> AsyncIterator[AsyncConnection]:
-        """A transaction: commits when the block ends, rolls back if it raises."""
+    async def begin(self, *, writes: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A transaction: commits when the block ends, rolls back if it raises. ``writes``:
+        it reads and then writes (on SQLite it takes the write lock at once; PostgreSQL
+        needs nothing)."""
         if self._bound is not None:
             # one connection shared by concurrent tasks (the server and the monitor in a
             # test): take turns, but let a task nest its own transactions
@@ -122,6 +130,12 @@ class Database:
                     self._bound_owner = None
             return
         assert self.engine is not None
+        if writes and self.dialect == "sqlite":
+            async with self.engine.connect() as plain:
+                connection = await plain.execution_options(**{IMMEDIATE: True})
+                async with connection.begin():
+                    yield connection
+            return
         async with self.engine.begin() as connection:
             yield connection
 

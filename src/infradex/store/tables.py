@@ -24,6 +24,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    text,
 )
 from sqlalchemy.engine import Dialect
 
@@ -193,8 +194,20 @@ incidents = Table(
     Column("escalation_at", Time),
     Column("escalation_started_at", Time),
     Column("updated_at", Time),
+    # set by people's actions (web, API, CLI, links), cleared once alerting has told the
+    # policy's channels and the people paged: survives a restart of the alerting process
+    Column("needs_notice", Boolean, nullable=False, server_default="0"),
     Index(None, "status", "key"),
     Index(None, "escalation_at"),
+    Index(None, "needs_notice"),
+    # one open incident per root, whatever runs: a second alerter's duplicate fails
+    Index(
+        "uq_incidents_open_key",
+        "key",
+        unique=True,
+        sqlite_where=text("status != 'resolved'"),
+        postgresql_where=text("status != 'resolved'"),
+    ),
 )
 
 incident_members = Table(
@@ -251,11 +264,12 @@ notifications = Table(
     Column("next_attempt_at", Time),
     Column("last_error", Text),
     Column("permanent", Boolean, nullable=False, server_default="0"),
-    Column("claimed_by", String(64)),
+    Column("claimed_by", String(200)),
     Column("claimed_at", Time),
     Column("created_at", Time, nullable=False),
     Column("sent_at", Time),
     Index(None, "status", "next_attempt_at"),
+    Index(None, "incident_id"),
 )
 
 maintenance_windows = Table(

@@ -65,7 +65,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         else None
     )
     heartbeat = (
-        Heartbeat(settings.heartbeat_url, ca_file=settings.ca_file)
+        Heartbeat(settings.heartbeat_url, ca_file=settings.ca_file, healthy=alerter.healthy)
         if alerter is not None and settings.heartbeat_url
         else None
     )

@@ -195,3 +195,55 @@ def test_quiet_hours_in_the_persons_own_zone(
     val = person_recipient(org.get(Ref("person", "val-volunteer")), "team:ops")
     found = quiet_until(val, utc)
     assert found == expected
+
+
+def test_catch_up_sends_the_latest_overdue_step_and_keeps_the_spacing(org: Catalog) -> None:
+    from infradex.oncall.escalation import catch_up, held_until
+
+    snap = PolicySnapshot.of(org, policy_for(org, Ref("service", "solo")))  # 0m, 15m; x2
+    # on time: nothing to skip
+    assert catch_up(snap, T0, 0, T0).skipped == ()
+    assert catch_up(snap, T0, 1, T0 + timedelta(minutes=15, seconds=30)).skipped == ()
+    # 40 minutes late at position 1: steps at 15m and 30m are overdue; 30m (position 2) is
+    # the latest, due now; position 3 keeps its 15 minutes after it
+    now = T0 + timedelta(minutes=40)
+    caught = catch_up(snap, T0, 1, now)
+    assert caught.skipped == (1,) and caught.position == 2
+    assert snap.due_at(caught.started, 2) == now
+    assert snap.due_at(caught.started, 3) == now + timedelta(minutes=15)
+    # a hold moves the round so the held step falls due when the hold ends
+    until = T0 + timedelta(hours=1)
+    moved = held_until(snap, T0, 1, until)
+    assert snap.due_at(moved, 1) == until and snap.due_at(moved, 2) == until + timedelta(minutes=15)
+
+
+def test_secrets_written_in_the_catalog_are_warned_about(tmp_path: Path, write_catalog) -> None:  # type: ignore[no-untyped-def]
+    root = write_catalog(
+        tmp_path,
+        {
+            "c.yaml": """\
+            apiVersion: infradex/v1
+            kind: EscalationPolicy
+            metadata: {name: p}
+            spec:
+              steps: [{notify: [person:x]}]
+              channels:
+                - {type: pagerduty, routingKey: 0123456789abcdef0123456789abcdef}
+                - {type: pagerduty, routingKey: "env:PD_KEY"}
+                - {type: webhook, url: "https://example.org/hook", secret: "env:HOOK"}
+            ---
+            apiVersion: infradex/v1
+            kind: Person
+            metadata: {name: x}
+            spec:
+              email: x@example.org
+              alerting: {channels: [{type: slack, url: "https://hooks.example.org/T/B/x"}]}
+            """
+        },
+    )
+    warnings = [p for p in load(root).warnings if p.code == "secret-in-catalog"]
+    assert [(w.entity, w.field) for w in warnings] == [
+        ("escalationpolicy:p", "spec.channels[0].routingKey"),
+        ("person:x", "spec.alerting.channels[0].url"),
+    ]
+    assert "env:NAME" in warnings[0].hint

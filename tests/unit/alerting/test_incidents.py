@@ -125,7 +125,8 @@ def test_an_incident_resolved_minutes_ago_is_reopened_not_duplicated(org: Catalo
         org, "service:solo/home", solo, T0 + timedelta(minutes=5), "refused", nobody_unwell
     )
     [again] = c.drain()
-    assert again is first and again.id == 7 and again.status == "open" and again.reopened
+    assert again is first and again.id == 7 and again.status == "open"
+    assert again.transition == "reopened"
     c.check_up(org, "service:solo/home", T0 + timedelta(minutes=6), nobody_unwell)
     c.drain()
     c.check_down(org, "service:solo/home", solo, T0 + timedelta(minutes=30), "x", nobody_unwell)
