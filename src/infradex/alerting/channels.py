@@ -6,6 +6,7 @@ import socket
 
 from infradex.alerting.notifiers.base import Notifier
 from infradex.alerting.notifiers.email import EmailNotifier, SmtpConfig
+from infradex.alerting.notifiers.irc import IrcNotifier
 from infradex.alerting.notifiers.pagerduty import PagerDutyNotifier
 from infradex.alerting.notifiers.slack import SlackNotifier
 from infradex.alerting.notifiers.webhook import WebhookNotifier
@@ -13,7 +14,7 @@ from infradex.settings import Settings
 
 __all__ = ["CHANNELS", "notifiers_for"]
 
-CHANNELS = ("email", "webhook", "slack", "pagerduty")
+CHANNELS = ("email", "webhook", "slack", "pagerduty", "irc")
 
 
 def notifiers_for(settings: Settings) -> dict[str, Notifier]:
@@ -26,4 +27,5 @@ def notifiers_for(settings: Settings) -> dict[str, Notifier]:
         "webhook": WebhookNotifier(ca_file=settings.ca_file),
         "slack": SlackNotifier(ca_file=settings.ca_file),
         "pagerduty": PagerDutyNotifier(settings.pagerduty_events_url, ca_file=settings.ca_file),
+        "irc": IrcNotifier(ca_file=settings.ca_file),
     }
