@@ -18,6 +18,7 @@ from infradex.alerting import outbox, records
 from infradex.alerting.channels import notifiers_for
 from infradex.alerting.dispatcher import Dispatcher
 from infradex.alerting.messages import render_test
+from infradex.alerting.timeline import describe
 from infradex.catalog.refs import RefError
 from infradex.cli.app import app, load_catalog, settings_of
 from infradex.cli.output import console, err_console, print_json
@@ -119,10 +120,7 @@ def incidents_show(
     console.print(checks)
     timeline = Table("When (UTC)", "What", "Who", "Detail", title="Timeline")
     for e in detail["timeline"]:
-        data = e["data"]
-        text = ", ".join(f"{k}={v}" for k, v in data.items() if k not in ("recipients",))
-        if "recipients" in data:
-            text = "to " + (", ".join(r["title"] for r in data["recipients"]) or "nobody")
+        text = describe(e["kind"], e["data"])
         timeline.add_row(_when(e["at"]), e["kind"], e["actor"] or "", text)
     console.print(timeline)
 

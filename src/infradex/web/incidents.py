@@ -17,6 +17,7 @@ from markupsafe import Markup
 from pydantic import BaseModel, Field
 
 from infradex.alerting import records
+from infradex.alerting.timeline import describe
 from infradex.clock import utcnow
 from infradex.docs.blocks import Bullets, Cell, Heading, Link, Page, Para, Strong, Table, Text
 from infradex.docs.content import page_id
@@ -225,41 +226,6 @@ _ACTIONS_FORM = Template(
 )
 
 
-def _event_text(kind: str, data: dict[str, Any]) -> str:
-    if kind in ("opened", "reopened"):
-        message = data.get("message")
-        return f"{kind} by {data.get('check')}" + (f": {message}" if message else "")
-    if kind in ("check_down", "check_up"):
-        return f"{data.get('check')} {'down' if kind == 'check_down' else 'up'}" + (
-            f": {data['message']}" if data.get("message") else ""
-        )
-    if kind == "impacted":
-        return f"{data.get('entity')} impacted ({data.get('check')} failing)"
-    if kind == "escalated":
-        who = ", ".join(r["title"] for r in data.get("recipients", [])) or "nobody"
-        problems = "; ".join(data.get("problems", []))
-        return f"step {data.get('step')} (round {data.get('round')}): {who}" + (
-            f" ({problems})" if problems else ""
-        )
-    if kind == "notified":
-        return f"{data.get('kind')} to {data.get('recipient')} by {data.get('channel')}: " + str(
-            data.get("answer", "")
-        )
-    if kind in ("notify_retry", "notify_failed"):
-        return f"{data.get('kind')} to {data.get('recipient')} by {data.get('channel')}: " + str(
-            data.get("error", "")
-        )
-    if kind == "note":
-        return str(data.get("text", ""))
-    if kind == "resolved":
-        how = "by hand" if data.get("by") == "hand" else "its checks recovered"
-        return how + (f"; {data['note']}" if data.get("note") else "")
-    if kind == "snoozed":
-        return f"until {_when(data.get('until'))}"
-    extra = data.get("reason") or data.get("note") or data.get("by") or ""
-    return str(extra)
-
-
 @pages_router.get("/incidents/{incident_id}")
 async def incident_page(request: Request, incident_id: IncidentId) -> HTMLResponse:
     try:
@@ -337,7 +303,7 @@ async def incident_page(request: Request, incident_id: IncidentId) -> HTMLRespon
                     [Text(_when(e["at"]))],
                     [Text(e["kind"].replace("_", " "))],
                     [Text(e["actor"] or "")],
-                    [Text(_event_text(e["kind"], e["data"]))],
+                    [Text(describe(e["kind"], e["data"]))],
                 ]
                 for e in detail["timeline"]
             ],
