@@ -135,3 +135,38 @@ async def test_the_migrations_build_exactly_the_tables_the_code_declares(db: Dat
     async with db.begin() as connection:
         found = await connection.run_sync(differences)
     assert found == []
+
+
+async def test_sqlite_read_then_write_transactions_wait_instead_of_failing(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Two writers on one SQLite file: a transaction that reads first and then writes would
+    fail at once with "database is locked" if the other committed in between; with
+    ``writes=True`` it takes the lock first and waits its turn."""
+    import asyncio
+
+    from sqlalchemy import func
+
+    url = f"sqlite:///{tmp_path / 'two.db'}"
+    first, second = Database(url), Database(url)
+    await first.upgrade()
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+
+    async def read_then_write(db: Database, pause: float) -> None:
+        async with db.begin(writes=True) as connection:
+            await connection.execute(select(func.count()).select_from(maintenance_windows))
+            await asyncio.sleep(pause)  # the other writer runs meanwhile
+            await connection.execute(
+                insert(maintenance_windows).values(
+                    target_ref="service:x", starts_at=now, ends_at=now, created_at=now
+                )
+            )
+
+    try:
+        await asyncio.gather(read_then_write(first, 0.2), read_then_write(second, 0.0))
+        async with first.begin() as connection:
+            count = (
+                await connection.execute(select(func.count()).select_from(maintenance_windows))
+            ).scalar()
+        assert count == 2
+    finally:
+        await first.close()
+        await second.close()
