@@ -33,6 +33,7 @@ __all__ = [
     "incident_detail",
     "list_incidents",
     "load_for_correlation",
+    "open_incidents_of",
     "save",
     "use_link",
 ]
@@ -537,3 +538,30 @@ async def alerting_counts(db: Database) -> dict[str, dict[str, int]]:
             "incidents": {status: int(n) for status, n in open_},
             "outbox": {status: int(n) for status, n in queued},
         }
+
+
+async def open_incidents_of(db: Database, entity: str) -> list[dict[str, Any]]:
+    """The incidents not resolved in which ``entity`` has a failing check, as its root or
+    impacted (an entity page shows them)."""
+    async with db.begin() as connection:
+        rows = await connection.execute(
+            select(
+                incidents.c.id,
+                incidents.c.title,
+                incidents.c.status,
+                incidents.c.key,
+                func.min(incident_members.c.role).label("role"),
+            )
+            .join(incident_members, incident_members.c.incident_id == incidents.c.id)
+            .where(
+                incidents.c.status != "resolved",
+                incident_members.c.entity_ref == entity,
+                incident_members.c.up_at.is_(None),
+            )
+            .group_by(incidents.c.id, incidents.c.title, incidents.c.status, incidents.c.key)
+            .order_by(incidents.c.id)
+        )
+        return [
+            {"id": r.id, "title": r.title, "status": r.status, "root": r.key, "role": r.role}
+            for r in rows
+        ]

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import Request
 from markupsafe import Markup, escape
 
+from infradex.alerting.records import open_incidents_of
 from infradex.clock import utcnow
 from infradex.monitor import history
 from infradex.monitor.checks import CheckDef, checks_grouped
@@ -196,6 +197,20 @@ async def _health_section(request: Request, checks: list[CheckDef]) -> Markup:
     return Markup("").join(parts)
 
 
+async def _incidents_notice(request: Request, entity: str) -> Markup:
+    """A line per open incident this entity is failing in: its own, or one upstream."""
+    found = await open_incidents_of(request.app.state.db, entity)
+    lines = [
+        Markup('<p class="notice incident" role="status"><strong>Incident #{}</strong> ({}): '
+               '{}{}. <a href="../incidents/{}">See the incident</a>.</p>').format(
+            i["id"], i["status"], i["title"],
+            "" if i["role"] == "root" else Markup(": this is impacted"), i["id"],
+        )
+        for i in found
+    ]  # fmt: skip
+    return Markup("").join(lines)
+
+
 async def with_health(request: Request, page_id: str, body: Markup) -> Markup:
     """``body`` with the live health section put after the entity's summary, on pages of
     entities that have checks (services and providers)."""
@@ -206,6 +221,7 @@ async def with_health(request: Request, page_id: str, body: Markup) -> Markup:
     section = await health_section(request, f"{kind}:{name}")
     if section is None:
         return body
+    section = await _incidents_notice(request, f"{kind}:{name}") + section
     text = str(body)
     for anchor in ('<h2 id="who">', '<h2 id="checks">'):
         at = text.find(anchor)

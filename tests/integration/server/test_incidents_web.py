@@ -221,3 +221,15 @@ async def test_metrics_count_incidents_and_the_outbox(
     assert 'infradex_incidents{status="open"} 1.0' in text
     assert 'infradex_incidents{status="acknowledged"} 0.0' in text
     assert 'infradex_outbox_notifications{status="pending"} 0.0' in text
+
+
+async def test_an_entity_page_names_the_incidents_it_is_failing_in(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    incident_id = await open_incident(db)
+    www = (await client.get("/services/www")).text
+    assert f"Incident #{incident_id}</strong> (open): Edge CDN is down: this is impacted" in www
+    assert f'href="../incidents/{incident_id}"' in www
+    cdn = (await client.get("/providers/edgecdn")).text
+    assert f"Incident #{incident_id}</strong> (open): Edge CDN is down." in cdn
+    assert "Incident #" not in (await client.get("/services/solo")).text
