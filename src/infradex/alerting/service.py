@@ -60,6 +60,7 @@ log = logging.getLogger("infradex.alerting")
 TURN = 1.0  # seconds between turns when nothing wakes the alerter
 MAINTENANCE_RECHECK = timedelta(seconds=30)
 CHANGES_PER_TURN = 2000
+ESCALATE_PER_TRANSACTION = 50
 
 
 class CheckSource(Protocol):
@@ -301,9 +302,12 @@ class Alerter:
                 )
             ).all()
         queued = 0
-        for (incident_id,) in due:
+        # a few incidents per transaction: a burst of separate outages (not one CDN) is
+        # escalated at a few hundred a second instead of paying a commit each
+        for start in range(0, len(due), ESCALATE_PER_TRANSACTION):
             async with self.db.begin(writes=True) as connection:
-                queued += await self._escalate_one(connection, incident_id, now)
+                for (incident_id,) in due[start : start + ESCALATE_PER_TRANSACTION]:
+                    queued += await self._escalate_one(connection, incident_id, now)
         return queued
 
     async def _escalate_one(
@@ -330,13 +334,14 @@ class Alerter:
             return 0
         where = incidents.c.id == incident_id
         position, started = row.escalation_step, row.escalation_started_at or row.opened_at
+        current: Any = row
         if row.status == "acknowledged":
             if row.snoozed_until is None or row.snoozed_until > now:
                 await connection.execute(
                     update(incidents).where(where).values(escalation_at=row.snoozed_until)
                 )
                 return 0
-            position, started = 0, now
+            position, started, current = 0, now, None  # the row read is stale now
             await connection.execute(
                 update(incidents)
                 .where(where)
@@ -351,7 +356,7 @@ class Alerter:
             mine = self.correlator.by_key.get(row.key)
             if mine is not None and mine.id == incident_id:
                 mine.status = "open"
-        view = await self._view(connection, incident_id)
+        view = await self._view(connection, incident_id, current)
         snapshot = PolicySnapshot.from_dict(row.policy)
         if view.failing and all(
             self.monitor.in_maintenance(check) is not None for check, _ in view.failing
@@ -457,10 +462,14 @@ class Alerter:
         ).scalar()
         return str(kind) if kind is not None else None
 
-    async def _view(self, connection: AsyncConnection, incident_id: int) -> IncidentView:
-        row = (
-            await connection.execute(select(incidents).where(incidents.c.id == incident_id))
-        ).one()
+    async def _view(
+        self, connection: AsyncConnection, incident_id: int, row: Any = None
+    ) -> IncidentView:
+        """What messages say about the incident (``row``: its row, if already read)."""
+        if row is None:
+            row = (
+                await connection.execute(select(incidents).where(incidents.c.id == incident_id))
+            ).one()
         members = (
             await connection.execute(
                 select(incident_members)
