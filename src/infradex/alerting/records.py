@@ -9,7 +9,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, insert, or_, select, true, update
+from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from infradex.alerting.incidents import Incident, Member
@@ -34,6 +34,7 @@ __all__ = [
     "list_incidents",
     "load_for_correlation",
     "open_incidents_of",
+    "prune",
     "save",
     "use_link",
 ]
@@ -565,3 +566,22 @@ async def open_incidents_of(db: Database, entity: str) -> list[dict[str, Any]]:
             {"id": r.id, "title": r.title, "status": r.status, "root": r.key, "role": r.role}
             for r in rows
         ]
+
+
+KEEP_MESSAGES = timedelta(days=90)
+
+
+async def prune(db: Database, now: datetime, keep: timedelta = KEEP_MESSAGES) -> dict[str, int]:
+    """Forget what no one needs any more: delivered, cancelled and failed messages older than
+    ``keep`` (the timeline still says who was told), and links that expired a week ago."""
+    async with db.begin() as connection:
+        messages = await connection.execute(
+            delete(notifications).where(
+                notifications.c.status.in_(("sent", "cancelled", "failed")),
+                notifications.c.created_at < now - keep,
+            )
+        )
+        links = await connection.execute(
+            delete(action_links).where(action_links.c.expires_at < now - timedelta(days=7))
+        )
+    return {"messages": int(messages.rowcount or 0), "links": int(links.rowcount or 0)}

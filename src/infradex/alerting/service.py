@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -61,6 +62,7 @@ TURN = 1.0  # seconds between turns when nothing wakes the alerter
 MAINTENANCE_RECHECK = timedelta(seconds=30)
 CHANGES_PER_TURN = 2000
 ESCALATE_PER_TRANSACTION = 50
+PRUNE_EVERY = 3600.0  # seconds between prunes of old messages and expired links
 
 
 class CheckSource(Protocol):
@@ -155,12 +157,16 @@ class Alerter:
         return last is not None and self.clock() - last <= within
 
     async def _loop(self) -> None:
+        pruned = 0.0
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), TURN)
             self._wake.clear()
             try:
                 await self.turn()
+                if time.monotonic() - pruned > PRUNE_EVERY:
+                    pruned = time.monotonic()
+                    await records.prune(self.db, self.clock())
             except asyncio.CancelledError:
                 raise
             except Exception:

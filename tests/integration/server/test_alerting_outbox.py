@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from infradex.alerting import outbox, records
@@ -289,3 +289,23 @@ async def test_policy_channels_follow_the_incident_with_one_dedup_key(
     async with db.begin() as connection:
         statuses = [r.status for r in (await connection.execute(select(notifications))).all()]
     assert statuses and set(statuses) == {"sent"}
+
+
+async def test_old_messages_and_expired_links_are_pruned(db: Database) -> None:
+    from infradex.alerting.incidents import Incident
+
+    now = datetime.now(UTC)
+    await _queue(db, 2, tag="old")
+    async with db.begin() as connection:
+        await connection.execute(
+            update(notifications).values(status="sent", created_at=now - timedelta(days=100))
+        )
+        incident_id = await records.save(connection, Incident("service:x", "x", now), now)
+        await records.create_link(connection, incident_id, "acknowledge", "person:a",
+                                  now - timedelta(days=10))  # fmt: skip
+        await records.create_link(connection, incident_id, "acknowledge", "person:a", now)
+    await _queue(db, 1, tag="new")  # pending: never pruned
+    assert await records.prune(db, now) == {"messages": 2, "links": 1}
+    async with db.begin() as connection:
+        left = [r.recipient for r in (await connection.execute(select(notifications))).all()]
+    assert left == ["person:new"]

@@ -122,10 +122,11 @@ class EmailNotifier:
                 "no mail server is set; set INFRADEX_SMTP_URL (e.g. "
                 "smtp://user:password@mail.example.org:587?starttls=true) and restart"
             )
-        email = build_email(message, self.sender, target.address, delivery)
-        return await asyncio.to_thread(self._deliver, self.config, email)
+        return await asyncio.to_thread(self._deliver, self.config, message, target, delivery)
 
-    def _deliver(self, config: SmtpConfig, email: EmailMessage) -> str:
+    def _deliver(self, config: SmtpConfig, message: Message, target: Target, delivery: str) -> str:
+        """In a worker thread: build the email (MIME encoding is CPU work) and send it."""
+        email = build_email(message, self.sender, target.address, delivery)
         where = f"{config.host}:{config.port}"
         try:
             client: smtplib.SMTP
