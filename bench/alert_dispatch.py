@@ -61,6 +61,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+sys.path.insert(0, str(Path(__file__).parent))
+from report_tables import print_table
+
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 DEFAULT_OUT = ROOT / "bench" / "results" / "alert_dispatch.json"
@@ -683,22 +686,7 @@ def tables(results: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]
 
 def report(results: dict[str, Any], markdown: bool) -> None:
     for title, headings, rows in tables(results):
-        if markdown:
-            print(f"\n{title}\n")
-            print("| " + " | ".join(headings) + " |")
-            print("|" + "|".join("---" if h == "store" else "---:" for h in headings) + "|")
-            for row in rows:
-                print("| " + " | ".join(row) + " |")
-            continue
-        from rich.console import Console
-        from rich.table import Table
-
-        table = Table(title=title)
-        for heading in headings:
-            table.add_column(heading, justify="left" if heading == "store" else "right")
-        for row in rows:
-            table.add_row(*row)
-        Console(width=200).print(table)
+        print_table(title, headings, rows, markdown)
     if not markdown:
         for r in results["runs"]:
             for text in problems(r):

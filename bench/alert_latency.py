@@ -71,6 +71,9 @@ from email.header import decode_header, make_header
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).parent))
+from report_tables import print_table
+
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 DEFAULT_OUT = ROOT / "bench" / "results" / "alert_latency.json"
@@ -770,22 +773,7 @@ def tables(results: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]
 
 def report(results: dict[str, Any], markdown: bool) -> None:
     for title, headings, rows in tables(results):
-        if markdown:
-            print(f"\n{title}\n")
-            print("| " + " | ".join(headings) + " |")
-            print("|" + "|".join("---" if h == "system" else "---:" for h in headings) + "|")
-            for row in rows:
-                print("| " + " | ".join(row) + " |")
-            continue
-        from rich.console import Console
-        from rich.table import Table
-
-        table = Table(title=title)
-        for heading in headings:
-            table.add_column(heading, justify="left" if heading == "system" else "right")
-        for row in rows:
-            table.add_row(*row)
-        Console(width=200).print(table)
+        print_table(title, headings, rows, markdown)
 
 
 def main() -> int:

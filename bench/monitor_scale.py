@@ -58,6 +58,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).parent))
+from report_tables import print_table
+
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 DEFAULT_OUT = ROOT / "bench" / "results" / "monitor_scale.json"
@@ -899,33 +902,14 @@ STORE_HEADINGS = [
 ]
 
 
-def _print(title: str, headings: list[str], rows: list[list[str]], markdown: bool) -> None:
-    if markdown:
-        print(f"\n{title}\n")
-        print("| " + " | ".join(headings) + " |")
-        print("|" + "|".join("---" if h == "store" else "---:" for h in headings) + "|")
-        for row in rows:
-            print("| " + " | ".join(row) + " |")
-        return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=title)
-    for heading in headings:
-        table.add_column(heading, justify="left" if heading == "store" else "right")
-    for row in rows:
-        table.add_row(*row)
-    Console(width=220).print(table)
-
-
 def report(results: dict[str, Any], markdown: bool) -> None:
-    _print(
+    print_table(
         "monitor at scale (lag percentiles: steady state; max: whole run)",
         MAIN_HEADINGS,
         main_rows(results),
         markdown,
     )
-    _print("store, prune and pauses", STORE_HEADINGS, store_rows(results), markdown)
+    print_table("store, prune and pauses", STORE_HEADINGS, store_rows(results), markdown, 220)
     if not markdown:
         for r in results["runs"]:
             print(f"{r['checks']:,} {_store(r)}: " + "; ".join(verdict(r)))

@@ -45,6 +45,7 @@ __all__ = [
     "Held",
     "Incident",
     "Member",
+    "ref_of",
 ]
 
 CORRELATION_WINDOW = timedelta(seconds=60)
@@ -227,7 +228,7 @@ class Correlator:
     def release_holds(self, catalog: Catalog, now: datetime, unwell: Unwell) -> None:
         """End the holds whose window has passed or whose upstream looks well again."""
         for held in list(self.held.values()):
-            entity = _ref(held.entity)
+            entity = ref_of(held.entity)
             above = upstream(catalog, entity) if entity in catalog else ()
             root = self._root_incident(above)
             if root is None and held.until > now and any(unwell(ref) for ref in above):
@@ -308,13 +309,13 @@ class Correlator:
         self._join(incident, check_id, key, "root", down_at or at, message)
         # checks held below this entity were waiting for it: they join as impacted
         for held in list(self.held.values()):
-            below = _ref(held.entity)
+            below = ref_of(held.entity)
             if below in catalog and entity in upstream(catalog, below):
                 del self.held[held.check_id]
                 self._join(incident, held.check_id, held.entity, "impacted", at, held.message)
         # a child that paged moments before its root (a shorter interval): merged
         for child in list(self.by_key.values()):
-            below = _ref(child.key)
+            below = ref_of(child.key)
             if (
                 child is not incident
                 and child.status == "open"
@@ -349,7 +350,7 @@ class Correlator:
                 Event(at, "detached", {"check": member.check_id, "entity": member.entity})
             )
             self.check_down(
-                catalog, member.check_id, _ref(member.entity), at, member.message, unwell
+                catalog, member.check_id, ref_of(member.entity), at, member.message, unwell
             )
 
     def prune_recent(self, now: datetime) -> None:
@@ -358,6 +359,9 @@ class Correlator:
                 del self.recent[key]
 
 
-def _ref(text: str) -> Ref:
+def ref_of(text: str) -> Ref:
+    """``service:docs`` (as stored, already valid) → a Ref, without parse_ref's checks; a
+    check id (``service:docs/home``) gives its owner."""
+    text = text.split("/", 1)[0]
     kind, _, name = text.partition(":")
     return Ref(kind, name)

@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, t
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from infradex.alerting.incidents import Incident, Member
+from infradex.alerting.messages import IncidentView
 from infradex.errors import NotFoundError, UsageError
 from infradex.store.db import Database
 from infradex.store.tables import (
@@ -31,6 +32,8 @@ __all__ = [
     "alerting_counts",
     "create_link",
     "incident_detail",
+    "incident_view",
+    "last_event_kind",
     "list_incidents",
     "load_for_correlation",
     "open_incidents_of",
@@ -426,6 +429,57 @@ async def list_incidents(
     return [{**_incident_json(r), "impactedCount": r.impacted} for r in rows], int(total)
 
 
+async def _members(connection: AsyncConnection, incident_id: int) -> list[Any]:
+    return list(
+        (
+            await connection.execute(
+                select(incident_members)
+                .where(incident_members.c.incident_id == incident_id)
+                .order_by(incident_members.c.down_at, incident_members.c.id)
+            )
+        ).all()
+    )
+
+
+async def incident_view(
+    connection: AsyncConnection, incident_id: int, row: Any = None
+) -> IncidentView:
+    """What messages say about the incident (``row``: its row, if already read): the root's
+    checks failing now (or, once all recovered, all of them) and the impacted entities still
+    failing."""
+    if row is None:
+        row = (
+            await connection.execute(select(incidents).where(incidents.c.id == incident_id))
+        ).one()
+    members = await _members(connection, incident_id)
+    roots = [m for m in members if m.role == "root"]
+    failing = [m for m in roots if m.up_at is None] or roots
+    down = sorted({m.entity_ref for m in members if m.role == "impacted" and m.up_at is None})
+    return IncidentView(
+        id=row.id,
+        key=row.key,
+        title=row.title,
+        status=row.status,
+        opened_at=row.opened_at,
+        failing=[(m.check_id, m.message or "") for m in failing],
+        down_entities=down,
+        resolved_at=row.resolved_at,
+        acknowledged_by=row.acknowledged_by,
+    )
+
+
+async def last_event_kind(connection: AsyncConnection, incident_id: int) -> str | None:
+    kind = (
+        await connection.execute(
+            select(incident_events.c.kind)
+            .where(incident_events.c.incident_id == incident_id)
+            .order_by(incident_events.c.id.desc())
+            .limit(1)
+        )
+    ).scalar()
+    return str(kind) if kind is not None else None
+
+
 async def incident_detail(db: Database, incident_id: int) -> dict[str, Any]:
     async with db.begin() as connection:
         return await _detail(connection, incident_id)
@@ -437,13 +491,7 @@ async def _detail(connection: AsyncConnection, incident_id: int) -> dict[str, An
     ).one_or_none()
     if row is None:
         raise NotFoundError(f"there is no incident #{incident_id}; `infradex incidents list`")
-    members = (
-        await connection.execute(
-            select(incident_members)
-            .where(incident_members.c.incident_id == incident_id)
-            .order_by(incident_members.c.down_at, incident_members.c.id)
-        )
-    ).all()
+    members = await _members(connection, incident_id)
     events = (
         await connection.execute(
             select(incident_events)

@@ -30,25 +30,30 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from infradex.alerting import outbox, records
 from infradex.alerting.dispatcher import Dispatcher
-from infradex.alerting.incidents import CORRELATION_WINDOW, REOPEN_WINDOW, Correlator
+from infradex.alerting.incidents import (
+    CORRELATION_WINDOW,
+    REOPEN_WINDOW,
+    Correlator,
+    ref_of,
+)
 from infradex.alerting.messages import IncidentView, render
 from infradex.alerting.notifiers.base import Notifier
 from infradex.catalog.entities import Catalog
-from infradex.catalog.refs import Ref
+from infradex.catalog.refs import Ref, RefError, parse_ref
 from infradex.clock import utcnow
 from infradex.oncall.escalation import (
     ChannelSpec,
     PolicySnapshot,
     catch_up,
     held_until,
+    person_recipient,
     policy_for,
+    quiet_until,
     recipients,
 )
 from infradex.settings import Settings
 from infradex.store.db import Database
 from infradex.store.tables import (
-    incident_events,
-    incident_members,
     incidents,
     notifications,
     state_changes,
@@ -78,12 +83,6 @@ class CheckSource(Protocol):
 
 
 _UNWELL = frozenset({"down", "flapping", "unknown"})
-
-
-def _owner(check_id: str) -> Ref:
-    owner = check_id.split("/", 1)[0]
-    kind, _, name = owner.partition(":")
-    return Ref(kind, name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,7 +216,7 @@ class Alerter:
                 )
             ).all()
             for change in changes:
-                entity = _owner(change.check_id)
+                entity = ref_of(change.check_id)
                 if change.to_state == "down":
                     c.check_down(
                         catalog,
@@ -239,7 +238,7 @@ class Alerter:
             for incident in c.drain():
                 policy = None
                 if incident.id is None or incident.transition == "reopened":
-                    snapshot = PolicySnapshot.of(catalog, policy_for(catalog, _owner(incident.key)))
+                    snapshot = PolicySnapshot.of(catalog, policy_for(catalog, ref_of(incident.key)))
                     policy = snapshot.to_dict()
                 notices = list(incident.notices)
                 incident.notices.clear()
@@ -286,7 +285,7 @@ class Alerter:
                     if mine is not None:
                         mine.status = row.status
                     if row.status == "acknowledged":
-                        view = await self._view(connection, row.id)
+                        view = await records.incident_view(connection, row.id)
                         queued += await self._policy_channels(
                             connection, row.policy, view, "acknowledge", now
                         )
@@ -362,14 +361,14 @@ class Alerter:
             mine = self.correlator.by_key.get(row.key)
             if mine is not None and mine.id == incident_id:
                 mine.status = "open"
-        view = await self._view(connection, incident_id, current)
+        view = await records.incident_view(connection, incident_id, current)
         snapshot = PolicySnapshot.from_dict(row.policy)
         if view.failing and all(
             self.monitor.in_maintenance(check) is not None for check, _ in view.failing
         ):
             # hold the due step until the window ends; the later steps keep their delays
             started = held_until(snapshot, started, position, now + MAINTENANCE_RECHECK)
-            if await self._last_event(connection, incident_id) != "paging_held":
+            if await records.last_event_kind(connection, incident_id) != "paging_held":
                 await records.add_event(
                     connection,
                     incident_id,
@@ -457,52 +456,6 @@ class Alerter:
         )
         return queued
 
-    async def _last_event(self, connection: AsyncConnection, incident_id: int) -> str | None:
-        kind = (
-            await connection.execute(
-                select(incident_events.c.kind)
-                .where(incident_events.c.incident_id == incident_id)
-                .order_by(incident_events.c.id.desc())
-                .limit(1)
-            )
-        ).scalar()
-        return str(kind) if kind is not None else None
-
-    async def _view(
-        self, connection: AsyncConnection, incident_id: int, row: Any = None
-    ) -> IncidentView:
-        """What messages say about the incident (``row``: its row, if already read)."""
-        if row is None:
-            row = (
-                await connection.execute(select(incidents).where(incidents.c.id == incident_id))
-            ).one()
-        members = (
-            await connection.execute(
-                select(incident_members)
-                .where(incident_members.c.incident_id == incident_id)
-                .order_by(incident_members.c.down_at, incident_members.c.id)
-            )
-        ).all()
-        failing = [(m.check_id, m.message or "") for m in members if m.role == "root"]
-        if any(m.up_at is None for m in members if m.role == "root"):
-            failing = [
-                (m.check_id, m.message or "")
-                for m in members
-                if m.role == "root" and m.up_at is None
-            ]
-        down = sorted({m.entity_ref for m in members if m.role == "impacted" and m.up_at is None})
-        return IncidentView(
-            id=row.id,
-            key=row.key,
-            title=row.title,
-            status=row.status,
-            opened_at=row.opened_at,
-            failing=failing,
-            down_entities=down,
-            resolved_at=row.resolved_at,
-            acknowledged_by=row.acknowledged_by,
-        )
-
     def _links(self, incident_id: int, tokens: Mapping[str, str]) -> dict[str, str]:
         base = self.settings.base_url.rstrip("/")
         links = {"incident": f"{base}/incidents/{incident_id}"}
@@ -589,7 +542,7 @@ class Alerter:
             )
             .values(status="cancelled", last_error="resolved before it could be sent")
         )
-        view = await self._view(connection, incident_id)
+        view = await records.incident_view(connection, incident_id)
         row = (
             await connection.execute(
                 select(incidents.c.policy).where(incidents.c.id == incident_id)
@@ -622,9 +575,6 @@ class Alerter:
         return queued
 
     def _quiet_until(self, recipient: str, now: datetime) -> datetime | None:
-        from infradex.catalog.refs import RefError, parse_ref
-        from infradex.oncall.escalation import person_recipient, quiet_until
-
         assert self.catalog is not None
         try:
             ref = parse_ref(recipient, ("person",))

@@ -21,6 +21,7 @@ name only ``scheme://host:port``: Slack-style webhook URLs carry their secret in
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -29,12 +30,14 @@ from urllib.parse import urlsplit
 
 import infradex
 from infradex.alerting.notifiers.base import NotifyError
+from infradex.clock import utcnow
 from infradex.probes.base import ProbeRequest, probe_for
 
 __all__ = [
     "BODY_QUOTE",
     "USER_AGENT",
     "HttpAnswer",
+    "HttpNotifier",
     "check_url",
     "http_error",
     "parse_retry_after",
@@ -77,6 +80,21 @@ class HttpAnswer:
             return json.loads(self.body)
         except ValueError:
             return None
+
+
+class HttpNotifier:
+    """What the HTTP notifiers share: a timeout, the CAs to trust, and a clock (for the
+    webhook's timestamp and Retry-After dates)."""
+
+    def __init__(
+        self,
+        timeout: float = 10.0,
+        ca_file: str | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.timeout = timeout
+        self.ca_file = ca_file
+        self.clock = clock
 
 
 def where(url: str) -> str:

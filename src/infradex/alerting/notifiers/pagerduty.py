@@ -30,7 +30,13 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from infradex.alerting.notifiers.base import Message, NotifyError, Target, expand_secret
-from infradex.alerting.notifiers.http import HttpAnswer, check_url, http_error, post_json
+from infradex.alerting.notifiers.http import (
+    HttpAnswer,
+    HttpNotifier,
+    check_url,
+    http_error,
+    post_json,
+)
 from infradex.clock import utcnow
 
 __all__ = ["EVENTS_URL", "PagerDutyNotifier", "dedup_key", "event_action", "pagerduty_event"]
@@ -126,7 +132,7 @@ def _refusal(answer: HttpAnswer) -> NotifyError:
     )
 
 
-class PagerDutyNotifier:
+class PagerDutyNotifier(HttpNotifier):
     channel: ClassVar[str] = "pagerduty"
 
     def __init__(
@@ -136,10 +142,8 @@ class PagerDutyNotifier:
         ca_file: str | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        super().__init__(timeout, ca_file, clock)
         self.events_url = events_url
-        self.timeout = timeout
-        self.ca_file = ca_file
-        self.clock = clock
 
     async def send(self, target: Target, message: Message, delivery: str) -> str:
         routing_key = expand_secret(target.address, "the PagerDuty routing key").strip()

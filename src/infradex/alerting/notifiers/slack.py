@@ -18,13 +18,10 @@ conditions for Incoming Webhooks") are permanent: 400 ``invalid_payload``, 403
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any, ClassVar
 
 from infradex.alerting.notifiers.base import Message, Target, expand_secret
-from infradex.alerting.notifiers.http import check_url, http_error, post_json
-from infradex.clock import utcnow
+from infradex.alerting.notifiers.http import HttpNotifier, check_url, http_error, post_json
 
 __all__ = ["SECTION_TEXT_LIMIT", "SlackNotifier", "mrkdwn_escape", "slack_body"]
 
@@ -98,18 +95,8 @@ def slack_body(message: Message) -> dict[str, Any]:
     return {"text": text, "blocks": blocks}
 
 
-class SlackNotifier:
+class SlackNotifier(HttpNotifier):
     channel: ClassVar[str] = "slack"
-
-    def __init__(
-        self,
-        timeout: float = 10.0,
-        ca_file: str | None = None,
-        clock: Callable[[], datetime] = utcnow,
-    ) -> None:
-        self.timeout = timeout
-        self.ca_file = ca_file
-        self.clock = clock
 
     async def send(self, target: Target, message: Message, delivery: str) -> str:
         url = expand_secret(target.address, "the Slack webhook URL")

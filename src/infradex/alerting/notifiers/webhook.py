@@ -23,13 +23,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Callable
-from datetime import datetime
 from typing import ClassVar
 
 from infradex.alerting.notifiers.base import Message, NotifyError, Target, expand_secret
-from infradex.alerting.notifiers.http import check_url, http_error, post_json
-from infradex.clock import utcnow
+from infradex.alerting.notifiers.http import HttpNotifier, check_url, http_error, post_json
 
 __all__ = ["SIGNATURE_TOLERANCE", "WebhookNotifier", "sign", "verify_signature", "webhook_body"]
 
@@ -88,18 +85,8 @@ def verify_signature(
     return hmac.compare_digest(expected.encode(), header.strip().encode())
 
 
-class WebhookNotifier:
+class WebhookNotifier(HttpNotifier):
     channel: ClassVar[str] = "webhook"
-
-    def __init__(
-        self,
-        timeout: float = 10.0,
-        ca_file: str | None = None,
-        clock: Callable[[], datetime] = utcnow,
-    ) -> None:
-        self.timeout = timeout
-        self.ca_file = ca_file
-        self.clock = clock
 
     async def send(self, target: Target, message: Message, delivery: str) -> str:
         url = expand_secret(target.address, "the webhook URL")
