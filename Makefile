@@ -32,16 +32,21 @@ run: $(VENV)/.installed-run
 	$(BIN)/infradex serve --host $(HOST) --port $(PORT)
 
 ## mail: a mail catcher on 127.0.0.1:8025 that prints every message (for INFRADEX_SMTP_URL)
-mail: $(VENV)/.installed-test
+mail: $(VENV)/.installed-run
+	@$(BIN)/python -c "import aiosmtpd" 2>/dev/null || $(BIN)/pip install --quiet aiosmtpd
 	@echo "printing mail sent to smtp://127.0.0.1:8025 (Ctrl-C stops)"
 	$(BIN)/python -m aiosmtpd -n -l 127.0.0.1:8025
 
-## test: the whole suite on SQLite (no server, no browser needed)
+## test: the whole suite on SQLite; installs the Debian programs some tests run (BIND, ngIRCd,
+## promtool, Graphviz) when it can, and otherwise skips those tests, naming the package
 test: $(VENV)/.installed-test
+	@$(BIN)/python tests/system_tools.py install
 	$(BIN)/pytest -q -m "not browser"
 
-## test-browser: click through the UI in Debian's Chromium (screenshots in test-artifacts/)
+## test-browser: click through the UI in Debian's Chromium (installed when it can be; screenshots
+## in test-artifacts/)
 test-browser: $(VENV)/.installed-test
+	@$(BIN)/python tests/system_tools.py install --browser
 	$(BIN)/pytest -q -m browser tests/browser
 
 ## test-pg: the store and server tests again on PostgreSQL ($$INFRADEX_TEST_POSTGRES_URL)

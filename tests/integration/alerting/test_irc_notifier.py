@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import socket
 import subprocess
 import time
@@ -23,8 +22,8 @@ import trustme
 
 from infradex.alerting.notifiers.base import Message, NotifyError, Target
 from infradex.alerting.notifiers.irc import MAX_LINE, IrcAddress, IrcNotifier, irc_lines
+from system_tools import require_tool
 
-NGIRCD = "/usr/sbin/ngircd"
 PASSWORD = "sekrit-pass"
 LINKS = {
     "incident": "http://127.0.0.1:8000/incidents/7",
@@ -75,8 +74,7 @@ def ngircd(
     directory: Path, *, password: str | None = None, tls: bool = False
 ) -> Iterator[IrcServer]:
     """ngIRCd in the foreground as this test run's child, with its config in ``directory``."""
-    if not os.access(NGIRCD, os.X_OK):
-        raise AssertionError(f"{NGIRCD} is missing: apt-get install ngircd (.ci/run does)")
+    ngircd_path = require_tool("ngircd")
     port = _free_port()
     server = IrcServer(port)
     conf = [
@@ -112,7 +110,7 @@ def ngircd(
     (directory / "ngircd.conf").write_text("\n".join(conf) + "\n")
     with (directory / "ngircd.log").open("wb") as log:
         process = subprocess.Popen(
-            [NGIRCD, "-n", "-f", str(directory / "ngircd.conf")],
+            [ngircd_path, "-n", "-f", str(directory / "ngircd.conf")],
             stdout=log,
             stderr=subprocess.STDOUT,
         )

@@ -4,7 +4,6 @@ a BIND name server with a test zone, all on 127.0.0.1 / ::1."""
 from __future__ import annotations
 
 import contextlib
-import shutil
 import socket
 import ssl
 import subprocess
@@ -19,6 +18,8 @@ import dns.message
 import dns.query
 import pytest
 import trustme
+
+from system_tools import require_tool
 
 from .targets import Targets
 
@@ -116,7 +117,7 @@ def _free_port() -> int:
 def bind(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NameServer]:
     """BIND (``named`` from Debian's bind9) serving ``example.test`` on 127.0.0.1, in the
     foreground as this test run's child."""
-    named = shutil.which("named") or "/usr/sbin/named"
+    named = require_tool("named")
     directory: Path = tmp_path_factory.mktemp("bind")
     port = _free_port()
     # Answers longer than 512 bytes are truncated over UDP: the probe must retry over TCP.

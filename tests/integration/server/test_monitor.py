@@ -6,7 +6,6 @@ service page and /metrics show it all."""
 from __future__ import annotations
 
 import asyncio
-import shutil
 import subprocess
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -19,6 +18,7 @@ from aiohttp import web
 
 from infradex.store import Database
 from infradex.web.app import create_app
+from system_tools import require_tool
 
 from .conftest import settings_for
 
@@ -190,8 +190,7 @@ async def test_checks_run_fail_and_show_everywhere(
     assert (
         'probe_duration_seconds{check="service:api/home",' in metrics and 'phase="total"' in metrics
     )
-    promtool = shutil.which("promtool")
-    assert promtool, "promtool is missing: apt-get install prometheus (.ci/run does)"
+    promtool = require_tool("promtool")
     checked = subprocess.run(
         [promtool, "check", "metrics"], input=metrics.encode(), capture_output=True, check=False
     )

@@ -1,0 +1,147 @@
+"""The Debian programs some tests run for real, in one table: which program, where it lives, and
+the package that brings it.
+
+``make test`` (through ``python tests/system_tools.py install``) installs the missing ones when
+it can (root or passwordless sudo, and apt). A test that needs one calls :func:`require_tool`:
+when the program is missing the test is skipped and named in one summary line at the end of the
+run, unless ``INFRADEX_REQUIRE_SYSTEM_TOOLS=1`` (set by ``.ci/run``), where a missing program
+fails the test instead.
+
+Run as a script: ``python tests/system_tools.py install [--browser]`` installs what is missing;
+``python tests/system_tools.py missing [--browser]`` prints the packages missing, one a line.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+
+import pytest
+
+__all__ = ["SKIP_PREFIX", "TOOLS", "SystemTool", "missing_tools", "require_tool"]
+
+
+@dataclass(frozen=True)
+class SystemTool:
+    name: str
+    path: str  # an absolute path, or a name looked up on PATH
+    package: str  # the Debian package that installs it
+    used_for: str
+    browser: bool = False  # only the browser tests (make test-browser) need it
+
+    def find(self) -> str | None:
+        if os.path.isabs(self.path):
+            return self.path if os.access(self.path, os.X_OK) else None
+        return shutil.which(self.path)
+
+
+TOOLS: dict[str, SystemTool] = {
+    tool.name: tool
+    for tool in (
+        SystemTool("named", "/usr/sbin/named", "bind9", "the DNS probe's real server"),
+        SystemTool("ngircd", "/usr/sbin/ngircd", "ngircd", "the IRC notifier's real server"),
+        SystemTool("promtool", "promtool", "prometheus", "checking /metrics"),
+        SystemTool("dot", "dot", "graphviz", "parsing the DOT diagrams"),
+        SystemTool(
+            "chromium",
+            os.environ.get("INFRADEX_CHROMIUM", "/usr/bin/chromium"),
+            "chromium",
+            "the browser tests",
+            browser=True,
+        ),
+    )
+}
+
+SKIP_PREFIX = "missing Debian program "
+
+
+def required() -> bool:
+    """Whether a missing program fails the tests (CI) instead of skipping them."""
+    return os.environ.get("INFRADEX_REQUIRE_SYSTEM_TOOLS", "") not in ("", "0", "false", "no")
+
+
+def require_tool(name: str) -> str:
+    """The path of the program ``name`` (a key of :data:`TOOLS`); skips the calling test when
+    it is missing, or fails it under ``INFRADEX_REQUIRE_SYSTEM_TOOLS=1``."""
+    tool = TOOLS[name]
+    found = tool.find()
+    if found:
+        return found
+    message = f"{SKIP_PREFIX}{tool.name} ({tool.used_for}): apt-get install {tool.package}"
+    if required():
+        pytest.fail(message + " (INFRADEX_REQUIRE_SYSTEM_TOOLS is set)", pytrace=False)
+    pytest.skip(message)
+
+
+def missing_tools(browser: bool = False) -> list[SystemTool]:
+    return [t for t in TOOLS.values() if t.browser == browser and t.find() is None]
+
+
+def _installer() -> list[str] | None:
+    """The command prefix that may run apt-get, or None when this user cannot install."""
+    if shutil.which("apt-get") is None:
+        return None
+    if os.geteuid() == 0:
+        return []
+    sudo = shutil.which("sudo")
+    if sudo and subprocess.run([sudo, "-n", "true"], capture_output=True).returncode == 0:
+        return [sudo, "-n"]
+    return None
+
+
+def install(browser: bool = False) -> int:
+    missing = missing_tools(browser)
+    if not missing:
+        return 0
+    packages = sorted({t.package for t in missing})
+    why = ", ".join(f"{t.package} ({t.used_for})" for t in missing)
+    prefix = _installer()
+    if prefix is None:
+        print(
+            f"not installing {why}: needs root or passwordless sudo and apt-get; "
+            "the tests that use them will be skipped "
+            f"(sudo apt-get install {' '.join(packages)} to run them)"
+        )
+        return 0
+    print(f"installing Debian packages for the tests: {why}", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    steps = [
+        ["apt-get", "update", "-q"],
+        ["apt-get", "install", "-y", "-q", "--no-install-recommends", *packages],
+    ]
+    for number, step in enumerate(steps, 1):
+        print(f"  [{number}/{len(steps)}] {' '.join(step)}", flush=True)
+        result = subprocess.run(
+            [*prefix, *step], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        if result.returncode != 0 and step[1] == "install":
+            print(
+                f"could not install {' '.join(packages)} "
+                f"({result.stderr.decode(errors='replace').strip()[-300:]}); "
+                "the tests that use them will be skipped",
+                flush=True,
+            )
+            return 0
+    still = missing_tools(browser)
+    if still:
+        print(f"still missing after install: {', '.join(t.name for t in still)}")
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    browser = "--browser" in argv
+    if argv[:1] == ["install"]:
+        return install(browser)
+    if argv[:1] == ["missing"]:
+        for tool in missing_tools(browser):
+            print(tool.package)
+        return 0
+    print(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
