@@ -70,28 +70,3 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="sqlite",
         help="the store the store and server tests run on (CI runs both)",
     )
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """One line naming the missing Debian programs whose tests were skipped, with the package
-    to install for each."""
-    from system_tools import SKIP_PREFIX, TOOLS
-
-    counts: dict[str, int] = {}
-    for report in terminalreporter.stats.get("skipped", []):
-        longrepr = getattr(report, "longrepr", None)
-        reason = str(longrepr[2]) if isinstance(longrepr, tuple) else ""
-        if SKIP_PREFIX in reason:
-            name = reason.split(SKIP_PREFIX, 1)[1].split(" ", 1)[0]
-            counts[name] = counts.get(name, 0) + 1
-    if not counts:
-        return
-    parts = [
-        f"{count} need {name} (apt-get install {TOOLS[name].package})"
-        for name, count in sorted(counts.items())
-    ]
-    terminalreporter.write_line(
-        f"skipped {sum(counts.values())} tests for missing Debian programs: " + "; ".join(parts),
-        yellow=True,
-        bold=True,
-    )

@@ -7,8 +7,9 @@ when the program is missing the test is skipped and named in one summary line at
 run, unless ``INFRADEX_REQUIRE_SYSTEM_TOOLS=1`` (set by ``.ci/run``), where a missing program
 fails the test instead.
 
-Run as a script: ``python tests/system_tools.py install [--browser]`` installs what is missing;
-``python tests/system_tools.py missing [--browser]`` prints the packages missing, one a line.
+Loaded as a pytest plugin (``-p system_tools`` in pyproject.toml), it also adds that summary
+line. As a script, ``python tests/system_tools.py install [--browser]`` installs what is
+missing, and ``python tests/system_tools.py missing [--browser]`` prints the packages missing.
 """
 
 from __future__ import annotations
@@ -74,6 +75,29 @@ def require_tool(name: str) -> str:
     if required():
         pytest.fail(message + " (INFRADEX_REQUIRE_SYSTEM_TOOLS is set)", pytrace=False)
     pytest.skip(message)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line naming the missing Debian programs whose tests were skipped, with the package
+    to install for each."""
+    counts: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = getattr(report, "longrepr", None)
+        reason = str(longrepr[2]) if isinstance(longrepr, tuple) else ""
+        if SKIP_PREFIX in reason:
+            name = reason.split(SKIP_PREFIX, 1)[1].split(" ", 1)[0]
+            counts[name] = counts.get(name, 0) + 1
+    if not counts:
+        return
+    parts = [
+        f"{count} need {name} (apt-get install {TOOLS[name].package})"
+        for name, count in sorted(counts.items())
+    ]
+    terminalreporter.write_line(
+        f"skipped {sum(counts.values())} tests for missing Debian programs: " + "; ".join(parts),
+        yellow=True,
+        bold=True,
+    )
 
 
 def missing_tools(browser: bool = False) -> list[SystemTool]:
