@@ -215,10 +215,17 @@ def _entity(doc: RawDocument, problems: list[Problem]) -> Entity | None:
             report(_code(error["type"]), message, hint, loc, label)
         # Without its faulty fields the document may still be checkable against the rest of the
         # catalog (references, duplicates); the load has failed either way.
-        pruned = _without(data, [tuple(e["loc"]) for e in exc.errors()])
-        try:
-            parsed = model.model_validate(pruned)
-        except ValidationError:
+        # First drop only the faulty fields, so a bad condition does not hide a dangling
+        # location in the same check; if that leaves a required field missing, drop the lists
+        # that hold them.
+        locs = [tuple(e["loc"]) for e in exc.errors()]
+        for fine in (True, False):
+            try:
+                parsed = model.model_validate(_without(data, locs, fine))
+                break
+            except ValidationError:
+                continue
+        else:
             return None
     metadata, spec = getattr(parsed, "metadata"), getattr(parsed, "spec")  # noqa: B009
     return Entity(
@@ -231,18 +238,30 @@ def _entity(doc: RawDocument, problems: list[Problem]) -> Entity | None:
     )
 
 
-def _without(data: dict[str, Any], locs: list[tuple[Any, ...]]) -> dict[str, Any]:
-    """A copy of ``data`` without the fields at ``locs`` (a whole list when an item is bad,
-    so the positions of the remaining values stay right)."""
+def _without(data: dict[str, Any], locs: list[tuple[Any, ...]], fine: bool) -> dict[str, Any]:
+    """A copy of ``data`` without the fields at ``locs``. A list never loses an item, so the
+    positions of the values after it stay right: ``fine`` drops the field nearest the error
+    that is not a list item (``conditions`` of ``checks[0]``), else the outermost list
+    (``checks``)."""
     import copy
 
     pruned = copy.deepcopy(data)
     for loc in locs:
-        cut = next((i for i, part in enumerate(loc) if isinstance(part, int)), len(loc))
+        if fine:
+            cut = len(loc)
+            while cut and isinstance(loc[cut - 1], int):
+                cut -= 1
+        else:
+            cut = next((i for i, part in enumerate(loc) if isinstance(part, int)), len(loc))
         path = loc[:cut]
         parent: Any = pruned
         for part in path[:-1]:
-            parent = parent.get(part) if isinstance(parent, dict) else None
+            if isinstance(parent, dict):
+                parent = parent.get(part)
+            elif isinstance(parent, list) and isinstance(part, int) and part < len(parent):
+                parent = parent[part]
+            else:
+                parent = None
         if isinstance(parent, dict) and path:
             parent.pop(path[-1], None)
     return pruned
