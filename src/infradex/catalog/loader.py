@@ -253,11 +253,33 @@ def read_yaml_text(text: str, display: str, path: Path | None = None) -> ReadRes
                 mark.column + 1 if mark else None,
             )
         )
+    except yaml.reader.ReaderError as exc:  # a character YAML refuses: it has no mark
+        # libyaml counts the position in UTF-8 bytes; find the character itself instead
+        refused = yaml.reader.Reader.NON_PRINTABLE.search(text)
+        position = refused.start() if refused else exc.position
+        line, column = _line_column(text, position)
+        code = ord(refused[0]) if refused else int(exc.character)
+        result.problems.append(
+            _error(
+                "yaml-character",
+                f"character U+{code:04X} is not allowed in YAML",
+                "remove it; YAML refuses control characters other than tab and line breaks",
+                display,
+                line,
+                column,
+            )
+        )
     except yaml.YAMLError as exc:
         result.problems.append(_error("yaml-syntax", f"YAML error: {exc}", "fix the YAML", display))
     finally:
         loader.dispose()
     return result
+
+
+def _line_column(text: str, position: int) -> tuple[int, int]:
+    """1-based line and column of the character at ``position``."""
+    line = text.count("\n", 0, position) + 1
+    return line, position - (text.rfind("\n", 0, position) + 1) + 1
 
 
 _SEXAGESIMAL_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
