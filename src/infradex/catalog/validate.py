@@ -24,7 +24,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from infradex.catalog.entities import Catalog, Entity
-from infradex.catalog.loader import RawDocument, find_yaml_files, read_yaml_file
+from infradex.catalog.loader import RawDocument, find_yaml_files, inside, read_yaml_file
 from infradex.catalog.models import API_VERSION, DOCUMENT_MODELS
 from infradex.catalog.problems import Problem, dotted, sort_problems
 from infradex.catalog.references import reference_fields
@@ -77,9 +77,12 @@ def _no_gc_pauses() -> Iterator[None]:
 def _load(root: Path) -> LoadedCatalog:
     files, problems = find_yaml_files(root)
     base = root if root.is_dir() else root.parent
+    # a file named on the command line is read wherever it is; inside a directory, only
+    # what lies inside it
+    inside_of = base.resolve() if root.is_dir() else None
     documents: list[RawDocument] = []
     for path in files:
-        result = read_yaml_file(path, _display(path, base))
+        result = read_yaml_file(path, _display(path, base), inside_of)
         documents.extend(result.documents)
         problems.extend(result.problems)
     return build(documents, base, problems)
@@ -528,8 +531,24 @@ def _zones(
         positions: dict[str, int] = {}
         if spec.file is not None:
             path = ("spec", "file")
-            zone_path = (root or Path(".")) / spec.file
-            if not zone_path.is_file():
+            real_root = (root or Path(".")).resolve()
+            found = None if Path(spec.file).is_absolute() else inside(real_root, spec.file)
+            if found is None:
+                # the same words whether such a file exists or not: nothing outside the
+                # catalog is read, and nothing about it is told
+                problems.append(
+                    entity.problem(
+                        "error",
+                        "zone-file",
+                        f"zone file {spec.file!r} is outside the catalog directory",
+                        "write a path relative to the catalog's root directory that stays "
+                        "inside it, e.g. zones/example.org.yaml",
+                        path,
+                    )
+                )
+                continue
+            zone_path = found
+            if not zone_path.exists():
                 problems.append(
                     entity.problem(
                         "error",
@@ -546,7 +565,7 @@ def _zones(
                 if not documents:
                     continue
             else:
-                result = read_yaml_file(zone_path, key)
+                result = read_yaml_file(zone_path, key, real_root)
                 problems.extend(result.problems)
                 if result.problems:
                     continue
