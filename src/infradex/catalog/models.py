@@ -278,16 +278,12 @@ class Maintenance(Model):
         if ends <= starts:
             raise ValueError(f"end {self.end} is not after start {self.start}")
         if self.rrule is not None:
-            from dateutil.rrule import rrulestr
+            from infradex.recurrence import RecurrenceError, compile_rule
 
-            rule = self.rrule.removeprefix("RRULE:")
             try:
-                rrulestr(rule, dtstart=starts)
-            except (ValueError, TypeError) as exc:
-                raise ValueError(
-                    f"rrule {self.rrule!r} is not a recurrence rule ({exc}); write e.g. "
-                    "FREQ=WEEKLY;BYDAY=SU"
-                ) from None
+                compile_rule(self.rrule.removeprefix("RRULE:"), starts)
+            except RecurrenceError as exc:
+                raise ValueError(f"rrule: {exc}") from None
         return self
 
     def bounds(self) -> tuple[datetime, datetime]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -13,6 +15,8 @@ import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from infradex.clock import utcnow
+from infradex.monitor import history
+from infradex.monitor.maintenance import Window
 from infradex.settings import Settings, embedded_example
 from infradex.store import Database
 from infradex.store.db import async_url, configure_sqlite
@@ -133,3 +137,36 @@ async def test_a_loader_bug_is_still_a_recorded_refusal(
     loads = (await client.get("/api/v1/catalog/loads")).json()
     assert [item["accepted"] for item in loads["items"]] == [False, True]
     assert (await client.get("/api/v1/entities/service:docs")).status_code == 200
+
+
+NEVER = "FREQ=YEARLY;BYSETPOS=1;BYYEARDAY=400"
+
+
+async def test_the_api_refuses_a_rule_that_never_occurs(
+    client: httpx.AsyncClient, write_token: str
+) -> None:
+    answer = await client.post(
+        "/api/v1/maintenance",
+        headers={"Authorization": f"Bearer {write_token}"},
+        json={
+            "target": "provider:fastly",
+            "start": "2026-01-04T02:00:00Z",
+            "end": "2026-01-04T04:00:00Z",
+            "rrule": NEVER,
+        },
+    )
+    assert answer.status_code == 400
+    assert "no occurrence within 5 years" in answer.json()["error"]
+
+
+async def test_a_stored_rule_that_never_occurs_does_not_stall_the_server(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    start = datetime(2024, 1, 7, 2, 0, tzinfo=UTC)
+    window = Window("provider:fastly", start, start + timedelta(hours=2), NEVER)
+    await history.add_window(db, window, "test", utcnow())  # written before rules were checked
+    started = time.monotonic()
+    listed = await client.get("/api/v1/maintenance")
+    assert time.monotonic() - started < 0.5
+    (item,) = [i for i in listed.json()["items"] if i["rrule"] == NEVER]
+    assert (item["active"], item["nextStart"]) == (False, None)
