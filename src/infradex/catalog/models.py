@@ -245,6 +245,10 @@ class Check(Model):
 
     @model_validator(mode="after")
     def _timeout_below_interval(self) -> Check:
+        if parse_duration(self.interval).total_seconds() < 1:  # 0s would run it in a busy loop
+            raise ValueError(f"interval {self.interval} is shorter than 1s, the shortest there is")
+        if parse_duration(self.timeout).total_seconds() <= 0:
+            raise ValueError(f"timeout {self.timeout} must be longer than 0, e.g. 10s")
         if parse_duration(self.timeout) > parse_duration(self.interval):
             raise ValueError(
                 f"timeout {self.timeout} is longer than interval {self.interval}; "
