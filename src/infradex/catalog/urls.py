@@ -55,10 +55,13 @@ def link(value: str) -> str:
 
 def web_url(value: str) -> str:
     """A web page: http or https only (a website, a source repository, an issue tracker)."""
-    try:
-        return _check(value, ("http", "https"), "https://example.org/")
-    except ValueError as exc:
-        raise ValueError(f"{exc} (a web address)") from None
+    parts = urlsplit(value)
+    if _INVISIBLE.search(value) or parts.scheme.lower() not in ("http", "https"):
+        raise ValueError(f"{value!r} is not a web address (http or https); write e.g. "
+                         "https://example.org/")  # fmt: skip
+    if not parts.hostname:
+        raise ValueError(f"{value!r} is not a web address; write e.g. https://example.org/")
+    return value
 
 
 def email_address(value: str) -> str:
