@@ -78,6 +78,12 @@ _SYNTAX = re.compile(
 )
 
 
+#: the operator as written: the symbols or the word right after the placeholder
+_WRITTEN_OPERATOR = re.compile(r"^\s*(?:len\(\s*)?\[[^\]]*\](?:\s*\))?\s*([=!<>]+|[A-Za-z_]+)")
+#: operators people bring from other languages, and the one they mean here
+_OPERATOR_MEANT = {"=": "==", "===": "==", "!==": "!=", "<>": "!=", "=>": ">=", "=<": "<="}
+
+
 class ConditionError(ValueError):
     """A condition that does not parse; the message says how to write it."""
 
@@ -142,10 +148,32 @@ def _literal(raw: str, kind: str, operator: str) -> Any:
     return str(text)
 
 
+def _check_operator(text: str) -> None:
+    """Name an unknown operator as written (``===``), rather than reading ``[STATUS] === 200``
+    as ``==`` followed by the value ``= 200``."""
+    written = _WRITTEN_OPERATOR.match(text)
+    if written is None or written[1] in OPERATORS:
+        return
+    operator = written[1]
+    meant = _OPERATOR_MEANT.get(operator)
+    if meant is None and operator.lower() in OPERATORS:
+        meant = operator.lower()
+    if meant is None:
+        import difflib
+
+        close = difflib.get_close_matches(operator, OPERATORS, n=1, cutoff=0.7)
+        meant = close[0] if close else None
+    hint = f"; did you mean {meant!r}?" if meant else ""
+    raise ConditionError(
+        f"unknown operator {operator!r}{hint} (operators: " + " ".join(OPERATORS) + ")"
+    )
+
+
 def parse_condition(text: str) -> Condition:
     """Parse one condition or raise :class:`ConditionError` saying what to write instead."""
     if not isinstance(text, str):
         raise ConditionError(f'a condition is text such as "[STATUS] == 200", not {text!r}')
+    _check_operator(text)
     match = _SYNTAX.match(text)
     if not match:
         raise ConditionError(

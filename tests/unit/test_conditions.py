@@ -102,7 +102,17 @@ def test_every_placeholder_and_operator_is_documented() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[STATUS] = 200", "'[STATUS] = 200' is not a condition; write [PLACEHOLDER] OPERATOR"),
+        ("[STATUS] = 200", "unknown operator '='; did you mean '=='?"),
+        ("[STATUS] === 200", "unknown operator '==='; did you mean '=='?"),
+        ("[STATUS] !== 200", "unknown operator '!=='; did you mean '!='?"),
+        ("[STATUS] <> 200", "unknown operator '<>'; did you mean '!='?"),
+        ("[STATUS] => 200", "unknown operator '=>'; did you mean '>='?"),
+        ("[STATUS] =< 200", "unknown operator '=<'; did you mean '<='?"),
+        ("[STATUS] >>= 200", "unknown operator '>>='"),
+        ("len([BODY]) === 2", "unknown operator '==='; did you mean '=='?"),
+        ("[BODY] contain 'x'", "unknown operator 'contain'; did you mean 'contains'?"),
+        ("[BODY] MATCHES 'x'", "unknown operator 'MATCHES'; did you mean 'matches'?"),
+        ("[BODY] equals 'x'", "unknown operator 'equals' (operators: =="),
         ("STATUS == 200", "is not a condition"),
         ("[status] == 200", "is not a condition"),
         ("[STATUS] 200", "is not a condition"),

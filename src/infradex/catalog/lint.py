@@ -9,7 +9,7 @@ from datetime import datetime
 from infradex.catalog.entities import Catalog, Entity
 from infradex.catalog.problems import Problem
 from infradex.catalog.queries import ownership_row
-from infradex.catalog.refs import Ref, parse_ref
+from infradex.catalog.refs import Ref, RefError, parse_ref
 from infradex.catalog.zones import record_name
 from infradex.clock import utcnow
 from infradex.oncall import coverage_gaps
@@ -134,9 +134,15 @@ def _schedule(catalog: Catalog, schedule: Entity, now: datetime) -> Iterator[Pro
     members: dict[Ref, tuple[str | int, ...]] = {}
     for i, layer in enumerate(schedule.spec.layers):
         for j, text in enumerate(layer.members):
-            members.setdefault(parse_ref(text, ("person",)), ("spec", "layers", i, "members", j))
+            try:
+                ref = parse_ref(text, ("person",))
+            except RefError:
+                continue  # reported as an error by the reference pass, with its line
+            members.setdefault(ref, ("spec", "layers", i, "members", j))
     for ref, path in members.items():
-        person = catalog.get(ref)
+        person = catalog.entities.get(ref)
+        if person is None or person.kind != "person":
+            continue  # a dangling or wrong-kind member: an error already, not a warning
         handles = {k.lower() for k in person.spec.handles}
         if person.spec.email is None and not handles & {"irc", "matrix"}:
             yield schedule.problem(

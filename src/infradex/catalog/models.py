@@ -20,6 +20,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic.alias_generators import to_camel
 
 from infradex.catalog.refs import SLUG
+from infradex.catalog.urls import domain_name, email_address, github_handle, link, web_url
 from infradex.conditions import ConditionError, parse_condition
 from infradex.durations import DurationError, parse_duration
 
@@ -79,13 +80,6 @@ def _timezone(value: str) -> str:
     return value
 
 
-def _web_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"{value!r} is not a web address; write e.g. https://example.org/")
-    return value
-
-
 def _check_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in PROBE_SCHEMES:
@@ -109,10 +103,7 @@ def _check_url(value: str) -> str:
     return value
 
 
-def _email(value: str) -> str:
-    if not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", value):
-        raise ValueError(f"{value!r} is not an email address")
-    return value
+_email = email_address
 
 
 def _address(value: str) -> str:
@@ -184,7 +175,9 @@ Duration = Annotated[
 ]  # a bare number means seconds
 ConditionText = Annotated[str, AfterValidator(_condition)]
 TimeZone = Annotated[str, AfterValidator(_timezone)]
-WebUrl = Annotated[str, AfterValidator(_web_url)]
+WebUrl = Annotated[str, AfterValidator(web_url)]
+LinkUrl = Annotated[str, AfterValidator(link)]
+Domain = Annotated[str, AfterValidator(domain_name)]
 CheckUrl = Annotated[str, AfterValidator(_check_url)]
 Email = Annotated[str, AfterValidator(_email)]
 Instant = Annotated[str, AfterValidator(_instant)]
@@ -199,7 +192,7 @@ class Model(BaseModel):
 
 # ----------------------------------------------------------------------------- shared parts
 class Link(Model):
-    url: WebUrl
+    url: LinkUrl
     title: str | None = None
 
 
@@ -217,6 +210,14 @@ class Contact(Model):
     address: str
     role: Literal["primary", "secondary", "security", "abuse", "billing"] | None = None
     network: str | None = None
+
+    @model_validator(mode="after")
+    def _address_fits_type(self) -> Contact:
+        # url, email and github contacts become links (mailto:, https://github.com/...)
+        check = {"url": link, "email": email_address, "github": github_handle}.get(self.type)
+        if check is not None:
+            check(self.address)
+        return self
 
 
 class Check(Model):
@@ -244,6 +245,10 @@ class Check(Model):
 
     @model_validator(mode="after")
     def _timeout_below_interval(self) -> Check:
+        if parse_duration(self.interval).total_seconds() < 1:  # 0s would run it in a busy loop
+            raise ValueError(f"interval {self.interval} is shorter than 1s, the shortest there is")
+        if parse_duration(self.timeout).total_seconds() <= 0:
+            raise ValueError(f"timeout {self.timeout} must be longer than 0, e.g. 10s")
         if parse_duration(self.timeout) > parse_duration(self.interval):
             raise ValueError(
                 f"timeout {self.timeout} is longer than interval {self.interval}; "
@@ -277,16 +282,12 @@ class Maintenance(Model):
         if ends <= starts:
             raise ValueError(f"end {self.end} is not after start {self.start}")
         if self.rrule is not None:
-            from dateutil.rrule import rrulestr
+            from infradex.recurrence import RecurrenceError, compile_rule
 
-            rule = self.rrule.removeprefix("RRULE:")
             try:
-                rrulestr(rule, dtstart=starts)
-            except (ValueError, TypeError) as exc:
-                raise ValueError(
-                    f"rrule {self.rrule!r} is not a recurrence rule ({exc}); write e.g. "
-                    "FREQ=WEEKLY;BYDAY=SU"
-                ) from None
+                compile_rule(self.rrule.removeprefix("RRULE:"), starts)
+            except RecurrenceError as exc:
+                raise ValueError(f"rrule: {exc}") from None
         return self
 
     def bounds(self) -> tuple[datetime, datetime]:
@@ -424,7 +425,7 @@ class Owner(Model):
 
 class ConfigManagement(Model):
     tool: str
-    repo: str | None = None
+    repo: LinkUrl | None = None
 
 
 class ServiceStatus(Model):
@@ -435,7 +436,7 @@ class ServiceStatus(Model):
 
 class ServiceSpec(Model):
     lifecycle: Literal["experimental", "production", "deprecated", "archived"] = "production"
-    domains: list[str] = Field(default_factory=list)
+    domains: list[Domain] = Field(default_factory=list)
     software: str | None = None
     hosted_on: list[RefText] = Field(default_factory=list)
     fronted_by: list[RefText] = Field(default_factory=list)

@@ -24,7 +24,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from infradex.catalog.entities import Catalog, Entity
-from infradex.catalog.loader import RawDocument, find_yaml_files, read_yaml_file
+from infradex.catalog.loader import RawDocument, find_yaml_files, inside, read_yaml_file
 from infradex.catalog.models import API_VERSION, DOCUMENT_MODELS
 from infradex.catalog.problems import Problem, dotted, sort_problems
 from infradex.catalog.references import reference_fields
@@ -77,9 +77,12 @@ def _no_gc_pauses() -> Iterator[None]:
 def _load(root: Path) -> LoadedCatalog:
     files, problems = find_yaml_files(root)
     base = root if root.is_dir() else root.parent
+    # a file named on the command line is read wherever it is; inside a directory, only
+    # what lies inside it
+    inside_of = base.resolve() if root.is_dir() else None
     documents: list[RawDocument] = []
     for path in files:
-        result = read_yaml_file(path, _display(path, base))
+        result = read_yaml_file(path, _display(path, base), inside_of)
         documents.extend(result.documents)
         problems.extend(result.problems)
     return build(documents, base, problems)
@@ -215,10 +218,17 @@ def _entity(doc: RawDocument, problems: list[Problem]) -> Entity | None:
             report(_code(error["type"]), message, hint, loc, label)
         # Without its faulty fields the document may still be checkable against the rest of the
         # catalog (references, duplicates); the load has failed either way.
-        pruned = _without(data, [tuple(e["loc"]) for e in exc.errors()])
-        try:
-            parsed = model.model_validate(pruned)
-        except ValidationError:
+        # First drop only the faulty fields, so a bad condition does not hide a dangling
+        # location in the same check; if that leaves a required field missing, drop the lists
+        # that hold them.
+        locs = [tuple(e["loc"]) for e in exc.errors()]
+        for fine in (True, False):
+            try:
+                parsed = model.model_validate(_without(data, locs, fine))
+                break
+            except ValidationError:
+                continue
+        else:
             return None
     metadata, spec = getattr(parsed, "metadata"), getattr(parsed, "spec")  # noqa: B009
     return Entity(
@@ -231,18 +241,30 @@ def _entity(doc: RawDocument, problems: list[Problem]) -> Entity | None:
     )
 
 
-def _without(data: dict[str, Any], locs: list[tuple[Any, ...]]) -> dict[str, Any]:
-    """A copy of ``data`` without the fields at ``locs`` (a whole list when an item is bad,
-    so the positions of the remaining values stay right)."""
+def _without(data: dict[str, Any], locs: list[tuple[Any, ...]], fine: bool) -> dict[str, Any]:
+    """A copy of ``data`` without the fields at ``locs``. A list never loses an item, so the
+    positions of the values after it stay right: ``fine`` drops the field nearest the error
+    that is not a list item (``conditions`` of ``checks[0]``), else the outermost list
+    (``checks``)."""
     import copy
 
     pruned = copy.deepcopy(data)
     for loc in locs:
-        cut = next((i for i, part in enumerate(loc) if isinstance(part, int)), len(loc))
+        if fine:
+            cut = len(loc)
+            while cut and isinstance(loc[cut - 1], int):
+                cut -= 1
+        else:
+            cut = next((i for i, part in enumerate(loc) if isinstance(part, int)), len(loc))
         path = loc[:cut]
         parent: Any = pruned
         for part in path[:-1]:
-            parent = parent.get(part) if isinstance(parent, dict) else None
+            if isinstance(parent, dict):
+                parent = parent.get(part)
+            elif isinstance(parent, list) and isinstance(part, int) and part < len(parent):
+                parent = parent[part]
+            else:
+                parent = None
         if isinstance(parent, dict) and path:
             parent.pop(path[-1], None)
     return pruned
@@ -509,8 +531,24 @@ def _zones(
         positions: dict[str, int] = {}
         if spec.file is not None:
             path = ("spec", "file")
-            zone_path = (root or Path(".")) / spec.file
-            if not zone_path.is_file():
+            real_root = (root or Path(".")).resolve()
+            found = None if Path(spec.file).is_absolute() else inside(real_root, spec.file)
+            if found is None:
+                # the same words whether such a file exists or not: nothing outside the
+                # catalog is read, and nothing about it is told
+                problems.append(
+                    entity.problem(
+                        "error",
+                        "zone-file",
+                        f"zone file {spec.file!r} is outside the catalog directory",
+                        "write a path relative to the catalog's root directory that stays "
+                        "inside it, e.g. zones/example.org.yaml",
+                        path,
+                    )
+                )
+                continue
+            zone_path = found
+            if not zone_path.exists():
                 problems.append(
                     entity.problem(
                         "error",
@@ -527,7 +565,7 @@ def _zones(
                 if not documents:
                     continue
             else:
-                result = read_yaml_file(zone_path, key)
+                result = read_yaml_file(zone_path, key, real_root)
                 problems.extend(result.problems)
                 if result.problems:
                     continue

@@ -14,12 +14,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dateutil.rrule import rrulestr
+from dateutil import rrule as dateutil_rrule
 
 from infradex.catalog.entities import Catalog
 from infradex.catalog.queries import impact
 from infradex.catalog.refs import RefError, parse_ref
 from infradex.errors import UsageError
+from infradex.recurrence import RecurrenceError, compile_rule, last_start, next_start
 
 __all__ = ["Window", "catalog_windows", "coverage", "parse_rrule", "windows_covering"]
 
@@ -43,10 +44,10 @@ class Window:
         """The occurrence that contains ``at``, if any."""
         if self.rrule is None:
             return (self.starts_at, self.ends_at) if self.starts_at <= at < self.ends_at else None
-        zone = ZoneInfo(self.timezone)
-        start = self.starts_at.astimezone(zone)
-        rule = rrulestr(self.rrule, dtstart=start)
-        last = rule.before(at.astimezone(zone), inc=True)
+        rule = self._rule()
+        if rule is None:
+            return None
+        last = last_start(rule, at.astimezone(ZoneInfo(self.timezone)))
         if last is None:
             return None
         begin = last.astimezone(UTC)
@@ -78,10 +79,19 @@ class Window:
     def next_start(self, after: datetime) -> datetime | None:
         if self.rrule is None:
             return self.starts_at if self.starts_at > after else None
+        rule = self._rule()
         zone = ZoneInfo(self.timezone)
-        rule = rrulestr(self.rrule, dtstart=self.starts_at.astimezone(zone))
-        found = rule.after(after.astimezone(zone))
+        found = None if rule is None else next_start(rule, after.astimezone(zone))
         return None if found is None else found.astimezone(UTC)
+
+    def _rule(self) -> dateutil_rrule.rrule | None:
+        """The compiled rule; None for one stored before rules were checked that can never
+        occur (such a window is never active, rather than a scan to year 9999)."""
+        assert self.rrule is not None
+        try:
+            return compile_rule(self.rrule, self.starts_at.astimezone(ZoneInfo(self.timezone)))
+        except RecurrenceError:
+            return None
 
 
 def parse_rrule(text: str, starts_at: datetime, timezone: str) -> str:
@@ -94,11 +104,9 @@ def parse_rrule(text: str, starts_at: datetime, timezone: str) -> str:
     except Exception:
         raise UsageError(f"{timezone!r} is not an IANA time zone, e.g. Europe/Amsterdam") from None
     try:
-        rrulestr(rule, dtstart=starts_at.astimezone(zone))
-    except (ValueError, TypeError) as exc:
-        raise UsageError(
-            f"{text!r} is not a recurrence rule ({exc}); write e.g. FREQ=WEEKLY;BYDAY=SU"
-        ) from None
+        compile_rule(rule, starts_at.astimezone(zone))
+    except RecurrenceError as exc:
+        raise UsageError(str(exc)) from None
     return rule
 
 

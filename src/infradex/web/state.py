@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +23,8 @@ from infradex.store import Database
 from infradex.store.catalog_loads import record_load
 
 __all__ = ["CatalogState", "Reload", "git_commit"]
+
+log = logging.getLogger("infradex.web")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +70,17 @@ def _diff(before: Catalog | None, after: Catalog) -> dict[str, list[str]]:
     }
 
 
+def _load_failed(source: Path, exc: Exception) -> Problem:
+    return Problem(
+        "error",
+        "load-failed",
+        f"the catalog could not be loaded ({type(exc).__name__}); the server keeps the last "
+        "good catalog",
+        "this is a bug in infradex: please report it with the server log, which has the details",
+        str(source),
+    )
+
+
 class CatalogState:
     """What the server serves. Readers take ``catalog``; ``reload`` swaps it atomically."""
 
@@ -100,7 +114,11 @@ class CatalogState:
     async def reload(self, trigger: str) -> Reload:
         """Read the catalog again; keep it only if it has no errors. Recorded either way."""
         async with self._lock:
-            loaded = await asyncio.to_thread(load, self.source)
+            try:
+                loaded = await asyncio.to_thread(load, self.source)
+            except Exception as exc:  # a bug in loading must still be a recorded refusal
+                log.exception("loading the catalog from %s failed", self.source)
+                loaded = LoadedCatalog(None, [_load_failed(self.source, exc)])
             # a catalog is millions of long-lived objects; frozen, the garbage collector stops
             # re-scanning them, which otherwise pauses requests for hundreds of milliseconds
             gc.collect()

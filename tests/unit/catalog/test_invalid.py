@@ -53,6 +53,16 @@ CASES = [
         "byte 0xe9 is not valid UTF-8",
     ),
     Expected(
+        "nul-byte",
+        "yaml-character",
+        "people.yaml",
+        5,
+        15,  # `  title: "Ann ` is 14 characters, then the NUL
+        None,
+        None,
+        "character U+0000 is not allowed in YAML",
+    ),
+    Expected(
         "unknown-kind",
         "unknown-kind",
         "services.yaml",
@@ -759,3 +769,10 @@ def test_pathological_values_are_reported_not_raised(tmp_path: Path, field: str)
     (tmp_path / "services.yaml").write_text(PATHOLOGICAL % field, encoding="utf-8")
     (error,) = load(tmp_path).errors
     assert (error.code, error.file, error.line) == ("invalid-value", "services.yaml", 9)
+
+
+def test_a_refused_character_after_non_ascii_text_is_placed_by_characters() -> None:
+    # libyaml counts UTF-8 bytes; the editor wants characters
+    (error,) = read_yaml_text("a: ééé\nb: ééé\x07x\n", "f.yaml").problems
+    assert (error.code, error.line, error.column) == ("yaml-character", 2, 7)
+    assert "U+0007" in error.message
