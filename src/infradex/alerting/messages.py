@@ -18,6 +18,7 @@ from infradex.alerting.notifiers.base import Message
 from infradex.catalog.entities import Catalog
 from infradex.catalog.queries import impact
 from infradex.catalog.refs import Ref, RefError, parse_ref
+from infradex.inert import one_line
 
 __all__ = ["IncidentView", "render", "render_test"]
 
@@ -93,7 +94,7 @@ def render(
     impacted = incident.impacted(catalog)
     headline = HEADLINES.get(kind, kind.upper())
     count = f" ({len(impacted)} services impacted)" if impacted and kind != "resolve" else ""
-    title = " ".join(incident.title.split())  # no line break may reach a header
+    title = " ".join(one_line(incident.title).split())  # no line break may reach a header
     subject = f"[infradex] {headline} #{incident.id}: {title}{count}"
     lines: list[str] = []
     if kind == "resolve" and incident.resolved_at is not None:
@@ -103,25 +104,29 @@ def render(
         )
         subject = f"[infradex] RESOLVED #{incident.id}: {title.removesuffix(' is down')}"
     elif kind == "acknowledge":
-        lines.append(f"Acknowledged by {incident.acknowledged_by or 'someone'}.")
+        lines.append(f"Acknowledged by {one_line(incident.acknowledged_by or 'someone')}.")
     else:
         lines.append(f"Opened {incident.opened_at:%Y-%m-%d %H:%M} UTC.")
     if incident.failing and kind != "resolve":
         lines.append("")
         lines.append("Failing:")
-        lines.extend(f"  - {check}: {message}" for check, message in incident.failing)
+        # catalog titles and probe messages are one line each: a line break in them could
+        # forge a line of the message, such as another "Acknowledge:" link
+        lines.extend(
+            f"  - {one_line(check)}: {one_line(message)}" for check, message in incident.failing
+        )
     if impacted and kind != "resolve":
         lines.append("")
         lines.append(f"Impacted, from the catalog ({len(impacted)}):")
         down = set(incident.down_entities)
         for ref, why in impacted[:MAX_LISTED]:
             mark = " [failing now]" if str(ref) in down else ""
-            lines.append(f"  - {catalog.title(ref)} ({ref}){mark}: {why}")
+            lines.append(f"  - {one_line(catalog.title(ref))} ({ref}){mark}: {one_line(why)}")
         if len(impacted) > MAX_LISTED:
             lines.append(f"  ... and {len(impacted) - MAX_LISTED} more")
     if reason:
         lines.append("")
-        lines.append(reason)
+        lines.append(one_line(reason))
     labels = (
         ("acknowledge", "Acknowledge"),
         ("resolve", "Resolve"),
@@ -170,6 +175,7 @@ def _html(subject: str, lines: list[str], links: list[tuple[str, str]]) -> str:
 
 
 def render_test(recipient: str, channel: str, sent_by: str, now: datetime) -> Message:
+    recipient, channel, sent_by = one_line(recipient), one_line(channel), one_line(sent_by)
     subject = f"[infradex] Test notification for {recipient} by {channel}"
     text = (
         f"This is a test from infradex, sent by {sent_by} at {now:%Y-%m-%d %H:%M} UTC through "

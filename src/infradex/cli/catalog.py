@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from infradex.catalog import KINDS, Catalog, Entity
@@ -142,14 +143,15 @@ def list_(
         print_json([catalog.entity_json(e, relations=False) for e in entities])
         return
     table = Table(title=f"{KINDS[key]} ({len(entities)})", title_justify="left")
+    # rich reads markup in every cell: catalog text goes in escaped
     table.add_column("name", style="bold")
     table.add_column("title")
     for heading, _ in _COLUMNS[key]:
         table.add_column(heading)
     for entity in entities:
         values = [getter(entity, catalog) for _, getter in _COLUMNS[key]]
-        cells = ["" if value is None else str(value) for value in values]
-        table.add_row(entity.name, entity.metadata.title or "", *cells)
+        cells = ["" if value is None else escape(str(value)) for value in values]
+        table.add_row(entity.name, escape(entity.metadata.title or ""), *cells)
     console.print(table)
 
 
@@ -204,7 +206,7 @@ def who_(
         print_json(answer.to_dict())
         return
     table = Table(
-        title=f"Who to contact about {catalog.title(answer.target)} ({answer.target})",
+        title=f"Who to contact about {escape(catalog.title(answer.target))} ({answer.target})",
         title_justify="left",
     )
     table.add_column("#", justify="right")
@@ -212,8 +214,10 @@ def who_(
     table.add_column("how to reach")
     table.add_column("why")
     for number, entry in enumerate(answer.contacts, 1):
-        channels = "\n".join(str(c) for c in entry.channels) or "[dim]no contact method[/dim]"
-        table.add_row(str(number), entry.name, channels, entry.reason)
+        channels = (
+            escape("\n".join(str(c) for c in entry.channels)) or "[dim]no contact method[/dim]"
+        )
+        table.add_row(str(number), escape(entry.name), channels, escape(entry.reason))
     console.print(table)
 
 
@@ -233,7 +237,7 @@ def impact_(
         return
     down = sum(a.effect == "down" for a in result.affected)
     table = Table(
-        title=f"If {catalog.title(result.root)} ({result.root}) fails: {down} down, "
+        title=f"If {escape(catalog.title(result.root))} ({result.root}) fails: {down} down, "
         f"{len(result.affected) - down} degraded",
         title_justify="left",
     )
@@ -242,10 +246,10 @@ def impact_(
     table.add_column("path")
     for item in result.affected:
         style = "red" if item.effect == "down" else "yellow"
-        path = " → ".join(catalog.title(r) for r in item.path)
+        path = escape(" → ".join(catalog.title(r) for r in item.path))
         table.add_row(
             f"[{style}]{item.effect}[/{style}]",
-            f"{catalog.title(item.ref)}\n[dim]{item.ref}[/dim]",
+            f"{escape(catalog.title(item.ref))}\n[dim]{item.ref}[/dim]",
             path,
         )
     if not result.affected:
@@ -268,7 +272,7 @@ def ownership(ctx: typer.Context, fmt: FormatOption = Format.text) -> None:
     for row in rows:
         flags = ", ".join(row.flags)
         table.add_row(
-            row.title,
+            escape(row.title),
             row.lifecycle,
             ", ".join(r.name for r in row.owners) or "—",
             str(len(row.people)),

@@ -10,6 +10,7 @@ import typer
 
 from infradex.cli.app import app, load_catalog, load_checked, settings_of
 from infradex.cli.output import console, err_console
+from infradex.web.headers import SECURITY_HEADERS
 
 docs_app = typer.Typer(help="The generated overview: Markdown, reStructuredText or HTML.")
 app.add_typer(docs_app, name="docs")
@@ -55,6 +56,12 @@ def serve(
         class Quiet(SimpleHTTPRequestHandler):
             def log_message(self, format: str, *args: object) -> None:
                 pass
+
+            def end_headers(self) -> None:
+                # the server's policy: no script runs even if an escape were missed
+                for name, value in SECURITY_HEADERS.items():
+                    self.send_header(name, value)
+                super().end_headers()
 
         try:
             server = ThreadingHTTPServer((host, port), partial(Quiet, directory=str(out)))

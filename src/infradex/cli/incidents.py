@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import update
 
@@ -87,8 +88,8 @@ def incidents_list(
     for i in items:
         style = "bold red" if i["status"] == "open" else None
         table.add_row(
-            str(i["id"]), i["status"], i["title"], str(i["impactedCount"]),
-            _when(i["openedAt"]), i["acknowledgedBy"] or "", _when(i["resolvedAt"]),
+            str(i["id"]), i["status"], escape(i["title"]), str(i["impactedCount"]),
+            _when(i["openedAt"]), escape(i["acknowledgedBy"] or ""), _when(i["resolvedAt"]),
             style=style,
         )  # fmt: skip
     console.print(table)
@@ -107,7 +108,7 @@ def incidents_show(
     if format == "json":
         print_json(detail)
         return
-    console.print(f"[bold]#{detail['id']} {detail['title']}[/] — {detail['status']}")
+    console.print(f"[bold]#{detail['id']} {escape(detail['title'])}[/] — {detail['status']}")
     console.print(
         f"opened {_when(detail['openedAt'])} UTC; policy {detail['policy'] or 'none'}"
         + (f"; acknowledged by {detail['acknowledgedBy']}" if detail["acknowledgedBy"] else "")
@@ -116,12 +117,14 @@ def incidents_show(
     )
     checks = Table("Check", "Role", "Down since", "Up since", "Message", title="Checks")
     for m in detail["members"]:
-        checks.add_row(m["check"], m["role"], _when(m["downAt"]), _when(m["upAt"]), m["message"])
+        checks.add_row(
+            m["check"], m["role"], _when(m["downAt"]), _when(m["upAt"]), escape(m["message"] or "")
+        )
     console.print(checks)
     timeline = Table("When (UTC)", "What", "Who", "Detail", title="Timeline")
     for e in detail["timeline"]:
         text = describe(e["kind"], e["data"])
-        timeline.add_row(_when(e["at"]), e["kind"], e["actor"] or "", text)
+        timeline.add_row(_when(e["at"]), e["kind"], escape(e["actor"] or ""), escape(text))
     console.print(timeline)
 
 

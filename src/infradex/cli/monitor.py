@@ -163,8 +163,8 @@ def check_list(
             s["id"],
             f"[{style}]{s['state']}[/]" if style else s["state"],
             (s["since"] or "")[:19],
-            s["lastMessage"] or "",
-            s["url"],
+            escape(s["lastMessage"] or ""),
+            escape(s["url"]),
         )
     console.print(table)
 

@@ -273,7 +273,7 @@ def show(
         )
         return
     table = Table(
-        title=f"{entity.title} ({entity.ref}): {days} days from {_local(start, zone)}; "
+        title=f"{escape(entity.title)} ({entity.ref}): {days} days from {_local(start, zone)}; "
         f"times in {zone.key}",
         title_justify="left",
     )

@@ -14,8 +14,9 @@ from xml.sax.saxutils import escape, quoteattr
 
 from infradex.catalog import Catalog, Ref
 from infradex.catalog.queries import Graph
+from infradex.inert import one_line, valid_chars
 
-__all__ = ["Href", "to_dot", "to_mermaid", "to_svg"]
+__all__ = ["Href", "dot_string", "mermaid_label", "to_dot", "to_mermaid", "to_svg"]
 
 Href = Callable[[Ref], str | None]
 
@@ -90,8 +91,14 @@ def _order(picture: Graph, layer: dict[Ref, int]) -> list[list[Ref]]:
 
 
 def _label(catalog: Catalog, ref: Ref) -> str:
-    title = catalog.title(ref)
+    title = one_line(catalog.title(ref))
     return title if len(title) <= 31 else title[:29] + "…"
+
+
+def _xml(text: str) -> str:
+    """Catalog text as SVG character data: escaped, and without the characters XML 1.0
+    forbids (a C0 control or a lone surrogate makes the whole document ill-formed)."""
+    return escape(valid_chars(text))
 
 
 def to_svg(catalog: Catalog, picture: Graph, href: Href | None = None) -> str:
@@ -116,7 +123,7 @@ def to_svg(catalog: Catalog, picture: Graph, href: Href | None = None) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}" role="img" aria-labelledby="t" '
         'font-family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif" font-size="12">',
-        f'<title id="t">{escape(title)}</title>',
+        f'<title id="t">{_xml(title)}</title>',
         "<defs>",
     ]
     for relation, (color, _dash) in _EDGE.items():
@@ -138,8 +145,8 @@ def to_svg(catalog: Catalog, picture: Graph, href: Href | None = None) -> str:
         out.append(
             f'<path d="M{x1:g},{y1:g} C{x1 - bend:g},{y1:g} {x2 + bend:g},{y2:g} {x2:g},{y2:g}" '
             f'fill="none" stroke="{color}" stroke-width="1.4"{dashes} '
-            f'marker-end="url(#arrow-{relation})"><title>{escape(catalog.title(source))} '
-            f"{relation} {escape(catalog.title(target))}</title></path>"
+            f'marker-end="url(#arrow-{relation})"><title>{_xml(catalog.title(source))} '
+            f"{relation} {_xml(catalog.title(target))}</title></path>"
         )
     for ref, (x, y) in box.items():
         stroke = (
@@ -150,11 +157,11 @@ def to_svg(catalog: Catalog, picture: Graph, href: Href | None = None) -> str:
         node = (
             f'<g><rect x="{x}" y="{y}" width="{NODE_W}" height="{NODE_H}" rx="6" '
             f'fill="{_FILL.get(ref.kind, "#e2e8f0")}"{stroke}/>'
-            f'<text x="{x + 10}" y="{y + 22}" fill="#0f172a">{escape(_label(catalog, ref))}</text>'
-            f"<title>{escape(str(ref))}</title></g>"
+            f'<text x="{x + 10}" y="{y + 22}" fill="#0f172a">{_xml(_label(catalog, ref))}</text>'
+            f"<title>{_xml(str(ref))}</title></g>"
         )
         link = href(ref) if href else None
-        out.append(f"<a href={quoteattr(link)}>{node}</a>" if link else node)
+        out.append(f"<a href={quoteattr(valid_chars(link))}>{node}</a>" if link else node)
     out.append("</svg>")
     return "\n".join(out) + "\n"
 
@@ -189,11 +196,32 @@ def _node_id(ref: Ref) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", f"{ref.kind}_{ref.name}")
 
 
+#: ASCII that means nothing inside a quoted Mermaid label; letters and digits of any script too
+_MERMAID_PLAIN = frozenset(" .,-_/:()'@+?!=")
+
+
+def mermaid_label(text: str) -> str:
+    """Catalog text for a quoted Mermaid label: one line, and every character but letters,
+    digits and harmless punctuation written as an entity code (``#60;`` for "<"), so no
+    quote, HTML tag, entity, Markdown string or line can come from the catalog."""
+    return "".join(
+        char if char.isalnum() or char in _MERMAID_PLAIN else f"#{ord(char)};"
+        for char in one_line(text)
+    )
+
+
+def dot_string(text: str) -> str:
+    """Catalog text inside a DOT double-quoted string: one line, backslashes and quotes
+    escaped (a trailing backslash would otherwise swallow the closing quote, and ``\\N`` or
+    ``\\l`` would be Graphviz's escapes)."""
+    return one_line(text).replace("\\", "\\\\").replace('"', '\\"')
+
+
 def to_mermaid(catalog: Catalog, picture: Graph) -> str:
     """Mermaid flowchart text (GitHub and many wikis render it)."""
     lines = ["flowchart LR"]
     for ref in picture.nodes:
-        label = catalog.title(ref).replace('"', "'")
+        label = mermaid_label(catalog.title(ref))
         lines.append(f'  {_node_id(ref)}["{label}"]:::{ref.kind}')
     for source, relation, target in picture.edges:
         arrow = "-.->" if relation == "frontedBy" else "-->"
@@ -207,10 +235,12 @@ def to_dot(catalog: Catalog, picture: Graph) -> str:
     """Graphviz DOT text, for ``dot -Tsvg`` where Graphviz is installed."""
     lines = ["digraph infradex {", "  rankdir=RL;", '  node [shape=box, style="rounded,filled"];']
     for ref in picture.nodes:
-        label = catalog.title(ref).replace('"', '\\"')
-        lines.append(f'  "{ref}" [label="{label}", fillcolor="{_FILL.get(ref.kind, "#e2e8f0")}"];')
+        label = dot_string(catalog.title(ref))
+        fill = _FILL.get(ref.kind, "#e2e8f0")
+        lines.append(f'  "{dot_string(str(ref))}" [label="{label}", fillcolor="{fill}"];')
     for source, relation, target in picture.edges:
         style = ", style=dashed" if relation == "frontedBy" else ""
-        lines.append(f'  "{source}" -> "{target}" [label="{relation}"{style}];')
+        ends = f'"{dot_string(str(source))}" -> "{dot_string(str(target))}"'
+        lines.append(f'  {ends} [label="{relation}"{style}];')
     lines.append("}")
     return "\n".join(lines) + "\n"

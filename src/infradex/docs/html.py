@@ -24,6 +24,7 @@ from infradex.docs.blocks import (
     Text,
     relative,
 )
+from infradex.inert import link_target, valid_chars
 
 __all__ = ["NAV", "SUFFIX", "render"]
 
@@ -75,7 +76,13 @@ def _inline(page: Page, inlines: Sequence[Inline], suffix: str = SUFFIX) -> Mark
             out += Markup("<strong>%s</strong>") % item.text
         elif isinstance(item, Link):
             if item.url:
-                out += Markup('<a href="%s">%s</a>') % (item.url, item.text)
+                target = link_target(item.url)
+                # a scheme that is not linked (javascript:, data:, ...) is shown as text
+                out += (
+                    Markup('<a href="%s">%s</a>') % (target, item.text)
+                    if target
+                    else escape(item.text)
+                )
             else:
                 target = relative(page.id, item.page or "index", suffix, item.anchor)
                 out += Markup('<a href="%s">%s</a>') % (target, item.text)
@@ -126,7 +133,9 @@ def _block(page: Page, block: Block, suffix: str) -> Markup:
 
 def render_body(page: Page, suffix: str = SUFFIX) -> Markup:
     """The page's content, without the surrounding document (the server caches this)."""
-    return Markup("\n").join(_block(page, b, suffix) for b in page.blocks)
+    body = Markup("\n").join(_block(page, b, suffix) for b in page.blocks)
+    # our own markup has no such characters: only catalog text can bring them
+    return Markup(valid_chars(str(body)))
 
 
 def render(
@@ -144,7 +153,7 @@ def render(
         (label, relative(page.id, target, suffix, anchor))
         for label, target, anchor in (LIVE_NAV if live else NAV)
     ]
-    return (
+    document = (
         _environment()
         .get_template("page.html")
         .render(
@@ -157,3 +166,4 @@ def render(
             account=account or {},
         )
     )
+    return valid_chars(document)

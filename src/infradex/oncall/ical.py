@@ -17,6 +17,7 @@ from icalendar import Calendar, Event
 from infradex.catalog import Catalog, Entity, Ref
 from infradex.catalog.queries import person_channels
 from infradex.catalog.refs import RefError, parse_ref
+from infradex.inert import one_line
 from infradex.oncall.schedules import OVERRIDE, Shift, shift_start, shifts
 
 __all__ = [
@@ -72,13 +73,22 @@ def _when(shift: Shift) -> str:
     return f"{shift.start:%a %Y-%m-%d %H:%M %Z} – {shift.end:%a %Y-%m-%d %H:%M %Z}"
 
 
+def _text(text: str) -> str:
+    """Catalog text for an iCalendar TEXT value: RFC 5545 allows no control character but
+    tab in it, and the library escapes only CR LF and LF; a lone CR or NUL would pass."""
+    return one_line(text)
+
+
 def _event(catalog: Catalog, schedule: Entity, shift: Shift, person: Ref, now: datetime) -> Event:
-    name = catalog.title(person)
+    name = _text(catalog.title(person))
+    title = _text(schedule.title)
     source = "an override" if shift.source == OVERRIDE else f"layer {shift.source!r}"
-    lines = [f"{name} is on call for {schedule.title} ({schedule.ref}), from {source}."]
+    source = _text(source)
+    lines = [f"{name} is on call for {title} ({schedule.ref}), from {source}."]
     channels = person_channels(catalog.get(person)) if person in catalog else ()
     lines.append(
-        "Contact: " + ("; ".join(str(c) for c in channels) if channels else "no contact method")
+        "Contact: "
+        + ("; ".join(_text(str(c)) for c in channels) if channels else "no contact method")
     )
     lines.append(f"Local time ({schedule.spec.timezone}): {_when(shift)}.")
     event = Event()
@@ -86,7 +96,7 @@ def _event(catalog: Catalog, schedule: Entity, shift: Shift, person: Ref, now: d
     event.add("dtstamp", now.astimezone(UTC))
     event.add("dtstart", shift.start.astimezone(UTC))
     event.add("dtend", shift.end.astimezone(UTC))
-    event.add("summary", f"On call: {name} ({schedule.title})")
+    event.add("summary", f"On call: {name} ({title})")
     event.add("description", "\n".join(lines))
     event.add("categories", ["on-call"])
     event.add("transp", "TRANSPARENT")  # being on call does not make anyone busy
@@ -99,7 +109,7 @@ def _calendar(name: str, events: list[tuple[datetime, str, Event]]) -> bytes:
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", name)
+    calendar.add("x-wr-calname", _text(name))
     calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", "PT1H")  # the older spelling some apps read instead
     for _, _, event in sorted(events, key=lambda item: (item[0], item[1])):

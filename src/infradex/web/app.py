@@ -29,19 +29,12 @@ from infradex.store import Database
 from infradex.store.db import StoreError
 from infradex.web import accounts, api, incidents, monitoring, oncall, pages
 from infradex.web.auth import reader_allowed
+from infradex.web.headers import SECURITY_HEADERS
 from infradex.web.state import CatalogState
 
 __all__ = ["create_app"]
 
 log = logging.getLogger("infradex.web")
-
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; script-src 'none'; style-src 'self'; "
-    "img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-}
 
 
 def create_app(settings: Settings, db: Database | None = None) -> FastAPI:

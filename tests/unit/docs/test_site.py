@@ -161,4 +161,4 @@ def test_catalog_text_is_escaped(tmp_path: Path) -> None:
     md = render_site(loaded.catalog, "markdown")["services/web.md"]
     assert "\\*bold\\* \\[x\\](javascript:alert(1)) \\`code\\` \\| pipe" in md
     rst = render_site(loaded.catalog, "rst")["services/web.rst"]
-    assert "\\*bold\\* [x](javascript:alert(1)) \\`code\\` \\| pipe" in rst
+    assert "\\*bold\\* \\[x\\](javascript\\:alert(1)) \\`code\\` \\| pipe" in rst
