@@ -23,6 +23,7 @@ from infradex.conditions import (
     parse_condition,
 )
 from infradex.durations import parse_duration
+from infradex.netpolicy import DEFAULT_POLICY, AddressPolicy
 from infradex.probes.base import ErrorKind, Observation, ProbeRequest, probe_for
 
 __all__ = [
@@ -92,8 +93,15 @@ class CheckResult:
         return None if total is None else round(total * 1000, 3)
 
 
-def check_def(owner: str, check: Check, title: str = "", ca_file: str | None = None) -> CheckDef:
-    """Turn a catalog check into something the scheduler runs."""
+def check_def(
+    owner: str,
+    check: Check,
+    title: str = "",
+    ca_file: str | None = None,
+    policy: AddressPolicy = DEFAULT_POLICY,
+) -> CheckDef:
+    """Turn a catalog check into something the scheduler runs (under ``policy``: the
+    addresses it may reach)."""
     conditions = conditions_or_default(check.url, check.conditions)
     request = ProbeRequest(
         url=check.url,
@@ -110,6 +118,7 @@ def check_def(owner: str, check: Check, title: str = "", ca_file: str | None = N
         expect=check.expect,
         starttls=check.starttls,
         ca_file=ca_file,
+        policy=policy,
     )
     return CheckDef(
         id=f"{owner}/{check.name}",
@@ -125,22 +134,26 @@ def check_def(owner: str, check: Check, title: str = "", ca_file: str | None = N
 
 
 @functools.lru_cache(maxsize=4)
-def checks_of(catalog: Catalog, ca_file: str | None = None) -> list[CheckDef]:
+def checks_of(
+    catalog: Catalog, ca_file: str | None = None, policy: AddressPolicy = DEFAULT_POLICY
+) -> list[CheckDef]:
     """Every check declared in the catalog (on services and providers), in catalog order.
     Cached per catalog (a catalog never changes; a reload makes a new one): do not mutate."""
     found: list[CheckDef] = []
     for kind in ("service", "provider"):
         for entity in catalog.of_kind(kind):
             for check in getattr(entity.spec, "checks", ()):
-                found.append(check_def(str(entity.ref), check, entity.title, ca_file))
+                found.append(check_def(str(entity.ref), check, entity.title, ca_file, policy))
     return found
 
 
 @functools.lru_cache(maxsize=4)
-def checks_grouped(catalog: Catalog, ca_file: str | None = None) -> dict[str, list[CheckDef]]:
+def checks_grouped(
+    catalog: Catalog, ca_file: str | None = None, policy: AddressPolicy = DEFAULT_POLICY
+) -> dict[str, list[CheckDef]]:
     """The catalog's checks by owner ref (cached per catalog, like :func:`checks_of`)."""
     grouped: dict[str, list[CheckDef]] = {}
-    for check in checks_of(catalog, ca_file):
+    for check in checks_of(catalog, ca_file, policy):
         grouped.setdefault(check.owner, []).append(check)
     return grouped
 

@@ -364,7 +364,9 @@ async def _exchange(
 ) -> _Response:
     loop = asyncio.get_running_loop()
     phases = observation.phases
-    sock, ip = await connect(target.host, target.port, request.ip_version, phases, step)
+    sock, ip = await connect(
+        target.host, target.port, request.ip_version, phases, step, request.policy
+    )
     observation.values["IP"] = ip
     observation.values["CONNECTED"] = True
     response = _Response(payload, head_only, request.body_limit)

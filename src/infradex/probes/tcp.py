@@ -113,7 +113,9 @@ async def probe(request: ProbeRequest) -> Observation:
     try:
         host, port = host_port(request.url, None)
         async with asyncio.timeout(request.timeout):
-            sock, ip = await connect(host, port, request.ip_version, observation.phases, step)
+            sock, ip = await connect(
+                host, port, request.ip_version, observation.phases, step, request.policy
+            )
             values["IP"] = ip
             values["CONNECTED"] = True
             reader, writer = await asyncio.open_connection(sock=sock)

@@ -161,7 +161,10 @@ async def _render_and_keep(
 
 
 def checks_by_owner(request: Request) -> dict[str, list[CheckDef]]:
-    return checks_grouped(request.app.state.catalog.catalog, request.app.state.settings.ca_file)
+    settings = request.app.state.settings
+    return checks_grouped(
+        request.app.state.catalog.catalog, settings.ca_file, settings.monitor_policy
+    )
 
 
 async def _health_section(request: Request, checks: list[CheckDef]) -> Markup:

@@ -42,7 +42,8 @@ def _monitor(request: Request) -> Monitor | None:
 
 
 def all_checks(request: Request) -> list[CheckDef]:
-    return checks_of(_catalog_state(request).catalog, request.app.state.settings.ca_file)
+    settings = request.app.state.settings
+    return checks_of(_catalog_state(request).catalog, settings.ca_file, settings.monitor_policy)
 
 
 async def current_states(request: Request, ids: list[str] | None = None) -> dict[str, CheckState]:
