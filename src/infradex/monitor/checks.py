@@ -10,8 +10,8 @@ import asyncio
 import functools
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from dataclasses import dataclass, field, replace
+from urllib.parse import quote, urlsplit
 
 from infradex.catalog.entities import Catalog
 from infradex.catalog.models import Check
@@ -25,6 +25,7 @@ from infradex.conditions import (
 from infradex.durations import parse_duration
 from infradex.netpolicy import DEFAULT_POLICY, AddressPolicy
 from infradex.probes.base import ErrorKind, Observation, ProbeRequest, probe_for
+from infradex.secretrefs import MissingSecret, is_reference, resolve
 
 __all__ = [
     "CheckDef",
@@ -179,14 +180,41 @@ def judge(check: CheckDef, observation: Observation) -> list[ConditionResult]:
     return [evaluate(condition, observation.values) for condition in check.conditions]
 
 
+def with_secrets(request: ProbeRequest) -> ProbeRequest:
+    """The request with its references (``env:NAME``, ``file:PATH`` header values, an
+    ``env:NAME`` URL password) replaced by their values, read now: never kept in the check,
+    so the API, the pages and the store only ever see the reference. ``MissingSecret`` says
+    which one is missing."""
+    headers = tuple(
+        (name, resolve(value, f"the check's {name} header")) for name, value in request.headers
+    )
+    url = request.url
+    parts = urlsplit(url)
+    if parts.password is not None and is_reference(parts.password):
+        password = resolve(parts.password, "the check URL's password")
+        user = parts.netloc.rpartition("@")[0].partition(":")[0]
+        host = parts.netloc.rpartition("@")[2]
+        url = parts._replace(netloc=f"{user}:{quote(password, safe='')}@{host}").geturl()
+    if url == request.url and headers == request.headers:
+        return request
+    return replace(request, url=url, headers=headers)
+
+
 async def run_check(check: CheckDef) -> CheckResult:
     """Run the check's probe once and judge it. Never raises for the target's behaviour; a
     probe that overruns its own timeout is cut off one second later."""
     started = time.monotonic()
     probe = probe_for(check.request.url)
     try:
+        request = with_secrets(check.request)
+    except MissingSecret as exc:
+        observation = Observation(phases={"total": 0.0}).fail(
+            ErrorKind.ERROR, f"{exc}; the check runs again at its next interval"
+        )
+        return CheckResult(check.id, observation, [])
+    try:
         async with asyncio.timeout(check.timeout + 1.0):
-            observation = await probe(check.request)
+            observation = await probe(request)
     except TimeoutError:
         observation = Observation(phases={"total": time.monotonic() - started}).fail(
             ErrorKind.TIMEOUT, f"no answer within {check.timeout:g} s"

@@ -70,6 +70,7 @@ def observed_of(result: CheckResult) -> dict[str, Any]:
         "details": {k: v for k, v in obs.details.items() if k != "body"},
         "conditions": [
             {"condition": c.condition, "success": c.success, "actual": c.actual}
+            | ({"excerpt": c.excerpt} if c.excerpt is not None else {})
             for c in result.conditions
         ],
     }

@@ -71,10 +71,13 @@ Address = tuple[str, int] | tuple[str, int, int, int]
 class ProbeFailure(Exception):
     """Raised inside a probe to end it with this kind and message."""
 
-    def __init__(self, kind: ErrorKind, message: str) -> None:
+    def __init__(self, kind: ErrorKind, message: str, excerpt: str | None = None) -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
+        # what the peer said, for ``details["excerpt"]``: never in the message, which is
+        # published (a check aimed at an internal service must not relay its answers)
+        self.excerpt = excerpt
 
 
 class Step:

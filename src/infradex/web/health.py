@@ -13,6 +13,7 @@ from fastapi import Request
 from markupsafe import Markup, escape
 
 from infradex.alerting.records import open_incidents_of
+from infradex.catalog.secrets import redact_url
 from infradex.clock import utcnow
 from infradex.monitor import history
 from infradex.monitor.checks import CheckDef, checks_grouped
@@ -171,7 +172,11 @@ async def _health_section(request: Request, checks: list[CheckDef]) -> Markup:
     ids = [c.id for c in checks]
     states = await current_states(request, ids)
     on = monitored(request, states)
-    summaries = [check_summary(c, states.get(c.id), on) for c in checks]
+    # the section is cached and shown to everyone: redacted (admins read the API)
+    summaries = [
+        {**summary, "url": redact_url(summary["url"])}
+        for summary in (check_summary(c, states.get(c.id), on) for c in checks)
+    ]
     parts = [Markup('<h2 id="health">Health</h2>')]
     if not on:
         settings = request.app.state.settings
