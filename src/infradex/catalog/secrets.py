@@ -29,6 +29,7 @@ __all__ = [
     "redact_document",
     "redact_url",
     "secret_header",
+    "webhook_url_has_token",
 ]
 
 REDACTED = "[redacted]"
