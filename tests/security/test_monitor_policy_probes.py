@@ -136,3 +136,35 @@ def test_a_bad_setting_is_refused_with_what_to_write() -> None:
 
     with pytest.raises(UsageError, match="write CIDR ranges"):
         Settings.from_env({"INFRADEX_MONITOR_ALLOW": "intranet"})
+
+
+def test_validate_warns_about_a_literal_address_the_policy_denies(
+    write_catalog: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from infradex.cli.main import app
+
+    root = write_catalog(
+        tmp_path / "c",
+        {
+            "s.yaml": """\
+apiVersion: infradex/v1
+kind: Service
+metadata: {name: internal}
+spec:
+  checks:
+    - {name: meta, url: "http://169.254.169.254/latest/meta-data/"}
+    - {name: own, url: "http://127.0.0.2:8000/metrics"}
+    - {name: fine, url: "http://127.0.0.1:8000/healthz"}
+"""
+        },
+    )
+    monkeypatch.setenv("INFRADEX_MONITOR_DENY", "default,127.0.0.2/32")
+    result = CliRunner().invoke(app, ["--catalog", str(root), "validate", "--strict"])
+    assert result.exit_code == 1
+    assert "check meta aims at 169.254.169.254, which INFRADEX_MONITOR_DENY denies" in (
+        result.output.replace("\n", " ")
+    )
+    assert "check own aims at 127.0.0.2" in result.output.replace("\n", " ")
+    assert "check fine" not in result.output

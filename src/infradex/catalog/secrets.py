@@ -152,3 +152,35 @@ def webhook_url_has_token(url: str) -> bool:
     return bool(parts.password) or any(
         _SECRET_PARAMETER.search(key) for key, _ in parse_qsl(parts.query)
     )
+
+
+# ----------------------------------------------------------------------------- reach
+def denied_targets(catalog: Any, policy: Any) -> list[Any]:
+    """Warnings for checks aimed at a literal address ``policy`` (an
+    :class:`~infradex.netpolicy.AddressPolicy`, passed in: the catalog knows no settings)
+    denies. Names are checked by the probe after resolution."""
+    import ipaddress
+
+    found = []
+    for kind in ("service", "provider"):
+        for entity in catalog.of_kind(kind):
+            for i, check in enumerate(entity.spec.checks):
+                host = urlsplit(check.url).hostname or ""
+                try:
+                    ipaddress.ip_address(host)
+                except ValueError:
+                    continue
+                network = policy.denied_by(host)
+                if network is not None:
+                    found.append(
+                        entity.problem(
+                            "warning",
+                            "target-denied",
+                            f"check {check.name} aims at {host}, which INFRADEX_MONITOR_DENY "
+                            f"denies ({network}): the monitor will not connect to it",
+                            "aim the check elsewhere, or allow the address with "
+                            "INFRADEX_MONITOR_ALLOW (a range more specific than the deny one)",
+                            ("spec", "checks", i, "url"),
+                        )
+                    )
+    return found
