@@ -48,6 +48,8 @@ PLACEHOLDERS: dict[str, str] = {
     "DNS_RCODE": "text",
     "DNS_ANSWER": "list",
 }
+#: placeholders whose value is text the target sent: never shown in ``actual``
+_RESPONSE_TEXT = frozenset({"BODY", "HEADER"})
 OPERATORS = ("==", "!=", "<=", ">=", "<", ">", "contains", "matches")
 
 #: what "working" means for a check that lists no conditions, by URL scheme
@@ -113,6 +115,9 @@ class ConditionResult:
     condition: str
     success: bool
     actual: str
+    #: the text that decided it, for a body or header: shown to admins only, never in
+    #: ``actual`` (published: a check aimed at an internal page must not relay its content)
+    excerpt: str | None = None
 
     def __str__(self) -> str:
         return f"{self.condition}: {'ok' if self.success else 'got'} {self.actual}"
@@ -258,4 +263,9 @@ def evaluate(condition: Condition, values: Mapping[str, Any]) -> ConditionResult
         ok = right in left if isinstance(left, str) else any(right == str(v) for v in left)
     else:
         ok = right.search(str(left)) is not None
+    if isinstance(left, str) and condition.placeholder in _RESPONSE_TEXT:
+        what = "body" if condition.placeholder == "BODY" else "header value"
+        return ConditionResult(
+            condition.text, bool(ok), f"a {len(left)}-character {what}", _show(left)
+        )
     return ConditionResult(condition.text, bool(ok), _show(left))

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from infradex.durations import DurationError, parse_duration
 from infradex.errors import UsageError
+from infradex.netpolicy import DEFAULT_POLICY, AddressPolicy, PolicyError
 
 __all__ = ["EMBEDDED_EXAMPLE", "Retention", "Settings", "embedded_example"]
 
@@ -38,6 +39,12 @@ VARIABLES = {
     "INFRADEX_CANARY_URL": "a check URL for the monitor's own connectivity (e.g. "
     "tcp://your-router:53); while it fails, failures are stored as unknown, not down",
     "INFRADEX_MONITOR_CONCURRENCY": "checks running at once at most (default 1000)",
+    # what the monitor may reach (docs/monitor.md, "What the monitor may reach")
+    "INFRADEX_MONITOR_ALLOW": "address ranges (CIDR, comma-separated) the monitor may reach "
+    "even inside a denied range; an allow range wins only when it is more specific",
+    "INFRADEX_MONITOR_DENY": "address ranges the monitor never connects to (default: `default`, "
+    "link-local 169.254.0.0/16, fe80::/10 and cloud metadata addresses; write e.g. "
+    "default,10.0.0.0/8 to add private ranges, or none)",
     "INFRADEX_CA_FILE": "PEM file of extra CAs the probes trust (default: the system's)",
     "INFRADEX_KEEP_RESULTS": "raw results kept per check (default 100)",
     "INFRADEX_KEEP_FAILURES": "how long failing results are kept (default 7d)",
@@ -126,6 +133,15 @@ def _url(environ: Mapping[str, str], name: str, default: str) -> str:
     return raw.rstrip("/")
 
 
+def _policy(environ: Mapping[str, str]) -> AddressPolicy:
+    try:
+        return AddressPolicy.from_text(
+            environ.get("INFRADEX_MONITOR_ALLOW"), environ.get("INFRADEX_MONITOR_DENY")
+        )
+    except PolicyError as exc:
+        raise UsageError(str(exc)) from None
+
+
 @dataclass(frozen=True, slots=True)
 class Retention:
     """How much history stays (docs/monitor.md has the row-count formula)."""
@@ -156,6 +172,7 @@ class Settings:
     pagerduty_events_url: str = "https://events.pagerduty.com/v2/enqueue"
     correlation_window: timedelta = timedelta(seconds=60)
     heartbeat_url: str | None = None
+    monitor_policy: AddressPolicy = DEFAULT_POLICY
 
     @property
     def monitor_enabled(self) -> bool:
@@ -214,6 +231,7 @@ class Settings:
                 if environ.get("INFRADEX_HEARTBEAT_URL")
                 else None
             ),
+            monitor_policy=_policy(environ),
         )
 
     def resolved_secret_key(self) -> str:

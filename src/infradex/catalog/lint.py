@@ -10,9 +10,11 @@ from infradex.catalog.entities import Catalog, Entity
 from infradex.catalog.problems import Problem
 from infradex.catalog.queries import ownership_row
 from infradex.catalog.refs import Ref, RefError, parse_ref
+from infradex.catalog.secrets import literal_check_secrets, webhook_url_has_token
 from infradex.catalog.zones import record_name
 from infradex.clock import utcnow
 from infradex.oncall import coverage_gaps
+from infradex.secretrefs import is_reference
 
 __all__ = ["lint"]
 
@@ -26,6 +28,8 @@ def lint(catalog: Catalog, now: datetime | None = None) -> list[Problem]:
         problems.extend(_schedule(catalog, schedule, now))
     for entity in (*catalog.of_kind("person"), *catalog.of_kind("escalationpolicy")):
         problems.extend(_secrets(entity))
+    for entity in (*catalog.of_kind("service"), *catalog.of_kind("provider")):
+        problems.extend(_check_secrets(entity))
     return problems
 
 
@@ -44,7 +48,7 @@ def _secrets(entity: Entity) -> Iterator[Problem]:
     for i, channel in enumerate(channels):
         for field, only in _SECRET_FIELDS:
             value = getattr(channel, field)
-            if value and not value.startswith("env:") and only in (None, channel.type):
+            if value and not is_reference(value) and only in (None, channel.type):
                 name = "routingKey" if field == "routing_key" else field
                 yield entity.problem(
                     "warning",
@@ -54,6 +58,29 @@ def _secrets(entity: Entity) -> Iterator[Problem]:
                     f"write `{name}: env:NAME` and set NAME in the server's environment",
                     (*base, "channels", i, name),
                 )
+        if channel.type == "webhook" and channel.url and webhook_url_has_token(channel.url):
+            yield entity.problem(
+                "warning",
+                "secret-in-catalog",
+                "the webhook channel's `url` carries a credential (a password or a token in "
+                "its query), and the catalog is in git",
+                "write `url: env:NAME` and set NAME in the server's environment",
+                (*base, "channels", i, "url"),
+            )
+
+
+def _check_secrets(entity: Entity) -> Iterator[Problem]:
+    """Credentials written out in a check (URL password, Authorization-like headers)."""
+    for i, check in enumerate(entity.spec.checks):
+        for path, what, fix in literal_check_secrets(check):
+            yield entity.problem(
+                "warning",
+                "secret-in-catalog",
+                f"check {check.name}: {what} is written out: it is a secret, and the catalog "
+                "is in git (readers below admin see it redacted)",
+                fix,
+                ("spec", "checks", i, *path),
+            )
 
 
 def _service(catalog: Catalog, service: Entity) -> Iterator[Problem]:

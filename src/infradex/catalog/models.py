@@ -387,9 +387,9 @@ class NotifyChannel(Model):
                 "or `env:NAME`)"
             )
         schemes = ("irc://", "ircs://") if self.type == "irc" else ("http://", "https://")
-        if self.url and not self.url.startswith((*schemes, "env:")):
+        if self.url and not self.url.startswith((*schemes, "env:", "file:")):
             raise ValueError(
-                f"url {self.url!r} must start with {' or '.join(schemes)} (or env:)"
+                f"url {self.url!r} must start with {' or '.join(schemes)} (or env: or file:)"
                 + (", e.g. ircs://irc.libera.chat:6697/python-infra" if self.type == "irc" else "")
             )
         return self

@@ -12,7 +12,8 @@ from rich.table import Table
 from infradex.catalog import KINDS, Catalog, Entity
 from infradex.catalog.queries import graph, impact, ownership_report, who
 from infradex.catalog.refs import canonical_kind
-from infradex.cli.app import app, load_catalog, load_checked
+from infradex.catalog.secrets import denied_targets
+from infradex.cli.app import app, load_catalog, load_checked, settings_of
 from infradex.cli.output import Format, console, print_json
 from infradex.errors import UsageError
 
@@ -34,25 +35,29 @@ def validate(
 ) -> None:
     """Check the catalog and list every problem (exit 0 clean, 1 errors, 2 usage)."""
     loaded = load_checked(ctx, path)
+    # the monitor's address policy comes from the settings; the catalog is given it
+    reach = (
+        denied_targets(loaded.catalog, settings_of(ctx).monitor_policy) if loaded.catalog else []
+    )
     if fmt is Format.json:
         print_json(
             {
                 "errors": [p.to_dict() for p in loaded.errors],
-                "warnings": [p.to_dict() for p in loaded.warnings],
+                "warnings": [p.to_dict() for p in [*loaded.warnings, *reach]],
             }
         )
     else:
-        for problem in loaded.problems:
+        for problem in [*loaded.problems, *reach]:
             style = "red" if problem.severity == "error" else "yellow"
             console.print(str(problem), style=style, markup=False)
-        errors, warnings = len(loaded.errors), len(loaded.warnings)
+        errors, warnings = len(loaded.errors), len(loaded.warnings) + len(reach)
         entities = len(loaded.catalog) if loaded.catalog else 0
         summary = f"{errors} error(s), {warnings} warning(s)"
         if errors:
             console.print(f"✗ {summary}", style="bold red")
         else:
             console.print(f"✓ {entities} entities valid; {summary}", style="bold green")
-    if loaded.errors or (strict and loaded.warnings):
+    if loaded.errors or (strict and (loaded.warnings or reach)):
         raise typer.Exit(1)
 
 

@@ -43,7 +43,7 @@ def _select(ctx: typer.Context, target: str, conditions: list[str], timeout: str
             raise UsageError(_first_error(exc)) from None
     settings = settings_of(ctx)
     catalog = load_catalog(ctx)
-    checks = checks_of(catalog, settings.ca_file)
+    checks = checks_of(catalog, settings.ca_file, settings.monitor_policy)
     if "/" in target:
         chosen = [c for c in checks if c.id == target]
     else:
@@ -141,7 +141,7 @@ def check_list(
 ) -> None:
     """Every check in the catalog with its state in the store (as the monitor left it)."""
     settings = settings_of(ctx)
-    checks = checks_of(load_catalog(ctx), settings.ca_file)
+    checks = checks_of(load_catalog(ctx), settings.ca_file, settings.monitor_policy)
     db = Database(settings.database_url)
 
     async def states() -> dict[str, Any]:
@@ -179,7 +179,7 @@ def monitor(ctx: typer.Context) -> None:
 
     settings = settings_of(ctx)
     catalog = load_catalog(ctx)
-    checks = checks_of(catalog, settings.ca_file)
+    checks = checks_of(catalog, settings.ca_file, settings.monitor_policy)
     configure_logging("text")
     if settings.catalog_is_embedded:
         console.print(
@@ -198,6 +198,7 @@ def monitor(ctx: typer.Context) -> None:
             concurrency=settings.monitor_concurrency,
             canary_url=settings.canary_url,
             ca_file=settings.ca_file,
+            policy=settings.monitor_policy,
         )
         await service.start(catalog)
         alerter = alerter_for(settings, db, service) if settings.alerting_enabled(True) else None
@@ -288,7 +289,7 @@ def maintenance_add(
         ends = _instant(end, "end")
     if ends <= starts:
         raise UsageError("the window must end after it starts")
-    ids = [c.id for c in checks_of(catalog, settings.ca_file)]
+    ids = [c.id for c in checks_of(catalog, settings.ca_file, settings.monitor_policy)]
     if "/" not in target:
         try:
             target = str(catalog.resolve(target))

@@ -21,6 +21,7 @@ from infradex.catalog.queries import (
     ownership_report,
     who,
 )
+from infradex.catalog.secrets import redact_url
 from infradex.catalog.zones import record_name
 from infradex.conditions import conditions_or_default
 from infradex.docs.blocks import (
@@ -579,14 +580,11 @@ def _checks(entity: Entity) -> list[Block]:
         return []
     rows: list[list[Cell]] = []
     for check in checks:
+        shown = redact_url(check.url)  # published pages: never the URL's credentials
         rows.append(
             [
                 [Text(check.name)],
-                [
-                    Link(check.url, url=check.url)
-                    if check.url.startswith("http")
-                    else Text(check.url)
-                ],
+                [Link(shown, url=shown) if shown.startswith("http") else Text(shown)],
                 [Text(f"every {check.interval}, timeout {check.timeout}")],
                 [Text("; ".join(conditions_or_default(check.url, check.conditions)))],
             ]

@@ -10,8 +10,8 @@ import asyncio
 import functools
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from dataclasses import dataclass, field, replace
+from urllib.parse import quote, urlsplit
 
 from infradex.catalog.entities import Catalog
 from infradex.catalog.models import Check
@@ -23,7 +23,9 @@ from infradex.conditions import (
     parse_condition,
 )
 from infradex.durations import parse_duration
+from infradex.netpolicy import DEFAULT_POLICY, AddressPolicy
 from infradex.probes.base import ErrorKind, Observation, ProbeRequest, probe_for
+from infradex.secretrefs import MissingSecret, is_reference, resolve
 
 __all__ = [
     "CheckDef",
@@ -92,8 +94,15 @@ class CheckResult:
         return None if total is None else round(total * 1000, 3)
 
 
-def check_def(owner: str, check: Check, title: str = "", ca_file: str | None = None) -> CheckDef:
-    """Turn a catalog check into something the scheduler runs."""
+def check_def(
+    owner: str,
+    check: Check,
+    title: str = "",
+    ca_file: str | None = None,
+    policy: AddressPolicy = DEFAULT_POLICY,
+) -> CheckDef:
+    """Turn a catalog check into something the scheduler runs (under ``policy``: the
+    addresses it may reach)."""
     conditions = conditions_or_default(check.url, check.conditions)
     request = ProbeRequest(
         url=check.url,
@@ -110,6 +119,7 @@ def check_def(owner: str, check: Check, title: str = "", ca_file: str | None = N
         expect=check.expect,
         starttls=check.starttls,
         ca_file=ca_file,
+        policy=policy,
     )
     return CheckDef(
         id=f"{owner}/{check.name}",
@@ -125,22 +135,26 @@ def check_def(owner: str, check: Check, title: str = "", ca_file: str | None = N
 
 
 @functools.lru_cache(maxsize=4)
-def checks_of(catalog: Catalog, ca_file: str | None = None) -> list[CheckDef]:
+def checks_of(
+    catalog: Catalog, ca_file: str | None = None, policy: AddressPolicy = DEFAULT_POLICY
+) -> list[CheckDef]:
     """Every check declared in the catalog (on services and providers), in catalog order.
     Cached per catalog (a catalog never changes; a reload makes a new one): do not mutate."""
     found: list[CheckDef] = []
     for kind in ("service", "provider"):
         for entity in catalog.of_kind(kind):
             for check in getattr(entity.spec, "checks", ()):
-                found.append(check_def(str(entity.ref), check, entity.title, ca_file))
+                found.append(check_def(str(entity.ref), check, entity.title, ca_file, policy))
     return found
 
 
 @functools.lru_cache(maxsize=4)
-def checks_grouped(catalog: Catalog, ca_file: str | None = None) -> dict[str, list[CheckDef]]:
+def checks_grouped(
+    catalog: Catalog, ca_file: str | None = None, policy: AddressPolicy = DEFAULT_POLICY
+) -> dict[str, list[CheckDef]]:
     """The catalog's checks by owner ref (cached per catalog, like :func:`checks_of`)."""
     grouped: dict[str, list[CheckDef]] = {}
-    for check in checks_of(catalog, ca_file):
+    for check in checks_of(catalog, ca_file, policy):
         grouped.setdefault(check.owner, []).append(check)
     return grouped
 
@@ -166,14 +180,41 @@ def judge(check: CheckDef, observation: Observation) -> list[ConditionResult]:
     return [evaluate(condition, observation.values) for condition in check.conditions]
 
 
+def with_secrets(request: ProbeRequest) -> ProbeRequest:
+    """The request with its references (``env:NAME``, ``file:PATH`` header values, an
+    ``env:NAME`` URL password) replaced by their values, read now: never kept in the check,
+    so the API, the pages and the store only ever see the reference. ``MissingSecret`` says
+    which one is missing."""
+    headers = tuple(
+        (name, resolve(value, f"the check's {name} header")) for name, value in request.headers
+    )
+    url = request.url
+    parts = urlsplit(url)
+    if parts.password is not None and is_reference(parts.password):
+        password = resolve(parts.password, "the check URL's password")
+        user = parts.netloc.rpartition("@")[0].partition(":")[0]
+        host = parts.netloc.rpartition("@")[2]
+        url = parts._replace(netloc=f"{user}:{quote(password, safe='')}@{host}").geturl()
+    if url == request.url and headers == request.headers:
+        return request
+    return replace(request, url=url, headers=headers)
+
+
 async def run_check(check: CheckDef) -> CheckResult:
     """Run the check's probe once and judge it. Never raises for the target's behaviour; a
     probe that overruns its own timeout is cut off one second later."""
     started = time.monotonic()
     probe = probe_for(check.request.url)
     try:
+        request = with_secrets(check.request)
+    except MissingSecret as exc:
+        observation = Observation(phases={"total": 0.0}).fail(
+            ErrorKind.ERROR, f"{exc}; the check runs again at its next interval"
+        )
+        return CheckResult(check.id, observation, [])
+    try:
         async with asyncio.timeout(check.timeout + 1.0):
-            observation = await probe(check.request)
+            observation = await probe(request)
     except TimeoutError:
         observation = Observation(phases={"total": time.monotonic() - started}).fail(
             ErrorKind.TIMEOUT, f"no answer within {check.timeout:g} s"

@@ -26,6 +26,7 @@ from infradex.monitor.evaluate import CheckState, Circumstances, advance
 from infradex.monitor.maintenance import Window, catalog_windows, windows_covering
 from infradex.monitor.rollups import PERIODS, Rollup, bucket_start, span
 from infradex.monitor.scheduler import Scheduler
+from infradex.netpolicy import DEFAULT_POLICY, AddressPolicy
 from infradex.settings import Retention
 from infradex.store.db import Database
 
@@ -69,6 +70,7 @@ def observed_of(result: CheckResult) -> dict[str, Any]:
         "details": {k: v for k, v in obs.details.items() if k != "body"},
         "conditions": [
             {"condition": c.condition, "success": c.success, "actual": c.actual}
+            | ({"excerpt": c.excerpt} if c.excerpt is not None else {})
             for c in result.conditions
         ],
     }
@@ -83,6 +85,7 @@ class Monitor:
         concurrency: int = 1000,
         canary_url: str | None = None,
         ca_file: str | None = None,
+        policy: AddressPolicy = DEFAULT_POLICY,
         location: str = "local",
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
@@ -90,6 +93,7 @@ class Monitor:
         self.retention = retention or Retention()
         self.location = location
         self.ca_file = ca_file
+        self.policy = policy
         self._clock = clock
         self.scheduler = Scheduler(self._run_scheduled, concurrency)
         self.catalog: Catalog | None = None
@@ -145,7 +149,7 @@ class Monitor:
     def set_catalog(self, catalog: Catalog) -> dict[str, int]:
         """Run this catalog's checks from now on (a reload: no restart, history kept)."""
         self.catalog = catalog
-        checks = checks_of(catalog, self.ca_file)
+        checks = checks_of(catalog, self.ca_file, self.policy)
         self.checks = {check.id: check for check in checks}
         self._recompute_coverage()
         counts = self.scheduler.update(checks)

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
+from infradex.netpolicy import DEFAULT_POLICY, AddressPolicy
+
 __all__ = [
     "DEFAULT_BODY_LIMIT",
     "ErrorKind",
@@ -38,6 +40,7 @@ class ErrorKind(StrEnum):
     PROTOCOL = "protocol"  # the peer answered, but not in the protocol we speak
     UNREACHABLE = "unreachable"  # no route, network down
     CONDITION = "condition"  # the probe worked; a condition did not hold (set by the monitor)
+    DENIED = "denied"  # the address policy refuses the target; nothing was sent to it
     ERROR = "error"  # anything else; the message says what
 
 
@@ -59,6 +62,8 @@ class ProbeRequest:
     expect: str | None = None  # tcp: text the peer's answer must contain
     starttls: bool = False  # tcp: upgrade with SMTP STARTTLS before send/expect
     ca_file: str | None = None  # trust these CAs instead of the system's (tests, private CAs)
+    # which addresses may be connected to, checked after resolution on every hop
+    policy: AddressPolicy = DEFAULT_POLICY
 
 
 @dataclass(slots=True)

@@ -88,7 +88,9 @@ async def _ask_server(
     observation: Observation,
     step: Step,
 ) -> None:
-    addresses = await resolve(server, port, request.ip_version, observation.phases, step)
+    addresses = await resolve(
+        server, port, request.ip_version, observation.phases, step, request.policy
+    )
     ip = addresses[0][1][0]
     observation.values["IP"] = ip
     observation.details["server"] = show_address(ip, port)

@@ -79,6 +79,15 @@ class _Target:
     path: str  # path and query, percent-encoded
     host_header: str
     authorization: str | None  # from user:password@ in the URL
+    shown: str  # the URL without its userinfo: what messages and details say
+
+
+def _without_userinfo(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    authority, slash, path = rest.partition("/")
+    if "@" not in authority:
+        return url
+    return f"{scheme}://{authority.rpartition('@')[2]}{slash}{path}"
 
 
 @functools.lru_cache(maxsize=4096)
@@ -86,10 +95,12 @@ def _target(url: str) -> _Target:
     parts = split_url(url)
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
-        raise ValueError(f"{url!r} is not an http:// or https:// URL")
+        raise ValueError(f"{_without_userinfo(url)!r} is not an http:// or https:// URL")
     host = parts.hostname
     if not host:
-        raise ValueError(f"{url!r} has no host; write e.g. https://www.example.org/")
+        raise ValueError(
+            f"{_without_userinfo(url)!r} has no host; write e.g. https://www.example.org/"
+        )
     default = 443 if scheme == "https" else 80
     port = parts.port or default  # may raise ValueError for a bad port
     path = quote(parts.path or "/", safe=_SAFE_PATH)
@@ -98,7 +109,7 @@ def _target(url: str) -> _Target:
     try:
         name = f"[{host}]" if ":" in host else host.encode("idna").decode("ascii")
     except UnicodeError as exc:
-        raise ValueError(f"{url!r} has an invalid host name: {exc}") from None
+        raise ValueError(f"{_without_userinfo(url)!r} has an invalid host name: {exc}") from None
     authorization = None
     if parts.username is not None:
         secret = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
@@ -111,6 +122,7 @@ def _target(url: str) -> _Target:
         path,
         name if port == default else f"{name}:{port}",
         authorization,
+        _without_userinfo(url),
     )
 
 
@@ -364,7 +376,9 @@ async def _exchange(
 ) -> _Response:
     loop = asyncio.get_running_loop()
     phases = observation.phases
-    sock, ip = await connect(target.host, target.port, request.ip_version, phases, step)
+    sock, ip = await connect(
+        target.host, target.port, request.ip_version, phases, step, request.policy
+    )
     observation.values["IP"] = ip
     observation.values["CONNECTED"] = True
     response = _Response(payload, head_only, request.body_limit)
@@ -380,14 +394,14 @@ async def _exchange(
             phases["tls"] = phases.get("tls", 0.0) + perf_counter() - started
             observation.details["tls_version"] = transport.get_extra_info("ssl_object").version()
             observation.values["CERTIFICATE_EXPIRATION"] = certificate_expiration(transport)
-            step.doing = f"waiting for the answer from {target.url}"
+            step.doing = f"waiting for the answer from {target.shown}"
             await response.waiter
         else:
             # Plain HTTP drives the socket itself: no transport object, fewer system calls
             # (3-12 % less CPU per check than a transport, on asyncio and on uvloop).
             await loop.sock_sendall(sock, payload)
             response.sent = perf_counter()
-            step.doing = f"waiting for the answer from {target.url}"
+            step.doing = f"waiting for the answer from {target.shown}"
             while not response.finished:
                 data = await loop.sock_recv(sock, 65536)
                 if data:
@@ -440,7 +454,8 @@ def _redirect_target(location: str, url: str) -> _Target:
         return _target(urljoin(url, location))
     except (ValueError, UnicodeError) as exc:
         raise ProbeFailure(
-            ErrorKind.PROTOCOL, f"{url} redirects to {location!r}, which cannot be followed: {exc}"
+            ErrorKind.PROTOCOL,
+            f"{_without_userinfo(url)} redirects to {location!r}, which cannot be followed: {exc}",
         ) from None
 
 
@@ -486,16 +501,18 @@ async def probe(request: ProbeRequest) -> Observation:
                 if location is None:
                     break
                 following = _redirect_target(location, url)
-                redirects.append({"url": url, "status": response.status, "location": following.url})
-                if any(hop["url"] == following.url for hop in redirects):
+                redirects.append(
+                    {"url": target.shown, "status": response.status, "location": following.shown}
+                )
+                if any(hop["url"] == following.shown for hop in redirects):
                     raise ProbeFailure(
-                        ErrorKind.PROTOCOL, f"redirect loop: {_chain(redirects, following.url)}"
+                        ErrorKind.PROTOCOL, f"redirect loop: {_chain(redirects, following.shown)}"
                     )
                 if len(redirects) > request.max_redirects:
                     raise ProbeFailure(
                         ErrorKind.PROTOCOL,
                         f"more than {request.max_redirects} redirects: "
-                        f"{_chain(redirects, following.url)}; point the check at the final URL "
+                        f"{_chain(redirects, following.shown)}; point the check at the final URL "
                         "or raise max_redirects",
                     )
                 if (response.status == 303 and method != "HEAD") or (
@@ -510,7 +527,7 @@ async def probe(request: ProbeRequest) -> Observation:
         observation.fail(*failure(exc, request, step))
     if response is not None:
         _fill(observation, response)
-    observation.details["final_url"] = url
+    observation.details["final_url"] = _without_userinfo(url)
     observation.details["redirects"] = redirects
     total = perf_counter() - started
     observation.phases["total"] = total

@@ -9,6 +9,7 @@ every foreign exception into the project's :class:`~infradex.probes.base.ErrorKi
     ssl.SSLError                         → TLS
     ConnectionRefusedError, reset, EPIPE → REFUSED
     socket.gaierror, a malformed name    → NAME_NOT_RESOLVED
+    an address the policy denies         → DENIED (raised before any connection)
     OSError ENETUNREACH, EHOSTUNREACH, … → UNREACHABLE
     any other exception                  → ERROR
 
@@ -30,6 +31,7 @@ from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import SplitResult, urlsplit
 
 from infradex.clock import utcnow
+from infradex.netpolicy import DEFAULT_POLICY, AddressPolicy
 from infradex.probes.base import ErrorKind, ProbeRequest
 
 if TYPE_CHECKING:
@@ -69,10 +71,13 @@ Address = tuple[str, int] | tuple[str, int, int, int]
 class ProbeFailure(Exception):
     """Raised inside a probe to end it with this kind and message."""
 
-    def __init__(self, kind: ErrorKind, message: str) -> None:
+    def __init__(self, kind: ErrorKind, message: str, excerpt: str | None = None) -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
+        # what the peer said, for ``details["excerpt"]``: never in the message, which is
+        # published (a check aimed at an internal service must not relay its answers)
+        self.excerpt = excerpt
 
 
 class Step:
@@ -150,11 +155,31 @@ def _literal_family(host: str) -> int | None:
     return None
 
 
-async def resolve(
-    host: str, port: int, ip_version: int | None, phases: dict[str, float], step: Step
+def _permitted(
+    found: list[tuple[int, Address]], policy: AddressPolicy
 ) -> list[tuple[int, Address]]:
-    """``(family, socket address)`` for each address of ``host``, in the resolver's order; a
-    literal address is used as it is. Adds the lookup's time to ``phases["dns"]``."""
+    """The addresses the policy allows; a DENIED failure if it allows none of them. The
+    caller connects to exactly these socket addresses and never resolves again, so a name
+    whose answer changes between the check and the connection (DNS rebinding) gains
+    nothing."""
+    allowed = [item for item in found if policy.denied_by(item[1][0]) is None]
+    if not allowed:
+        refusal = policy.refusal(found[0][1][0])
+        raise ProbeFailure(ErrorKind.DENIED, refusal or "target address denied")
+    return allowed
+
+
+async def resolve(
+    host: str,
+    port: int,
+    ip_version: int | None,
+    phases: dict[str, float],
+    step: Step,
+    policy: AddressPolicy = DEFAULT_POLICY,
+) -> list[tuple[int, Address]]:
+    """``(family, socket address)`` for each address of ``host`` that ``policy`` allows, in
+    the resolver's order; a literal address is used as it is. Adds the lookup's time to
+    ``phases["dns"]``."""
     family = _literal_family(host)
     if family is not None:
         if ip_version is not None and _FAMILY.get(ip_version) != family:
@@ -163,7 +188,7 @@ async def resolve(
                 ErrorKind.NAME_NOT_RESOLVED,
                 f"{host} is an IPv{version} address but the check asks for IPv{ip_version}",
             )
-        return [(family, (host, port))]
+        return _permitted([(family, (host, port))], policy)
     if ip_version not in _FAMILY:
         raise ProbeFailure(ErrorKind.ERROR, f"ip_version is 4 or 6 (or unset), not {ip_version!r}")
     step.doing = f"resolving {host}"
@@ -172,20 +197,25 @@ async def resolve(
         host, port, family=_FAMILY[ip_version], type=socket.SOCK_STREAM
     )
     phases["dns"] = phases.get("dns", 0.0) + perf_counter() - started
-    return [(info[0], cast(Address, info[4])) for info in infos]
+    return _permitted([(info[0], cast(Address, info[4])) for info in infos], policy)
 
 
 async def connect(
-    host: str, port: int, ip_version: int | None, phases: dict[str, float], step: Step
+    host: str,
+    port: int,
+    ip_version: int | None,
+    phases: dict[str, float],
+    step: Step,
+    policy: AddressPolicy = DEFAULT_POLICY,
 ) -> tuple[socket.socket, str]:
     """A connected non-blocking socket to ``host:port`` and the peer's address.
 
-    Addresses are tried in the resolver's order until one connects; the last failure is
-    raised. Adds to ``phases["dns"]`` and ``phases["connect"]``.
+    The addresses ``policy`` allows are tried in the resolver's order until one connects;
+    the last failure is raised. Adds to ``phases["dns"]`` and ``phases["connect"]``.
     """
     loop = asyncio.get_running_loop()
     last: OSError | None = None
-    for family, address in await resolve(host, port, ip_version, phases, step):
+    for family, address in await resolve(host, port, ip_version, phases, step, policy):
         step.doing = f"connecting to {show_address(address[0], port)}"
         started = perf_counter()
         sock = socket.socket(family, _NONBLOCKING_STREAM)  # one system call, not two

@@ -43,7 +43,9 @@ async def _smtp_reply(reader: asyncio.StreamReader) -> tuple[int, list[str]]:
         match = _SMTP_LINE.match(raw)
         if match is None:
             text = raw[:200].decode("utf-8", "replace")
-            raise ProbeFailure(ErrorKind.PROTOCOL, f"not an SMTP reply: {text!r}")
+            raise ProbeFailure(
+                ErrorKind.PROTOCOL, f"not an SMTP reply ({len(raw)} bytes)", excerpt=text
+            )
         lines.append(match[3].decode("utf-8", "replace"))
         if match[2] == b" ":
             return int(match[1]), lines
@@ -62,7 +64,9 @@ async def _starttls(
     code, lines = await _smtp_reply(reader)
     observation.details["greeting"] = f"{code} {' '.join(lines)}"
     if code != 220:
-        raise ProbeFailure(ErrorKind.PROTOCOL, f"the SMTP greeting is {code} {lines[0]!r}, not 220")
+        raise ProbeFailure(
+            ErrorKind.PROTOCOL, f"the SMTP greeting is {code}, not 220", excerpt=" ".join(lines)
+        )
     local = writer.get_extra_info("sockname")[0]
     writer.write(f"EHLO [{'IPv6:' if ':' in local else ''}{local}]\r\n".encode())
     step.doing = "waiting for the answer to EHLO"
@@ -113,7 +117,9 @@ async def probe(request: ProbeRequest) -> Observation:
     try:
         host, port = host_port(request.url, None)
         async with asyncio.timeout(request.timeout):
-            sock, ip = await connect(host, port, request.ip_version, observation.phases, step)
+            sock, ip = await connect(
+                host, port, request.ip_version, observation.phases, step, request.policy
+            )
             values["IP"] = ip
             values["CONNECTED"] = True
             reader, writer = await asyncio.open_connection(sock=sock)
@@ -125,27 +131,33 @@ async def probe(request: ProbeRequest) -> Observation:
                 step.doing = f"waiting for {request.expect!r} from {show_address(ip, port)}"
                 expect = request.expect.encode()
                 if not await _read_expecting(reader, expect, request.body_limit, received):
-                    got = received[:200].decode("utf-8", "replace")
                     raise ProbeFailure(
                         ErrorKind.PROTOCOL,
-                        f"expected {request.expect!r} in the answer, got {got!r}"
+                        f"expected {request.expect!r} in the answer, got {len(received)} "
+                        "bytes without it"
                         if received
                         else f"expected {request.expect!r}, but the peer sent nothing",
+                        excerpt=received[:200].decode("utf-8", "replace") if received else None,
                     )
             if request.starttls:
                 writer.write(b"QUIT\r\n")
     except Exception as exc:
         kind, message = failure(exc, request, step)
+        if isinstance(exc, ProbeFailure) and exc.excerpt is not None:
+            observation.details["excerpt"] = exc.excerpt  # admins only (web.audience)
         if received and kind in (ErrorKind.TIMEOUT, ErrorKind.REFUSED):
             # It did answer, just not what we expect; how the conversation ended is secondary.
-            got = received[:200].decode("utf-8", "replace")
             ended = (
                 f"and nothing more within {float(request.timeout)} s"
                 if kind is ErrorKind.TIMEOUT
                 else "then the connection was reset"
             )
             kind = ErrorKind.PROTOCOL
-            message = f"expected {request.expect!r} in the answer, got {got!r} ({ended})"
+            message = (
+                f"expected {request.expect!r} in the answer, got {len(received)} bytes "
+                f"without it ({ended})"
+            )
+            observation.details["excerpt"] = received[:200].decode("utf-8", "replace")
         observation.fail(kind, message)
     finally:
         if writer is not None:

@@ -63,7 +63,7 @@ async def _handshake(
     step: Step,
 ) -> _Handshake:
     loop = asyncio.get_running_loop()
-    sock, ip = await connect(host, port, request.ip_version, phases, step)
+    sock, ip = await connect(host, port, request.ip_version, phases, step, request.policy)
     observation.values["CONNECTED"] = True
     observation.values["IP"] = ip
     step.doing = f"the TLS handshake with {show_address(ip, port)}"

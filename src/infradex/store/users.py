@@ -15,7 +15,7 @@ from infradex.errors import UsageError
 from infradex.store.db import Database
 from infradex.store.tables import users
 
-__all__ = ["MIN_PASSWORD", "User", "authenticate", "create_user"]
+__all__ = ["MIN_PASSWORD", "User", "authenticate", "create_user", "is_admin"]
 
 MIN_PASSWORD = 12
 _hasher = PasswordHasher()
@@ -74,3 +74,16 @@ async def authenticate(db: Database, username: str, password: str, now: datetime
             update(users).where(users.c.id == row.id).values(last_login_at=now)
         )
         return User(row.username, row.is_admin)
+
+
+async def is_admin(db: Database, username: str) -> bool:
+    """Whether ``username`` is a live admin account (signed-in admins see secrets)."""
+    async with db.begin() as connection:
+        row = (
+            await connection.execute(
+                select(users.c.is_admin).where(
+                    users.c.username == username, users.c.disabled_at.is_(None)
+                )
+            )
+        ).first()
+    return bool(row and row.is_admin)

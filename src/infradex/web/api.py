@@ -15,6 +15,7 @@ from infradex.clock import utcnow
 from infradex.errors import UsageError
 from infradex.store.audit import audit
 from infradex.store.catalog_loads import latest_loads
+from infradex.web.audience import for_reader, sees_secrets
 from infradex.web.auth import Caller, require
 from infradex.web.state import CatalogState
 
@@ -78,8 +79,9 @@ async def list_entities(
         provider_refs = {a.ref for a in impact(catalog, root).affected}
     selected = [e for e in entities if _matches(catalog, e, tag, owner, provider_refs)]
     window = selected[offset : offset + limit]
+    admin = await sees_secrets(request)
     return Page(
-        items=[catalog.entity_json(e) for e in window],
+        items=[for_reader(catalog.entity_json(e), admin) for e in window],
         total=len(selected),
         limit=limit,
         offset=offset,
@@ -89,7 +91,8 @@ async def list_entities(
 @router.get("/entities/{ref}", summary="One entity with its relations")
 async def get_entity(request: Request, ref: str) -> dict[str, Any]:
     catalog = _state(request).catalog
-    return catalog.entity_json(catalog.get(catalog.resolve(ref)))
+    entity = catalog.entity_json(catalog.get(catalog.resolve(ref)))
+    return for_reader(entity, await sees_secrets(request))
 
 
 @router.get("/who", summary="Whom to contact about something, in order, and why")

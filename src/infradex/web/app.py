@@ -48,6 +48,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
             concurrency=settings.monitor_concurrency,
             canary_url=settings.canary_url,
             ca_file=settings.ca_file,
+            policy=settings.monitor_policy,
         )
         if settings.monitor_enabled
         else None

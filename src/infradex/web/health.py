@@ -13,6 +13,7 @@ from fastapi import Request
 from markupsafe import Markup, escape
 
 from infradex.alerting.records import open_incidents_of
+from infradex.catalog.secrets import redact_url
 from infradex.clock import utcnow
 from infradex.monitor import history
 from infradex.monitor.checks import CheckDef, checks_grouped
@@ -161,14 +162,21 @@ async def _render_and_keep(
 
 
 def checks_by_owner(request: Request) -> dict[str, list[CheckDef]]:
-    return checks_grouped(request.app.state.catalog.catalog, request.app.state.settings.ca_file)
+    settings = request.app.state.settings
+    return checks_grouped(
+        request.app.state.catalog.catalog, settings.ca_file, settings.monitor_policy
+    )
 
 
 async def _health_section(request: Request, checks: list[CheckDef]) -> Markup:
     ids = [c.id for c in checks]
     states = await current_states(request, ids)
     on = monitored(request, states)
-    summaries = [check_summary(c, states.get(c.id), on) for c in checks]
+    # the section is cached and shown to everyone: redacted (admins read the API)
+    summaries = [
+        {**summary, "url": redact_url(summary["url"])}
+        for summary in (check_summary(c, states.get(c.id), on) for c in checks)
+    ]
     parts = [Markup('<h2 id="health">Health</h2>')]
     if not on:
         settings = request.app.state.settings

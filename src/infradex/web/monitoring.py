@@ -23,6 +23,7 @@ from infradex.monitor.maintenance import Window, catalog_windows, coverage, pars
 from infradex.monitor.report import check_summary
 from infradex.monitor.service import Monitor
 from infradex.store.audit import audit
+from infradex.web.audience import observed_for_reader, sees_secrets, url_for_reader
 from infradex.web.auth import Caller, require
 from infradex.web.state import CatalogState
 
@@ -43,7 +44,8 @@ def _monitor(request: Request) -> Monitor | None:
 
 
 def all_checks(request: Request) -> list[CheckDef]:
-    return checks_of(_catalog_state(request).catalog, request.app.state.settings.ca_file)
+    settings = request.app.state.settings
+    return checks_of(_catalog_state(request).catalog, settings.ca_file, settings.monitor_policy)
 
 
 async def current_states(request: Request, ids: list[str] | None = None) -> dict[str, CheckState]:
@@ -73,6 +75,11 @@ def _find(request: Request, owner: str, name: str) -> CheckDef:
     raise NotFoundError(f"no check {check_id!r} in the catalog{hint}")
 
 
+def _shown(summary: dict[str, Any], admin: bool) -> dict[str, Any]:
+    """A check summary as this reader may see it (the URL without credentials)."""
+    return {**summary, "url": url_for_reader(summary["url"], admin)}
+
+
 class CheckPage(BaseModel):
     items: list[dict[str, Any]]
     total: int
@@ -93,7 +100,8 @@ async def list_checks(
         checks = [c for c in checks if c.owner == owner]
     states = await current_states(request)
     on = monitored(request, states)
-    items = [check_summary(c, states.get(c.id), on) for c in checks]
+    admin = await sees_secrets(request)
+    items = [_shown(check_summary(c, states.get(c.id), on), admin) for c in checks]
     if state is not None:
         items = [item for item in items if item["state"] == state]
     return CheckPage(
@@ -106,8 +114,12 @@ async def one_check(request: Request, owner: str, name: str) -> dict[str, Any]:
     check = _find(request, owner, name)
     db = request.app.state.db
     states = await current_states(request, [check.id])
-    summary = check_summary(check, states.get(check.id), monitored(request, states))
+    admin = await sees_secrets(request)
+    summary = _shown(check_summary(check, states.get(check.id), monitored(request, states)), admin)
     summary.update(await history.check_detail(db, check.id, utcnow()))
+    if summary.get("lastResult"):
+        last = summary["lastResult"]
+        summary["lastResult"] = {**last, "observed": observed_for_reader(last["observed"], admin)}
     monitor = _monitor(request)
     window = monitor.in_maintenance(check.id) if monitor is not None else None
     summary["maintenance"] = window.to_dict() if window else None
@@ -124,7 +136,8 @@ async def check_results(
 ) -> dict[str, Any]:
     check = _find(request, owner, name)
     items = await history.latest_results(request.app.state.db, check.id, limit, failures)
-    return {"items": items}
+    admin = await sees_secrets(request)
+    return {"items": [{**i, "observed": observed_for_reader(i["observed"], admin)} for i in items]}
 
 
 @router.get("/checks/{owner}/{name}/history", summary="Hourly or daily rollups, oldest first")

@@ -28,7 +28,10 @@ def test_judging_reports_each_condition_with_its_value() -> None:
     check = adhoc_check("http://127.0.0.1:9/", ["[STATUS] == 200", "[BODY] contains 'ok'"])
     seen = Observation(values={"STATUS": 503, "BODY": "not ok"})
     verdicts = judge(check, seen)
-    assert [(v.success, v.actual) for v in verdicts] == [(False, "503"), (True, "'not ok'")]
+    assert [(v.success, v.actual) for v in verdicts] == [
+        (False, "503"),
+        (True, "a 6-character body"),
+    ]
     failed = Observation().fail(ErrorKind.REFUSED, "connection refused")
     assert judge(check, failed) == []  # the probe's error says why; no condition is judged
 

@@ -8,9 +8,10 @@ side answered or raises :class:`NotifyError`, saying whether trying again could 
 
 from __future__ import annotations
 
-import os
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar, Protocol
+
+from infradex.secretrefs import MissingSecret, resolve
 
 __all__ = ["Message", "Notifier", "NotifyError", "Target", "expand_secret"]
 
@@ -74,14 +75,9 @@ class Notifier(Protocol):
 
 
 def expand_secret(value: str, what: str) -> str:
-    """``env:NAME`` → the variable's value; anything else as written."""
-    if not value.startswith("env:"):
-        return value
-    name = value.removeprefix("env:")
-    found = os.environ.get(name)
-    if not found:
-        raise NotifyError(
-            f"{what} is read from ${name}, which is not set on the server; set it and the "
-            "notification is retried",
-        )
-    return found
+    """``env:NAME`` or ``file:PATH`` → the secret (:mod:`infradex.secretrefs`); anything
+    else as written. A missing one is a transient failure: set it and the row is retried."""
+    try:
+        return resolve(value, what)
+    except MissingSecret as exc:
+        raise NotifyError(f"{exc}, and the notification is retried") from None
