@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from dataclasses import dataclass
 from datetime import datetime
@@ -57,20 +58,30 @@ async def create_user(
 
 
 async def authenticate(db: Database, username: str, password: str, now: datetime) -> User | None:
-    """The user if the password is right (recording the sign-in), else None."""
+    """The user if the password is right (recording the sign-in), else None.
+
+    argon2 runs in a thread (it takes tens of milliseconds: on the event loop it would stall
+    every other request) and outside any transaction (held open across it, a read-then-write
+    transaction fails with "database is locked" on SQLite when another writer commits)."""
     async with db.begin() as connection:
         row = (
             await connection.execute(
                 select(users).where(users.c.username == username, users.c.disabled_at.is_(None))
             )
         ).first()
-        try:
-            _hasher.verify(row.password_hash if row else _dummy_hash(), password)
-        except (VerificationError, InvalidHashError):
-            return None
-        if row is None:
-            return None
+    if not await asyncio.to_thread(_verify, row.password_hash if row else _dummy_hash(), password):
+        return None
+    if row is None:
+        return None
+    async with db.begin() as connection:
         await connection.execute(
             update(users).where(users.c.id == row.id).values(last_login_at=now)
         )
-        return User(row.username, row.is_admin)
+    return User(row.username, row.is_admin)
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
