@@ -24,9 +24,9 @@ from infradex.store.tables import audit_log, incident_events, maintenance_window
 from infradex.store.tokens import create_token
 from infradex.store.users import create_user
 from infradex.web.app import create_app
+from live_server import fresh_database, serving
 
 from .conftest import settings_for
-from .live_server import fresh_database, serving
 
 PASSWORD = "correct horse battery staple"
 USERS = 4

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import secrets
 import socket
 from collections.abc import AsyncIterator
@@ -19,9 +20,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from infradex.store.db import async_url
 
-from .conftest import POSTGRES
+__all__ = ["POSTGRES", "fresh_database", "serving"]
 
-__all__ = ["fresh_database", "serving"]
+POSTGRES = os.environ.get("INFRADEX_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 @contextlib.asynccontextmanager
