@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from importlib import resources
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
 from infradex.durations import DurationError, parse_duration
@@ -63,6 +64,12 @@ VARIABLES = {
     "on to fail too before it pages on its own (default 60s)",
     "INFRADEX_HEARTBEAT_URL": "a URL the server calls every minute while alerting runs, so a "
     "service outside (e.g. a dead man's switch) knows when it stops",
+    # the server's edge (issue 10)
+    "INFRADEX_TRUSTED_PROXIES": "addresses or CIDR networks of reverse proxies whose "
+    "X-Forwarded-For and X-Forwarded-Proto are believed, comma-separated, e.g. "
+    "127.0.0.1,10.0.0.0/8 (default: none; the peer's address is the client's)",
+    "INFRADEX_HEADER_TIMEOUT": "seconds a client has to send a request's headers before the "
+    "connection is closed (default 5)",
 }
 
 
@@ -142,6 +149,20 @@ def _policy(environ: Mapping[str, str]) -> AddressPolicy:
         raise UsageError(str(exc)) from None
 
 
+def _networks(environ: Mapping[str, str], name: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    found = []
+    for part in environ.get(name, "").split(","):
+        if part.strip():
+            try:
+                found.append(ip_network(part.strip(), strict=False))
+            except ValueError:
+                raise UsageError(
+                    f"{name}: {part.strip()!r} is not an address or network; write e.g. "
+                    "127.0.0.1,10.0.0.0/8,fd00::/8"
+                ) from None
+    return tuple(found)
+
+
 @dataclass(frozen=True, slots=True)
 class Retention:
     """How much history stays (docs/monitor.md has the row-count formula)."""
@@ -173,6 +194,9 @@ class Settings:
     correlation_window: timedelta = timedelta(seconds=60)
     heartbeat_url: str | None = None
     monitor_policy: AddressPolicy = DEFAULT_POLICY
+    # the server's edge (issue 10)
+    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
+    header_timeout: float = 5.0
 
     @property
     def monitor_enabled(self) -> bool:
@@ -232,6 +256,8 @@ class Settings:
                 else None
             ),
             monitor_policy=_policy(environ),
+            trusted_proxies=_networks(environ, "INFRADEX_TRUSTED_PROXIES"),
+            header_timeout=float(_count(environ, "INFRADEX_HEADER_TIMEOUT", 5)),
         )
 
     def resolved_secret_key(self) -> str:

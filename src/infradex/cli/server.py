@@ -1,4 +1,5 @@
-"""Server commands: ``serve``, ``reload``, ``db upgrade``, ``token create|list|revoke``."""
+"""Server commands: ``serve``, ``reload``, ``db upgrade``, ``token create|list|revoke``,
+``user create|list|disable|delete``."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from infradex.settings import VARIABLES
 from infradex.store import Database
 from infradex.store.audit import audit
 from infradex.store.tokens import Token, create_token, list_tokens, revoke_token
-from infradex.store.users import create_user
+from infradex.store.users import Account, create_user, delete_user, disable_user, list_users
 
 db_app = typer.Typer(help="The store: SQLite by default, PostgreSQL with INFRADEX_DATABASE_URL.")
 token_app = typer.Typer(help="API tokens for scripts and agents (shown once, stored hashed).")
@@ -54,6 +55,7 @@ def serve(
     import uvicorn
 
     from infradex.web.app import create_app
+    from infradex.web.edge import protocol_with_header_timeout
     from infradex.web.logs import configure_logging
 
     if log_format not in ("text", "json"):
@@ -90,6 +92,13 @@ def serve(
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=10,
+        # X-Forwarded-For is believed only from INFRADEX_TRUSTED_PROXIES, by the app itself
+        # (uvicorn's own default believes it from 127.0.0.1, where anyone local can send it)
+        proxy_headers=False,
+        http=protocol_with_header_timeout(settings.header_timeout),
+        timeout_keep_alive=5,
+        limit_concurrency=1000,
+        h11_max_incomplete_event_size=64 * 1024,
     )
 
 
@@ -118,9 +127,13 @@ def reload(
         with urllib.request.urlopen(request, timeout=60) as response:
             answer = json.load(response)
     except urllib.error.HTTPError as exc:
-        detail = json.loads(exc.read() or b"{}").get("error", exc.reason)
-        err_console.print(f"error: the server answered {exc.code}: {detail}", style="red")
-        raise typer.Exit(1) from None
+        body = exc.read() or b"{}"
+        if exc.code == 422 and b'"accepted"' in body:
+            answer = json.loads(body)  # refused: the errors follow
+        else:
+            detail = json.loads(body).get("error", exc.reason)
+            err_console.print(f"error: the server answered {exc.code}: {detail}", style="red")
+            raise typer.Exit(1) from None
     except OSError as exc:
         err_console.print(
             f"error: cannot reach {url}: {exc}; is `infradex serve` running?", style="red"
@@ -314,3 +327,62 @@ def user_create(
 
     asyncio.run(run())
     console.print(f"user {username!r} created{' (admin)' if admin else ''}", style="green")
+
+
+@user_app.command("list")
+def user_list(ctx: typer.Context) -> None:
+    """Every account: admin or not, created, last sign-in, disabled."""
+    db = _database(ctx)
+
+    async def run() -> list[Account]:
+        try:
+            await db.upgrade()
+            return await list_users(db)
+        finally:
+            await db.close()
+
+    table = Table(title="Users", title_justify="left")
+    for heading in ("username", "admin", "created", "last sign-in", "disabled"):
+        table.add_column(heading)
+    for user in asyncio.run(run()):
+        table.add_row(
+            user.username,
+            "yes" if user.is_admin else "",
+            f"{user.created_at:%Y-%m-%d %H:%M}",
+            f"{user.last_login_at:%Y-%m-%d %H:%M}" if user.last_login_at else "never",
+            f"{user.disabled_at:%Y-%m-%d %H:%M}" if user.disabled_at else "",
+        )
+    console.print(table)
+
+
+def _end_user(ctx: typer.Context, username: str, action: str) -> int:
+    db = _database(ctx)
+    change = disable_user if action == "user.disable" else delete_user
+
+    async def run() -> int:
+        try:
+            await db.upgrade()
+            revoked = await change(db, username, utcnow())
+            await audit(db, at=utcnow(), actor=_whoami(), action=action, target=username,
+                        detail={"revoked": revoked})  # fmt: skip
+            return revoked
+        finally:
+            await db.close()
+
+    return asyncio.run(run())
+
+
+@user_app.command("disable")
+def user_disable(ctx: typer.Context, username: Annotated[str, typer.Argument()]) -> None:
+    """Disable an account: no sign-in, and its sessions and tokens stop working at once."""
+    revoked = _end_user(ctx, username, "user.disable")
+    console.print(f"user {username!r} disabled; {revoked} session(s) and token(s) revoked",
+                  style="green")  # fmt: skip
+
+
+@user_app.command("delete")
+def user_delete(ctx: typer.Context, username: Annotated[str, typer.Argument()]) -> None:
+    """Delete an account; its sessions end and its tokens are revoked at once."""
+    revoked = _end_user(ctx, username, "user.delete")
+    console.print(f"user {username!r} deleted; {revoked} session(s) and token(s) revoked",
+                  style="green")  # fmt: skip

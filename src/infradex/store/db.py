@@ -10,21 +10,41 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import delete, event, insert, text
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    InterfaceError,
+    InternalError,
+    OperationalError,
+    SQLAlchemyError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from infradex.errors import InfradexError
+from infradex.store.tables import store_heartbeat
 
 __all__ = ["Database", "StoreError", "async_url", "configure_sqlite"]
 
 
 class StoreError(InfradexError):
-    """The store cannot be reached or migrated; the message says which and what to do."""
+    """The store cannot be reached, written or migrated; the message says which and what to
+    do. Raised from SQLAlchemy's errors at :meth:`Database.begin` (the boundary)."""
+
+
+#: errors that mean the store, not the statement, failed (IntegrityError and DataError are
+#: the statement's: callers handle those)
+STORE_FAILURES = (OperationalError, InterfaceError, InternalError, PoolTimeout)
+
+
+def _reason(exc: Exception) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    return (str(orig).strip().splitlines() or [type(orig).__name__])[0]
 
 
 def async_url(url: str) -> str:
@@ -112,7 +132,19 @@ class Database:
     async def begin(self, *, writes: bool = False) -> AsyncIterator[AsyncConnection]:
         """A transaction: commits when the block ends, rolls back if it raises. ``writes``:
         it reads and then writes (on SQLite it takes the write lock at once; PostgreSQL
-        needs nothing)."""
+        needs nothing). The store failing (down, locked, read-only, disk full) raises
+        :class:`StoreError`; a constraint violation stays SQLAlchemy's, for the caller."""
+        try:
+            async with self._begin(writes) as connection:
+                yield connection
+        except STORE_FAILURES as exc:
+            raise StoreError(
+                f"the store at {self.display_url} failed: {_reason(exc)}; check that the "
+                "database server runs, the disk has room and the file is writable"
+            ) from exc
+
+    @asynccontextmanager
+    async def _begin(self, writes: bool) -> AsyncIterator[AsyncConnection]:
         if self._bound is not None:
             # one connection shared by concurrent tasks (the server and the monitor in a
             # test): take turns, but let a task nest its own transactions
@@ -146,6 +178,13 @@ class Database:
                 await connection.execute(text("SELECT 1"))
         except (SQLAlchemyError, OSError) as exc:
             raise StoreError(f"the store at {self.display_url} does not answer: {exc}") from exc
+
+    async def check_writable(self, now: datetime) -> None:
+        """Raise :class:`StoreError` unless a write commits: the heartbeat row is updated, so
+        a read-only file, a full disk or a standby answering only reads shows here."""
+        async with self.begin() as connection:
+            await connection.execute(delete(store_heartbeat).where(store_heartbeat.c.id == 1))
+            await connection.execute(insert(store_heartbeat).values(id=1, at=now))
 
     async def upgrade(self) -> None:
         """Apply every Alembic migration not yet applied."""

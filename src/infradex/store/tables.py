@@ -42,7 +42,10 @@ __all__ = [
     "maintenance_windows",
     "metadata",
     "notifications",
+    "sessions",
+    "sign_in_limits",
     "state_changes",
+    "store_heartbeat",
     "subscribers",
     "users",
 ]
@@ -324,6 +327,38 @@ users = Table(
     Column("disabled_at", Time),
 )
 
+store_heartbeat = Table(
+    # one row /readyz rewrites: a store that answers reads but cannot commit is not ready
+    "store_heartbeat",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("at", Time, nullable=False),
+)
+sessions = Table(
+    # a signed-in browser: the cookie carries the key, the store only its hash; checked on
+    # every request, so signing out, disabling or deleting the user ends it at once
+    "sessions",
+    metadata,
+    _id(),
+    Column("key_hash", String(64), nullable=False, unique=True),  # sha256 of the key
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", Time, nullable=False),
+    Column("last_seen_at", Time, nullable=False),
+    Column("revoked_at", Time),
+    Column("remote_addr", String(64)),
+    Index(None, "user_id"),
+)
+sign_in_limits = Table(
+    # failed sign-ins per key ("source:ADDR", "account:NAME", "pair:NAME ADDR"), with the
+    # time the next attempt may be evaluated (exponential backoff, never a hard lock)
+    "sign_in_limits",
+    metadata,
+    Column("key", String(300), primary_key=True),
+    Column("failures", Integer, nullable=False, server_default="0"),
+    Column("blocked_until", Time),
+    Column("updated_at", Time, nullable=False),
+    Index(None, "updated_at"),
+)
 audit_log = Table(
     "audit_log",
     metadata,

@@ -9,10 +9,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from infradex.errors import NotFoundError, UsageError
@@ -82,6 +82,11 @@ def _token(row: Row[Any]) -> Token:
     )
 
 
+#: last use is recorded at most this often per token: a script polling every second would
+#: otherwise make every read a write
+LAST_USED_EVERY = timedelta(minutes=1)
+
+
 async def verify_token(db: Database, secret: str, now: datetime) -> Token | None:
     """The live token with this secret (recording its use), or None."""
     if not secret.startswith(PREFIX):
@@ -92,11 +97,23 @@ async def verify_token(db: Database, secret: str, now: datetime) -> Token | None
                 select(api_tokens).where(api_tokens.c.token_hash == _hash(secret))
             )
         ).first()
-        if row is None or row.revoked_at is not None:
-            return None
-        await connection.execute(
-            update(api_tokens).where(api_tokens.c.id == row.id).values(last_used_at=now)
-        )
+    if row is None or row.revoked_at is not None:
+        return None
+    if row.last_used_at is None or row.last_used_at <= now - LAST_USED_EVERY:
+        # its own transaction of one conditional UPDATE: a read-then-write one would fail
+        # with "database is locked" on SQLite whenever another writer committed in between
+        async with db.begin() as connection:
+            await connection.execute(
+                update(api_tokens)
+                .where(
+                    api_tokens.c.id == row.id,
+                    or_(
+                        api_tokens.c.last_used_at.is_(None),
+                        api_tokens.c.last_used_at < now - LAST_USED_EVERY,
+                    ),
+                )
+                .values(last_used_at=now)
+            )
     return _token(row)
 
 

@@ -1,7 +1,9 @@
-"""Signing in and out of the web UI, with CSRF checks and a limit on failed attempts."""
+"""Signing in and out of the web UI, with CSRF checks and a limit on failed attempts
+(store/sign_in_limits.py: backoff per source, per account and per both)."""
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -10,23 +12,20 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Template
 from markupsafe import Markup
-from sqlalchemy import func, or_, select
 
 from infradex.clock import utcnow
 from infradex.docs.blocks import Page
 from infradex.store.audit import audit
-from infradex.store.tables import audit_log
+from infradex.store.sessions import end_session, start_session
+from infradex.store.sign_in_limits import release, reserve
 from infradex.store.users import authenticate
+from infradex.web.inputs import TextIn
 from infradex.web.render import page_response
 from infradex.web.sessions import Session, read_session, write_session
 
-__all__ = ["FAILURE_LIMIT", "FAILURE_WINDOW", "router"]
+__all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
-
-#: more failed sign-ins than this from one address or for one user within the window → 429
-FAILURE_LIMIT = 5
-FAILURE_WINDOW = timedelta(minutes=15)
 
 
 def _safe_next(target: str | None) -> str:
@@ -68,28 +67,13 @@ async def login_form(request: Request, next: str | None = None) -> Response:
     return _form(request, read_session(request), _safe_next(next))
 
 
-async def _recent_failures(request: Request, username: str, remote: str | None) -> int:
-    since = utcnow() - FAILURE_WINDOW
-    async with request.app.state.db.begin() as connection:
-        count = await connection.execute(
-            select(func.count())
-            .select_from(audit_log)
-            .where(
-                audit_log.c.action == "login.failure",
-                audit_log.c.at >= since,
-                or_(audit_log.c.target == username, audit_log.c.remote_addr == remote),
-            )
-        )
-        return int(count.scalar() or 0)
-
-
 @router.post("/login")
 async def login(
     request: Request,
-    username: Annotated[str, Form(max_length=100)],
-    password: Annotated[str, Form(max_length=1000)],
-    csrf: Annotated[str, Form(max_length=100)] = "",
-    next: Annotated[str, Form(max_length=2000)] = "/",
+    username: Annotated[TextIn, Form(max_length=100)],
+    password: Annotated[TextIn, Form(max_length=1000)],
+    csrf: Annotated[TextIn, Form(max_length=100)] = "",
+    next: Annotated[TextIn, Form(max_length=2000)] = "/",
 ) -> Response:
     session = read_session(request)
     target = _safe_next(next)
@@ -97,12 +81,19 @@ async def login(
         return _form(request, session, target, "The form expired; try again.", 403)
     remote = request.client.host if request.client else None
     db = request.app.state.db
-    if await _recent_failures(request, username, remote) >= FAILURE_LIMIT:
-        minutes = int(FAILURE_WINDOW.total_seconds() // 60)
+    # the attempt is counted before the password is checked: parallel guesses cannot all
+    # pass a count read before any of them is recorded
+    reservation = await reserve(db, username, remote, utcnow())
+    if isinstance(reservation, timedelta):
+        seconds = max(1, math.ceil(reservation.total_seconds()))
         response = _form(
-            request, session, target, f"Too many failed attempts; wait {minutes} minutes.", 429
+            request,
+            session,
+            target,
+            f"Too many failed attempts; try again in {_wait(seconds)}.",
+            429,
         )
-        response.headers["Retry-After"] = str(int(FAILURE_WINDOW.total_seconds()))
+        response.headers["Retry-After"] = str(seconds)
         return response
     user = await authenticate(db, username, password, utcnow())
     if user is None:
@@ -115,18 +106,26 @@ async def login(
             remote_addr=remote,
         )
         return _form(request, session, target, "Wrong username or password.", 401)
+    await release(db, reservation, utcnow())
+    key = await start_session(db, user.username, utcnow(), remote)
     await audit(db, at=utcnow(), actor=f"user:{user.username}", action="login", remote_addr=remote)
     redirect = RedirectResponse(target, status_code=303)
     # a new CSRF token at sign-in: a token planted before cannot be used after
-    write_session(request, redirect, Session(user.username, Session.new_csrf()))
+    write_session(request, redirect, Session(user.username, Session.new_csrf(), key=key))
     return redirect
 
 
+def _wait(seconds: int) -> str:
+    return f"{seconds} seconds" if seconds < 120 else f"{math.ceil(seconds / 60)} minutes"
+
+
 @router.post("/logout")
-async def logout(request: Request, csrf: Annotated[str, Form(max_length=100)] = "") -> Response:
+async def logout(request: Request, csrf: Annotated[TextIn, Form(max_length=100)] = "") -> Response:
     session = read_session(request)
     if not session.csrf_ok(csrf):
         return HTMLResponse("The form expired; go back and try again.", status_code=403)
+    if session.key:
+        await end_session(request.app.state.db, session.key, utcnow())
     if session.user:
         await audit(
             request.app.state.db,

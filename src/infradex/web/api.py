@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from infradex.catalog import KINDS, Catalog, Entity
@@ -16,7 +17,7 @@ from infradex.errors import UsageError
 from infradex.store.audit import audit
 from infradex.store.catalog_loads import latest_loads
 from infradex.web.audience import for_reader, sees_secrets
-from infradex.web.auth import Caller, require
+from infradex.web.auth import Caller, is_admin, require
 from infradex.web.state import CatalogState
 
 __all__ = ["router"]
@@ -154,13 +155,18 @@ async def loads(
     request: Request, limit: Annotated[int, Query(ge=1, le=200)] = 20
 ) -> dict[str, Any]:
     items, total = await latest_loads(request.app.state.db, limit)
+    if not await is_admin(request):
+        # the catalog's path on the server is for admins (an admin token or a signed-in admin)
+        items = [{**item, "source": None} for item in items]
     return {"items": items, "total": total}
 
 
-@router.post("/catalog/reload", summary="Read the catalog again (needs a write token)")
-async def reload(
-    request: Request, caller: Annotated[Caller, Depends(require("write"))]
-) -> dict[str, Any]:
+@router.post(
+    "/catalog/reload",
+    summary="Read the catalog again (needs a write token)",
+    responses={422: {"description": "refused: the catalog has errors; the last good one stays"}},
+)
+async def reload(request: Request, caller: Annotated[Caller, Depends(require("write"))]) -> Any:
     outcome = await _state(request).reload(trigger="api")
     await audit(
         request.app.state.db,
@@ -170,8 +176,10 @@ async def reload(
         detail={"accepted": outcome.accepted, **outcome.diff},
         remote_addr=request.client.host if request.client else None,
     )
-    return {
+    body = {
         "accepted": outcome.accepted,
         "errors": [p.to_dict() for p in outcome.problems if p.severity == "error"],
         "diff": outcome.diff,
     }
+    # refused is an error status, so `curl -f` in a deploy hook fails as it should
+    return body if outcome.accepted else JSONResponse(body, status_code=422)

@@ -15,13 +15,14 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from infradex import __version__
 from infradex.alerting.heartbeat import Heartbeat
 from infradex.alerting.service import alerter_for
+from infradex.clock import utcnow
 from infradex.errors import CatalogInvalid, NotFoundError, UsageError
 from infradex.monitor.service import Monitor
 from infradex.settings import Settings
@@ -29,7 +30,11 @@ from infradex.store import Database
 from infradex.store.db import StoreError
 from infradex.web import accounts, api, incidents, monitoring, oncall, pages
 from infradex.web.auth import reader_allowed
+from infradex.web.clients import client_address
+from infradex.web.errors import store_reason, store_unavailable
 from infradex.web.headers import SECURITY_HEADERS
+from infradex.web.inputs import encodable
+from infradex.web.sessions import load_session
 from infradex.web.state import CatalogState
 
 __all__ = ["create_app"]
@@ -112,6 +117,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.monitor = monitor
     app.state.alerter = alerter
     app.state.secret_key = settings.resolved_secret_key()
+    trusted = settings.trusted_proxies
 
     if not settings.public_read:
 
@@ -131,6 +137,23 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
             return await call_next(request)
 
     @app.middleware("http")
+    async def session_and_client(request: Request, call_next):  # type: ignore[no-untyped-def]
+        # outside the sign-in check, which needs both: who is asking and from where
+        peer = request.client.host if request.client else None
+        client = client_address(peer, request.headers.get("x-forwarded-for"), trusted)
+        if client != peer:
+            request.scope["client"] = (client, 0)
+            proto = request.headers.get("x-forwarded-proto", "").strip().lower()
+            if proto in ("http", "https"):
+                request.scope["scheme"] = proto
+        if not request.url.path.startswith(("/static/", "/healthz")):
+            try:
+                request.state.session = await load_session(request)
+            except StoreError as exc:
+                return store_unavailable(request, exc)
+        return await call_next(request)
+
+    @app.middleware("http")
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
         response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
@@ -146,19 +169,22 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         return JSONResponse({"error": str(exc)}, status_code=400)
 
     @app.exception_handler(StoreError)
-    async def store_down(request: Request, exc: StoreError) -> JSONResponse:
-        return JSONResponse({"error": str(exc)}, status_code=503)
+    async def store_down(request: Request, exc: StoreError) -> Response:
+        return store_unavailable(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = []
         for error in exc.errors():
             where = ".".join(str(part) for part in error.get("loc", ()) if part != "query")
-            problems.append(f"{where}: {error.get('msg', 'invalid')}")
+            problems.append(f"{where}: {encodable(error.get('msg', 'invalid'))}")
         return JSONResponse(
             {
                 "error": "the request is not valid: " + "; ".join(problems) + " (see /api/docs)",
-                "details": jsonable_encoder(exc.errors()),
+                "details": [
+                    {key: encodable(value) for key, value in error.items()}
+                    for error in jsonable_encoder(exc.errors())
+                ],
             },
             status_code=422,
         )
@@ -179,8 +205,13 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     async def readyz() -> JSONResponse:
         try:
             await database.ping()
+            await database.check_writable(utcnow())
         except StoreError as exc:
-            return JSONResponse({"status": "not ready", "store": str(exc)}, status_code=503)
+            # the details (with the database's address) go to the log, not to anyone asking
+            log.error("not ready: %s", exc)
+            return JSONResponse(
+                {"status": "not ready", "store": f"cannot write: {store_reason(exc)}"}, 503
+            )
         if not state.ready:
             return JSONResponse({"status": "not ready", "catalog": "not loaded"}, 503)
         return JSONResponse({"status": "ready", "entities": len(state.catalog)})

@@ -9,10 +9,7 @@ from typing import Any
 from fastapi import Request
 
 from infradex.catalog.secrets import redact_document, redact_url
-from infradex.clock import utcnow
-from infradex.store.tokens import verify_token
-from infradex.store.users import is_admin
-from infradex.web.sessions import read_session
+from infradex.web.auth import is_admin
 
 #: result details holding what the target said (an SMTP greeting, an unexpected answer)
 _PEER_TEXT = frozenset({"excerpt", "greeting"})
@@ -25,14 +22,7 @@ async def sees_secrets(request: Request) -> bool:
     cached = getattr(request.state, "sees_secrets", None)
     if cached is not None:
         return bool(cached)
-    allowed = False
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        token = await verify_token(request.app.state.db, header[7:].strip(), utcnow())
-        allowed = token is not None and "admin" in token.scopes
-    else:
-        user = read_session(request).user
-        allowed = bool(user) and await is_admin(request.app.state.db, str(user))
+    allowed = await is_admin(request)
     request.state.sees_secrets = allowed
     return allowed
 

@@ -11,7 +11,7 @@ from infradex.clock import utcnow
 from infradex.store.tokens import Token, verify_token
 from infradex.web.sessions import read_session
 
-__all__ = ["OPEN_PATHS", "Caller", "reader_allowed", "require"]
+__all__ = ["OPEN_PATHS", "Caller", "is_admin", "reader_allowed", "require"]
 
 _bearer = HTTPBearer(auto_error=False, description="An API token: `infradex token create`")
 
@@ -69,4 +69,16 @@ async def reader_allowed(request: Request) -> bool:
     if header.lower().startswith("bearer "):
         token = await verify_token(request.app.state.db, header[7:].strip(), utcnow())
         return token is not None and token.allows("read")
+    return False
+
+
+async def is_admin(request: Request) -> bool:
+    """A signed-in admin, or a live token with the admin scope (server paths and secrets
+    are shown to them only)."""
+    if read_session(request).admin:
+        return True
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        token = await verify_token(request.app.state.db, header[7:].strip(), utcnow())
+        return token is not None and token.allows("admin")
     return False

@@ -25,6 +25,7 @@ from infradex.durations import DurationError, parse_duration
 from infradex.errors import InfradexError, NotFoundError, UsageError
 from infradex.store.audit import audit
 from infradex.web.auth import Caller, require
+from infradex.web.inputs import TextIn
 from infradex.web.render import page_response
 from infradex.web.sessions import read_session
 
@@ -40,8 +41,8 @@ STATUSES = ("open", "acknowledged", "resolved")
 
 
 class ActionIn(BaseModel):
-    note: str | None = Field(default=None, max_length=5000, description="Optional note")
-    duration: str | None = Field(
+    note: TextIn | None = Field(default=None, max_length=5000, description="Optional note")
+    duration: TextIn | None = Field(
         default=None, max_length=20, description="For snooze: how long, e.g. 30m or 4h"
     )
 
@@ -359,10 +360,10 @@ def _render_blocks(page: Page) -> Markup:
 async def incident_action(
     request: Request,
     incident_id: IncidentId,
-    action: Annotated[str, Form(max_length=20)],
-    csrf: Annotated[str, Form(max_length=100)] = "",
-    note: Annotated[str | None, Form(max_length=5000)] = None,
-    duration: Annotated[str | None, Form(max_length=20)] = None,
+    action: Annotated[TextIn, Form(max_length=20)],
+    csrf: Annotated[TextIn, Form(max_length=100)] = "",
+    note: Annotated[TextIn | None, Form(max_length=5000)] = None,
+    duration: Annotated[TextIn | None, Form(max_length=20)] = None,
 ) -> Response:
     session = read_session(request)
     if not session.user:

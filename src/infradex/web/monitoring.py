@@ -25,6 +25,7 @@ from infradex.monitor.service import Monitor
 from infradex.store.audit import audit
 from infradex.web.audience import observed_for_reader, sees_secrets, url_for_reader
 from infradex.web.auth import Caller, require
+from infradex.web.inputs import TextIn
 from infradex.web.state import CatalogState
 
 __all__ = ["metrics_router", "router"]
@@ -171,12 +172,12 @@ async def monitor_stats(request: Request) -> dict[str, Any]:
 
 # ----------------------------------------------------------------------------- maintenance
 class WindowIn(BaseModel):
-    target: str = Field(description="a check (service:docs/home), service, host or provider")
+    target: TextIn = Field(description="a check (service:docs/home), service, host or provider")
     start: datetime = Field(description="ISO 8601 with an offset, e.g. 2026-12-01T02:00:00Z")
     end: datetime
-    rrule: str | None = Field(None, description="repeat, e.g. FREQ=WEEKLY;BYDAY=SU")
-    timezone: str = Field("UTC", description="the zone the rule repeats in")
-    reason: str | None = None
+    rrule: TextIn | None = Field(None, description="repeat, e.g. FREQ=WEEKLY;BYDAY=SU")
+    timezone: TextIn = Field("UTC", description="the zone the rule repeats in")
+    reason: TextIn | None = None
 
 
 def validate_window(catalog_state: CatalogState, checks: list[CheckDef], body: WindowIn) -> Window:

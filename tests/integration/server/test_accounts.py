@@ -14,10 +14,10 @@ from sqlalchemy import select
 from infradex.clock import utcnow
 from infradex.settings import embedded_example
 from infradex.store import Database
+from infradex.store.sign_in_limits import FREE
 from infradex.store.tables import audit_log, users
 from infradex.store.tokens import create_token
 from infradex.store.users import create_user
-from infradex.web.accounts import FAILURE_LIMIT
 from infradex.web.app import create_app
 
 from .conftest import settings_for
@@ -91,7 +91,7 @@ async def test_forms_without_the_right_csrf_token_are_refused(
 
 
 async def test_failed_sign_ins_are_limited(client: httpx.AsyncClient, ee: str) -> None:
-    for _ in range(FAILURE_LIMIT):
+    for _ in range(FREE["pair"]):
         assert (await _sign_in(client, "ee", "wrong password!")).status_code == 401
     limited = await _sign_in(client, "ee", PASSWORD)  # even the right password waits now
     assert limited.status_code == 429 and int(limited.headers["retry-after"]) > 0

@@ -9,9 +9,11 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from infradex.clock import utcnow
 from infradex.settings import embedded_example
 from infradex.store import Database
 from infradex.store.tables import audit_log
+from infradex.store.tokens import create_token
 
 
 async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
@@ -112,7 +114,7 @@ def catalog_dir(tmp_path: Path) -> Path:
 
 
 async def test_an_invalid_reload_is_refused_and_the_last_good_catalog_stays(
-    client: httpx.AsyncClient, catalog_dir: Path, write_token: str
+    client: httpx.AsyncClient, catalog_dir: Path, write_token: str, db: Database
 ) -> None:
     services = catalog_dir / "services.yaml"
     services.write_text(
@@ -123,7 +125,7 @@ async def test_an_invalid_reload_is_refused_and_the_last_good_catalog_stays(
     answer = await client.post(
         "/api/v1/catalog/reload", headers={"Authorization": f"Bearer {write_token}"}
     )
-    assert answer.status_code == 200
+    assert answer.status_code == 422  # so `curl -f` in a deploy hook fails
     body = answer.json()
     assert body["accepted"] is False
     assert any("provider:akamai does not exist" in e["message"] for e in body["errors"])
@@ -133,6 +135,13 @@ async def test_an_invalid_reload_is_refused_and_the_last_good_catalog_stays(
     assert problems["accepted"] is False and problems["errors"]
     loads = (await client.get("/api/v1/catalog/loads")).json()
     assert [item["accepted"] for item in loads["items"]] == [False, True]
+    # the catalog's path on the server is for admins only
+    assert all(item["source"] is None for item in loads["items"])
+    admin = await create_token(db, "root", ["admin"], utcnow())
+    as_admin = await client.get(
+        "/api/v1/catalog/loads", headers={"Authorization": f"Bearer {admin}"}
+    )
+    assert as_admin.json()["items"][0]["source"] == str(catalog_dir)
 
 
 async def test_openapi_describes_the_api(client: httpx.AsyncClient) -> None:

@@ -1,0 +1,37 @@
+"""Start `infradex serve` as a real process (PYTHONPATH passes on with the environment)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+__all__ = ["free_port", "serve", "wait_ready"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def serve(environment: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "infradex", "serve", "--port", str(port)]
+    return subprocess.Popen(command, env=environment, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)  # fmt: skip
+
+
+def wait_ready(port: int, process: subprocess.Popen[bytes]) -> None:
+    for _ in range(150):
+        if process.poll() is not None:
+            raise AssertionError(process.stdout.read().decode() if process.stdout else "exited")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as r:
+                if json.load(r)["status"] == "ready":
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError("the server did not become ready")
