@@ -40,6 +40,8 @@ VARIABLES = {
     "INFRADEX_MONITOR_CONCURRENCY": "checks running at once at most (default 1000)",
     "INFRADEX_CA_FILE": "PEM file of extra CAs the probes trust (default: the system's)",
     "INFRADEX_KEEP_RESULTS": "raw results kept per check (default 100)",
+    "INFRADEX_MONITOR_QUEUE_MAX": "result rows the monitor holds while the store is down, "
+    "oldest dropped beyond (default 50000)",
     "INFRADEX_KEEP_FAILURES": "how long failing results are kept (default 7d)",
     "INFRADEX_KEEP_HOURLY": "how long hourly rollups are kept (default 90d)",
     "INFRADEX_KEEP_DAILY": "how long daily rollups are kept (default 730d)",
@@ -156,6 +158,8 @@ class Settings:
     pagerduty_events_url: str = "https://events.pagerduty.com/v2/enqueue"
     correlation_window: timedelta = timedelta(seconds=60)
     heartbeat_url: str | None = None
+    # the monitor's queue of unwritten rows while the store is down (docs/monitor.md)
+    monitor_queue_max: int = 50_000
 
     @property
     def monitor_enabled(self) -> bool:
@@ -192,6 +196,7 @@ class Settings:
             monitor=_tristate(environ, "INFRADEX_MONITOR"),
             canary_url=environ.get("INFRADEX_CANARY_URL") or None,
             monitor_concurrency=_count(environ, "INFRADEX_MONITOR_CONCURRENCY", 1000),
+            monitor_queue_max=_count(environ, "INFRADEX_MONITOR_QUEUE_MAX", 50_000),
             ca_file=environ.get("INFRADEX_CA_FILE") or None,
             retention=Retention(
                 results=_count(environ, "INFRADEX_KEEP_RESULTS", 100),

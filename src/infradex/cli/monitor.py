@@ -198,6 +198,7 @@ def monitor(ctx: typer.Context) -> None:
             concurrency=settings.monitor_concurrency,
             canary_url=settings.canary_url,
             ca_file=settings.ca_file,
+            queue_max=settings.monitor_queue_max,
         )
         await service.start(catalog)
         alerter = alerter_for(settings, db, service) if settings.alerting_enabled(True) else None

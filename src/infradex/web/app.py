@@ -55,6 +55,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
             concurrency=settings.monitor_concurrency,
             canary_url=settings.canary_url,
             ca_file=settings.ca_file,
+            queue_max=settings.monitor_queue_max,
         )
         if settings.monitor_enabled
         else None

@@ -302,7 +302,16 @@ class _ChecksCollector(Collector):
             skipped.add_metric([], float(self.stats["skipped"] + self.stats["overlapping"]))
             running = GaugeMetricFamily("infradex_monitor_running", "Checks running now")
             running.add_metric([], float(self.stats["inFlight"]))
-            yield from (started, skipped, running)
+            queued = GaugeMetricFamily(
+                "infradex_monitor_queued_rows", "Result rows and state changes not yet written"
+            )
+            queued.add_metric([], float(self.stats.get("queued", 0)))
+            dropped = CounterMetricFamily(
+                "infradex_monitor_dropped_rows",
+                "Queued rows dropped, oldest first, while the store refused writes",
+            )
+            dropped.add_metric([], float(self.stats.get("dropped", 0)))
+            yield from (started, skipped, running, queued, dropped)
             if self.stats.get("lagP99") is not None:
                 lag = GaugeMetricFamily(
                     "infradex_monitor_start_lag_p99_seconds",
