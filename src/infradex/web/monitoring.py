@@ -143,8 +143,8 @@ async def check_history(
 @router.get("/checks/{owner}/{name}/uptime", summary="Uptime over 24 h, 7 d, 30 d, 90 d, 1 y")
 async def check_uptime(request: Request, owner: str, name: str) -> dict[str, Any]:
     check = _find(request, owner, name)
-    found = await history.uptimes(request.app.state.db, [check.id], utcnow())
-    return {"check": check.id, "uptime": found[check.id]}
+    report = await history.uptime_report(request.app.state.db, check.id, utcnow())
+    return {"check": check.id, **report}
 
 
 @router.get("/monitor", summary="The in-process monitor's counters")
