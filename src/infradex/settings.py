@@ -48,6 +48,8 @@ VARIABLES = {
     "default,10.0.0.0/8 to add private ranges, or none)",
     "INFRADEX_CA_FILE": "PEM file of extra CAs the probes trust (default: the system's)",
     "INFRADEX_KEEP_RESULTS": "raw results kept per check (default 100)",
+    "INFRADEX_MONITOR_QUEUE_MAX": "result rows the monitor holds while the store is down, "
+    "oldest dropped beyond (default 50000)",
     "INFRADEX_KEEP_FAILURES": "how long failing results are kept (default 7d)",
     "INFRADEX_KEEP_HOURLY": "how long hourly rollups are kept (default 90d)",
     "INFRADEX_KEEP_DAILY": "how long daily rollups are kept (default 730d)",
@@ -197,6 +199,8 @@ class Settings:
     # the server's edge (issue 10)
     trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
     header_timeout: float = 5.0
+    # the monitor's queue of unwritten rows while the store is down (docs/monitor.md)
+    monitor_queue_max: int = 50_000
 
     @property
     def monitor_enabled(self) -> bool:
@@ -233,6 +237,7 @@ class Settings:
             monitor=_tristate(environ, "INFRADEX_MONITOR"),
             canary_url=environ.get("INFRADEX_CANARY_URL") or None,
             monitor_concurrency=_count(environ, "INFRADEX_MONITOR_CONCURRENCY", 1000),
+            monitor_queue_max=_count(environ, "INFRADEX_MONITOR_QUEUE_MAX", 50_000),
             ca_file=environ.get("INFRADEX_CA_FILE") or None,
             retention=Retention(
                 results=_count(environ, "INFRADEX_KEEP_RESULTS", 100),

@@ -14,11 +14,14 @@ can go out twice (receivers can tell by the delivery id; docs/alerting.md).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, exists, insert, or_, select, update
+from sqlalchemy import and_, exists, insert, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
 
 from infradex.alerting.notifiers.base import Message, Target
 from infradex.store.db import Database
@@ -89,10 +92,27 @@ async def enqueue(
     return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
-async def claim(db: Database, worker: str, now: datetime, limit: int = 100) -> list[Claimed]:
-    """Take up to ``limit`` rows that are due, atomically, for ``worker``."""
+async def claim(
+    db: Database,
+    worker: str,
+    now: datetime,
+    limit: int = 100,
+    *,
+    channels: Collection[str] | None = None,
+    others: Collection[str] = (),
+) -> list[Claimed]:
+    """Take up to ``limit`` rows that are due, atomically, for ``worker``: of ``channels``
+    only, when given (the channels with room to send), and of any channel not in ``others``
+    (channels nobody sends, so that their rows fail rather than wait for ever)."""
     older = notifications.alias("older")
+    which: ColumnElement[bool] = true()
+    if channels is not None:
+        which = or_(
+            notifications.c.channel.in_(list(channels)),
+            notifications.c.channel.not_in(list(others)),
+        )
     due = and_(
+        which,
         or_(
             and_(notifications.c.status == "pending", notifications.c.next_attempt_at <= now),
             and_(notifications.c.status == "sending", notifications.c.claimed_at <= now - LEASE),
@@ -154,11 +174,21 @@ async def claim(db: Database, worker: str, now: datetime, limit: int = 100) -> l
     ]
 
 
+def _ours(row_id: int, worker: str) -> tuple[Any, ...]:
+    """The row is still claimed by ``worker``: a dispatcher whose lease ran out (another has
+    the row now, or has already finished it) writes nothing."""
+    return (
+        notifications.c.id == row_id,
+        notifications.c.claimed_by == worker,
+        notifications.c.status == "sending",
+    )
+
+
 async def mark_sent(connection: AsyncConnection, row_id: int, worker: str, now: datetime) -> bool:
     """False if the row was no longer ours (its lease ran out and another dispatcher took it)."""
     result = await connection.execute(
         update(notifications)
-        .where(notifications.c.id == row_id, notifications.c.claimed_by == worker)
+        .where(*_ours(row_id, worker))
         .values(status="sent", sent_at=now, last_error=None)
     )
     return bool(result.rowcount)
@@ -169,7 +199,7 @@ async def mark_retry(
 ) -> bool:
     result = await connection.execute(
         update(notifications)
-        .where(notifications.c.id == row_id, notifications.c.claimed_by == worker)
+        .where(*_ours(row_id, worker))
         .values(status="pending", next_attempt_at=at, last_error=error[:2000], claimed_by=None)
     )
     return bool(result.rowcount)
@@ -180,7 +210,7 @@ async def mark_failed(
 ) -> bool:
     result = await connection.execute(
         update(notifications)
-        .where(notifications.c.id == row_id, notifications.c.claimed_by == worker)
+        .where(*_ours(row_id, worker))
         .values(status="failed", last_error=error[:2000], permanent=permanent, claimed_by=None)
     )
     return bool(result.rowcount)

@@ -199,6 +199,7 @@ def monitor(ctx: typer.Context) -> None:
             canary_url=settings.canary_url,
             ca_file=settings.ca_file,
             policy=settings.monitor_policy,
+            queue_max=settings.monitor_queue_max,
         )
         await service.start(catalog)
         alerter = alerter_for(settings, db, service) if settings.alerting_enabled(True) else None

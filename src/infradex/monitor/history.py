@@ -7,7 +7,7 @@ Writes come in batches (one transaction per flush); reads serve the API, the pag
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Table, and_, case, delete, func, insert, or_, select
@@ -31,13 +31,16 @@ __all__ = [
     "UPTIME_SPANS",
     "Batch",
     "add_window",
+    "covered_spans",
     "delete_window",
+    "first_seen",
     "latest_results",
     "list_windows",
     "load_rollups",
     "load_states",
     "prune",
     "rollup_series",
+    "uptime_report",
     "uptimes",
     "write_batch",
 ]
@@ -339,6 +342,74 @@ async def _uptimes(
     }
 
 
+def covered_spans(first: datetime | None, now: datetime) -> dict[str, bool]:
+    """Per uptime span: whether the history reaches back over it. A span the history does
+    not cover yet measures the same as the whole history ("since" the first result): pages
+    and the API say so instead of showing 24 h, 7 d ... 1 y all equal (issue 11)."""
+    starts = _span_starts(now)
+    return {label: first is not None and first <= starts[label][1] for label in UPTIME_SPANS}
+
+
+async def _first_seen(
+    connection: AsyncConnection, check_ids: Sequence[str]
+) -> dict[str, datetime | None]:
+    """When each check's history starts, as precisely as what is kept allows: the oldest
+    daily rollup (kept two years) gives the day, the oldest hourly one (90 days) the hour if
+    it falls on that day, and the oldest raw result the minute if it falls in that hour."""
+    ids = list(check_ids)
+    c = check_rollups.c
+    oldest: dict[str, dict[str, datetime]] = {i: {} for i in ids}
+    for period in ("day", "hour"):
+        query = (
+            select(c.check_id, func.min(c.bucket))
+            .where(c.check_id.in_(ids), c.period == period)
+            .group_by(c.check_id)
+        )
+        for check_id, at in await connection.execute(query):
+            oldest[check_id][period] = _aware(at)
+    r = check_results.c
+    query = (
+        select(r.check_id, func.min(r.started_at)).where(r.check_id.in_(ids)).group_by(r.check_id)
+    )
+    for check_id, at in await connection.execute(query):
+        oldest[check_id]["result"] = _aware(at)
+    found: dict[str, datetime | None] = {}
+    for check_id, seen in oldest.items():
+        first = seen.get("day")
+        hour, result = seen.get("hour"), seen.get("result")
+        if hour is not None and (first is None or hour < first + span("day")):
+            first = hour
+        if result is not None and (first is None or result < first + span("hour")):
+            first = result
+        found[check_id] = first
+    return found
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+async def uptime_report(db: Database, check_id: str, now: datetime) -> dict[str, Any]:
+    """``uptime`` per span with ``uptimeSince`` and ``uptimeCovers`` (the API's shape)."""
+    async with db.begin() as connection:
+        uptime = await _uptimes(connection, [check_id], now)
+        first = await _first_seen(connection, [check_id])
+    return {"uptime": uptime[check_id], **_since(first[check_id], now)}
+
+
+async def first_seen(db: Database, check_ids: Sequence[str]) -> dict[str, datetime | None]:
+    async with db.begin() as connection:
+        return await _first_seen(connection, check_ids)
+
+
+def _since(first: datetime | None, now: datetime) -> dict[str, Any]:
+    """What the API adds beside ``uptime``: when the history starts, which spans it covers."""
+    return {
+        "uptimeSince": first.isoformat() if first is not None else None,
+        "uptimeCovers": covered_spans(first, now),
+    }
+
+
 async def uptimes(
     db: Database, check_ids: Sequence[str], now: datetime
 ) -> dict[str, dict[str, float | None]]:
@@ -365,6 +436,7 @@ async def overview(
     )
     async with db.begin() as connection:
         uptime = await _uptimes(connection, check_ids, now)
+        first = await _first_seen(connection, check_ids)
         for row in await connection.execute(_series_query(check_ids, "day", daily_since)):
             found[row.check_id]["daily"].append(_lean(row))
         for row in await connection.execute(_series_query(check_ids, "hour", hourly_since)):
@@ -374,6 +446,7 @@ async def overview(
             found[row.check_id]["last"] = result_json(row)
     for check_id in check_ids:
         found[check_id]["uptime"] = uptime[check_id]
+        found[check_id].update(_since(first[check_id], now))
     return found
 
 
@@ -389,10 +462,12 @@ async def check_detail(db: Database, check_id: str, now: datetime) -> dict[str, 
     async with db.begin() as connection:
         row = (await connection.execute(last)).first()
         uptime = await _uptimes(connection, [check_id], now)
+        first = await _first_seen(connection, [check_id])
         changes = await _state_changes(connection, check_id, 20)
     return {
         "lastResult": result_json(row) if row is not None else None,
         "uptime": uptime[check_id],
+        **_since(first[check_id], now),
         "stateChanges": changes,
     }
 

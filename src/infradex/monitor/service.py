@@ -3,8 +3,13 @@ the store. Runs inside ``infradex serve`` or alone as ``infradex monitor``.
 
 Per result: judge (``checks``), advance the state (``evaluate``), add to the hour's and day's
 rollups (``rollups``), queue the rows. A flusher writes the queue once a second in one
-transaction; if the store is down the queue waits and is written when it is back. A pruner
-trims history every ten minutes.
+transaction; if the store is down the queue waits and is written when it is back. The queue
+holds at most ``queue_max`` result rows (and as many state changes): beyond that the oldest
+are dropped and counted (``infradex_monitor_dropped_rows_total``), so a long outage costs
+history, never the process's memory. States and rollups are upserts, one per check and bucket:
+they are kept whole and written when the store is back. Stopping (SIGTERM) writes the queue,
+trying for :data:`STOP_FLUSH_GRACE` if the store is down. A pruner trims history every ten
+minutes.
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ FLUSH_EVERY = 1.0  # seconds
 PRUNE_EVERY = 600.0
 MAINTENANCE_EVERY = 15.0
 CANARY_INTERVAL = 30.0
+QUEUE_MAX = 50_000  # result rows held while the store is down (about 1 KB each)
+STOP_FLUSH_GRACE = 10.0  # seconds a stopping monitor keeps trying to write its queue
 YOUNG_GC_THRESHOLD = 10_000  # allocations between young collections (CPython: 700)
 _KEPT_VALUES = (
     "STATUS",
@@ -88,6 +95,7 @@ class Monitor:
         policy: AddressPolicy = DEFAULT_POLICY,
         location: str = "local",
         clock: Callable[[], datetime] = utcnow,
+        queue_max: int = QUEUE_MAX,
     ) -> None:
         self.db = db
         self.retention = retention or Retention()
@@ -108,6 +116,8 @@ class Monitor:
         self.canary_down = False
         self._tasks: list[asyncio.Task[None]] = []
         self.write_errors = 0
+        self.queue_max = queue_max
+        self.dropped = 0  # queued rows dropped (oldest first) while the store was down
         #: per check, how many flushes wrote its rows (pages cache on these)
         self.versions: dict[str, int] = {}
         #: called after a flush that wrote state changes (the alerter wakes on it)
@@ -144,7 +154,17 @@ class Monitor:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
-        await self.flush()
+        deadline = time.monotonic() + STOP_FLUSH_GRACE
+        while True:
+            await self.flush()
+            if not self._batch or time.monotonic() >= deadline:
+                break
+            await asyncio.sleep(0.5)
+        if self._batch:
+            log.error(
+                "the store is still refusing writes: %d monitor rows are lost at shutdown",
+                len(self._batch),
+            )
 
     def set_catalog(self, catalog: Catalog) -> dict[str, int]:
         """Run this catalog's checks from now on (a reload: no restart, history kept)."""
@@ -253,6 +273,7 @@ class Monitor:
         if change is not None:
             batch.changes.append(change)
             self._flush_soon.set()
+        self._bound(batch)
         answered = result.observation.ok or result.error_kind == "condition"
         latency = result.duration_ms if answered else None
         for period in PERIODS:
@@ -278,6 +299,7 @@ class Monitor:
                 batch.changes.extend(newer.changes)
                 batch.states.update(newer.states)
                 batch.rollups.update(newer.rollups)
+                self._bound(batch)
                 self._batch = batch
                 return
         for check_id in batch.states:
@@ -286,6 +308,15 @@ class Monitor:
         if batch.changes:
             for listener in self.change_listeners:
                 listener()
+
+    def _bound(self, batch: history.Batch) -> None:
+        """Drop the oldest results and state changes beyond ``queue_max`` (a store down for
+        hours would otherwise fill the memory); the newest say more about now."""
+        for rows in (batch.results, batch.changes):
+            excess = len(rows) - self.queue_max
+            if excess > 0:
+                del rows[:excess]
+                self.dropped += excess
 
     def _forget_old_rollups(self) -> None:
         """Drop the running sums of buckets that ended over a bucket ago. The previous bucket
@@ -307,6 +338,7 @@ class Monitor:
             **self.scheduler.stats.to_dict(),
             "queued": len(self._batch),
             "writeErrors": self.write_errors,
+            "dropped": self.dropped,
             "canaryDown": self.canary_down,
             "lagP99": self.scheduler.lag_quantile(0.99),
         }

@@ -54,6 +54,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
             canary_url=settings.canary_url,
             ca_file=settings.ca_file,
             policy=settings.monitor_policy,
+            queue_max=settings.monitor_queue_max,
         )
         if settings.monitor_enabled
         else None

@@ -41,6 +41,25 @@ def _percent(value: float | None) -> str:
     return f"{math.floor(value * 100) / 100:g}%"
 
 
+def _uptime_cells(
+    uptime: dict[str, float | None], since: str | None, covers: dict[str, bool], now: datetime
+) -> Markup:
+    """One cell per span the history covers; the spans it does not cover yet all measure the
+    whole history, so they share one cell that says since when (not 24h … 1y all equal)."""
+    shown = [label for label in uptime if since is None or covers.get(label, False)]
+    cells = [Markup("<td>{}</td>").format(_percent(uptime[label])) for label in shown]
+    young = [label for label in uptime if label not in shown]
+    if young and since is not None:
+        first = datetime.fromisoformat(since)
+        when = first.strftime("%H:%M UTC" if first.date() == now.date() else "%Y-%m-%d %H:%M UTC")
+        cells.append(
+            Markup('<td colspan="{}" class="uptime-since">{} since {}</td>').format(
+                len(young), _percent(uptime[young[0]]), when
+            )
+        )
+    return Markup("").join(cells)
+
+
 def _state_badge(state: str) -> Markup:
     css = "state-" + state.replace(" ", "-")
     return Markup(f'<span class="state {css}">{escape(state)}</span>')
@@ -53,6 +72,8 @@ def _check_html(
     daily: list[Any],
     hourly: list[Any],
     now: datetime,
+    since: str | None = None,
+    covers: dict[str, bool] | None = None,
 ) -> Markup:
     out = [
         Markup('<div class="check-health" id="check-{}">').format(summary["name"]),
@@ -91,7 +112,7 @@ def _check_html(
         shown = [f"{p} {phases[p] * 1000:.1f} ms" for p in PHASES if p in phases]
         if shown:
             out.append(Markup("<p>Timing: {}</p>").format(" · ".join(shown)))
-    cells = Markup("").join(Markup("<td>{}</td>").format(_percent(v)) for v in uptime.values())
+    cells = _uptime_cells(uptime, since, covers or {}, now)
     heads = Markup("").join(Markup('<th scope="col">{}</th>').format(k) for k in uptime)
     out.append(
         Markup(
@@ -199,7 +220,14 @@ async def _health_section(request: Request, checks: list[CheckDef]) -> Markup:
         found = data[summary["id"]]
         parts.append(
             _check_html(
-                summary, found["last"], found["uptime"], found["daily"], found["hourly"], now
+                summary,
+                found["last"],
+                found["uptime"],
+                found["daily"],
+                found["hourly"],
+                now,
+                found["uptimeSince"],
+                found["uptimeCovers"],
             )
         )
     return Markup("").join(parts)

@@ -158,8 +158,8 @@ async def check_history(
 @router.get("/checks/{owner}/{name}/uptime", summary="Uptime over 24 h, 7 d, 30 d, 90 d, 1 y")
 async def check_uptime(request: Request, owner: str, name: str) -> dict[str, Any]:
     check = _find(request, owner, name)
-    found = await history.uptimes(request.app.state.db, [check.id], utcnow())
-    return {"check": check.id, "uptime": found[check.id]}
+    report = await history.uptime_report(request.app.state.db, check.id, utcnow())
+    return {"check": check.id, **report}
 
 
 @router.get("/monitor", summary="The in-process monitor's counters")
@@ -324,7 +324,16 @@ class _ChecksCollector(Collector):
             skipped.add_metric([], float(self.stats["skipped"] + self.stats["overlapping"]))
             running = GaugeMetricFamily("infradex_monitor_running", "Checks running now")
             running.add_metric([], float(self.stats["inFlight"]))
-            yield from (started, skipped, running)
+            queued = GaugeMetricFamily(
+                "infradex_monitor_queued_rows", "Result rows and state changes not yet written"
+            )
+            queued.add_metric([], float(self.stats.get("queued", 0)))
+            dropped = CounterMetricFamily(
+                "infradex_monitor_dropped_rows",
+                "Queued rows dropped, oldest first, while the store refused writes",
+            )
+            dropped.add_metric([], float(self.stats.get("dropped", 0)))
+            yield from (started, skipped, running, queued, dropped)
             if self.stats.get("lagP99") is not None:
                 lag = GaugeMetricFamily(
                     "infradex_monitor_start_lag_p99_seconds",

@@ -2,7 +2,9 @@
 
 ``INFRADEX_SMTP_URL`` says where: ``smtp://user:pass@host:587?starttls=true``,
 ``smtps://host:465``, ``smtp://127.0.0.1:1025`` (no TLS, no login; local relays and tests).
-The standard library's client runs in a worker thread; a mail server that answers 5xx refuses
+The standard library's client runs in the notifier's own worker threads (not the event loop's
+shared pool, which also resolves host names for probes and webhooks: a hung mail server must
+not starve those); a mail server that answers 5xx refuses
 for good (permanent), anything else (refused connection, timeout, 4xx) is tried again.
 """
 
@@ -12,6 +14,7 @@ import asyncio
 import smtplib
 import socket
 import ssl
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -21,7 +24,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from infradex.alerting.notifiers.base import Message, NotifyError, Target
 from infradex.errors import UsageError
 
-__all__ = ["EmailNotifier", "SmtpConfig"]
+__all__ = ["SMTP_THREADS", "EmailNotifier", "SmtpConfig"]
+
+SMTP_THREADS = 20  # mails in flight at once: the dispatcher's places per channel
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +113,7 @@ class EmailNotifier:
         self.config = config
         self.sender = sender
         self._context: ssl.SSLContext | None = None
+        self._threads: ThreadPoolExecutor | None = None
 
     def _tls(self, config: SmtpConfig) -> ssl.SSLContext:
         """One TLS context for every message: loading the CA store costs ~20 ms of CPU, more
@@ -122,7 +128,11 @@ class EmailNotifier:
                 "no mail server is set; set INFRADEX_SMTP_URL (e.g. "
                 "smtp://user:password@mail.example.org:587?starttls=true) and restart"
             )
-        return await asyncio.to_thread(self._deliver, self.config, message, target, delivery)
+        if self._threads is None:
+            self._threads = ThreadPoolExecutor(SMTP_THREADS, thread_name_prefix="infradex-smtp")
+        return await asyncio.get_running_loop().run_in_executor(
+            self._threads, self._deliver, self.config, message, target, delivery
+        )
 
     def _deliver(self, config: SmtpConfig, message: Message, target: Target, delivery: str) -> str:
         """In a worker thread: build the email (MIME encoding is CPU work) and send it."""
