@@ -98,7 +98,7 @@ def test_list_json_has_refs() -> None:
     data = run_json("list", "service")
     assert isinstance(data, list)
     refs = [item["ref"] for item in data]
-    assert "service:docs" in refs and len(refs) == 14
+    assert "service:docs" in refs and len(refs) == 16
     docs = next(item for item in data if item["ref"] == "service:docs")
     assert docs["kind"] == "Service" and docs["spec"]["frontedBy"] == ["provider:fastly"]
 
@@ -111,7 +111,12 @@ def test_list_accepts_plural_and_case() -> None:
 def test_show_includes_relations_both_ways() -> None:
     data = run_json("show", "provider:fastly")
     assert isinstance(data, dict)
-    assert set(data["relations"]["fronts"]) == {"service:docs", "service:pypi", "service:www"}
+    assert set(data["relations"]["fronts"]) == {
+        "service:docs",
+        "service:downloads",
+        "service:pypi",
+        "service:www",
+    }
     assert data["source"].startswith("providers.yaml:")
 
 
@@ -140,9 +145,22 @@ def test_impact_json_shape() -> None:
     assert isinstance(data, dict)
     assert data["root"] == "provider:fastly"
     affected = {a["ref"]: a for a in data["affected"]}
-    assert set(affected) == {"service:docs", "service:pypi", "service:www"}
+    assert set(affected) == {"service:docs", "service:downloads", "service:pypi", "service:www"}
     assert affected["service:docs"]["effect"] == "down"
     assert affected["service:docs"]["path"] == ["provider:fastly", "service:docs"]
+
+
+def test_impact_of_a_registrar_adds_a_note() -> None:
+    code, out, _ = run("impact", "gandi")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "Nothing in the catalog needs provider:gandi."
+    assert lines[1].startswith("Note: Gandi is the registrar of python.org, pypi.org,")
+    assert "A lapsed registration would take those zones down" in out
+    data = run_json("impact", "gandi")
+    assert isinstance(data, dict)
+    assert data["affected"] == []
+    assert [note.split(".")[0] for note in data["notes"]] == ["Gandi is the registrar of python"]
 
 
 def test_impact_text_names_counts() -> None:
@@ -206,7 +224,7 @@ def test_catalog_export_round_trips_entities() -> None:
     data = run_json("catalog", "export")
     assert isinstance(data, dict)
     refs = [e["ref"] for e in data["entities"]]
-    assert len(refs) == len(set(refs)) == 72
+    assert len(refs) == len(set(refs)) == 74
     assert "relations" in data["entities"][0]
 
 

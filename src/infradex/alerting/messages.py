@@ -44,8 +44,9 @@ class IncidentView:
     resolved_at: datetime | None = None
     acknowledged_by: str | None = None
 
-    def impacted(self, catalog: Catalog) -> list[tuple[Ref, str]]:
-        """What the catalog says breaks with the root: (ref, why), services first."""
+    def impacted(self, catalog: Catalog) -> list[tuple[Ref, str, str]]:
+        """What the catalog says breaks with the root: (ref, effect, why), services first,
+        those it takes down before those it only degrades."""
         try:
             root = parse_ref(self.key)
         except RefError:
@@ -54,9 +55,12 @@ class IncidentView:
             return []
         affected = impact(catalog, root).affected
         ordered = sorted(affected, key=lambda a: (a.ref.kind != "service", a.effect != "down"))
-        return [(a.ref, a.why(catalog)) for a in ordered if a.ref.kind in ("service", "zone")]
+        return [
+            (a.ref, a.effect, a.why(catalog)) for a in ordered if a.ref.kind in ("service", "zone")
+        ]
 
     def to_dict(self, catalog: Catalog, url: str) -> dict[str, Any]:
+        impacted = self.impacted(catalog)
         return {
             "id": self.id,
             "key": self.key,
@@ -67,7 +71,8 @@ class IncidentView:
             "resolvedAt": self.resolved_at.isoformat() if self.resolved_at else None,
             "acknowledgedBy": self.acknowledged_by,
             "failing": [{"check": c, "message": m} for c, m in self.failing],
-            "impacted": [str(ref) for ref, _ in self.impacted(catalog)],
+            "impacted": [str(ref) for ref, _, _ in impacted],
+            "impactedEffects": {str(ref): effect for ref, effect, _ in impacted},
             "impactedDown": list(self.down_entities),
             "url": url,
         }
@@ -93,7 +98,11 @@ def render(
     ``reason`` says why this recipient is told ("on call for Infrastructure staff")."""
     impacted = incident.impacted(catalog)
     headline = HEADLINES.get(kind, kind.upper())
-    count = f" ({len(impacted)} services impacted)" if impacted and kind != "resolve" else ""
+    degraded = sum(effect == "degraded" for _, effect, _ in impacted)
+    counts = [f"{len(impacted) - degraded} services impacted"] if len(impacted) > degraded else []
+    if degraded:  # a soft dependency or a redundant host: worth knowing, less urgent
+        counts.append(f"{degraded} service{'s' if degraded > 1 else ''} degraded")
+    count = f" ({', '.join(counts)})" if impacted and kind != "resolve" else ""
     title = " ".join(one_line(incident.title).split())  # no line break may reach a header
     subject = f"[infradex] {headline} #{incident.id}: {title}{count}"
     lines: list[str] = []
@@ -119,9 +128,10 @@ def render(
         lines.append("")
         lines.append(f"Impacted, from the catalog ({len(impacted)}):")
         down = set(incident.down_entities)
-        for ref, why in impacted[:MAX_LISTED]:
+        for ref, effect, why in impacted[:MAX_LISTED]:
             mark = " [failing now]" if str(ref) in down else ""
-            lines.append(f"  - {one_line(catalog.title(ref))} ({ref}){mark}: {one_line(why)}")
+            only = " degraded" if effect == "degraded" else ""
+            lines.append(f"  - {one_line(catalog.title(ref))} ({ref}){only}{mark}: {one_line(why)}")
         if len(impacted) > MAX_LISTED:
             lines.append(f"  ... and {len(impacted) - MAX_LISTED} more")
     if reason:

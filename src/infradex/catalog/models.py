@@ -16,7 +16,16 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from infradex.catalog.refs import SLUG
@@ -29,6 +38,7 @@ __all__ = [
     "PROBE_SCHEMES",
     "Check",
     "Contact",
+    "Dependency",
     "Maintenance",
     "Metadata",
     "NotifyChannel",
@@ -410,6 +420,9 @@ class PersonSpec(Model):
     member_of: list[RefText] = Field(default_factory=list)
     handles: dict[str, str] = Field(default_factory=dict)
     alerting: PersonAlerting | None = None  # extension: channels and quiet hours
+    # extension: false keeps a member off every contact list (`who`, a team's page), e.g. a
+    # team member whom the organisation lists "with no responsibilities"
+    contactable: bool = True
 
 
 class TeamSpec(Model):
@@ -434,13 +447,37 @@ class ServiceStatus(Model):
     public: bool = True
 
 
+class Dependency(Model):
+    """Extension: one entry of a service's ``dependsOn``. A bare ``kind:name`` is a hard
+    dependency (``effect: down``: the service is down without it); ``effect: degraded`` is a
+    soft one, e.g. speed.python.org still shows its results without the machine that runs
+    new benchmarks."""
+
+    ref: RefText
+    effect: Literal["down", "degraded"] = "down"
+
+    @model_serializer(mode="wrap")
+    def _as_written(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # hard dependencies export as the bare references catalogs have always written
+        return self.ref if self.effect == "down" else handler(self)
+
+
+def _dependency(value: Any) -> Any:
+    return {"ref": value} if isinstance(value, str) else value
+
+
+DependencyEntry = Annotated[
+    Dependency, BeforeValidator(_dependency, json_schema_input_type=str | Dependency)
+]
+
+
 class ServiceSpec(Model):
     lifecycle: Literal["experimental", "production", "deprecated", "archived"] = "production"
     domains: list[Domain] = Field(default_factory=list)
     software: str | None = None
     hosted_on: list[RefText] = Field(default_factory=list)
     fronted_by: list[RefText] = Field(default_factory=list)
-    depends_on: list[RefText] = Field(default_factory=list)
+    depends_on: list[DependencyEntry] = Field(default_factory=list)
     owners: list[Owner] = Field(default_factory=list)
     contacts: list[Contact] = Field(default_factory=list)
     source: WebUrl | None = None

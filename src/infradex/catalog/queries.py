@@ -3,20 +3,19 @@
 - :func:`who`: whom to contact about a service, domain, host or anything else, in order, with
   the reason each is listed;
 - :func:`impact`: everything that breaks, transitively, when one thing fails, with the path
-  that explains it and whether it is down or only degraded;
+  that explains it and whether it is down or only degraded (in :mod:`.impact`, re-exported);
 - :func:`ownership_report`: unowned services, bus factor, stale owners;
 - :func:`graph`: nodes and edges around a focus, for pictures.
 """
 
 from __future__ import annotations
 
-import weakref
-from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from infradex.catalog.entities import KIND_ORDER, Catalog, Entity
+from infradex.catalog.impact import Affected, Impact, impact, upstream
 from infradex.catalog.refs import Ref
 
 __all__ = [
@@ -124,6 +123,8 @@ class _Answer:
         if ref in self.seen or ref not in self.catalog:
             return
         entity = self.catalog.get(ref)
+        if entity.kind == "person" and not entity.spec.contactable:
+            return  # a member the catalog says to leave off every contact list
         if entity.kind == "person" and entity.spec.status == "emeritus":
             reason += " (emeritus)"
         channels = channels_of(entity)
@@ -217,202 +218,6 @@ def owning_people(catalog: Catalog, service: Ref) -> list[Ref]:
         candidates = [ref] if ref.kind == "person" else catalog.related(ref, "hasMember")
         people.extend(p for p in candidates if p not in people)
     return people
-
-
-# ================================================================================= impact
-Effect = Literal["down", "degraded"]
-State = Literal["up", "degraded", "down"]
-
-
-@dataclass(frozen=True, slots=True)
-class Affected:
-    ref: Ref
-    effect: Effect
-    path: tuple[Ref, ...]  # from the failed root to this entity
-    relations: tuple[str, ...]  # relation of each step: path[i+1] <relation> path[i]
-    served_by: tuple[Ref, ...] = ()  # for "degraded": the members of that need still up
-
-    def why(self, catalog: Catalog) -> str:
-        """One sentence on the last step, e.g. "docs.python.org hostedOn docs0.nyc1.psf.io;
-        still served by docs1.nyc1.psf.io"."""
-        text = f"{catalog.title(self.ref)} {self.relations[-1]} {catalog.title(self.path[-2])}"
-        if self.effect == "degraded" and self.served_by:
-            return text + "; still served by " + ", ".join(catalog.title(r) for r in self.served_by)
-        if self.effect == "degraded":
-            return text + ", which is degraded"
-        return text
-
-    def to_dict(self, catalog: Catalog) -> dict[str, Any]:
-        return {
-            "ref": str(self.ref),
-            "effect": self.effect,
-            "path": [str(r) for r in self.path],
-            "relations": list(self.relations),
-            "why": self.why(catalog),
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Impact:
-    root: Ref
-    affected: tuple[Affected, ...]
-
-    def to_dict(self, catalog: Catalog) -> dict[str, Any]:
-        return {"root": str(self.root), "affected": [a.to_dict(catalog) for a in self.affected]}
-
-
-#: (relation from the dependent to what it needs, redundancy): "any" means one working member of
-#: the group is enough (two hosts behind a load balancer), "each" means every one is needed
-_NEEDS: dict[str, tuple[tuple[str, str], ...]] = {
-    "service": (
-        ("hostedOn", "any"),
-        ("frontedBy", "any"),
-        ("dependsOn", "each"),
-        ("zoneOf", "any"),
-    ),
-    "host": (("locatedIn", "each"),),
-    "datacenter": (("providedBy", "each"),),
-    "zone": (("hostedOn", "any"),),
-}
-#: inverse relation → walks from what fails to what needs it
-_DEPENDENTS = ("hosts", "fronts", "dependencyOf", "servesZone", "contains", "provides")
-
-
-_Needs = tuple[tuple[str, str, tuple[Ref, ...]], ...]
-
-
-class _ImpactIndex:
-    """Per catalog, filled as queries reach entities: each entity's needs as (relation,
-    redundancy, members) and its dependents, so repeated queries walk tuples instead of
-    looking relations up."""
-
-    def __init__(self, catalog: Catalog) -> None:
-        self.catalog = catalog
-        self._needs: dict[Ref, _Needs] = {}
-        self._dependents: dict[Ref, tuple[Ref, ...]] = {}
-
-    def needs(self, ref: Ref) -> _Needs:
-        found = self._needs.get(ref)
-        if found is None:
-            groups = (
-                (relation, redundancy, tuple(self.catalog.related(ref, relation)))
-                for relation, redundancy in _NEEDS.get(ref.kind, ())
-            )
-            found = self._needs[ref] = tuple(g for g in groups if g[2])
-        return found
-
-    def dependents(self, ref: Ref) -> tuple[Ref, ...]:
-        found = self._dependents.get(ref)
-        if found is None:
-            related = self.catalog.related
-            found = self._dependents[ref] = tuple(
-                d for inverse in _DEPENDENTS for d in related(ref, inverse) if d.kind in _NEEDS
-            )
-        return found
-
-
-_INDEXES: weakref.WeakKeyDictionary[Catalog, _ImpactIndex] = weakref.WeakKeyDictionary()
-
-
-def impact(catalog: Catalog, root: Ref) -> Impact:
-    """Everything affected when ``root`` fails, nearest first."""
-    catalog.get(root)
-    index = _INDEXES.get(catalog) or _INDEXES.setdefault(catalog, _ImpactIndex(catalog))
-    order: list[Ref] = []
-    queue = deque([root])
-    seen = {root}
-    while queue:
-        for dependent in index.dependents(queue.popleft()):
-            if dependent not in seen:
-                seen.add(dependent)
-                order.append(dependent)
-                queue.append(dependent)
-    states: dict[Ref, State] = {root: "down"}
-    #: the need that decided each state: the path shown explains the effect, not just reach
-    cause: dict[Ref, tuple[Ref, str]] = {}
-    depth: dict[Ref, int] = {root: 0}
-
-    def evaluate(ref: Ref) -> State:
-        """The state of ``ref`` from its needs' states (all known by now; a need still being
-        worked out can only be part of a cycle the validator refuses, and counts as up)."""
-        worst: State = "up"
-        for relation, redundancy, group_members in index.needs(ref):
-            members = [(m, states.get(m, "up")) for m in group_members]
-            failing = [(m, s) for m, s in members if s != "up"]
-            if not failing:
-                continue
-            culprit, group = max(failing, key=lambda pair: _SEVERITY[pair[1]])
-            if redundancy == "any" and len(failing) < len(members):
-                group = "degraded"  # another member still serves it
-            elif redundancy == "any":  # every member fails: as good as the best of them
-                culprit, group = min(failing, key=lambda pair: _SEVERITY[pair[1]])
-            better = _SEVERITY[group] > _SEVERITY[worst] or (
-                group == worst and depth[culprit] + 1 < depth[ref]
-            )  # the worst effect, explained by the shortest chain
-            if better:
-                worst, cause[ref] = group, (culprit, relation)
-                depth[ref] = depth[culprit] + 1
-        return worst
-
-    def state(start: Ref) -> State:
-        """Needs first, then the entity: an explicit stack, so a dependency chain thousands
-        long does not exhaust Python's recursion limit."""
-        stack = [(start, False)]
-        pending: set[Ref] = set()
-        while stack:
-            ref, expanded = stack.pop()
-            if ref in states:
-                continue
-            if expanded:
-                states[ref] = evaluate(ref)
-                continue
-            if ref in pending:  # already being worked out further down the stack
-                continue
-            pending.add(ref)
-            depth.setdefault(ref, len(seen))
-            stack.append((ref, True))
-            for _, _, members in index.needs(ref):
-                stack.extend((m, False) for m in members if m in seen and m not in states)
-        return states[start]
-
-    affected = []
-    for ref in order:
-        effect = state(ref)
-        if effect == "up":
-            continue
-        path, relations = [ref], []
-        while path[-1] != root:
-            previous, relation = cause[path[-1]]
-            relations.append(relation)
-            path.append(previous)
-        path.reverse()
-        relations.reverse()
-        served_by: tuple[Ref, ...] = ()
-        if effect == "degraded":
-            group = catalog.related(ref, relations[-1])
-            served_by = tuple(r for r in group if states.get(r, "up") == "up")
-        affected.append(Affected(ref, effect, tuple(path), tuple(relations), served_by))
-    return Impact(root, tuple(affected))
-
-
-_SEVERITY = {"up": 0, "degraded": 1, "down": 2}
-
-
-def upstream(catalog: Catalog, ref: Ref) -> tuple[Ref, ...]:
-    """Everything ``ref`` needs, transitively, nearest first: the hosts, CDNs, services, data
-    centers and providers whose failure :func:`impact` would carry to ``ref``."""
-    index = _INDEXES.get(catalog) or _INDEXES.setdefault(catalog, _ImpactIndex(catalog))
-    order: list[Ref] = []
-    seen = {ref}
-    queue = deque([ref])
-    while queue:
-        for _, _, members in index.needs(queue.popleft()):
-            for member in members:
-                if member not in seen:
-                    seen.add(member)
-                    order.append(member)
-                    queue.append(member)
-    return tuple(order)
 
 
 # ================================================================================= ownership

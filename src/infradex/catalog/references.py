@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["RELATIONS", "ReferenceField", "reference_fields"]
+__all__ = ["DEPENDENCY_KINDS", "RELATIONS", "ReferenceField", "reference_fields"]
 
 #: each relation and its inverse (catalog.md, plus the extensions in docs/catalog.md)
 RELATIONS: dict[str, str] = {
@@ -39,6 +39,10 @@ class ReferenceField:
 
 
 _SERVICE_HOSTS = ("provider", "datacenter", "host", "service")
+#: what a service's dependsOn may name: catalog.md's services and providers, plus (extension)
+#: a host it needs without running on it and a zone it is reached through under another
+#: service's domain
+DEPENDENCY_KINDS = ("service", "provider", "host", "zone")
 
 
 def reference_fields(kind: str, spec: Any) -> Iterator[ReferenceField]:
@@ -49,8 +53,10 @@ def reference_fields(kind: str, spec: Any) -> Iterator[ReferenceField]:
             yield ReferenceField((*p, "hostedOn", i), text, _SERVICE_HOSTS, "hostedOn")
         for i, text in enumerate(spec.fronted_by):
             yield ReferenceField((*p, "frontedBy", i), text, ("provider", "service"), "frontedBy")
-        for i, text in enumerate(spec.depends_on):
-            yield ReferenceField((*p, "dependsOn", i), text, ("service", "provider"), "dependsOn")
+        for i, dependency in enumerate(spec.depends_on):
+            yield ReferenceField(
+                (*p, "dependsOn", i), dependency.ref, DEPENDENCY_KINDS, "dependsOn"
+            )
         for i, owner in enumerate(spec.owners):
             yield ReferenceField((*p, "owners", i, "ref"), owner.ref, ("person", "team"), "ownedBy")
         if spec.escalation is not None:

@@ -259,8 +259,10 @@ def impact_(
         )
     if not result.affected:
         console.print(f"Nothing in the catalog needs {result.root}.")
-        return
-    console.print(table)
+    else:
+        console.print(table)
+    for note in result.notes:
+        console.print(f"Note: {note}", markup=False, highlight=False)
 
 
 @app.command()

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 
 from infradex.catalog import Catalog, Entity, Problem, Ref
+from infradex.catalog.impact import soft_dependencies
 from infradex.catalog.queries import (
     FALLBACK_TEAM,
     Graph,
@@ -265,11 +266,16 @@ def _providers_table(w: _Writer) -> Table:
     for provider in w.catalog.of_kind("provider"):
         affected = impact(w.catalog, provider.ref).affected
         services = [a for a in affected if a.ref.kind == "service"]  # as `infradex impact` says
+        used_for = provider.metadata.description or ""
+        zones = w.catalog.related(provider.ref, "registrarOf")
+        if zones:  # a registrar needs no service to run, so say what it registers
+            registers = "Registrar of " + ", ".join(w.catalog.title(z) for z in zones) + "."
+            used_for = f"{used_for} {registers}".strip()
         rows.append(
             [
                 [w.link(provider.ref)],
                 [Text(provider.spec.type + (" (donated)" if provider.spec.donated else ""))],
-                [Text(provider.metadata.description or "")],
+                [Text(used_for)],
                 [Text(str(len(services)))],
             ]
         )
@@ -456,8 +462,9 @@ def _who_table(w: _Writer, ref: Ref) -> list[Block]:
 def _impact_table(w: _Writer, ref: Ref) -> list[Block]:
     result = impact(w.catalog, ref)
     heading = Heading(2, f"What breaks if {w.catalog.title(ref)} fails", "impact")
+    notes = [Para([Text(note)]) for note in result.notes]
     if not result.affected:
-        return [heading, Para([Text("Nothing in the catalog needs it.")])]
+        return [heading, Para([Text("Nothing in the catalog needs it.")]), *notes]
     rows: list[list[Cell]] = []
     for item in result.affected:
         path: list[Inline] = _join([w.link(r) for r in item.path], " → ")
@@ -467,6 +474,7 @@ def _impact_table(w: _Writer, ref: Ref) -> list[Block]:
         heading,
         Para([Text(f"{down} down, {len(result.affected) - down} degraded.")]),
         Table(["Affected", "Effect", "Because"], rows),
+        *notes,
     ]
 
 
@@ -512,7 +520,14 @@ def _service(w: _Writer, service: Entity) -> Page:
         facts.append([Strong("Behind: "), *w.links(fronts)])
     needs = c.related(service.ref, "dependsOn")
     if needs:
-        facts.append([Strong("Depends on: "), *w.links(needs)])
+        soft = soft_dependencies(service)
+        listed: list[Inline] = []
+        for need in needs:
+            listed += [Text(", ")] if listed else []
+            listed.append(w.link(need))
+            if need in soft:
+                listed.append(Text(" (degraded without it)"))
+        facts.append([Strong("Depends on: "), *listed])
     needed = c.related(service.ref, "dependencyOf")
     if needed:
         facts.append([Strong("Needed by: "), *w.links(needed)])

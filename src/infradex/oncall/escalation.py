@@ -259,11 +259,11 @@ def recipients(catalog: Catalog, notify: tuple[str, ...], when: datetime) -> Res
                 out.problems.append(f"nobody is on call on {entity.title} ({ref}) now")
                 continue
             add(person_recipient(catalog.get(parse_ref(person, ("person",))), str(ref)))
-        else:  # team: its active members, or its own address when it has none
+        else:  # team: its active, contactable members, or its own address when it has none
             members = [
                 catalog.get(m)
                 for m in catalog.related(ref, "hasMember")
-                if catalog.get(m).spec.status == "active"
+                if catalog.get(m).spec.status == "active" and catalog.get(m).spec.contactable
             ]
             for member in members:
                 add(person_recipient(member, str(ref)))

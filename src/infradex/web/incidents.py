@@ -342,10 +342,12 @@ def _impact(request: Request, detail: dict[str, Any]) -> list[list[Any]]:
                         datetime.fromisoformat(detail["openedAt"]))  # fmt: skip
     failing = {m["entity"] for m in detail["members"] if m["role"] == "impacted" and not m["upAt"]}
     items = []
-    for ref, why in sorted(view.impacted(catalog), key=lambda p: str(p[0]) not in failing):
+    for ref, effect, why in sorted(view.impacted(catalog), key=lambda p: str(p[0]) not in failing):
         target = page_id(ref)
         name = Link(catalog.title(ref), page=target) if target else Text(catalog.title(ref))
-        mark = [Strong(" failing now")] if str(ref) in failing else []
+        mark: list[Any] = [Text(" (degraded)")] if effect == "degraded" else []
+        if str(ref) in failing:
+            mark.append(Strong(" failing now"))
         items.append([name, *mark, Text(f": {why}")])
     return items
 

@@ -174,6 +174,16 @@ CASES = [
         "did you mean production?",
     ),
     Expected(
+        "invalid-dependency-effect",
+        "invalid-value",
+        "services.yaml",
+        7,
+        None,
+        "service:speed",
+        "spec.dependsOn[0].effect",
+        "write one of down, degraded",
+    ),
+    Expected(
         "zone-file-missing",
         "zone-file",
         "zones.yaml",

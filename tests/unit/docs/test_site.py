@@ -77,6 +77,25 @@ def test_overview_has_what_the_psf_page_has(psf: LoadedCatalog) -> None:
         assert needle in index, needle
 
 
+def test_the_overview_and_gandis_page_say_what_gandi_is_for(psf: LoadedCatalog) -> None:
+    assert psf.catalog is not None
+    pages = render_site(psf.catalog, "markdown")
+    (row,) = [line for line in pages["index.md"].splitlines() if line.startswith("| [Gandi]")]
+    assert "Registrar of python.org, pypi.org, jython.org" in row
+    gandi = " ".join(pages["providers/gandi.md"].split())  # paragraphs are wrapped
+    assert "**Registrar for:** python.org, pypi.org" in gandi
+    assert "A lapsed registration would take those zones down" in gandi
+
+
+def test_a_service_page_says_which_dependencies_only_degrade_it(psf: LoadedCatalog) -> None:
+    assert psf.catalog is not None
+    speed = render_site(psf.catalog, "markdown")["services/speed.md"]
+    assert (
+        "- **Depends on:** [speed-python (OSUOSL)](<../hosts/speed-python-osl1.md>) (degraded "
+        "without it), [Buildbot](<../services/buildbot.md>) (degraded without it)\n"
+    ) in speed
+
+
 def test_every_internal_html_link_resolves(psf: LoadedCatalog, tmp_path: Path) -> None:
     assert psf.catalog is not None
     written = build_site(psf.catalog, tmp_path / "site", "html", psf.problems)
