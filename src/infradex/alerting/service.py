@@ -47,10 +47,10 @@ from infradex.oncall.escalation import (
     catch_up,
     held_until,
     person_recipient,
-    policy_for,
     quiet_until,
     recipients,
 )
+from infradex.oncall.routing import route, routing_json, unrouted_reason
 from infradex.settings import Settings
 from infradex.store.db import Database
 from infradex.store.tables import (
@@ -238,8 +238,9 @@ class Alerter:
             for incident in c.drain():
                 policy = None
                 if incident.id is None or incident.transition == "reopened":
-                    snapshot = PolicySnapshot.of(catalog, policy_for(catalog, ref_of(incident.key)))
-                    policy = snapshot.to_dict()
+                    impacted = [ref_of(m.entity) for m in incident.down_members("impacted")]
+                    found = route(catalog, ref_of(incident.key), impacted)
+                    policy = routing_json(catalog, found)
                 notices = list(incident.notices)
                 incident.notices.clear()
                 await records.save(connection, incident, now, policy)
@@ -388,16 +389,9 @@ class Alerter:
             return 0
         queued = 0
         if snapshot.positions == 0:
-            await records.add_event(
-                connection,
-                incident_id,
-                now,
-                "unrouted",
-                {
-                    "reason": f"no escalation policy for {row.key}: nobody was paged; give it "
-                    "`escalation:` or mark one policy `default: true` in the catalog"
-                },
-            )
+            reason = (row.policy or {}).get("routing", {}).get("reason")
+            reason = reason or unrouted_reason(ref_of(row.key))
+            await records.add_event(connection, incident_id, now, "unrouted", {"reason": reason})
         if position == 0:
             queued += await self._policy_channels(connection, row.policy, view, "trigger", now)
         caught = catch_up(snapshot, started, position, now)

@@ -13,6 +13,7 @@ from infradex.catalog.refs import Ref, parse_ref
 from infradex.catalog.zones import record_name
 from infradex.clock import utcnow
 from infradex.oncall import coverage_gaps
+from infradex.oncall.routing import route, unrouted_fix, unrouted_why
 
 __all__ = ["lint"]
 
@@ -26,6 +27,7 @@ def lint(catalog: Catalog, now: datetime | None = None) -> list[Problem]:
         problems.extend(_schedule(catalog, schedule, now))
     for entity in (*catalog.of_kind("person"), *catalog.of_kind("escalationpolicy")):
         problems.extend(_secrets(entity))
+    problems.extend(_pages_nobody(catalog))
     return problems
 
 
@@ -165,4 +167,21 @@ def _schedule(catalog: Catalog, schedule: Entity, now: datetime) -> Iterator[Pro
             f"nobody on call {shown}{more} (next 7 days)",
             "add a layer or widen a layer's restrictions to cover these hours",
             ("spec", "layers"),
+        )
+
+
+def _pages_nobody(catalog: Catalog) -> Iterator[Problem]:
+    """A check whose failure would page nobody: its entity has no policy, nothing it takes
+    down has one, and no policy is the default. The incident would be recorded and nobody
+    woken (a CDN outage with every site behind it down, in silence)."""
+    for entity in (*catalog.of_kind("provider"), *catalog.of_kind("service")):
+        if not entity.spec.checks or route(catalog, entity.ref).policies:
+            continue
+        names = ", ".join(check.name for check in entity.spec.checks)
+        yield entity.problem(
+            "warning",
+            "pages-nobody",
+            f"if its checks ({names}) fail, nobody is paged: {unrouted_why(entity.ref)}",
+            unrouted_fix(entity.ref),
+            ("spec", "checks"),
         )

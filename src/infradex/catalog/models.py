@@ -341,6 +341,7 @@ class ProviderSpec(Model):
     contacts: list[Contact] = Field(default_factory=list)
     checks: list[Check] = Field(default_factory=list)
     maintenance: list[Maintenance] = Field(default_factory=list)
+    escalation: RefText | None = None  # extension: who is paged when the provider fails
 
     @model_validator(mode="after")
     def _check_names(self) -> ProviderSpec:
