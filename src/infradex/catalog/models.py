@@ -416,6 +416,7 @@ class TeamSpec(Model):
     members: list[RefText] = Field(default_factory=list)
     contacts: list[Contact] = Field(default_factory=list)
     escalation: RefText | None = None  # extension: the team's default escalation policy
+    fallback: bool = False  # extension: `who`'s fallback team (default: team:infrastructure)
 
 
 class Owner(Model):

@@ -277,7 +277,7 @@ def recipients(catalog: Catalog, notify: tuple[str, ...], when: datetime) -> Res
 
 def quiet_until(recipient: Recipient, when: datetime) -> datetime | None:
     """The end of the recipient's quiet hours if ``when`` falls inside them, else None.
-    Quiet hours hold non-urgent notices (a resolve, an acknowledgement), never a page."""
+    Quiet hours hold non-urgent notices (a resolve), never a page."""
     if recipient.quiet_hours is None:
         return None
     start, end, zone_name = recipient.quiet_hours
