@@ -7,7 +7,9 @@ form, for container secrets).
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,7 +20,7 @@ from pathlib import Path
 from infradex.durations import DurationError, parse_duration
 from infradex.errors import UsageError
 
-__all__ = ["EMBEDDED_EXAMPLE", "Retention", "Settings", "embedded_example"]
+__all__ = ["EMBEDDED_EXAMPLE", "Retention", "Settings", "default_store", "embedded_example"]
 
 EMBEDDED_EXAMPLE = "psf"
 
@@ -27,8 +29,9 @@ VARIABLES = {
     "INFRADEX_CATALOG": "catalog directory or file (default: the embedded PSF example)",
     "INFRADEX_DATA_DIR": "where the SQLite file and the generated secret key live "
     "(default: $XDG_DATA_HOME/infradex or ~/.local/share/infradex)",
-    "INFRADEX_DATABASE_URL": "sqlite:///path/file.db (default: infradex.db in the data "
-    "directory) or postgresql://user:password@host:5432/dbname",
+    "INFRADEX_DATABASE_URL": "sqlite:///path/file.db (default: one file per catalog in the "
+    "data directory, infradex.db for the embedded example) or "
+    "postgresql://user:password@host:5432/dbname",
     "INFRADEX_SECRET_KEY": "signs session cookies and links (default: generated once and kept "
     "in the data directory); INFRADEX_SECRET_KEY_FILE reads it from a file",
     "INFRADEX_PUBLIC_READ": "true (default): anyone may read; false: everything needs sign-in",
@@ -70,6 +73,18 @@ def is_embedded_example(path: Path) -> bool:
         return path.resolve() == embedded_example().resolve()
     except OSError:
         return False
+
+
+def default_store(data_dir: Path, catalog: Path) -> Path:
+    """The SQLite file a catalog uses when no INFRADEX_DATABASE_URL is set: one per catalog
+    (named after its resolved path), so two servers with different catalogs never show each
+    other's incidents; the embedded example keeps ``infradex.db``."""
+    if is_embedded_example(catalog):
+        return data_dir / "infradex.db"
+    resolved = catalog.expanduser().resolve()
+    digest = hashlib.sha256(str(resolved).encode()).hexdigest()[:12]
+    name = re.sub(r"[^a-z0-9]+", "-", resolved.name.lower()).strip("-")[:40] or "catalog"
+    return data_dir / f"infradex-{name}-{digest}.db"
 
 
 def _secret(environ: Mapping[str, str], name: str) -> str | None:
@@ -179,11 +194,12 @@ class Settings:
         chosen = catalog or environ.get("INFRADEX_CATALOG") or None
         data_home = environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
         data_dir = Path(environ.get("INFRADEX_DATA_DIR") or Path(data_home) / "infradex")
+        catalog_path = Path(chosen).expanduser() if chosen else embedded_example()
         database = _secret(environ, "INFRADEX_DATABASE_URL") or (
-            f"sqlite:///{(data_dir / 'infradex.db').expanduser()}"
+            f"sqlite:///{default_store(data_dir.expanduser(), catalog_path)}"
         )
         return cls(
-            catalog=Path(chosen).expanduser() if chosen else embedded_example(),
+            catalog=catalog_path,
             catalog_is_embedded=not chosen,
             data_dir=data_dir.expanduser(),
             database_url=database,
