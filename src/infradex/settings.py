@@ -49,7 +49,8 @@ VARIABLES = {
     "INFRADEX_ALERTING": "open incidents and page people where the monitor runs: auto "
     "(default: wherever the monitor runs), true or false",
     "INFRADEX_BASE_URL": "the address people reach this server at, for links in messages "
-    "(default http://127.0.0.1:8000)",
+    "(default: the address and port serve listens on; 127.0.0.1 when it listens on every "
+    "address, with a warning)",
     "INFRADEX_SMTP_URL": "where email goes: smtp://user:password@host:587?starttls=true, "
     "smtps://host:465 or smtp://127.0.0.1:25 (secret: INFRADEX_SMTP_URL_FILE works too)",
     "INFRADEX_MAIL_FROM": "the From address of notifications (default infradex@<host name>)",
@@ -166,6 +167,7 @@ class Settings:
     retention: Retention = Retention()
     alerting: bool | None = None  # None: auto (with the monitor)
     base_url: str = "http://127.0.0.1:8000"
+    base_url_given: bool = False  # INFRADEX_BASE_URL set; else serve uses its listener's
     smtp_url: str | None = None
     mail_from: str | None = None
     pagerduty_events_url: str = "https://events.pagerduty.com/v2/enqueue"
@@ -217,6 +219,7 @@ class Settings:
             ),
             alerting=_tristate(environ, "INFRADEX_ALERTING"),
             base_url=_url(environ, "INFRADEX_BASE_URL", "http://127.0.0.1:8000"),
+            base_url_given=bool(environ.get("INFRADEX_BASE_URL")),
             smtp_url=_secret(environ, "INFRADEX_SMTP_URL"),
             mail_from=environ.get("INFRADEX_MAIL_FROM") or None,
             pagerduty_events_url=_url(
