@@ -13,7 +13,7 @@ from infradex.catalog.refs import Ref, parse_ref
 from infradex.catalog.zones import record_name
 from infradex.clock import utcnow
 from infradex.oncall import coverage_gaps
-from infradex.oncall.routing import route, unrouted_fix, unrouted_why
+from infradex.oncall.routing import default_policy, route, unrouted_fix, unrouted_why
 
 __all__ = ["lint"]
 
@@ -174,6 +174,8 @@ def _pages_nobody(catalog: Catalog) -> Iterator[Problem]:
     """A check whose failure would page nobody: its entity has no policy, nothing it takes
     down has one, and no policy is the default. The incident would be recorded and nobody
     woken (a CDN outage with every site behind it down, in silence)."""
+    if default_policy(catalog) is not None:
+        return  # every incident reaches the default at least
     for entity in (*catalog.of_kind("provider"), *catalog.of_kind("service")):
         if not entity.spec.checks or route(catalog, entity.ref).policies:
             continue
