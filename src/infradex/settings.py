@@ -7,7 +7,9 @@ form, for container secrets).
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,7 +22,7 @@ from infradex.durations import DurationError, parse_duration
 from infradex.errors import UsageError
 from infradex.netpolicy import DEFAULT_POLICY, AddressPolicy, PolicyError
 
-__all__ = ["EMBEDDED_EXAMPLE", "Retention", "Settings", "embedded_example"]
+__all__ = ["EMBEDDED_EXAMPLE", "Retention", "Settings", "default_store", "embedded_example"]
 
 EMBEDDED_EXAMPLE = "psf"
 
@@ -29,8 +31,9 @@ VARIABLES = {
     "INFRADEX_CATALOG": "catalog directory or file (default: the embedded PSF example)",
     "INFRADEX_DATA_DIR": "where the SQLite file and the generated secret key live "
     "(default: $XDG_DATA_HOME/infradex or ~/.local/share/infradex)",
-    "INFRADEX_DATABASE_URL": "sqlite:///path/file.db (default: infradex.db in the data "
-    "directory) or postgresql://user:password@host:5432/dbname",
+    "INFRADEX_DATABASE_URL": "sqlite:///path/file.db (default: one file per catalog in the "
+    "data directory, infradex.db for the embedded example) or "
+    "postgresql://user:password@host:5432/dbname",
     "INFRADEX_SECRET_KEY": "signs session cookies and links (default: generated once and kept "
     "in the data directory); INFRADEX_SECRET_KEY_FILE reads it from a file",
     "INFRADEX_PUBLIC_READ": "true (default): anyone may read; false: everything needs sign-in",
@@ -56,7 +59,8 @@ VARIABLES = {
     "INFRADEX_ALERTING": "open incidents and page people where the monitor runs: auto "
     "(default: wherever the monitor runs), true or false",
     "INFRADEX_BASE_URL": "the address people reach this server at, for links in messages "
-    "(default http://127.0.0.1:8000)",
+    "(default: the address and port serve listens on; 127.0.0.1 when it listens on every "
+    "address, with a warning)",
     "INFRADEX_SMTP_URL": "where email goes: smtp://user:password@host:587?starttls=true, "
     "smtps://host:465 or smtp://127.0.0.1:25 (secret: INFRADEX_SMTP_URL_FILE works too)",
     "INFRADEX_MAIL_FROM": "the From address of notifications (default infradex@<host name>)",
@@ -86,6 +90,18 @@ def is_embedded_example(path: Path) -> bool:
         return path.resolve() == embedded_example().resolve()
     except OSError:
         return False
+
+
+def default_store(data_dir: Path, catalog: Path) -> Path:
+    """The SQLite file a catalog uses when no INFRADEX_DATABASE_URL is set: one per catalog
+    (named after its resolved path), so two servers with different catalogs never show each
+    other's incidents; the embedded example keeps ``infradex.db``."""
+    if is_embedded_example(catalog):
+        return data_dir / "infradex.db"
+    resolved = catalog.expanduser().resolve()
+    digest = hashlib.sha256(str(resolved).encode()).hexdigest()[:12]
+    name = re.sub(r"[^a-z0-9]+", "-", resolved.name.lower()).strip("-")[:40] or "catalog"
+    return data_dir / f"infradex-{name}-{digest}.db"
 
 
 def _secret(environ: Mapping[str, str], name: str) -> str | None:
@@ -190,6 +206,7 @@ class Settings:
     retention: Retention = Retention()
     alerting: bool | None = None  # None: auto (with the monitor)
     base_url: str = "http://127.0.0.1:8000"
+    base_url_given: bool = False  # INFRADEX_BASE_URL set; else serve uses its listener's
     smtp_url: str | None = None
     mail_from: str | None = None
     pagerduty_events_url: str = "https://events.pagerduty.com/v2/enqueue"
@@ -224,11 +241,12 @@ class Settings:
         chosen = catalog or environ.get("INFRADEX_CATALOG") or None
         data_home = environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
         data_dir = Path(environ.get("INFRADEX_DATA_DIR") or Path(data_home) / "infradex")
+        catalog_path = Path(chosen).expanduser() if chosen else embedded_example()
         database = _secret(environ, "INFRADEX_DATABASE_URL") or (
-            f"sqlite:///{(data_dir / 'infradex.db').expanduser()}"
+            f"sqlite:///{default_store(data_dir.expanduser(), catalog_path)}"
         )
         return cls(
-            catalog=Path(chosen).expanduser() if chosen else embedded_example(),
+            catalog=catalog_path,
             catalog_is_embedded=not chosen,
             data_dir=data_dir.expanduser(),
             database_url=database,
@@ -247,6 +265,7 @@ class Settings:
             ),
             alerting=_tristate(environ, "INFRADEX_ALERTING"),
             base_url=_url(environ, "INFRADEX_BASE_URL", "http://127.0.0.1:8000"),
+            base_url_given=bool(environ.get("INFRADEX_BASE_URL")),
             smtp_url=_secret(environ, "INFRADEX_SMTP_URL"),
             mail_from=environ.get("INFRADEX_MAIL_FROM") or None,
             pagerduty_events_url=_url(

@@ -20,6 +20,7 @@ from playwright.sync_api import Page, expect
 from infradex.alerting import records
 from infradex.alerting.incidents import Event, Incident, Member
 from infradex.clock import utcnow
+from infradex.settings import default_store
 from infradex.store import Database
 
 from .conftest import PASSWORD, _free_port, shot
@@ -71,7 +72,7 @@ def outage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int,
         [sys.executable, "-m", "infradex", "user", "create", "ee", "--password-stdin"],
         input=PASSWORD + "\n", text=True, env=env, check=True, capture_output=True,
     )  # fmt: skip
-    incident_id, token = _seed(f"sqlite:///{data / 'infradex.db'}")
+    incident_id, token = _seed(f"sqlite:///{default_store(data, DEMO)}")
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "infradex", "serve", "--port", str(port)],

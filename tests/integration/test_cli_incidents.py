@@ -17,6 +17,7 @@ from infradex.alerting import records
 from infradex.alerting.incidents import Event, Incident, Member
 from infradex.cli.main import app
 from infradex.clock import utcnow
+from infradex.settings import default_store
 from infradex.store import Database
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "alerting" / "catalog.yaml"
@@ -62,7 +63,8 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 def seed(env: dict[str, str]) -> int:
     """One open incident in the store the CLI will use."""
-    db = Database(f"sqlite:///{env['INFRADEX_DATA_DIR']}/infradex.db")
+    store = default_store(Path(env["INFRADEX_DATA_DIR"]), Path(env["INFRADEX_CATALOG"]))
+    db = Database(f"sqlite:///{store}")
 
     async def run() -> int:
         await db.upgrade()

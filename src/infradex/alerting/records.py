@@ -389,6 +389,7 @@ def _incident_json(row: Any) -> dict[str, Any]:
         "resolvedAt": row.resolved_at.isoformat() if row.resolved_at else None,
         "snoozedUntil": row.snoozed_until.isoformat() if row.snoozed_until else None,
         "policy": (row.policy or {}).get("ref"),
+        **routing_of(row.policy),
         "nextEscalationAt": row.escalation_at.isoformat() if row.escalation_at else None,
     }
 
@@ -572,21 +573,34 @@ async def notified_targets(
     return out
 
 
+def routing_of(policy: dict[str, Any] | None) -> dict[str, Any]:
+    """``unrouted``: the incident follows no policy step, nobody was paged; ``routing``: why
+    it pages whom it pages (incidents from before routing was recorded have none)."""
+    policy = policy or {}
+    return {
+        "unrouted": not policy.get("steps"),
+        "routing": (policy.get("routing") or {}).get("reason"),
+    }
+
+
 async def alerting_counts(db: Database) -> dict[str, dict[str, int]]:
-    """Incidents not resolved by status, and the outbox by status (for /metrics)."""
+    """Incidents not resolved by status (and how many of them page nobody), and the outbox
+    by status (for /metrics)."""
     async with db.begin() as connection:
         open_ = await connection.execute(
             select(incidents.c.status, func.count())
             .where(incidents.c.status != "resolved")
             .group_by(incidents.c.status)
         )
+        counts = {status: int(n) for status, n in open_}
+        policies = await connection.execute(
+            select(incidents.c.policy).where(incidents.c.status != "resolved")
+        )
+        counts["unrouted"] = sum(routing_of(p)["unrouted"] for (p,) in policies)
         queued = await connection.execute(
             select(notifications.c.status, func.count()).group_by(notifications.c.status)
         )
-        return {
-            "incidents": {status: int(n) for status, n in open_},
-            "outbox": {status: int(n) for status, n in queued},
-        }
+        return {"incidents": counts, "outbox": {status: int(n) for status, n in queued}}
 
 
 async def open_incidents_of(db: Database, entity: str) -> list[dict[str, Any]]:

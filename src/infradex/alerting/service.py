@@ -39,18 +39,17 @@ from infradex.alerting.incidents import (
 from infradex.alerting.messages import IncidentView, render
 from infradex.alerting.notifiers.base import Notifier
 from infradex.catalog.entities import Catalog
-from infradex.catalog.refs import Ref, RefError, parse_ref
+from infradex.catalog.refs import Ref
 from infradex.clock import utcnow
 from infradex.oncall.escalation import (
     ChannelSpec,
     PolicySnapshot,
     catch_up,
     held_until,
-    person_recipient,
-    policy_for,
-    quiet_until,
+    quiet_until_of,
     recipients,
 )
+from infradex.oncall.routing import route, routing_json, unrouted_reason
 from infradex.settings import Settings
 from infradex.store.db import Database
 from infradex.store.tables import (
@@ -238,8 +237,9 @@ class Alerter:
             for incident in c.drain():
                 policy = None
                 if incident.id is None or incident.transition == "reopened":
-                    snapshot = PolicySnapshot.of(catalog, policy_for(catalog, ref_of(incident.key)))
-                    policy = snapshot.to_dict()
+                    impacted = [ref_of(m.entity) for m in incident.down_members("impacted")]
+                    found = route(catalog, ref_of(incident.key), impacted)
+                    policy = routing_json(catalog, found)
                 notices = list(incident.notices)
                 incident.notices.clear()
                 await records.save(connection, incident, now, policy)
@@ -285,9 +285,8 @@ class Alerter:
                     if mine is not None:
                         mine.status = row.status
                     if row.status == "acknowledged":
-                        view = await records.incident_view(connection, row.id)
-                        queued += await self._policy_channels(
-                            connection, row.policy, view, "acknowledge", now
+                        queued += await self._tell_paged(
+                            connection, row.id, row.policy, "acknowledge", now
                         )
                 await connection.execute(
                     update(incidents)
@@ -388,16 +387,9 @@ class Alerter:
             return 0
         queued = 0
         if snapshot.positions == 0:
-            await records.add_event(
-                connection,
-                incident_id,
-                now,
-                "unrouted",
-                {
-                    "reason": f"no escalation policy for {row.key}: nobody was paged; give it "
-                    "`escalation:` or mark one policy `default: true` in the catalog"
-                },
-            )
+            reason = (row.policy or {}).get("routing", {}).get("reason")
+            reason = reason or unrouted_reason(ref_of(row.key))
+            await records.add_event(connection, incident_id, now, "unrouted", {"reason": reason})
         if position == 0:
             queued += await self._policy_channels(connection, row.policy, view, "trigger", now)
         caught = catch_up(snapshot, started, position, now)
@@ -542,48 +534,52 @@ class Alerter:
             )
             .values(status="cancelled", last_error="resolved before it could be sent")
         )
-        view = await records.incident_view(connection, incident_id)
         row = (
             await connection.execute(
                 select(incidents.c.policy).where(incidents.c.id == incident_id)
             )
         ).one()
+        return await self._tell_paged(connection, incident_id, row.policy, "resolve", now)
+
+    async def _tell_paged(
+        self,
+        connection: AsyncConnection,
+        incident_id: int,
+        policy: dict[str, Any] | None,
+        kind: str,
+        now: datetime,
+    ) -> int:
+        """Everyone paged about the incident, on each channel a page reached, hears of an
+        acknowledgement or a resolve once; so do the policy's own channels (a resolve: those
+        its trigger reached). A resolve waits out quiet hours; an acknowledgement does not:
+        whoever it reaches was paged for this incident, and it lets them stand down now."""
+        assert self.catalog is not None
+        view = await records.incident_view(connection, incident_id)
         reached = await records.notified_targets(connection, incident_id)
         queued = 0
-        policy_ref = (row.policy or {}).get("ref")
+        policy_ref = (policy or {}).get("ref")
         for recipient, channel, address, options in reached:
             if recipient == policy_ref:
                 continue  # the policy's channels are told below
-            message = render(self.catalog, view, "resolve", self._links(incident_id, {}), now=now)
+            quiet = quiet_until_of(self.catalog, recipient, now) if kind == "resolve" else None
+            message = render(self.catalog, view, kind, self._links(incident_id, {}), now=now)
             await outbox.enqueue(
                 connection,
                 channel=channel,
-                kind="resolve",
+                kind=kind,
                 recipient=recipient,
                 address=address,
                 options=options,
                 message=message,
                 now=now,
                 incident_id=incident_id,
-                not_before=self._quiet_until(recipient, now),
+                not_before=quiet,
             )
             queued += 1
         told = {(channel, address) for r, channel, address, _ in reached if r == policy_ref}
-        queued += await self._policy_channels(
-            connection, row.policy, view, "resolve", now, only=told
-        )
+        only = told if kind == "resolve" else None
+        queued += await self._policy_channels(connection, policy, view, kind, now, only=only)
         return queued
-
-    def _quiet_until(self, recipient: str, now: datetime) -> datetime | None:
-        assert self.catalog is not None
-        try:
-            ref = parse_ref(recipient, ("person",))
-        except RefError:
-            return None
-        person = self.catalog.entities.get(ref)
-        if person is None or ref.kind != "person":
-            return None
-        return quiet_until(person_recipient(person, recipient), now)
 
 
 def alerter_for(settings: Settings, db: Database, monitor: CheckSource) -> Alerter:

@@ -14,6 +14,7 @@ from infradex.catalog.secrets import literal_check_secrets, webhook_url_has_toke
 from infradex.catalog.zones import record_name
 from infradex.clock import utcnow
 from infradex.oncall import coverage_gaps
+from infradex.oncall.routing import default_policy, route, unrouted_fix, unrouted_why
 from infradex.secretrefs import is_reference
 
 __all__ = ["lint"]
@@ -30,6 +31,7 @@ def lint(catalog: Catalog, now: datetime | None = None) -> list[Problem]:
         problems.extend(_secrets(entity))
     for entity in (*catalog.of_kind("service"), *catalog.of_kind("provider")):
         problems.extend(_check_secrets(entity))
+    problems.extend(_pages_nobody(catalog))
     return problems
 
 
@@ -198,4 +200,23 @@ def _schedule(catalog: Catalog, schedule: Entity, now: datetime) -> Iterator[Pro
             f"nobody on call {shown}{more} (next 7 days)",
             "add a layer or widen a layer's restrictions to cover these hours",
             ("spec", "layers"),
+        )
+
+
+def _pages_nobody(catalog: Catalog) -> Iterator[Problem]:
+    """A check whose failure would page nobody: its entity has no policy, nothing it takes
+    down has one, and no policy is the default. The incident would be recorded and nobody
+    woken (a CDN outage with every site behind it down, in silence)."""
+    if default_policy(catalog) is not None:
+        return  # every incident reaches the default at least
+    for entity in (*catalog.of_kind("provider"), *catalog.of_kind("service")):
+        if not entity.spec.checks or route(catalog, entity.ref).policies:
+            continue
+        names = ", ".join(check.name for check in entity.spec.checks)
+        yield entity.problem(
+            "warning",
+            "pages-nobody",
+            f"if its checks ({names}) fail, nobody is paged: {unrouted_why(entity.ref)}",
+            unrouted_fix(entity.ref),
+            ("spec", "checks"),
         )

@@ -352,6 +352,7 @@ class ProviderSpec(Model):
     contacts: list[Contact] = Field(default_factory=list)
     checks: list[Check] = Field(default_factory=list)
     maintenance: list[Maintenance] = Field(default_factory=list)
+    escalation: RefText | None = None  # extension: who is paged when the provider fails
 
     @model_validator(mode="after")
     def _check_names(self) -> ProviderSpec:
@@ -429,6 +430,7 @@ class TeamSpec(Model):
     members: list[RefText] = Field(default_factory=list)
     contacts: list[Contact] = Field(default_factory=list)
     escalation: RefText | None = None  # extension: the team's default escalation policy
+    fallback: bool = False  # extension: `who`'s fallback team (default: team:infrastructure)
 
 
 class Owner(Model):

@@ -29,6 +29,7 @@ __all__ = [
     "OwnershipRow",
     "WhoAnswer",
     "channels_of",
+    "fallback_team",
     "graph",
     "impact",
     "ownership_report",
@@ -168,16 +169,29 @@ def who(catalog: Catalog, target: Ref) -> WhoAnswer:
     elif entity.kind == "escalationpolicy":
         for ref in catalog.related(target, "notifies"):
             answer.add(ref, f"notified by {entity.title}")
-    if FALLBACK_TEAM in catalog:
-        reason = (
-            "nobody else is listed: the infrastructure team answers for everything"
-            if not answer.entries
-            else "fallback: the infrastructure team"
-        )
-        if entity.kind == "zone":
-            reason = "the infrastructure team handles DNS changes"
-        answer.add(FALLBACK_TEAM, reason)
+    _add_fallback(catalog, entity, answer)
     return WhoAnswer(target, tuple(answer.entries))
+
+
+def fallback_team(catalog: Catalog) -> Ref | None:
+    """The team that answers for everything: the one marked ``fallback: true``, else
+    ``team:infrastructure`` if the catalog has it (catalogs written before the mark)."""
+    marked = next((t.ref for t in catalog.of_kind("team") if t.spec.fallback), None)
+    return marked or (FALLBACK_TEAM if FALLBACK_TEAM in catalog else None)
+
+
+def _add_fallback(catalog: Catalog, entity: Entity, answer: _Answer) -> None:
+    team = fallback_team(catalog)
+    if team is None:
+        return
+    name = "the infrastructure team" if team == FALLBACK_TEAM else catalog.title(team)
+    if entity.kind == "zone":
+        reason = f"{name} handles DNS changes"
+    elif not answer.entries:
+        reason = f"nobody else is listed: {name} answers for everything"
+    else:
+        reason = f"fallback: {name}"
+    answer.add(team, reason)
 
 
 def _who_service(catalog: Catalog, service: Entity, answer: _Answer, via: str = "") -> None:

@@ -63,6 +63,10 @@ def reference_fields(kind: str, spec: Any) -> Iterator[ReferenceField]:
             yield ReferenceField(
                 (*p, "escalation"), spec.escalation, ("escalationpolicy",), "escalatesTo"
             )
+    if kind == "provider" and spec.escalation is not None:
+        yield ReferenceField(
+            (*p, "escalation"), spec.escalation, ("escalationpolicy",), "escalatesTo"
+        )
     if kind in ("service", "provider"):
         for i, check in enumerate(spec.checks):
             for j, text in enumerate(check.locations):

@@ -110,6 +110,7 @@ def build(
             entities.append(entity)
     unique = _unique(entities, problems)
     _one_default_policy(unique, problems)
+    _one_fallback_team(unique, problems)
     edges = _references(unique, problems)
     _cycles(unique, edges, problems)
     read: dict[str, list[RawDocument]] = {}
@@ -375,6 +376,21 @@ def _unique(entities: list[Entity], problems: list[Problem]) -> dict[Ref, Entity
                 )
             )
     return seen
+
+
+def _one_fallback_team(entities: dict[Ref, Entity], problems: list[Problem]) -> None:
+    marked = [e for e in entities.values() if e.kind == "team" and e.spec.fallback]
+    for extra in marked[1:]:
+        problems.append(
+            extra.problem(
+                "error",
+                "two-fallbacks",
+                f"{len(marked)} teams say `fallback: true` "
+                f"({', '.join(e.name for e in marked)}); `who` names one fallback team",
+                "keep `fallback: true` on one team only",
+                ("spec", "fallback"),
+            )
+        )
 
 
 def _one_default_policy(entities: dict[Ref, Entity], problems: list[Problem]) -> None:

@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import errno
 import json
+import logging
 import os
 import urllib.error
 import urllib.request
@@ -16,6 +17,7 @@ import typer
 from rich.table import Table
 
 from infradex.cli.app import app, load_catalog, settings_of
+from infradex.cli.base_url import listener_base_url
 from infradex.cli.output import console, err_console
 from infradex.clock import utcnow
 from infradex.errors import InfradexError, UsageError
@@ -68,6 +70,11 @@ def serve(
     settings.resolved_secret_key()
     _check_store(Database(settings.database_url))
     configure_logging(log_format)
+    given = settings.base_url if settings.base_url_given else None
+    base_url, warning = listener_base_url(given, host, port)
+    settings = dataclasses.replace(settings, base_url=base_url)
+    if warning:
+        logging.getLogger("infradex").warning(warning)
     source = "the embedded PSF example" if settings.catalog_is_embedded else str(settings.catalog)
     console.print(
         f"infradex: {len(catalog)} entities from {source}; store "

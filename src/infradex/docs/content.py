@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterable, Sequence
 from infradex.catalog import Catalog, Entity, Problem, Ref
 from infradex.catalog.impact import soft_dependencies
 from infradex.catalog.queries import (
-    FALLBACK_TEAM,
     Graph,
     channels_of,
+    fallback_team,
     graph,
     impact,
     ownership_report,
@@ -207,8 +207,8 @@ def _overview(w: _Writer, full: Graph, page_number: int | None = None) -> Page:
             ]
         ),
     )
-    if FALLBACK_TEAM in c:
-        team = c.get(FALLBACK_TEAM)
+    if (fallback := fallback_team(c)) is not None:
+        team = c.get(fallback)
         page.add(Heading(2, team.title, "team"))
         if team.metadata.description:
             page.add(Para([Text(team.metadata.description)]))

@@ -35,6 +35,7 @@ __all__ = [
     "held_until",
     "policy_for",
     "quiet_until",
+    "quiet_until_of",
     "recipients",
 ]
 
@@ -276,7 +277,7 @@ def recipients(catalog: Catalog, notify: tuple[str, ...], when: datetime) -> Res
 
 def quiet_until(recipient: Recipient, when: datetime) -> datetime | None:
     """The end of the recipient's quiet hours if ``when`` falls inside them, else None.
-    Quiet hours hold non-urgent notices (a resolve, an acknowledgement), never a page."""
+    Quiet hours hold non-urgent notices (a resolve), never a page."""
     if recipient.quiet_hours is None:
         return None
     start, end, zone_name = recipient.quiet_hours
@@ -291,6 +292,18 @@ def quiet_until(recipient: Recipient, when: datetime) -> datetime | None:
     if not crosses_midnight or now >= start:
         day = day + timedelta(days=1) if crosses_midnight else day
     return datetime.combine(day, end, zone)
+
+
+def quiet_until_of(catalog: Catalog, recipient: str, when: datetime) -> datetime | None:
+    """:func:`quiet_until` for a stored recipient (``person:x``; a team has no quiet hours)."""
+    try:
+        ref = parse_ref(recipient, ("person",))
+    except RefError:
+        return None
+    person = catalog.entities.get(ref)
+    if person is None or ref.kind != "person":
+        return None
+    return quiet_until(person_recipient(person, recipient), when)
 
 
 CATCH_UP_GRACE = timedelta(seconds=60)

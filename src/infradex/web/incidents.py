@@ -249,6 +249,8 @@ async def incident_page(request: Request, incident_id: IncidentId) -> HTMLRespon
     if detail["nextEscalationAt"]:
         facts.append(Text(f" Next escalation step {_when(detail['nextEscalationAt'])}."))
     result.add(Para(facts))
+    if detail["unrouted"]:  # the one thing an on-call reader must not miss
+        result.add(Para([Strong("Nobody was paged."), Text(" " + (detail["routing"] or ""))]))
     root = detail["root"]
     if root.startswith(("service:", "provider:")):
         kind, name = root.split(":", 1)

@@ -356,6 +356,11 @@ class _AlertingCollector(Collector):
         )
         for status in ("open", "acknowledged"):
             incidents.add_metric([status], float(self.counts["incidents"].get(status, 0)))
+        unrouted = GaugeMetricFamily(
+            "infradex_incidents_unrouted",
+            "Incidents not resolved that page nobody (no escalation policy reaches them)",
+        )
+        unrouted.add_metric([], float(self.counts["incidents"].get("unrouted", 0)))
         queued = GaugeMetricFamily(
             "infradex_outbox_notifications",
             "Notifications in the outbox by status (pending and failed need attention)",
@@ -363,7 +368,7 @@ class _AlertingCollector(Collector):
         )
         for status in ("pending", "sending", "sent", "failed"):
             queued.add_metric([status], float(self.counts["outbox"].get(status, 0)))
-        yield from (incidents, queued)
+        yield from (incidents, unrouted, queued)
         if self.sent is not None:
             sent = CounterMetricFamily(
                 "infradex_notifications_sent",

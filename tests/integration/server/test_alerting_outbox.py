@@ -283,7 +283,9 @@ async def test_policy_channels_follow_the_incident_with_one_dedup_key(
         )
         kinds.append(json.loads(body)["kind"])
     assert kinds == ["trigger", "acknowledge", "resolve"]
-    assert [m.to for m in inbox.mails] == [["sam@example.org"], ["sam@example.org"]]
+    # the person paged hears of the page, the acknowledgement and the resolve
+    assert [m.to for m in inbox.mails] == [["sam@example.org"]] * 3
+    assert "ACKNOWLEDGED" in inbox.mails[1].subject
     assert rig.now >= T0
     # the outbox holds every message, each sent once
     async with db.begin() as connection:

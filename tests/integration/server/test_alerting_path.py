@@ -54,7 +54,11 @@ async def test_page_escalate_acknowledge_by_link_recover_resolve(
     assert done["incident"]["status"] == "acknowledged"
     assert done["incident"]["acknowledgedBy"] == "person:val-volunteer (link)"
     await rig.advance(timedelta(hours=2))  # the repeat round would have paged by now
-    assert len(inbox.mails) == 2
+    # both people paged are told who took it, and nothing more is sent
+    acked = inbox.mails[2:]
+    assert sorted(m.to[0] for m in acked) == [SAM, VAL]
+    assert all(m.subject.startswith("[infradex] ACKNOWLEDGED #") for m in acked)
+    del inbox.mails[2:]
 
     # the target recovers: after successThreshold (2) successes, resolved, and everyone
     # who was paged hears it
@@ -75,7 +79,7 @@ async def test_page_escalate_acknowledge_by_link_recover_resolve(
     detail = await records.incident_detail(db, incident["id"])
     kinds = [e["kind"] for e in detail["timeline"]]
     assert kinds[:2] == ["opened", "check_down"]
-    assert kinds.count("escalated") == 2 and kinds.count("notified") == 4
+    assert kinds.count("escalated") == 2 and kinds.count("notified") == 6  # 2 pages, 2 acks
     assert kinds.index("acknowledged") < kinds.index("check_up") < kinds.index("resolved")
     assert detail["status"] == "resolved"
 
@@ -247,9 +251,10 @@ async def test_snooze_wakes_the_escalation_again(
     [incident] = (await records.list_incidents(db))[0]
     await records.act(db, incident["id"], "snooze", "user:ee", rig.now, snooze=timedelta(hours=1))
     await rig.advance(timedelta(minutes=59))
-    assert len(inbox.mails) == 1
+    assert len(inbox.mails) == 2  # the page, and the snooze (an acknowledgement) told
+    assert "ACKNOWLEDGED" in inbox.mails[1].subject
     await rig.advance(timedelta(minutes=2))
-    assert [m.to for m in inbox.mails] == [[SAM], [SAM]]
+    assert [m.to for m in inbox.mails] == [[SAM], [SAM], [SAM]]
     detail = await records.incident_detail(db, incident["id"])
     assert "snooze_ended" in [e["kind"] for e in detail["timeline"]]
 

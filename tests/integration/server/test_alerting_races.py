@@ -59,7 +59,12 @@ async def test_an_acknowledgement_is_not_undone_by_the_alerter(
     after = await _only_incident(db)
     assert after["status"] == "acknowledged" and after["acknowledgedBy"] == "user:ee"
     await rig.advance(timedelta(hours=1))
-    assert [m.to for m in inbox.mails] == [[SAM]]  # the escalation stayed stopped
+    # the escalation stayed stopped: the page, and the acknowledgement told, nothing more
+    assert [m.subject.split(" #")[0] for m in inbox.mails] == [
+        "[infradex] DOWN",
+        "[infradex] ACKNOWLEDGED",
+    ]
+    assert [m.to for m in inbox.mails] == [[SAM], [SAM]]
 
 
 async def test_resolved_by_hand_then_failing_again_pages_and_resolves_again(

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from infradex.settings import embedded_example
+from infradex.settings import default_store, embedded_example
 
 
 def _free_port() -> int:
@@ -124,7 +124,9 @@ def test_cli_writes_are_audited(environment: dict[str, str]) -> None:
     infradex("user", "create", "ee", "--password-stdin", stdin="a long enough password\n")
     import sqlite3
 
-    database = Path(environment["INFRADEX_DATA_DIR"]) / "infradex.db"
+    database = default_store(
+        Path(environment["INFRADEX_DATA_DIR"]), Path(environment["INFRADEX_CATALOG"])
+    )
     with sqlite3.connect(database) as connection:
         actions = [row[0] for row in connection.execute("SELECT action FROM audit_log ORDER BY id")]
     assert actions == ["token.create", "token.revoke", "user.create"]

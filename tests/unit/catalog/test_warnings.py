@@ -216,6 +216,6 @@ def test_team_without_members_is_a_bus_factor_warning(tmp_path: Path, write_cata
     )
     result = load(tmp_path)
     assert result.catalog is not None
-    (warning,) = result.warnings
+    (warning,) = [w for w in result.warnings if w.code != "pages-nobody"]  # no policy here
     assert (warning.code, warning.line, warning.entity) == ("bus-factor", 11, "service:mail")
     assert "no active person stands behind its owners" in warning.message
