@@ -73,14 +73,15 @@ def terminal_text(text: str) -> str:
 def link_target(url: str) -> str | None:
     """The address to link to for ``url``, or None when it must be shown as text.
 
-    Linked: absolute URLs with a scheme in :data:`LINK_SCHEMES`, and references within the
-    same page (``?page=2``, ``#services``, which infradex writes itself). Characters outside
+    Linked: absolute URLs with a scheme in :data:`LINK_SCHEMES`, references within the same
+    page (``?page=2``, ``#services``) and paths on the same site (``../login?next=/x``,
+    ``/incidents``, but never ``//host``), which infradex writes itself. Characters outside
     RFC 3986 are percent-encoded first, so the scheme is judged on what a browser would see
     (it drops tabs and newlines: ``java\\tscript:`` is ``javascript:`` to it) and the result
     cannot break out of any format's link syntax.
     """
     encoded = quote(valid_chars(url.strip()), safe=_URL_SAFE)
-    if encoded.startswith(("?", "#")):
+    if encoded.startswith(("?", "#", "./", "../", "/")) and not encoded.startswith("//"):
         return encoded
     match = _SCHEME.match(encoded)
     if match is None or match.group(1).lower() not in LINK_SCHEMES:

@@ -313,7 +313,7 @@ def test_docs_build_where_it_cannot_write(tmp_path: Path) -> None:
         (
             ["serve"],
             {"INFRADEX_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/x"},
-            "check INFRADEX_DATABASE_URL",
+            "INFRADEX_DATABASE_URL names the right store",
         ),
         (["serve"], {"INFRADEX_PUBLIC_READ": "maybe"}, "write true or false"),
     ],

@@ -91,7 +91,7 @@ async def test_deep_nesting_is_a_refused_and_recorded_reload(
 ) -> None:
     (catalog_dir / "deep.yaml").write_text("[" * levels + "]" * levels + "\n")
     answer = await _reload(client, write_token)
-    assert answer.status_code == 200, answer.text
+    assert answer.status_code == 422, answer.text
     body = answer.json()
     assert body["accepted"] is False
     (error,) = body["errors"]
@@ -106,7 +106,7 @@ async def test_a_fifo_does_not_hang_the_reload_nor_block_the_next(
 ) -> None:
     os.mkfifo(catalog_dir / "pipe.yaml")
     first = await _reload(client, write_token)
-    assert first.json()["accepted"] is False
+    assert first.status_code == 422 and first.json()["accepted"] is False
     assert [e["code"] for e in first.json()["errors"]] == ["not-a-file"]
     (catalog_dir / "pipe.yaml").unlink()
     second = await _reload(client, write_token)  # the reload lock was released
@@ -118,7 +118,7 @@ async def test_a_link_to_a_device_is_a_refused_reload(
 ) -> None:
     os.symlink("/dev/zero", catalog_dir / "zero.yaml")
     answer = await _reload(client, write_token)
-    assert answer.status_code == 200
+    assert answer.status_code == 422
     assert [e["code"] for e in answer.json()["errors"]] == ["outside-catalog"]
 
 
@@ -132,7 +132,7 @@ async def test_a_loader_bug_is_still_a_recorded_refusal(
 
     monkeypatch.setattr("infradex.web.state.load", broken)
     answer = await _reload(client, write_token)
-    assert answer.status_code == 200
+    assert answer.status_code == 422
     assert [e["code"] for e in answer.json()["errors"]] == ["load-failed"]
     loads = (await client.get("/api/v1/catalog/loads")).json()
     assert [item["accepted"] for item in loads["items"]] == [False, True]

@@ -14,7 +14,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from docutils import nodes
-from output_helpers import (
+from typer.testing import CliRunner
+
+from infradex.alerting.messages import IncidentView, render
+from infradex.catalog import Catalog, Ref, load
+from infradex.catalog.loader import RawDocument
+from infradex.catalog.queries import Graph, graph
+from infradex.catalog.validate import build
+from infradex.cli.main import app
+from infradex.docs import html, markdown, rst
+from infradex.docs.blocks import Link, Page, Para, Table, Text
+from infradex.docs.diagram import to_dot, to_mermaid, to_svg
+from infradex.docs.site import render_site
+from system_tools import require_tool
+
+from .output_helpers import (
     TERMINAL_UNSAFE,
     catalog_of,
     dot_accepts,
@@ -23,17 +37,6 @@ from output_helpers import (
     parse_svg,
     rst_doctree,
 )
-from typer.testing import CliRunner
-
-from infradex.alerting.messages import IncidentView, render
-from infradex.catalog import Catalog, Ref, load
-from infradex.catalog.queries import Graph, graph
-from infradex.cli.main import app
-from infradex.docs import html, markdown, rst
-from infradex.docs.blocks import Link, Page, Para, Table, Text
-from infradex.docs.diagram import to_dot, to_mermaid, to_svg
-from infradex.docs.site import render_site
-from system_tools import require_tool
 
 SERVICE = {"kind": "Service", "metadata": {"name": "web"}, "spec": {}}
 
@@ -129,14 +132,21 @@ def test_allowed_schemes_are_still_links() -> None:
     assert refs == ["https://example.org/a%20b", "mailto:a@example.org", refs[2]]
 
 
-def test_a_url_contact_with_javascript_is_no_link_anywhere() -> None:
-    catalog = catalog_of(
-        {
-            **SERVICE,
-            "spec": {"contacts": [{"type": "url", "address": "javascript:alert(1)"}]},
-        }
+def test_a_url_contact_with_javascript_is_refused_and_never_a_link() -> None:
+    bad = {**SERVICE, "spec": {"contacts": [{"type": "url", "address": "javascript:alert(1)"}]}}
+    refused = build(
+        [RawDocument("a.yaml", Path("a.yaml"), 1, 1, {"apiVersion": "infradex/v1", **bad})], None
     )
+    assert refused.catalog is None
+    assert "a link here may only use http, https, mailto, irc, ircs" in str(refused.errors[0])
+    # defence in depth: had the loader let it through, no output would make it a link
+    catalog = catalog_of(
+        {**SERVICE, "spec": {"contacts": [{"type": "url", "address": "https://example.org/"}]}}
+    )
+    contact = next(iter(catalog.entities.values())).spec.contacts[0]
+    object.__setattr__(contact, "address", "javascript:alert(1)")
     page = render_site(catalog, "html")["services/web.html"]
+    assert "javascript:alert(1)" in page
     assert not [h for h in hrefs(page) if "javascript" in h]
     assert "](<javascript" not in render_site(catalog, "markdown")["services/web.md"]
     assert "<javascript" not in render_site(catalog, "rst")["services/web.rst"]

@@ -138,9 +138,14 @@ class Database:
             async with self._begin(writes) as connection:
                 yield connection
         except STORE_FAILURES as exc:
+            what_to_check = (
+                "that the file's disk has room and the file is writable"
+                if self.dialect == "sqlite"
+                else "that the database server runs and takes connections"
+            )
             raise StoreError(
-                f"the store at {self.display_url} failed: {_reason(exc)}; check that the "
-                "database server runs, the disk has room and the file is writable"
+                f"the store at {self.display_url} failed: {_reason(exc)}; check "
+                f"{what_to_check}, and that INFRADEX_DATABASE_URL names the right store"
             ) from exc
 
     @asynccontextmanager
