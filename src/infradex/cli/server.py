@@ -175,7 +175,7 @@ def _check_can_listen(host: str, port: int) -> None:
             probe.bind(address)
         except OSError as exc:
             hint = (
-                "another program uses it: stop it or pass --port"
+                "another program uses it: stop it, or pass --port 8001 (`make run PORT=8001`)"
                 if exc.errno == errno.EADDRINUSE
                 else "ports below 1024 need privileges: pass --port 8000"
                 if exc.errno == errno.EACCES
