@@ -43,7 +43,8 @@ test: $(VENV)/.installed-test
 	@$(BIN)/python tests/system_tools.py install
 	$(BIN)/pytest -q -m "not browser"
 
-## test-browser: click through the UI in Debian's Chromium (installed when it can be; screenshots
+## test-browser: click through the UI in Debian's Chromium, parse the Mermaid diagrams in Mermaid (both
+## installed when they can be: Chromium from Debian, Mermaid from npm into .cache/npm/; screenshots
 ## in test-artifacts/)
 test-browser: $(VENV)/.installed-test
 	@$(BIN)/python tests/system_tools.py install --browser

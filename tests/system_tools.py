@@ -1,5 +1,6 @@
-"""The Debian programs some tests run for real, in one table: which program, where it lives, and
-the package that brings it.
+"""The programs some tests run for real, in one table: which program, where it lives, and the
+package that brings it (a Debian package, or for Mermaid's parser an npm package kept in
+``.cache/npm/``).
 
 ``make test`` (through ``python tests/system_tools.py install``) installs the missing ones when
 it can (root or passwordless sudo, and apt). A test that needs one calls :func:`require_tool`:
@@ -19,6 +20,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -29,14 +31,27 @@ __all__ = ["SKIP_PREFIX", "TOOLS", "SystemTool", "missing_tools", "require_tool"
 class SystemTool:
     name: str
     path: str  # an absolute path, or a name looked up on PATH
-    package: str  # the Debian package that installs it
+    package: str  # the Debian package that installs it (npm: the package@version)
     used_for: str
     browser: bool = False  # only the browser tests (make test-browser) need it
+    npm: bool = False  # an npm package (a script the browser loads), not a Debian program
 
     def find(self) -> str | None:
+        if self.npm:
+            return self.path if os.path.isfile(self.path) else None
         if os.path.isabs(self.path):
             return self.path if os.access(self.path, os.X_OK) else None
         return shutil.which(self.path)
+
+    @property
+    def install_command(self) -> str:
+        if self.npm:
+            return f"npm install --prefix {NPM_DIR} {self.package}"
+        return f"apt-get install {self.package}"
+
+
+#: where the npm packages the tests load live (kept out of git)
+NPM_DIR = Path(__file__).resolve().parents[1] / ".cache" / "npm"
 
 
 TOOLS: dict[str, SystemTool] = {
@@ -53,10 +68,18 @@ TOOLS: dict[str, SystemTool] = {
             "the browser tests",
             browser=True,
         ),
+        SystemTool(
+            "mermaid",
+            str(NPM_DIR / "node_modules" / "mermaid" / "dist" / "mermaid.min.js"),
+            "mermaid@11.17.2",
+            "parsing the Mermaid diagrams with Mermaid itself",
+            browser=True,
+            npm=True,
+        ),
     )
 }
 
-SKIP_PREFIX = "missing Debian program "
+SKIP_PREFIX = "missing program "
 
 
 def required() -> bool:
@@ -71,15 +94,15 @@ def require_tool(name: str) -> str:
     found = tool.find()
     if found:
         return found
-    message = f"{SKIP_PREFIX}{tool.name} ({tool.used_for}): apt-get install {tool.package}"
+    message = f"{SKIP_PREFIX}{tool.name} ({tool.used_for}): {tool.install_command}"
     if required():
         pytest.fail(message + " (INFRADEX_REQUIRE_SYSTEM_TOOLS is set)", pytrace=False)
     pytest.skip(message)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """One line naming the missing Debian programs whose tests were skipped, with the package
-    to install for each."""
+    """One line naming the missing programs whose tests were skipped, with the command that
+    installs each."""
     counts: dict[str, int] = {}
     for report in terminalreporter.stats.get("skipped", []):
         longrepr = getattr(report, "longrepr", None)
@@ -90,11 +113,11 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if not counts:
         return
     parts = [
-        f"{count} need {name} (apt-get install {TOOLS[name].package})"
+        f"{count} need {name} ({TOOLS[name].install_command})"
         for name, count in sorted(counts.items())
     ]
     terminalreporter.write_line(
-        f"skipped {sum(counts.values())} tests for missing Debian programs: " + "; ".join(parts),
+        f"skipped {sum(counts.values())} tests for missing programs: " + "; ".join(parts),
         yellow=True,
         bold=True,
     )
@@ -118,8 +141,21 @@ def _installer() -> list[str] | None:
 
 def install(browser: bool = False) -> int:
     missing = missing_tools(browser)
-    if not missing:
-        return 0
+    debian = [t for t in missing if not t.npm]
+    npm = [t for t in missing if t.npm]
+    if npm and shutil.which("npm") is None:
+        debian.append(SystemTool("npm", "npm", "npm", "installing " + npm[0].package))
+    if debian:
+        _install_debian(debian)
+    if npm and shutil.which("npm") is not None:
+        _install_npm(npm)
+    still = missing_tools(browser)
+    if still:
+        print(f"still missing after install: {', '.join(t.name for t in still)}")
+    return 0
+
+
+def _install_debian(missing: list[SystemTool]) -> None:
     packages = sorted({t.package for t in missing})
     why = ", ".join(f"{t.package} ({t.used_for})" for t in missing)
     prefix = _installer()
@@ -129,7 +165,7 @@ def install(browser: bool = False) -> int:
             "the tests that use them will be skipped "
             f"(sudo apt-get install {' '.join(packages)} to run them)"
         )
-        return 0
+        return
     print(f"installing Debian packages for the tests: {why}", flush=True)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     steps = [
@@ -148,11 +184,25 @@ def install(browser: bool = False) -> int:
                 "the tests that use them will be skipped",
                 flush=True,
             )
-            return 0
-    still = missing_tools(browser)
-    if still:
-        print(f"still missing after install: {', '.join(t.name for t in still)}")
-    return 0
+            return
+
+
+def _install_npm(missing: list[SystemTool]) -> None:
+    packages = [t.package for t in missing]
+    print(f"installing npm packages for the tests into {NPM_DIR}: {' '.join(packages)}")
+    NPM_DIR.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run(
+        ["npm", "install", "--prefix", str(NPM_DIR), "--no-audit", "--no-fund", *packages],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    if result.returncode != 0:
+        print(
+            f"could not install {' '.join(packages)} "
+            f"({result.stderr.decode(errors='replace').strip()[-300:]}); "
+            "the tests that use them will be skipped",
+            flush=True,
+        )
 
 
 def main(argv: list[str]) -> int:

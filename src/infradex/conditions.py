@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import re2  # type: ignore[import-untyped]
+
 from infradex.durations import DurationError, parse_duration
 
 __all__ = [
@@ -123,6 +125,30 @@ class ConditionResult:
         return f"{self.condition}: {'ok' if self.success else 'got'} {self.actual}"
 
 
+#: what Python's re has and RE2 refuses: lookaround and backreferences
+_PERL_ONLY = re.compile(r"\(\?<?[=!]|\\[1-9]")
+
+
+def _regex(pattern: str) -> Any:
+    """``pattern`` compiled by RE2, which matches in time linear in the text: a catalog's
+    pattern cannot backtrack for minutes on a large response body (``(a+)+$``), at the price
+    of backreferences and lookaround, which RE2 refuses."""
+    options = re2.Options()
+    options.log_errors = False  # the error is ours to report, with file:line
+    try:
+        return re2.compile(pattern, options)
+    except re2.error as exc:
+        reason = exc.args[0].decode(errors="replace") if exc.args else type(exc).__name__
+        hint = (
+            "; infradex matches in linear time (RE2), without backreferences or lookaround"
+            if _PERL_ONLY.search(pattern)
+            else ""
+        )
+        raise ConditionError(
+            f"{pattern!r} is not a valid regular expression: {reason}{hint}"
+        ) from None
+
+
 def _literal(raw: str, kind: str, operator: str) -> Any:
     if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"":
         text: Any = raw[1:-1]
@@ -131,11 +157,7 @@ def _literal(raw: str, kind: str, operator: str) -> Any:
     else:
         text = raw
     if operator == "matches":
-        try:
-            return re.compile(str(text))
-        except (re.error, OverflowError, RecursionError) as exc:
-            reason = str(exc) or type(exc).__name__
-            raise ConditionError(f"{text!r} is not a valid regular expression: {reason}") from None
+        return _regex(str(text))
     if kind == "number":
         try:
             return float(text)

@@ -63,7 +63,7 @@ def test_missing_program_skips_with_one_summary_line(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed, 2 skipped" in result.stdout
     assert (
-        "skipped 2 tests for missing Debian programs: 2 need chromium (apt-get install chromium)"
+        "skipped 2 tests for missing programs: 2 need chromium (apt-get install chromium)"
         in result.stdout
     )
 

@@ -772,7 +772,7 @@ spec:
     "field",
     [
         pytest.param("interval: 1000000000d", id="huge-duration"),
-        pytest.param('conditions: ["[BODY] matches a{99999999999}"]', id="huge-regex"),
+        pytest.param('conditions: ["[BODY] matches (((a{100}){100}){100})"]', id="huge-regex"),
     ],
 )
 def test_pathological_values_are_reported_not_raised(tmp_path: Path, field: str) -> None:
