@@ -7,7 +7,7 @@ with the same documents: the usual layout (one file per kind, 500 documents a fi
 document per file (check-jsonschema reads single-document YAML files only). Measured, in one
 run, on those files:
 
-- ``infradex.catalog.load(dir)``: read, parse, validate, cross-reference, lint (best of
+- ``infradex.lint.load(dir)``: read, parse, validate, cross-reference, lint (best of
   ``--repeat``), also on the one-document-per-file layout;
 - ``impact()`` of the main CDN provider, of the busiest data center and of the busiest host
   (median of many calls, in ms);
@@ -52,10 +52,11 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 
 import infradex
-from infradex.catalog import Catalog, Problem, Ref, load
+from infradex.catalog import Catalog, Problem, Ref
 from infradex.catalog.queries import impact
 from infradex.catalog.schema import json_schema
 from infradex.docs.site import render_site
+from infradex.lint import load
 
 # run as `python bench/catalog_scale.py`: bench/ is on sys.path
 from synthetic_catalog import generate, write_catalog

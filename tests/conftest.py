@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from infradex.catalog import Catalog, LoadedCatalog, load
+from infradex.catalog import Catalog, LoadedCatalog
+from infradex.lint import load
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PSF = Path(__file__).resolve().parents[1] / "examples" / "psf"

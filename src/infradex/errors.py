@@ -7,17 +7,12 @@ pydantic, OS errors) are translated into these at the boundary where they happen
      ├── UsageError               the command line or a query was malformed (exit 2)
      ├── NotFoundError            a reference, domain or name matches nothing
      └── CatalogInvalid           the catalog has errors; ``problems`` lists every one
+                                  (in ``infradex.catalog.problems``, beside ``Problem``)
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from infradex.catalog.problems import Problem
-
-__all__ = ["CatalogInvalid", "InfradexError", "NotFoundError", "UsageError"]
+__all__ = ["InfradexError", "NotFoundError", "UsageError"]
 
 
 class InfradexError(Exception):
@@ -34,14 +29,3 @@ class UsageError(InfradexError):
 
 class NotFoundError(InfradexError):
     """A reference, domain or name that matches nothing in the catalog."""
-
-
-class CatalogInvalid(InfradexError):
-    """The catalog has at least one error; ``problems`` holds all of them."""
-
-    def __init__(self, problems: Sequence[Problem]) -> None:
-        self.problems = list(problems)
-        errors = [p for p in self.problems if p.severity == "error"]
-        super().__init__(
-            f"the catalog has {len(errors)} error(s); run `infradex validate` to list them"
-        )

@@ -17,8 +17,8 @@ from docutils.core import publish_doctree
 from docutils.parsers.rst import roles
 
 from infradex.catalog import Catalog
-from infradex.catalog.loader import RawDocument
-from infradex.catalog.validate import build
+from infradex.catalog.loading import build
+from infradex.catalog.yaml_reader import RawDocument
 
 
 def catalog_of(*documents: dict[str, Any]) -> Catalog:

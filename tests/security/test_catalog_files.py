@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from infradex.catalog import load
-from infradex.catalog.loader import MAX_DEPTH, MAX_FILE_BYTES
+from infradex.catalog.yaml_reader import MAX_DEPTH, MAX_FILE_BYTES
+from infradex.lint import load
 
 PERSON = """\
 apiVersion: infradex/v1

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from infradex.catalog import load
+from infradex.lint import load
 
 SERVICE = """\
 apiVersion: infradex/v1

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from infradex.catalog import load
 from infradex.errors import UsageError
+from infradex.lint import load
 from infradex.monitor.maintenance import Window, parse_rrule
 from infradex.recurrence import HORIZON_YEARS
 

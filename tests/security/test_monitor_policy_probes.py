@@ -103,7 +103,7 @@ def test_a_bad_range_says_how_to_write_one() -> None:
 async def test_the_monitor_runs_catalog_checks_under_the_settings_policy(
     write_catalog: Any, tmp_path: Any
 ) -> None:
-    from infradex.catalog import load
+    from infradex.lint import load
     from infradex.monitor.checks import checks_of, run_check
     from infradex.settings import Settings
 

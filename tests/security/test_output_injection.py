@@ -17,15 +17,16 @@ from docutils import nodes
 from typer.testing import CliRunner
 
 from infradex.alerting.messages import IncidentView, render
-from infradex.catalog import Catalog, Ref, load
-from infradex.catalog.loader import RawDocument
+from infradex.catalog import Catalog, Ref
+from infradex.catalog.loading import build
 from infradex.catalog.queries import Graph, graph
-from infradex.catalog.validate import build
+from infradex.catalog.yaml_reader import RawDocument
 from infradex.cli.main import app
 from infradex.docs import html, markdown, rst
 from infradex.docs.blocks import Link, Page, Para, Table, Text
 from infradex.docs.diagram import to_dot, to_mermaid, to_svg
 from infradex.docs.site import render_site
+from infradex.lint import load
 from system_tools import require_tool
 
 from .output_helpers import (

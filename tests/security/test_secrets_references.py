@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from infradex.catalog import load
 from infradex.catalog.models import Check
 from infradex.catalog.secrets import redact_document
+from infradex.lint import load
 from infradex.monitor.checks import check_def, run_check
 from infradex.monitor.service import observed_of
 from infradex.web.audience import observed_for_reader

@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 from icalendar import Calendar
 
-from infradex.catalog import Catalog, Ref, load
+from infradex.catalog import Catalog, Ref
 from infradex.errors import NotFoundError
+from infradex.lint import load
 from infradex.oncall.ical import event_uid, feed_window, person_feed, schedule_feed
 
 CATALOG = {

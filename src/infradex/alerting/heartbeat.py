@@ -11,7 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from infradex.probes.base import ProbeRequest, probe_for
+from infradex.probes.base import ProbeRequest
+from infradex.probes.registry import probe_for
 
 __all__ = ["Heartbeat"]
 

@@ -1,6 +1,6 @@
 """The loaded catalog: entities, their relations both ways, and lookup indexes.
 
-A :class:`Catalog` is immutable once built (by :func:`infradex.catalog.validate.build`), so
+A :class:`Catalog` is immutable once built (by :func:`infradex.catalog.loading.build`), so
 queries are pure functions of it.
 """
 
@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infradex.catalog.loader import Positions
 from infradex.catalog.models import API_VERSION, Metadata
 from infradex.catalog.problems import Problem, Severity, dotted
-from infradex.catalog.references import RELATIONS
 from infradex.catalog.refs import KINDS, Ref, RefError, parse_ref
+from infradex.catalog.relations import RELATIONS
+from infradex.catalog.yaml_reader import Positions
 from infradex.errors import NotFoundError, UsageError
 
 __all__ = ["KIND_ORDER", "Catalog", "Entity"]

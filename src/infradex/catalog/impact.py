@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from infradex.catalog.entities import Catalog, Entity
-from infradex.catalog.references import DEPENDENCY_KINDS
 from infradex.catalog.refs import Ref, RefError, parse_ref
+from infradex.catalog.relations import DEPENDENCY_KINDS
 
 __all__ = ["Affected", "Impact", "impact", "soft_dependencies", "upstream"]
 

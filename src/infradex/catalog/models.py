@@ -1,9 +1,9 @@
-"""pydantic v2 models of the catalog format (``shared/design/catalog.md``; extensions are
-documented in ``docs/catalog.md``). Field names are camelCase as written in YAML.
+"""pydantic v2 models of the catalog format, documented field by field (infradex's extensions
+marked) in ``docs/catalog.md``. Field names are camelCase as written in YAML.
 
 These models check the shape of one document: types, enums, slugs, URLs, durations,
 conditions, time zones. Whether a reference points at something real is the cross-reference
-pass's job (``validate.py``), because it needs the whole catalog.
+pass's job (``cross_reference.py``), because it needs the whole catalog.
 """
 
 from __future__ import annotations

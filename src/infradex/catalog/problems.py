@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-__all__ = ["Problem", "Severity", "dotted", "sort_problems"]
+from infradex.errors import InfradexError
+
+__all__ = ["CatalogInvalid", "Problem", "Severity", "dotted", "sort_problems"]
 
 Severity = Literal["error", "warning"]
 
@@ -67,3 +70,16 @@ def dotted(path: tuple[str | int, ...]) -> str:
     for part in path:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text
+
+
+class CatalogInvalid(InfradexError):
+    """The catalog has at least one error; ``problems`` holds all of them. It lives with
+    :class:`Problem` rather than in ``infradex.errors`` so that module imports nothing of
+    infradex's (a leaf, as every package may raise its errors)."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        errors = [p for p in self.problems if p.severity == "error"]
+        super().__init__(
+            f"the catalog has {len(errors)} error(s); run `infradex validate` to list them"
+        )

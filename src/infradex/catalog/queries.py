@@ -358,6 +358,6 @@ def graph(catalog: Catalog, focus: Ref | None = None) -> Graph:
 
 
 def _inverse(relation: str) -> str:
-    from infradex.catalog.references import RELATIONS
+    from infradex.catalog.relations import RELATIONS
 
     return RELATIONS[relation]

@@ -9,9 +9,10 @@ import typer
 import typer.core
 
 from infradex import __version__
-from infradex.catalog import Catalog, LoadedCatalog, load
+from infradex.catalog import Catalog, LoadedCatalog
 from infradex.cli.output import err_console
 from infradex.errors import InfradexError
+from infradex.lint import load
 from infradex.settings import Settings
 
 __all__ = ["app", "load_catalog", "load_checked"]

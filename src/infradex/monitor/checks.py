@@ -24,7 +24,8 @@ from infradex.conditions import (
 )
 from infradex.durations import parse_duration
 from infradex.netpolicy import DEFAULT_POLICY, AddressPolicy
-from infradex.probes.base import ErrorKind, Observation, ProbeRequest, probe_for
+from infradex.probes.base import ErrorKind, Observation, ProbeRequest
+from infradex.probes.registry import probe_for
 from infradex.secretrefs import MissingSecret, is_reference, resolve
 
 __all__ = [

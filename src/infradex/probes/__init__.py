@@ -6,6 +6,7 @@ raises for anything the target does: failures come back as an :class:`ErrorKind`
 real reason's text. Judging the observation (conditions, incidents) happens elsewhere.
 """
 
-from infradex.probes.base import ErrorKind, Observation, ProbeRequest, probe_for
+from infradex.probes.base import ErrorKind, Observation, ProbeRequest
+from infradex.probes.registry import probe_for
 
 __all__ = ["ErrorKind", "Observation", "ProbeRequest", "probe_for"]

@@ -1,5 +1,6 @@
 """What every probe shares: the request it is given, the observation it returns, the error
-kinds foreign failures are translated into, and the registry that picks a probe by URL scheme.
+kinds foreign failures are translated into, and the shape of a probe (``registry`` picks one by
+URL scheme).
 
 A probe only observes. It never judges (conditions are judged by the monitor against
 ``Observation.values``), never stores and never knows about incidents. It must not raise for
@@ -9,7 +10,7 @@ the real reason's text.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -22,9 +23,6 @@ __all__ = [
     "Observation",
     "Probe",
     "ProbeRequest",
-    "probe_for",
-    "register",
-    "schemes",
 ]
 
 DEFAULT_BODY_LIMIT = 1024 * 1024  # bytes of a response body a probe reads at most
@@ -100,40 +98,3 @@ class Probe(Protocol):
     ``request.timeout`` itself (the monitor adds a safety margin around it)."""
 
     def __call__(self, request: ProbeRequest) -> Awaitable[Observation]: ...
-
-
-_REGISTRY: dict[str, Probe] = {}
-
-
-def register(*url_schemes: str) -> Callable[[Probe], Probe]:
-    """Class or function decorator: this probe handles these URL schemes."""
-
-    def wrap(probe: Probe) -> Probe:
-        for scheme in url_schemes:
-            _REGISTRY[scheme] = probe
-        return probe
-
-    return wrap
-
-
-def schemes() -> list[str]:
-    _load_builtin()
-    return sorted(_REGISTRY)
-
-
-def probe_for(url: str) -> Probe:
-    """The probe for this URL's scheme; ``KeyError`` (saying which schemes exist) if none."""
-    _load_builtin()
-    scheme = url.partition(":")[0].lower()
-    try:
-        return _REGISTRY[scheme]
-    except KeyError:
-        raise KeyError(
-            f"no probe for {scheme}:// URLs; use one of "
-            + ", ".join(f"{s}://" for s in sorted(_REGISTRY))
-        ) from None
-
-
-def _load_builtin() -> None:
-    # always: one probe module imported first must not hide the others (imports are cached)
-    from infradex.probes import dns, http, tcp, tls  # noqa: F401  (they register)

@@ -36,7 +36,7 @@ import dns.rcode
 import dns.rdatatype
 import dns.resolver
 
-from infradex.probes.base import ErrorKind, Observation, ProbeRequest, register
+from infradex.probes.base import ErrorKind, Observation, ProbeRequest
 from infradex.probes.net import ProbeFailure, Step, failure, resolve, show_address, split_url
 
 __all__ = ["probe"]
@@ -143,7 +143,6 @@ async def _ask_system(
         observation.phases["dns"] = perf_counter() - started
 
 
-@register("dns")
 async def probe(request: ProbeRequest) -> Observation:
     """Ask one DNS question; the rcode and the answer records are the facts."""
     observation = Observation()

@@ -40,7 +40,7 @@ from time import perf_counter
 from typing import Any, cast
 from urllib.parse import quote, unquote, urljoin
 
-from infradex.probes.base import ErrorKind, Observation, ProbeRequest, register
+from infradex.probes.base import ErrorKind, Observation, ProbeRequest
 from infradex.probes.net import (
     ProbeFailure,
     Step,
@@ -463,7 +463,6 @@ def _chain(redirects: list[dict[str, Any]], last: str) -> str:
     return " → ".join([hop["url"] for hop in redirects] + [last])
 
 
-@register("http", "https")
 async def probe(request: ProbeRequest) -> Observation:
     """One HTTP request, following redirects as the check says."""
     observation = Observation()

@@ -15,7 +15,7 @@ import asyncio
 import re
 from time import perf_counter
 
-from infradex.probes.base import ErrorKind, Observation, ProbeRequest, register
+from infradex.probes.base import ErrorKind, Observation, ProbeRequest
 from infradex.probes.net import (
     ProbeFailure,
     Step,
@@ -104,7 +104,6 @@ async def _read_expecting(
     return expect in received
 
 
-@register("tcp")
 async def probe(request: ProbeRequest) -> Observation:
     """Connect, optionally upgrade with SMTP STARTTLS, send and expect."""
     observation = Observation()

@@ -24,7 +24,7 @@ from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
 from infradex.clock import utcnow
-from infradex.probes.base import Observation, ProbeRequest, register
+from infradex.probes.base import Observation, ProbeRequest
 from infradex.probes.net import (
     Step,
     client_context,
@@ -137,7 +137,6 @@ def _facts(certificate: Certificate) -> dict[str, Any]:
     }
 
 
-@register("tls")
 async def probe(request: ProbeRequest) -> Observation:
     """Handshake, verify, and report the certificate even when it does not verify."""
     observation = Observation()

@@ -22,8 +22,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from infradex import __version__
 from infradex.alerting.heartbeat import Heartbeat
 from infradex.alerting.service import alerter_for
+from infradex.catalog.problems import CatalogInvalid
 from infradex.clock import utcnow
-from infradex.errors import CatalogInvalid, NotFoundError, UsageError
+from infradex.errors import NotFoundError, UsageError
 from infradex.monitor.service import Monitor
 from infradex.settings import Settings
 from infradex.store import Database

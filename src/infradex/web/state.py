@@ -16,9 +16,10 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from infradex.catalog import Catalog, LoadedCatalog, Problem, load
+from infradex.catalog import Catalog, LoadedCatalog, Problem
 from infradex.clock import utcnow
 from infradex.docs.blocks import Page
+from infradex.lint import load
 from infradex.store import Database
 from infradex.store.catalog_loads import record_load
 

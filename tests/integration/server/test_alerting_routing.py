@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from infradex.alerting import records
-from infradex.catalog import load
+from infradex.lint import load
 from infradex.store import Database
 from infradex.store.tables import incidents
 

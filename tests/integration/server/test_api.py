@@ -9,8 +9,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from infradex.catalog import load
 from infradex.clock import utcnow
+from infradex.lint import load
 from infradex.settings import embedded_example
 from infradex.store import Database
 from infradex.store.tables import audit_log

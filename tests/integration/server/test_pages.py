@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from infradex.catalog import load
+from infradex.lint import load
 from infradex.settings import embedded_example
 
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from infradex.catalog import Catalog, load
+from infradex.catalog import Catalog
 from infradex.catalog.refs import Ref
+from infradex.lint import load
 from infradex.oncall.escalation import (
     PolicySnapshot,
     person_recipient,

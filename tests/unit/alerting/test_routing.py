@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from infradex.catalog import Catalog, Ref, load
+from infradex.catalog import Catalog, Ref
+from infradex.lint import load
 from infradex.oncall.routing import merged, route, routing_json
 
 HEAD = "apiVersion: infradex/v1\n"

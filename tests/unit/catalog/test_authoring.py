@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from infradex.catalog import load
+from infradex.lint import load
 
 SERVICE = """\
 apiVersion: infradex/v1

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from infradex.catalog import load
 from infradex.cli.main import app
+from infradex.lint import load
 
 FILES = {
     "people.yaml": """\

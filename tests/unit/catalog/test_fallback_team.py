@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from infradex.catalog import Catalog, Ref, load
+from infradex.catalog import Catalog, Ref
 from infradex.catalog.queries import who
+from infradex.lint import load
 
 HEAD = "apiVersion: infradex/v1\n"
 

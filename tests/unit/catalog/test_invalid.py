@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from infradex.catalog import LoadedCatalog, load
-from infradex.catalog.loader import read_yaml_text
+from infradex.catalog import LoadedCatalog
 from infradex.catalog.problems import Problem
+from infradex.catalog.yaml_reader import read_yaml_text
+from infradex.lint import load
 
 INVALID = Path(__file__).resolve().parents[2] / "fixtures" / "invalid"
 

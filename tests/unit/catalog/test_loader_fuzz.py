@@ -16,11 +16,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from infradex.catalog import LoadedCatalog, load
-from infradex.catalog.loader import ReadResult, read_yaml_text
+from infradex.catalog import LoadedCatalog
+from infradex.catalog.loading import build
 from infradex.catalog.models import SPEC_MODELS
 from infradex.catalog.problems import Problem
-from infradex.catalog.validate import build
+from infradex.catalog.yaml_reader import ReadResult, read_yaml_text
+from infradex.lint import load, with_warnings
 
 FUZZ = settings(
     max_examples=150,
@@ -156,7 +157,7 @@ def _read(text: str) -> ReadResult:
 
 def _build(text: str, root: Path | None = None) -> LoadedCatalog:
     read = _read(text)
-    loaded = build(read.documents, root, read.problems)
+    loaded = with_warnings(build(read.documents, root, read.problems))
     _check_problems(loaded.problems)
     # the catalog is there exactly when there are no errors
     assert (loaded.catalog is None) == bool(loaded.errors)

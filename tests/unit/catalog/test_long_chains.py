@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from infradex.catalog import Ref, load
+from infradex.catalog import Ref
 from infradex.catalog.queries import graph, impact
 from infradex.docs.diagram import to_svg
+from infradex.lint import load
 
 LENGTH = 3000
 

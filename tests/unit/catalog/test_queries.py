@@ -20,9 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from infradex.catalog import Catalog, Ref, load
+from infradex.catalog import Catalog, Ref
 from infradex.catalog.queries import graph, impact, ownership_report, who
 from infradex.errors import NotFoundError, UsageError
+from infradex.lint import load
 
 SMALL = {
     "providers.yaml": """\

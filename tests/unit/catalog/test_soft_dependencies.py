@@ -20,8 +20,9 @@ from pathlib import Path
 import pytest
 
 from infradex.alerting.messages import IncidentView, render
-from infradex.catalog import Catalog, Ref, load
+from infradex.catalog import Catalog, Ref
 from infradex.catalog.queries import impact, who
+from infradex.lint import load
 from infradex.oncall.escalation import recipients
 
 CATALOG = {

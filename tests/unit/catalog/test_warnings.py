@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from infradex.catalog import LoadedCatalog, load
-from infradex.catalog.lint import lint
+from infradex.catalog import LoadedCatalog
+from infradex.lint import lint, load
 
 WARNINGS = Path(__file__).resolve().parents[2] / "fixtures" / "warnings"
 

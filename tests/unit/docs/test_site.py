@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from infradex.catalog import LoadedCatalog, load
+from infradex.catalog import LoadedCatalog
 from infradex.docs import build_site
 from infradex.docs.site import render_site
+from infradex.lint import load
 from infradex.settings import embedded_example
 
 GOLDEN = Path(__file__).parents[2] / "golden" / "psf"

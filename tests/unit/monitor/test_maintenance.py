@@ -100,7 +100,7 @@ spec:
 
 
 def test_windows_written_in_the_catalog(tmp_path, write_catalog) -> None:
-    from infradex.catalog import load
+    from infradex.lint import load
     from infradex.monitor.maintenance import catalog_windows
 
     loaded = load(write_catalog(tmp_path, {"web.yaml": CATALOG_WINDOWS}))
@@ -131,7 +131,7 @@ def test_windows_written_in_the_catalog(tmp_path, write_catalog) -> None:
 def test_a_bad_window_in_the_catalog_is_an_error_with_its_line(
     tmp_path, write_catalog, window: str, message: str
 ) -> None:
-    from infradex.catalog import load
+    from infradex.lint import load
 
     text = (
         "apiVersion: infradex/v1\nkind: Service\nmetadata: {name: web}\nspec:\n"

@@ -18,16 +18,14 @@ from cryptography import x509
 
 import infradex.probes
 from infradex.probes import ErrorKind, ProbeRequest, probe_for
-from infradex.probes.base import schemes
 from infradex.probes.net import ProbeFailure, Step, _cert_time, failure
+from infradex.probes.registry import PROBES, schemes
 from infradex.probes.tls import hostname_matches
 
-PROBES = Path(infradex.probes.__file__).parent
+PROBES_DIR = Path(infradex.probes.__file__).parent
 
 
 def test_every_scheme_has_a_probe_that_fits_the_protocol() -> None:
-    from infradex.probes import dns, http, tcp, tls  # noqa: F401  (all registered)
-
     assert schemes() == ["dns", "http", "https", "tcp", "tls"]
     for scheme in schemes():
         probe = probe_for(f"{scheme}://example.org")
@@ -36,11 +34,22 @@ def test_every_scheme_has_a_probe_that_fits_the_protocol() -> None:
     assert probe_for("HTTPS://example.org") is probe_for("http://example.org")
 
 
+def test_every_probe_module_is_in_the_registry() -> None:
+    # a probe module nobody lists would never run: each one's probe is some scheme's
+    modules = {
+        path.stem
+        for path in PROBES_DIR.glob("*.py")
+        if "async def probe(" in path.read_text(encoding="utf-8")
+    }
+    assert modules == {"dns", "http", "tcp", "tls"}
+    assert {probe.__module__.rpartition(".")[2] for probe in PROBES.values()} == modules
+
+
 def test_every_probe_is_found_whichever_probe_module_was_imported_first() -> None:
     # a fresh interpreter: the registry must not depend on what was imported before
     code = (
         "import infradex.probes.http\n"
-        "from infradex.probes.base import schemes\n"
+        "from infradex.probes.registry import schemes\n"
         "print(','.join(schemes()))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -62,7 +71,7 @@ def test_package_exports() -> None:
 def test_probes_import_nothing_else_from_infradex() -> None:
     # netpolicy is a leaf (no infradex imports) shared with settings and validation
     allowed = ("infradex.probes", "infradex.errors", "infradex.clock", "infradex.netpolicy")
-    for module in PROBES.glob("*.py"):
+    for module in PROBES_DIR.glob("*.py"):
         for node in ast.walk(ast.parse(module.read_text())):
             names = []
             if isinstance(node, ast.ImportFrom) and node.module:

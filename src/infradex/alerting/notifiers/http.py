@@ -31,7 +31,8 @@ from urllib.parse import urlsplit
 import infradex
 from infradex.alerting.notifiers.base import NotifyError
 from infradex.clock import utcnow
-from infradex.probes.base import ProbeRequest, probe_for
+from infradex.probes.base import ProbeRequest
+from infradex.probes.registry import probe_for
 
 __all__ = [
     "BODY_QUOTE",

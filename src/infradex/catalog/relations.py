@@ -9,7 +9,7 @@ from typing import Any
 
 __all__ = ["DEPENDENCY_KINDS", "RELATIONS", "ReferenceField", "reference_fields"]
 
-#: each relation and its inverse (catalog.md, plus the extensions in docs/catalog.md)
+#: each relation and its inverse (docs/catalog.md, Relations; extensions marked there)
 RELATIONS: dict[str, str] = {
     "ownedBy": "ownerOf",
     "dependsOn": "dependencyOf",
@@ -39,7 +39,7 @@ class ReferenceField:
 
 
 _SERVICE_HOSTS = ("provider", "datacenter", "host", "service")
-#: what a service's dependsOn may name: catalog.md's services and providers, plus (extension)
+#: what a service's dependsOn may name: the format's services and providers, plus (extension)
 #: a host it needs without running on it and a zone it is reached through under another
 #: service's domain
 DEPENDENCY_KINDS = ("service", "provider", "host", "zone")

@@ -1,13 +1,22 @@
 """Warnings: true statements about risk that do not stop the catalog loading (``--strict``
-turns them into a failing exit code)."""
+turns them into a failing exit code).
+
+They sit above both the catalog and on-call because some need on-call's view of the catalog
+(schedule gaps, who a failing check would page); so the catalog never imports on-call, and
+whoever shows warnings (``infradex validate``, a server reload, the problems page) calls
+:func:`load` here, or :func:`lint` on a catalog it already has.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 
+from infradex.catalog import loading
 from infradex.catalog.entities import Catalog, Entity
-from infradex.catalog.problems import Problem
+from infradex.catalog.loading import LoadedCatalog
+from infradex.catalog.problems import Problem, sort_problems
 from infradex.catalog.queries import ownership_row
 from infradex.catalog.refs import Ref, RefError, parse_ref
 from infradex.catalog.secrets import literal_check_secrets, webhook_url_has_token
@@ -17,10 +26,27 @@ from infradex.oncall import coverage_gaps
 from infradex.oncall.routing import default_policy, route, unrouted_fix, unrouted_why
 from infradex.secretrefs import is_reference
 
-__all__ = ["lint"]
+__all__ = ["lint", "load", "with_warnings"]
+
+
+def load(root: Path | str, now: datetime | None = None) -> LoadedCatalog:
+    """Load the catalog under ``root`` as :func:`infradex.catalog.load` does, with warnings."""
+    return with_warnings(loading.load(root), now)
+
+
+def with_warnings(loaded: LoadedCatalog, now: datetime | None = None) -> LoadedCatalog:
+    """``loaded`` with the warnings about what was built, errors or not."""
+    if loaded.built is None:
+        return loaded
+    broken = {p.entity for p in loaded.errors}
+    # a warning about a document that has errors would describe what is left of it after its
+    # faulty fields were dropped, not what its author wrote
+    warnings = [w for w in lint(loaded.built, now) if w.entity not in broken]
+    return LoadedCatalog(loaded.catalog, sort_problems([*loaded.problems, *warnings]), loaded.built)
 
 
 def lint(catalog: Catalog, now: datetime | None = None) -> list[Problem]:
+    """Every warning about ``catalog`` (``now`` decides which on-call hours are ahead)."""
     now = now or utcnow()
     problems: list[Problem] = []
     for service in catalog.of_kind("service"):
