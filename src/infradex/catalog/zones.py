@@ -114,6 +114,9 @@ def record_name(zone: str, domain: str) -> str:
 
 
 def zone_domains(zone: str, records: dict[str, Any]) -> set[str]:
-    """Every fully qualified name (without the trailing dot) the zone's records define."""
+    """Every fully qualified name (without the trailing dot) the zone's records define.
+
+    Unused today; kept for DNS as code (issue 15), whose ``validate`` cross-check warns about a
+    record for a name no service claims."""
     zone = zone.rstrip(".")
     return {f"{name}.{zone}" if name else zone for name in records}

@@ -1,8 +1,7 @@
 """Every table, in SQLAlchemy Core. Rows are facts: results, state changes, incidents and
 notifications are appended and claimed, never kept only in memory.
 
-Designed now for what the next milestones add (monitor, incidents, status page, agents), so
-the first migration already holds their tables; see docs/store.md for each table's role.
+docs/store.md says what each table holds, what writes and reads it, and how to add a migration.
 """
 
 from __future__ import annotations
@@ -290,6 +289,8 @@ maintenance_windows = Table(
     Index(None, "target_ref"),
 )
 
+# Reserved for the public status page (issue 14: email subscribers, double opt-in, per
+# component): the first migration created it, nothing reads or writes it yet.
 subscribers = Table(
     "subscribers",
     metadata,
