@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import ast
 import textwrap
 from pathlib import Path
 
@@ -231,3 +232,30 @@ def test_mypy_strict_refuses_spec_reads_the_entity_type_does_not_allow(tmp_path:
     # and no checks
     assert flagged == [7, 8, 9], out + err
     assert status == 1
+
+
+def _spec_guesses(tree: ast.AST) -> list[int]:
+    """Lines that call ``getattr(<something>.spec, ...)``: a field guessed, not typed."""
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "getattr"
+        and node.args
+        and isinstance(node.args[0], ast.Attribute)
+        and node.args[0].attr == "spec"
+    ]
+
+
+def test_the_guess_finder_finds_a_guess() -> None:
+    assert _spec_guesses(ast.parse('x = getattr(entity.spec, "checks", ())')) == [1]
+
+
+def test_no_module_guesses_a_spec_field_with_getattr() -> None:
+    found = {
+        str(path.relative_to(SRC)): lines
+        for path in sorted(SRC.rglob("*.py"))
+        if (lines := _spec_guesses(ast.parse(path.read_text(encoding="utf-8"))))
+    }
+    assert found == {}, "read the field through infradex.catalog.specs or narrow with has_spec"
