@@ -12,7 +12,7 @@ import ipaddress
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeAlias
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -23,6 +23,7 @@ from pydantic import (
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
+    field_validator,
     model_serializer,
     model_validator,
 )
@@ -36,15 +37,25 @@ from infradex.durations import DurationError, parse_duration
 __all__ = [
     "DOCUMENT_MODELS",
     "PROBE_SCHEMES",
+    "SPEC_MODELS",
     "Check",
     "Contact",
+    "DatacenterSpec",
     "Dependency",
+    "EscalationPolicySpec",
+    "HostSpec",
     "Maintenance",
     "Metadata",
     "NotifyChannel",
     "Owner",
     "PersonAlerting",
+    "PersonSpec",
+    "ProviderSpec",
+    "ScheduleSpec",
     "ServiceSpec",
+    "Spec",
+    "TeamSpec",
+    "ZoneSpec",
 ]
 
 API_VERSION = "infradex/v1"
@@ -331,6 +342,35 @@ def _unique_check_names(checks: list[Check], maintenance: Sequence[Maintenance] 
 
 
 # ----------------------------------------------------------------------------- specs
+_PROVIDER_CLASS = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
+
+
+class OctodnsProvider(Model):
+    """Extension: the octoDNS provider that hosts a DNS provider's zones, written as in an
+    octoDNS config: ``class`` and that class's settings (credentials as ``env:NAME`` or
+    ``file:PATH`` references). Which classes may run is the server's choice, never the
+    catalog's (``INFRADEX_DNS_PROVIDER_CLASSES``, docs/dns.md)."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True, frozen=True)
+
+    provider_class: str = Field(alias="class")
+
+    @field_validator("provider_class")
+    @classmethod
+    def _dotted(cls, value: str) -> str:
+        if not _PROVIDER_CLASS.match(value):
+            raise ValueError(
+                f"{value!r} is not a class name; write the octoDNS provider class as in an "
+                "octoDNS config, e.g. octodns_route53.Route53Provider"
+            )
+        return value
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The class's keyword arguments, as written (references unresolved)."""
+        return dict(self.model_extra or {})
+
+
 class ProviderSpec(Model):
     type: Literal[
         "cdn",
@@ -353,6 +393,7 @@ class ProviderSpec(Model):
     checks: list[Check] = Field(default_factory=list)
     maintenance: list[Maintenance] = Field(default_factory=list)
     escalation: RefText | None = None  # extension: who is paged when the provider fails
+    octodns: OctodnsProvider | None = None  # extension: the zones' octoDNS provider (docs/dns.md)
 
     @model_validator(mode="after")
     def _check_names(self) -> ProviderSpec:
@@ -591,7 +632,21 @@ class EscalationPolicySpec(Model):
         return self
 
 
-SPEC_MODELS: dict[str, type[Model]] = {
+#: any kind's spec; ``Entity`` without a type argument holds one of these
+Spec: TypeAlias = (
+    ProviderSpec
+    | DatacenterSpec
+    | HostSpec
+    | PersonSpec
+    | TeamSpec
+    | ServiceSpec
+    | ZoneSpec
+    | ScheduleSpec
+    | EscalationPolicySpec
+)
+
+#: lower-case kind → the model of its spec (the Catalog refuses an entity whose spec is not)
+SPEC_MODELS: dict[str, type[Spec]] = {
     "provider": ProviderSpec,
     "datacenter": DatacenterSpec,
     "host": HostSpec,
@@ -604,7 +659,7 @@ SPEC_MODELS: dict[str, type[Model]] = {
 }
 
 
-def _document_model(kind: str, spec: type[Model]) -> type[Model]:
+def _document_model(kind: str, spec: type[Spec]) -> type[Model]:
     from pydantic import create_model
 
     from infradex.catalog.refs import KINDS
