@@ -15,14 +15,16 @@ from rich.markup import escape
 from rich.table import Table
 
 from infradex.catalog import Catalog, Entity
+from infradex.catalog.models import ProviderSpec
 from infradex.cli.app import app, load_catalog, settings_of
 from infradex.cli.output import console, err_console, print_json
 from infradex.clock import utcnow
 from infradex.dns.annotate import annotate_all
-from infradex.dns.apply import apply_plan
+from infradex.dns.apply import apply_plan, maintenance_windows
 from infradex.dns.plan import DnsPlan, compute_plan
 from infradex.dns.providers import DEFAULT_CLASSES, build_provider, zone_targets
 from infradex.dns.render import plan_json, plan_markdown, record_text, services_text
+from infradex.monitor.maintenance import Window
 from infradex.settings import Settings
 
 dns_app = typer.Typer(help="DNS as code: plan, apply and check the catalog's zones (octoDNS).")
@@ -44,14 +46,14 @@ ZoneOption = Annotated[
 _RISK_STYLE = {"high": "bold red", "medium": "yellow", "low": "green"}
 
 
-def _builder(ctx: typer.Context) -> Callable[[Entity], Any]:
+def _builder(ctx: typer.Context) -> Callable[[Entity[ProviderSpec]], Any]:
     settings: Settings = settings_of(ctx)
     allowed = DEFAULT_CLASSES | settings.dns_provider_classes
     # octoDNS logs notes (an unmanaged root NS, say) to the root logger; problems reach the
     # user as errors, so its chatter stays off the terminal
     logging.getLogger().addHandler(logging.NullHandler())
 
-    def build(provider: Entity) -> Any:
+    def build(provider: Entity[ProviderSpec]) -> Any:
         return build_provider(provider, allowed=allowed, policy=settings.monitor_policy)
 
     return build
@@ -128,12 +130,28 @@ def apply_(
     force: Annotated[
         bool, typer.Option("--force", help="Apply even when octoDNS's safety thresholds object.")
     ] = False,
+    maintenance: Annotated[
+        bool,
+        typer.Option(
+            "--maintenance",
+            help="Put the touched services' checks in maintenance for the apply and the old TTL.",
+        ),
+    ] = False,
 ) -> None:
     """Apply the reviewed plan: planned again now, applied only if its checksum is the one
     given (the live zones and the catalog unchanged since review); recorded in the audit log."""
-    _catalog, plan = _plan(ctx, zone)
-    applied = apply_plan(plan, checksum, force=force)
+    catalog, plan = _plan(ctx, zone)
+    windows: list[Window] = []
+    if maintenance and plan.checksum == checksum.strip().lower() and plan.changes:
+        annotated = annotate_all(catalog, plan.changes, utcnow())
+        windows = maintenance_windows(annotated, utcnow(), plan.checksum)
+    applied = apply_plan(plan, checksum, force=force, before=lambda: _record(ctx, windows))
     _audit(ctx, plan, applied.zones, force)
+    for window in windows:
+        console.print(
+            f"maintenance for {window.target} until {window.ends_at:%H:%M:%S} UTC",
+            markup=False,
+        )
     if not applied.zones:
         console.print("No changes: the live zones already match the catalog.", style="green")
         return
@@ -142,6 +160,28 @@ def apply_(
         style="green",
         markup=False,
     )
+
+
+def _record(ctx: typer.Context, windows: list[Window]) -> None:
+    """Write the maintenance windows before anything is applied (the monitor picks them up
+    within 15 s; the apply and the old TTLs take longer)."""
+    if not windows:
+        return
+    from infradex.monitor import history
+    from infradex.store.db import Database
+
+    settings = settings_of(ctx)
+
+    async def record() -> None:
+        db = Database(settings.database_url)
+        try:
+            await db.upgrade()
+            for window in windows:
+                await history.add_window(db, window, f"cli:{getpass.getuser()}", utcnow())
+        finally:
+            await db.close()
+
+    asyncio.run(record())
 
 
 def _audit(ctx: typer.Context, plan: DnsPlan, zones: tuple[str, ...], force: bool) -> None:
@@ -217,7 +257,7 @@ def import_(
     from infradex.dns.importer import import_zone
 
     catalog = load_catalog(ctx)
-    entity = catalog.get(parse_ref(provider, ("provider",)))
+    entity = catalog.typed(parse_ref(provider, ("provider",)), ProviderSpec)
     root = settings_of(ctx).catalog
     base = root if root.is_dir() else root.parent
     target = out or base / "zones" / f"{zone.rstrip('.')}.yaml"

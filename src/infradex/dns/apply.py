@@ -4,12 +4,19 @@ were applied and which were left untouched."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from infradex.dns.annotate import AnnotatedChange
 from infradex.dns.plan import DnsPlan
 from infradex.errors import InfradexError
+from infradex.monitor.maintenance import Window
 
-__all__ = ["Applied", "DnsApplyError", "apply_plan"]
+__all__ = ["APPLY_ALLOWANCE", "Applied", "DnsApplyError", "apply_plan", "maintenance_windows"]
+
+#: how long an apply itself is allowed in a maintenance window, before the old TTLs run out
+APPLY_ALLOWANCE = timedelta(minutes=2)
 
 
 class DnsApplyError(InfradexError):
@@ -22,9 +29,16 @@ class Applied:
     changes: int
 
 
-def apply_plan(plan: DnsPlan, checksum: str, *, force: bool = False) -> Applied:
+def apply_plan(
+    plan: DnsPlan,
+    checksum: str,
+    *,
+    force: bool = False,
+    before: Callable[[], None] | None = None,
+) -> Applied:
     """Apply ``plan`` (computed just now against the live zones) if it is the plan whose
-    checksum was reviewed. Zones are applied one at a time, as octoDNS does."""
+    checksum was reviewed. Zones are applied one at a time, as octoDNS does. ``before`` runs
+    once every check has passed and before the first change (maintenance windows)."""
     given = checksum.strip().lower()
     if plan.checksum != given:
         raise DnsApplyError(
@@ -47,6 +61,8 @@ def apply_plan(plan: DnsPlan, checksum: str, *, force: bool = False) -> Applied:
             "octodns_bind.Rfc2136Provider"
         )
     done: list[str] = []
+    if before is not None:
+        before()
     pending = [z for z in plan.zones if z.changes]
     for index, zone in enumerate(pending):
         try:
@@ -61,3 +77,26 @@ def apply_plan(plan: DnsPlan, checksum: str, *, force: bool = False) -> Applied:
             ) from None
         done.append(zone.zone)
     return Applied(tuple(done), sum(len(z.changes) for z in pending))
+
+
+def maintenance_windows(
+    annotated: Sequence[AnnotatedChange], now: datetime, checksum: str
+) -> list[Window]:
+    """One window per service the plan touches, from now until the apply has had its
+    allowance and the longest old TTL among that service's changes has passed (resolvers may
+    serve the old answer until then, so its checks may fail for a while without an outage)."""
+    longest: dict[str, int] = {}
+    for item in annotated:
+        ttl = item.change.before.ttl if item.change.before else 0
+        for service in item.services:
+            longest[service.ref] = max(longest.get(service.ref, 0), ttl)
+    return [
+        Window(
+            target=ref,
+            starts_at=now,
+            ends_at=now + APPLY_ALLOWANCE + timedelta(seconds=ttl),
+            reason=f"DNS change {checksum} (infradex dns apply)",
+            source="cli",
+        )
+        for ref, ttl in sorted(longest.items())
+    ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import dns.query
@@ -174,3 +175,31 @@ def test_records_unchanged_plan_is_empty(bind: Bind, tmp_path: Path) -> None:
     assert "No changes" in result.stdout
     assert run(root, "dns", "drift").exit_code == 0
     assert live != RECORDS
+
+
+def test_apply_can_put_the_touched_services_in_maintenance(bind: Bind, tmp_path: Path) -> None:
+    root = write_catalog(tmp_path / "catalog", bind.port)
+    checksum = _checksum(run(root, "dns", "plan").stdout)
+    result = run(root, "dns", "apply", "--checksum", checksum, "--maintenance")
+    assert result.exit_code == 0, result.output
+    assert "maintenance for service:www until" in result.stdout
+    [store] = (tmp_path / "data").glob("*.db")
+    with sqlite3.connect(store) as db:
+        rows = db.execute(
+            "SELECT target_ref, starts_at, ends_at, reason FROM maintenance_windows"
+        ).fetchall()
+    [(target, starts, ends, reason)] = rows
+    assert target == "service:www"
+    assert checksum in reason
+    length = datetime.fromisoformat(ends) - datetime.fromisoformat(starts)
+    assert length == timedelta(minutes=2, seconds=300)  # the allowance and www's old TTL
+
+
+def test_a_refused_apply_opens_no_maintenance(bind: Bind, tmp_path: Path) -> None:
+    root = write_catalog(tmp_path / "catalog", bind.port)
+    result = run(root, "dns", "apply", "--checksum", "0" * 20, "--maintenance")
+    assert result.exit_code == 1
+    stores = list((tmp_path / "data").glob("*.db"))
+    if stores:
+        with sqlite3.connect(stores[0]) as db:
+            assert db.execute("SELECT count(*) FROM maintenance_windows").fetchone() == (0,)
