@@ -223,3 +223,20 @@ def run(root: Path, *args: str, **env: str) -> Result:
         **env,
     }
     return CliRunner().invoke(app, list(args), env=environ)
+
+
+@pytest.fixture(scope="session")
+def moto_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """moto's server on 127.0.0.1, one for the session: each test resets it (route53)."""
+    from .route53 import start_moto
+
+    yield from start_moto(tmp_path_factory.mktemp("moto") / "moto.log")
+
+
+@pytest.fixture
+def route53(moto_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
+    """A fresh Route 53 (moto) with example.test and IAM keys; AWS is out of reach."""
+    from .route53 import aws_environment, prepare
+
+    aws_environment(monkeypatch, moto_url, tmp_path)
+    return prepare(moto_url)
