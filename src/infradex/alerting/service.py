@@ -49,7 +49,6 @@ from infradex.oncall.escalation import (
 )
 from infradex.oncall.routing import route, routing_json, unrouted_reason
 from infradex.runtime.loop import Loop
-from infradex.settings import Settings
 from infradex.store.db import Database
 from infradex.store.tables import (
     incidents,
@@ -57,7 +56,7 @@ from infradex.store.tables import (
     state_changes,
 )
 
-__all__ = ["AlertSettings", "Alerter", "CheckSource", "alerter_for"]
+__all__ = ["AlertSettings", "Alerter", "CheckSource"]
 
 log = logging.getLogger("infradex.alerting")
 
@@ -565,15 +564,3 @@ class Alerter:
         only = told if kind == "resolve" else None
         queued += await self._policy_channels(connection, policy, view, kind, now, only=only)
         return queued
-
-
-def alerter_for(settings: Settings, db: Database, monitor: CheckSource) -> Alerter:
-    """The alerter a server runs with its settings (notifiers, links, correlation window)."""
-    from infradex.alerting.channels import notifiers_for
-
-    return Alerter(
-        db,
-        monitor,
-        notifiers_for(settings),
-        settings=AlertSettings(base_url=settings.base_url, window=settings.correlation_window),
-    )

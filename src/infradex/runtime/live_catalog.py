@@ -1,7 +1,11 @@
 """The live catalog: the last good load, the last attempt, and reloading between them.
 
-A reload that finds errors is refused: the server keeps serving the last good catalog and
-shows the problems. Every attempt is recorded in the store (``catalog_loads``).
+A reload that finds errors is refused: the process keeps running the last good catalog and
+shows the problems. A reload without errors that removes too much, or would close open
+incidents, is held as a plan (``runtime.reload_plan``) until someone confirms it. Every
+attempt is recorded in the store (``catalog_loads``), whoever asked for it (the server's
+start, the API, a SIGHUP to ``infradex serve`` or ``infradex monitor``). This is the one
+place that calls the catalog loader for a running process.
 """
 
 from __future__ import annotations
@@ -13,18 +17,30 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-
-from markupsafe import Markup
+from typing import Any
 
 from infradex.catalog import Catalog, LoadedCatalog, Problem, load
 from infradex.clock import utcnow
-from infradex.docs.blocks import Page
+from infradex.runtime.reload_plan import (
+    DEFAULT_MAX_REMOVED,
+    OpenIncident,
+    ReloadPlan,
+    plan_reload,
+)
 from infradex.store import Database
 from infradex.store.catalog_loads import record_load
+from infradex.store.reload_plans import (
+    confirm_plan,
+    held_plan,
+    hold_plan,
+    is_confirmed,
+    open_incident_checks,
+    settle_plans,
+)
 
-__all__ = ["CatalogState", "Reload", "git_commit"]
+__all__ = ["LiveCatalog", "Reload", "git_commit"]
 
-log = logging.getLogger("infradex.web")
+log = logging.getLogger("infradex.runtime")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +49,15 @@ class Reload:
     at: datetime
     problems: tuple[Problem, ...]
     diff: dict[str, list[str]] = field(default_factory=dict)
+    #: what the new catalog removes and closes (None when it had errors)
+    plan: ReloadPlan | None = None
+    #: who confirmed a held plan (None: nobody needed to)
+    confirmed_by: str | None = None
+
+    @property
+    def held(self) -> bool:
+        """Not refused for errors but waiting for someone to confirm the plan."""
+        return not self.accepted and self.plan is not None and self.plan.held
 
 
 def git_commit(path: Path) -> str | None:
@@ -81,17 +106,19 @@ def _load_failed(source: Path, exc: Exception) -> Problem:
     )
 
 
-class CatalogState:
-    """What the server serves. Readers take ``catalog``; ``reload`` swaps it atomically."""
+class LiveCatalog:
+    """The catalog a process runs. Readers take ``catalog``; ``reload`` swaps it atomically
+    and tells the ``listeners`` (the monitor, the alerter)."""
 
-    def __init__(self, source: Path, db: Database) -> None:
+    def __init__(
+        self, source: Path, db: Database, *, max_removed_share: float = DEFAULT_MAX_REMOVED
+    ) -> None:
         self.source = source
         self.db = db
+        self.max_removed_share = max_removed_share
         self.good: LoadedCatalog | None = None
         self.good_at: datetime | None = None
         self.last: Reload | None = None
-        #: rendered page bodies for the catalog being served (see web.pages)
-        self.rendered: dict[str, tuple[Page, Markup] | None] = {}
         self._lock = asyncio.Lock()
         #: called with each accepted catalog (the monitor takes up new checks this way)
         self.listeners: list[Callable[[Catalog], object]] = []
@@ -111,8 +138,10 @@ class CatalogState:
     def ready(self) -> bool:
         return self.good is not None
 
-    async def reload(self, trigger: str) -> Reload:
-        """Read the catalog again; keep it only if it has no errors. Recorded either way."""
+    async def reload(self, trigger: str, *, confirmed_by: str | None = None) -> Reload:
+        """Read the catalog again; keep it only if it has no errors and its plan is not held
+        (or ``confirmed_by`` someone, or confirmed before for this very change). Recorded
+        either way."""
         async with self._lock:
             try:
                 loaded = await asyncio.to_thread(load, self.source)
@@ -124,24 +153,63 @@ class CatalogState:
             gc.collect()
             gc.freeze()
             at = utcnow()
+            source = str(self.source)
             previous = self.good.catalog if self.good else None
-            accepted = loaded.catalog is not None
-            diff = _diff(previous, loaded.catalog) if loaded.catalog is not None else {}
+            new = loaded.catalog
+            diff = _diff(previous, new) if new is not None else {}
+            plan = await self._plan(previous, new) if new is not None else None
+            accepted = new is not None
+            confirmer = None
+            if plan is not None and plan.held:
+                if confirmed_by is not None:
+                    confirmer = confirmed_by
+                elif await is_confirmed(self.db, source, plan.fingerprint):
+                    confirmer = "an earlier confirmation"
+                else:
+                    accepted = False
+                    await hold_plan(
+                        self.db, at=at, source=source, trigger=trigger, plan=plan.to_dict()
+                    )
+                    log.warning("catalog reload held: %s", "; ".join(plan.reasons))
             if accepted:
-                self.good, self.good_at, self.rendered = loaded, at, {}
-                assert loaded.catalog is not None
+                assert new is not None
+                if plan is not None and plan.held and confirmed_by is not None:
+                    await confirm_plan(
+                        self.db,
+                        at=at,
+                        source=source,
+                        plan=plan.to_dict(),
+                        actor=confirmed_by,
+                        trigger=trigger,
+                    )
+                await settle_plans(self.db, at=at, source=source)
+                self.good, self.good_at = loaded, at
                 for listener in self.listeners:
-                    listener(loaded.catalog)
-            self.last = Reload(accepted, at, tuple(loaded.problems), diff)
+                    listener(new)
+            self.last = Reload(accepted, at, tuple(loaded.problems), diff, plan, confirmer)
             await record_load(
                 self.db,
                 at=at,
-                source=str(self.source),
+                source=source,
                 git_commit=git_commit(self.source),
                 trigger=trigger,
                 accepted=accepted,
-                entities=len(loaded.catalog) if loaded.catalog else 0,
+                entities=len(new) if new is not None else 0,
                 problems=[p.to_dict() for p in loaded.problems],
                 diff=diff,
             )
             return self.last
+
+    async def _plan(self, previous: Catalog | None, new: Catalog) -> ReloadPlan:
+        if previous is None:  # the first load removes nothing: no incidents to ask about
+            return plan_reload(None, new, (), self.max_removed_share)
+        open_incidents = [
+            OpenIncident(key, title, checks)
+            for key, title, checks in await open_incident_checks(self.db)
+        ]
+        return plan_reload(previous, new, open_incidents, self.max_removed_share)
+
+    async def held_plan(self) -> dict[str, Any] | None:
+        """The plan waiting for confirmation for this catalog's source (from the store: a
+        plan held by another process, e.g. ``infradex monitor``, shows too)."""
+        return await held_plan(self.db, str(self.source))
