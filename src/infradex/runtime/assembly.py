@@ -100,7 +100,8 @@ class Runtime:
 
     async def reload(self, trigger: str) -> Reload:
         outcome = await self.live.reload(trigger)
-        log.info("catalog reload (%s): %s", trigger, "accepted" if outcome.accepted else "refused")
+        verdict = "accepted" if outcome.accepted else "held" if outcome.held else "refused"
+        log.info("catalog reload (%s): %s", trigger, verdict)
         return outcome
 
     def reload_on_sighup(self) -> bool:
