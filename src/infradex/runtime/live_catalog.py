@@ -182,7 +182,10 @@ class LiveCatalog:
                         actor=confirmed_by,
                         trigger=trigger,
                     )
-                await settle_plans(self.db, at=at, source=source)
+                if previous is not None:
+                    # a reload went ahead: a plan held before is moot (a process starting
+                    # leaves alone what another process running the same catalog holds)
+                    await settle_plans(self.db, at=at, source=source)
                 self.good, self.good_at = loaded, at
                 for listener in self.listeners:
                     listener(new)

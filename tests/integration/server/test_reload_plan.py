@@ -147,6 +147,10 @@ async def test_a_confirmation_holds_for_the_same_change_in_another_process(
     write_services(catalog_dir, NAMES[:2])
     assert (await other.reload("signal")).held  # the monitor holds it too
     assert (await reload(client, write_token)).status_code == 409
+    # a process starting on the new files takes them (nothing to compare with) and leaves
+    # alone the plan the running ones hold
+    assert (await LiveCatalog(catalog_dir, db).reload("start")).accepted
+    assert (await client.get("/api/v1/catalog/plan")).json()["plan"] is not None
     assert (await reload(client, admin_token, force=True)).status_code == 200
     again = await other.reload("signal")  # the next SIGHUP takes the confirmed change
     assert again.accepted and again.confirmed_by == "an earlier confirmation"
