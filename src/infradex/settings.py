@@ -236,6 +236,8 @@ class Settings:
     monitor_queue_max: int = 50_000
     # a reload removing more than this share of entities or checks waits for confirmation
     reload_max_removed: float = 0.30
+    # octoDNS classes the operator allows beyond the defaults (docs/dns.md)
+    dns_provider_classes: frozenset[str] = frozenset()
 
     @property
     def monitor_enabled(self) -> bool:
@@ -301,6 +303,11 @@ class Settings:
             trusted_proxies=_networks(environ, "INFRADEX_TRUSTED_PROXIES"),
             header_timeout=float(_count(environ, "INFRADEX_HEADER_TIMEOUT", 5)),
             reload_max_removed=_share(environ, "INFRADEX_RELOAD_MAX_REMOVED", 0.30),
+            dns_provider_classes=frozenset(
+                c.strip()
+                for c in environ.get("INFRADEX_DNS_PROVIDER_CLASSES", "").split(",")
+                if c.strip()
+            ),
         )
 
     def resolved_secret_key(self) -> str:
