@@ -70,6 +70,9 @@ VARIABLES = {
     "on to fail too before it pages on its own (default 60s)",
     "INFRADEX_HEARTBEAT_URL": "a URL the server calls every minute while alerting runs, so a "
     "service outside (e.g. a dead man's switch) knows when it stops",
+    "INFRADEX_RELOAD_MAX_REMOVED": "the share of entities or checks a reload may remove "
+    "before it is held as a plan to confirm (default 0.30; 30% also works); a reload that "
+    "would close open incidents is always held",
     # the server's edge (issue 10)
     "INFRADEX_TRUSTED_PROXIES": "addresses or CIDR networks of reverse proxies whose "
     "X-Forwarded-For and X-Forwarded-Proto are believed, comma-separated, e.g. "
@@ -141,6 +144,19 @@ def _count(environ: Mapping[str, str], name: str, default: int) -> int:
     if not raw.isdigit() or int(raw) < 1:
         raise UsageError(f"{name}={raw!r}: write a whole number of at least 1")
     return int(raw)
+
+
+def _share(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise UsageError(f"{name}={raw!r}: write a share between 0 and 1 (e.g. 0.3) or 30%")
+    return value
 
 
 def _duration(environ: Mapping[str, str], name: str, default: str) -> timedelta:
@@ -218,6 +234,8 @@ class Settings:
     header_timeout: float = 5.0
     # the monitor's queue of unwritten rows while the store is down (docs/monitor.md)
     monitor_queue_max: int = 50_000
+    # a reload removing more than this share of entities or checks waits for confirmation
+    reload_max_removed: float = 0.30
     # octoDNS classes the operator allows beyond the defaults (docs/dns.md)
     dns_provider_classes: frozenset[str] = frozenset()
 
@@ -284,6 +302,7 @@ class Settings:
             monitor_policy=_policy(environ),
             trusted_proxies=_networks(environ, "INFRADEX_TRUSTED_PROXIES"),
             header_timeout=float(_count(environ, "INFRADEX_HEADER_TIMEOUT", 5)),
+            reload_max_removed=_share(environ, "INFRADEX_RELOAD_MAX_REMOVED", 0.30),
             dns_provider_classes=frozenset(
                 c.strip()
                 for c in environ.get("INFRADEX_DNS_PROVIDER_CLASSES", "").split(",")

@@ -130,7 +130,7 @@ async def test_a_loader_bug_is_still_a_recorded_refusal(
     def broken(source: object) -> None:
         raise RecursionError("maximum recursion depth exceeded")
 
-    monkeypatch.setattr("infradex.web.state.load", broken)
+    monkeypatch.setattr("infradex.runtime.live_catalog.load", broken)
     answer = await _reload(client, write_token)
     assert answer.status_code == 422
     assert [e["code"] for e in answer.json()["errors"]] == ["load-failed"]

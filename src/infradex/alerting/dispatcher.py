@@ -12,7 +12,6 @@ crash loses at most the sends in flight, never ones already answered (docs/alert
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 import os
@@ -25,6 +24,7 @@ from infradex.alerting import outbox
 from infradex.alerting.notifiers.base import Notifier, NotifyError
 from infradex.alerting.outbox import Claimed
 from infradex.alerting.records import add_event
+from infradex.background import Loop
 from infradex.clock import utcnow
 from infradex.store.db import Database
 
@@ -75,25 +75,20 @@ class Dispatcher:
         self.clock = clock
         self.totals = Totals()
         self.concurrency = concurrency
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Loop("alert dispatcher", IDLE_WAIT, self._start_all_due, log=log)
         self._limits: dict[str, asyncio.Semaphore] = {}
         self._in_flight: dict[str, set[asyncio.Task[Outcome]]] = {}
 
     def wake(self) -> None:
-        self._wake.set()
+        self._loop.wake()
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="alert dispatcher")
+        self._loop.start()
 
     async def stop(self) -> None:
         """Stop claiming; let the sends in flight finish and be recorded for a moment (a
         send cut off stays ``sending`` and goes out again after its lease)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._loop.stop()
         flying = [task for tasks in self._in_flight.values() for task in tasks]
         if flying:
             _, late = await asyncio.wait(flying, timeout=STOP_GRACE)
@@ -101,18 +96,9 @@ class Dispatcher:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
 
-    async def _loop(self) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), IDLE_WAIT)
-            self._wake.clear()
-            try:
-                while await self.start_due():
-                    pass
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("the dispatcher failed; trying again in %s s", IDLE_WAIT)
+    async def _start_all_due(self) -> None:
+        while await self.start_due():
+            pass
 
     def _room(self) -> dict[str, int]:
         return {
@@ -140,7 +126,7 @@ class Dispatcher:
 
     def _landed(self, flying: set[asyncio.Task[Outcome]], task: asyncio.Task[Outcome]) -> None:
         flying.discard(task)
-        self._wake.set()  # a place is free, and the target's next message may now go
+        self._loop.wake()  # a place is free, and the target's next message may now go
 
     async def run_once(self, now: datetime | None = None) -> list[Outcome]:
         """Claim what is due and send it, waiting for every send; returns the outcomes

@@ -4,13 +4,12 @@ pages someone: the one failure infradex cannot report itself is its own death.""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from infradex.background import Loop
 from infradex.probes.base import ProbeRequest
 from infradex.probes.registry import probe_for
 
@@ -32,7 +31,7 @@ class Heartbeat:
     beats: int = 0
     failures: int = 0
     last_error: str | None = None
-    _task: asyncio.Task[None] | None = None
+    _loop: Loop | None = None
 
     @property
     def where(self) -> str:
@@ -59,22 +58,11 @@ class Heartbeat:
         return False
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="heartbeat")
+        # the first beat waits a little: alerting finishes its first turn meanwhile
+        self._loop = Loop("heartbeat", self.every, self.beat, first_wait=min(5.0, self.every))
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _loop(self) -> None:
-        await asyncio.sleep(min(5.0, self.every))  # let alerting finish its first turn
-        while True:
-            try:
-                await self.beat()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("heartbeat failed")
-            await asyncio.sleep(self.every)
+        if self._loop is not None:
+            await self._loop.stop()
+            self._loop = None

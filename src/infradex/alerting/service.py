@@ -16,8 +16,6 @@ Each turn (at least once a second, and at once when the monitor writes a state c
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -38,6 +36,7 @@ from infradex.alerting.incidents import (
 )
 from infradex.alerting.messages import IncidentView, render
 from infradex.alerting.notifiers.base import Notifier
+from infradex.background import Loop
 from infradex.catalog.entities import Catalog
 from infradex.catalog.refs import Ref
 from infradex.clock import utcnow
@@ -50,7 +49,6 @@ from infradex.oncall.escalation import (
     recipients,
 )
 from infradex.oncall.routing import route, routing_json, unrouted_reason
-from infradex.settings import Settings
 from infradex.store.db import Database
 from infradex.store.tables import (
     incidents,
@@ -58,7 +56,7 @@ from infradex.store.tables import (
     state_changes,
 )
 
-__all__ = ["AlertSettings", "Alerter", "CheckSource", "alerter_for"]
+__all__ = ["AlertSettings", "Alerter", "CheckSource"]
 
 log = logging.getLogger("infradex.alerting")
 
@@ -110,8 +108,8 @@ class Alerter:
         self.dispatcher = dispatcher or Dispatcher(db, notifiers, clock=clock)
         self.catalog: Catalog | None = None
         self._by_owner: dict[str, list[str]] = {}
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Loop("alerter", TURN, self._turn_and_prune, log=log)
+        self._pruned_at: float | None = None
         self._stale = False
         self.turns = 0
         self.last_good_turn: datetime | None = None
@@ -135,40 +133,26 @@ class Alerter:
     async def start(self, catalog: Catalog) -> None:
         self.set_catalog(catalog)
         await self.load()
-        self._task = asyncio.create_task(self._loop(), name="alerter")
+        self._loop.start()
         self.dispatcher.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._loop.stop()
         await self.dispatcher.stop()
 
     def wake(self) -> None:
-        self._wake.set()
+        self._loop.wake()
 
     def healthy(self, within: timedelta = timedelta(seconds=90)) -> bool:
         """A turn completed within the last ``within`` (the heartbeat asks)."""
         last = self.last_good_turn
         return last is not None and self.clock() - last <= within
 
-    async def _loop(self) -> None:
-        pruned = 0.0
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), TURN)
-            self._wake.clear()
-            try:
-                await self.turn()
-                if time.monotonic() - pruned > PRUNE_EVERY:
-                    pruned = time.monotonic()
-                    await records.prune(self.db, self.clock())
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("alerting turn failed; trying again in %s s", TURN)
+    async def _turn_and_prune(self) -> None:
+        await self.turn()
+        if self._pruned_at is None or time.monotonic() - self._pruned_at > PRUNE_EVERY:
+            self._pruned_at = time.monotonic()
+            await records.prune(self.db, self.clock())
 
     # ------------------------------------------------------------------ one turn
     async def turn(self, now: datetime | None = None) -> int:
@@ -580,15 +564,3 @@ class Alerter:
         only = told if kind == "resolve" else None
         queued += await self._policy_channels(connection, policy, view, kind, now, only=only)
         return queued
-
-
-def alerter_for(settings: Settings, db: Database, monitor: CheckSource) -> Alerter:
-    """The alerter a server runs with its settings (notifiers, links, correlation window)."""
-    from infradex.alerting.channels import notifiers_for
-
-    return Alerter(
-        db,
-        monitor,
-        notifiers_for(settings),
-        settings=AlertSettings(base_url=settings.base_url, window=settings.correlation_window),
-    )

@@ -4,7 +4,6 @@ and manage maintenance windows."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
 from datetime import datetime
 from typing import Annotated, Any
@@ -13,6 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from infradex.catalog.problems import CatalogInvalid
 from infradex.catalog.refs import RefError
 from infradex.cli.app import app, load_catalog, settings_of
 from infradex.cli.output import console, err_console, print_json
@@ -172,14 +172,10 @@ def check_list(
 @app.command()
 def monitor(ctx: typer.Context) -> None:
     """Run the catalog's checks without the web server (SIGHUP re-reads the catalog)."""
-    from infradex.alerting.heartbeat import Heartbeat
-    from infradex.alerting.service import alerter_for
-    from infradex.monitor.service import Monitor
+    from infradex.runtime.assembly import assemble
     from infradex.web.logs import configure_logging
 
     settings = settings_of(ctx)
-    catalog = load_catalog(ctx)
-    checks = checks_of(catalog, settings.ca_file, settings.monitor_policy)
     configure_logging("text")
     if settings.catalog_is_embedded:
         console.print(
@@ -187,62 +183,35 @@ def monitor(ctx: typer.Context) -> None:
             "python.org sites",
             style="yellow",
         )
-    console.print(f"infradex: monitoring {len(checks)} checks; Ctrl-C stops", style="green")
     db = Database(settings.database_url)
+    # the same assembly as `infradex serve`: a SIGHUP reload is recorded like the server's
+    runtime = assemble(settings, db, monitor=True)
 
     async def run() -> None:
-        await db.upgrade()
-        service = Monitor(
-            db,
-            retention=settings.retention,
-            concurrency=settings.monitor_concurrency,
-            canary_url=settings.canary_url,
-            ca_file=settings.ca_file,
-            policy=settings.monitor_policy,
-            queue_max=settings.monitor_queue_max,
-        )
-        await service.start(catalog)
-        alerter = alerter_for(settings, db, service) if settings.alerting_enabled(True) else None
-        if alerter is not None:
-            await alerter.start(catalog)
-            service.change_listeners.append(alerter.wake)
-        heartbeat = (
-            Heartbeat(settings.heartbeat_url, ca_file=settings.ca_file, healthy=alerter.healthy)
-            if alerter is not None and settings.heartbeat_url
-            else None
-        )
-        if heartbeat is not None:
-            heartbeat.start()
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-
-        def reread() -> None:
-            from infradex.catalog import load
-
-            loaded = load(settings.catalog)
-            if loaded.catalog is None:
-                err_console.print(
-                    f"reload refused: {len(loaded.errors)} error(s); still running the last "
-                    "good catalog",
-                    style="red",
-                )
-                return
-            service.set_catalog(loaded.catalog)
-            if alerter is not None:
-                alerter.set_catalog(loaded.catalog)
-
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(signal.SIGHUP, reread)
         try:
-            await stop.wait()
+            await db.upgrade()
+            try:
+                await runtime.start()
+            except CatalogInvalid as exc:  # every error, as every other command lists them
+                for problem in exc.problems:
+                    if problem.severity == "error":
+                        err_console.print(str(problem), style="red", markup=False)
+                raise
+            try:
+                assert runtime.monitor is not None
+                console.print(
+                    f"infradex: monitoring {len(runtime.monitor.checks)} checks; Ctrl-C stops",
+                    style="green",
+                )
+                stop = asyncio.Event()
+                loop = asyncio.get_running_loop()
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    loop.add_signal_handler(sig, stop.set)
+                runtime.reload_on_sighup()
+                await stop.wait()
+            finally:
+                await runtime.stop()
         finally:
-            if heartbeat is not None:
-                await heartbeat.stop()
-            await service.stop()
-            if alerter is not None:
-                await alerter.stop()
             await db.close()
 
     asyncio.run(run())

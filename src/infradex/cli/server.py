@@ -11,7 +11,7 @@ import logging
 import os
 import urllib.error
 import urllib.request
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -118,8 +118,17 @@ def reload(
         str | None,
         typer.Option(envvar="INFRADEX_TOKEN", help="A write token (or $INFRADEX_TOKEN)."),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Go ahead with a reload held for confirmation (needs an admin token).",
+        ),
+    ] = False,
 ) -> None:
-    """Ask a running server to re-read its catalog; prints the problems if it refuses."""
+    """Ask a running server to re-read its catalog; prints the problems if it refuses (exit
+    1), or the plan if it holds the reload for confirmation (exit 3: it removes too much or
+    would close open incidents; confirm with --force)."""
     if not token:
         err_console.print(
             "error: reload needs a write token: --token or INFRADEX_TOKEN "
@@ -128,7 +137,7 @@ def reload(
         )
         raise typer.Exit(2)
     request = urllib.request.Request(
-        f"{url.rstrip('/')}/api/v1/catalog/reload",
+        f"{url.rstrip('/')}/api/v1/catalog/reload" + ("?force=true" if force else ""),
         method="POST",
         headers={"Authorization": f"Bearer {token}"},
     )
@@ -137,8 +146,8 @@ def reload(
             answer = json.load(response)
     except urllib.error.HTTPError as exc:
         body = exc.read() or b"{}"
-        if exc.code == 422 and b'"accepted"' in body:
-            answer = json.loads(body)  # refused: the errors follow
+        if exc.code in (409, 422) and b'"accepted"' in body:
+            answer = json.loads(body)  # refused or held: the errors or the plan follow
         else:
             detail = json.loads(body).get("error", exc.reason)
             err_console.print(
@@ -158,12 +167,33 @@ def reload(
             style="green",
         )
         return
+    if answer.get("held"):
+        _print_held(answer["plan"])
+        raise typer.Exit(3)
     for problem in answer["errors"]:
         err_console.print(
             f"{problem['file']}:{problem['line']}: {problem['message']}", style="red", markup=False
         )
     err_console.print("refused: the server keeps serving its last good catalog", style="red")
     raise typer.Exit(1)
+
+
+def _print_held(plan: dict[str, Any]) -> None:
+    err_console.print(
+        "held: the server keeps serving its catalog until someone confirms", style="yellow"
+    )
+    for reason in plan["reasons"]:
+        err_console.print(f"  {reason}", style="yellow", markup=False)
+    for title, items in (
+        ("entities removed", plan["removedEntities"]),
+        ("checks removed", plan["removedChecks"]),
+        ("incidents closed", [f"#{i['id']} {i['title']}" for i in plan["closesIncidents"]]),
+    ):
+        if items:
+            err_console.print(f"  {title}: {', '.join(items)}", markup=False)
+    err_console.print(
+        "if that is what you meant: `infradex reload --force` with an admin token", style="yellow"
+    )
 
 
 def _check_can_listen(host: str, port: int) -> None:

@@ -20,9 +20,10 @@ import gc
 import logging
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from infradex.background import Loop
 from infradex.catalog.entities import Catalog
 from infradex.clock import utcnow
 from infradex.monitor import history
@@ -114,7 +115,8 @@ class Monitor:
         self._covered: dict[str, Window] = {}
         self.canary = adhoc_check(canary_url) if canary_url else None
         self.canary_down = False
-        self._tasks: list[asyncio.Task[None]] = []
+        self._scheduler_task: asyncio.Task[None] | None = None
+        self._loops: list[Loop] = []
         self.write_errors = 0
         self.queue_max = queue_max
         self.dropped = 0  # queued rows dropped (oldest first) while the store was down
@@ -122,7 +124,9 @@ class Monitor:
         self.versions: dict[str, int] = {}
         #: called after a flush that wrote state changes (the alerter wakes on it)
         self.change_listeners: list[Callable[[], None]] = []
-        self._flush_soon = asyncio.Event()
+        # flushes every second, and at once when a state change is queued (an alert should
+        # not wait for the next second's batch)
+        self._flush_loop = Loop("monitor flush", FLUSH_EVERY, self.flush, log=log)
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self, catalog: Catalog) -> None:
@@ -132,28 +136,30 @@ class Monitor:
         self._windows = await history.list_windows(self.db)
         self.set_catalog(catalog)
         young_collections_less_often()
-        self._tasks = [
-            asyncio.create_task(self.scheduler.run_forever(), name="monitor scheduler"),
-            asyncio.create_task(self._flusher(), name="monitor flush"),
-            asyncio.create_task(self._every(PRUNE_EVERY, self.prune), name="monitor prune"),
-            asyncio.create_task(
-                self._every(MAINTENANCE_EVERY, self.refresh_maintenance), name="maintenance"
-            ),
+        self._scheduler_task = asyncio.create_task(
+            self.scheduler.run_forever(), name="monitor scheduler"
+        )
+        self._loops = [
+            self._flush_loop,
+            Loop("monitor prune", PRUNE_EVERY, self.prune, log=log),
+            Loop("maintenance refresh", MAINTENANCE_EVERY, self.refresh_maintenance, log=log),
         ]
         if self.canary is not None:
-            self._tasks.append(
-                asyncio.create_task(self._every(CANARY_INTERVAL, self.run_canary), name="canary")
-            )
+            self._loops.append(Loop("canary", CANARY_INTERVAL, self.run_canary, log=log))
+        for loop in self._loops:
+            loop.start()
         log.info("monitor started with %d checks", len(self.checks))
 
     async def stop(self) -> None:
         await self.scheduler.stop()
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
+        if self._scheduler_task is not None:
+            self._scheduler_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks = []
+                await self._scheduler_task
+            self._scheduler_task = None
+        for loop in self._loops:
+            await loop.stop()
+        self._loops = []
         deadline = time.monotonic() + STOP_FLUSH_GRACE
         while True:
             await self.flush()
@@ -175,30 +181,6 @@ class Monitor:
         counts = self.scheduler.update(checks)
         log.info("monitor checks: %s", counts)
         return counts
-
-    async def _flusher(self) -> None:
-        """Flush every second, or at once when a state change is queued (an alert should
-        not wait for the next second's batch)."""
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._flush_soon.wait(), FLUSH_EVERY)
-            self._flush_soon.clear()
-            try:
-                await self.flush()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("monitor flush failed; trying again in %s s", FLUSH_EVERY)
-
-    async def _every(self, seconds: float, action: Callable[[], Any]) -> None:
-        while True:
-            await asyncio.sleep(seconds)
-            try:
-                await action()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("monitor task %s failed; trying again in %s s", action, seconds)
 
     # ------------------------------------------------------------------ maintenance, canary
     async def refresh_maintenance(self) -> None:
@@ -231,7 +213,7 @@ class Monitor:
 
     # ------------------------------------------------------------------ results
     async def _run_scheduled(self, check: CheckDef, due: float) -> None:
-        started = datetime.fromtimestamp(time.time(), UTC)
+        started = self._clock()  # the injected clock: tests drive the monitor's time
         result = await run_check(check)
         self.record(check, result, started)
 
@@ -272,7 +254,7 @@ class Monitor:
         batch.states[check.id] = new
         if change is not None:
             batch.changes.append(change)
-            self._flush_soon.set()
+            self._flush_loop.wake()
         self._bound(batch)
         answered = result.observation.ok or result.error_kind == "condition"
         latency = result.duration_ms if answered else None

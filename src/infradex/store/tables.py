@@ -105,6 +105,21 @@ catalog_loads = Table(
     Column("diff", JSON, nullable=False),  # {"added": [...], "removed": [...], "changed": [...]}
 )
 
+reload_plans = Table(
+    "reload_plans",
+    metadata,
+    _id(),
+    Column("created_at", Time, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("trigger", String(32), nullable=False),
+    Column("fingerprint", String(64), nullable=False),  # the held catalog's content
+    Column("plan", JSON, nullable=False),  # what it removes, what it closes, why it is held
+    Column("status", String(16), nullable=False),  # held, confirmed, superseded
+    Column("decided_at", Time),
+    Column("decided_by", String(200)),  # who confirmed it (token:NAME, user:NAME)
+    Index(None, "status", "source"),
+)
+
 check_results = Table(
     "check_results",
     metadata,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
@@ -14,19 +14,19 @@ from infradex.catalog.refs import canonical_kind
 from infradex.catalog.search import search
 from infradex.clock import utcnow
 from infradex.errors import UsageError
+from infradex.runtime.live_catalog import LiveCatalog
 from infradex.store.audit import audit
 from infradex.store.catalog_loads import latest_loads
 from infradex.web.audience import for_reader, sees_secrets
 from infradex.web.auth import Caller, is_admin, require
-from infradex.web.state import CatalogState
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1")
 
 
-def _state(request: Request) -> CatalogState:
-    state: CatalogState = request.app.state.catalog
+def _state(request: Request) -> LiveCatalog:
+    state: LiveCatalog = request.app.state.catalog
     return state
 
 
@@ -143,6 +143,8 @@ async def problems(request: Request) -> dict[str, Any]:
         "accepted": bool(last and last.accepted),
         "checkedAt": last.at.isoformat() if last else None,
         "servingSince": state.good_at.isoformat() if state.good_at else None,
+        "held": bool(last and last.held),
+        "heldPlan": await state.held_plan(),
         "errors": [p.to_dict() for p in (last.problems if last else ()) if p.severity == "error"],
         "warnings": [
             p.to_dict() for p in (last.problems if last else ()) if p.severity == "warning"
@@ -161,25 +163,67 @@ async def loads(
     return {"items": items, "total": total}
 
 
+@router.get("/catalog/plan", summary="The reload held for confirmation, if any")
+async def held_plan(request: Request) -> dict[str, Any]:
+    return {"plan": await _state(request).held_plan()}
+
+
 @router.post(
     "/catalog/reload",
-    summary="Read the catalog again (needs a write token)",
-    responses={422: {"description": "refused: the catalog has errors; the last good one stays"}},
+    summary="Read the catalog again (needs a write token; force=true needs admin)",
+    responses={
+        403: {"description": "force=true without the admin scope"},
+        409: {
+            "description": "held: it removes too much or would close open incidents; the "
+            "plan says what, and an admin confirms with force=true"
+        },
+        422: {"description": "refused: the catalog has errors; the last good one stays"},
+    },
 )
-async def reload(request: Request, caller: Annotated[Caller, Depends(require("write"))]) -> Any:
-    outcome = await _state(request).reload(trigger="api")
+async def reload(
+    request: Request,
+    caller: Annotated[Caller, Depends(require("write"))],
+    force: Annotated[
+        bool, Query(description="go ahead with a held plan (needs the admin scope)")
+    ] = False,
+) -> Any:
+    if force and not caller.token.allows("admin"):
+        raise HTTPException(
+            403,
+            f"token {caller.token.name!r} lacks the 'admin' scope that confirming a held "
+            "reload needs; ask an admin to look at GET /api/v1/catalog/plan",
+        )
+    outcome = await _state(request).reload(
+        trigger="api", confirmed_by=caller.actor if force else None
+    )
+    address = request.client.host if request.client else None
+    db = request.app.state.db
     await audit(
-        request.app.state.db,
+        db,
         at=utcnow(),
         actor=caller.actor,
         action="catalog.reload",
-        detail={"accepted": outcome.accepted, **outcome.diff},
-        remote_addr=request.client.host if request.client else None,
+        detail={"accepted": outcome.accepted, "held": outcome.held, **outcome.diff},
+        remote_addr=address,
     )
-    body = {
+    if outcome.confirmed_by == caller.actor and outcome.plan is not None:
+        # the plan went ahead because this caller said so: the audit log names them
+        await audit(
+            db,
+            at=utcnow(),
+            actor=caller.actor,
+            action="catalog.reload.confirm",
+            detail=outcome.plan.to_dict(),
+            remote_addr=address,
+        )
+    body: dict[str, Any] = {
         "accepted": outcome.accepted,
+        "held": outcome.held,
         "errors": [p.to_dict() for p in outcome.problems if p.severity == "error"],
         "diff": outcome.diff,
+        "plan": outcome.plan.to_dict() if outcome.plan is not None else None,
     }
+    if outcome.held:
+        return JSONResponse(body, status_code=409)
     # refused is an error status, so `curl -f` in a deploy hook fails as it should
     return body if outcome.accepted else JSONResponse(body, status_code=422)

@@ -1,12 +1,10 @@
-"""The application: ``create_app(settings)`` wires the store, the live catalog, the API and
-the pages. ``infradex serve`` runs it under uvicorn."""
+"""The application: ``create_app(settings)`` wires the store, the runtime (the live catalog,
+monitor, alerter and heartbeat, assembled as for ``infradex monitor``), the API and the pages.
+``infradex serve`` runs it under uvicorn."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -20,12 +18,9 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from infradex import __version__
-from infradex.alerting.heartbeat import Heartbeat
-from infradex.alerting.service import alerter_for
-from infradex.catalog.problems import CatalogInvalid
 from infradex.clock import utcnow
 from infradex.errors import NotFoundError, UsageError
-from infradex.monitor.service import Monitor
+from infradex.runtime.assembly import assemble
 from infradex.settings import Settings
 from infradex.store import Database
 from infradex.store.db import StoreError
@@ -36,7 +31,6 @@ from infradex.web.errors import store_reason, store_unavailable
 from infradex.web.headers import SECURITY_HEADERS
 from infradex.web.inputs import encodable
 from infradex.web.sessions import load_session
-from infradex.web.state import CatalogState
 
 __all__ = ["create_app"]
 
@@ -46,63 +40,18 @@ log = logging.getLogger("infradex.web")
 def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     """The server for ``settings``; pass ``db`` to use an existing store (tests do)."""
     database = db or Database(settings.database_url)
-    state = CatalogState(settings.catalog, database)
-    monitor = (
-        Monitor(
-            database,
-            retention=settings.retention,
-            concurrency=settings.monitor_concurrency,
-            canary_url=settings.canary_url,
-            ca_file=settings.ca_file,
-            policy=settings.monitor_policy,
-            queue_max=settings.monitor_queue_max,
-        )
-        if settings.monitor_enabled
-        else None
-    )
-    alerter = (
-        alerter_for(settings, database, monitor)
-        if monitor is not None and settings.alerting_enabled(True)
-        else None
-    )
-    heartbeat = (
-        Heartbeat(settings.heartbeat_url, ca_file=settings.ca_file, healthy=alerter.healthy)
-        if alerter is not None and settings.heartbeat_url
-        else None
-    )
+    runtime = assemble(settings, database, monitor=settings.monitor_enabled)
+    state = runtime.live
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await database.upgrade()
-        outcome = await state.reload(trigger="start")
-        if not outcome.accepted:  # nothing good to fall back on yet: refuse to start
-            raise CatalogInvalid(outcome.problems)
-        if monitor is not None:
-            await monitor.start(state.catalog)
-            state.listeners.append(monitor.set_catalog)
-        if alerter is not None and monitor is not None:
-            await alerter.start(state.catalog)
-            state.listeners.append(alerter.set_catalog)  # after the monitor's: uses its checks
-            monitor.change_listeners.append(alerter.wake)
-        if heartbeat is not None:
-            heartbeat.start()
-        loop = asyncio.get_running_loop()
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            # SIGHUP reloads the catalog; not available off the main thread (tests) or POSIX
-            loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(_reload("signal")))
+        await runtime.start()
+        runtime.reload_on_sighup()
         yield
-        if heartbeat is not None:
-            await heartbeat.stop()
-        if monitor is not None:
-            await monitor.stop()
-        if alerter is not None:
-            await alerter.stop()
+        await runtime.stop()
         if db is None:
             await database.close()
-
-    async def _reload(trigger: str) -> None:
-        outcome = await state.reload(trigger)
-        log.info("catalog reload (%s): %s", trigger, "accepted" if outcome.accepted else "refused")
 
     app = FastAPI(
         title="infradex",
@@ -115,9 +64,10 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     )
     app.state.db = database
     app.state.catalog = state
+    app.state.runtime = runtime
     app.state.settings = settings
-    app.state.monitor = monitor
-    app.state.alerter = alerter
+    app.state.monitor = runtime.monitor
+    app.state.alerter = runtime.alerter
     app.state.secret_key = settings.resolved_secret_key()
     trusted = settings.trusted_proxies
 

@@ -22,11 +22,11 @@ from infradex.monitor.evaluate import CheckState
 from infradex.monitor.maintenance import Window, catalog_windows, coverage, parse_rrule
 from infradex.monitor.report import check_summary
 from infradex.monitor.service import Monitor
+from infradex.runtime.live_catalog import LiveCatalog
 from infradex.store.audit import audit
 from infradex.web.audience import observed_for_reader, sees_secrets, url_for_reader
 from infradex.web.auth import Caller, require
 from infradex.web.inputs import TextIn
-from infradex.web.state import CatalogState
 
 __all__ = ["metrics_router", "router"]
 
@@ -34,8 +34,8 @@ router = APIRouter(prefix="/api/v1", tags=["monitor"])
 metrics_router = APIRouter()
 
 
-def _catalog_state(request: Request) -> CatalogState:
-    state: CatalogState = request.app.state.catalog
+def _catalog_state(request: Request) -> LiveCatalog:
+    state: LiveCatalog = request.app.state.catalog
     return state
 
 
@@ -180,7 +180,7 @@ class WindowIn(BaseModel):
     reason: TextIn | None = None
 
 
-def validate_window(catalog_state: CatalogState, checks: list[CheckDef], body: WindowIn) -> Window:
+def validate_window(catalog_state: LiveCatalog, checks: list[CheckDef], body: WindowIn) -> Window:
     """A window from user input, or a ``UsageError`` saying what to fix."""
     if body.start.tzinfo is None or body.end.tzinfo is None:
         raise UsageError("give start and end with a time zone offset, e.g. 2026-12-01T02:00Z")

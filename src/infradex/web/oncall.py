@@ -47,9 +47,9 @@ from infradex.oncall.schedules import (
     shifts,
     turn_at,
 )
+from infradex.runtime.live_catalog import LiveCatalog
 from infradex.web.render import page_response
 from infradex.web.sessions import read_session
-from infradex.web.state import CatalogState
 
 __all__ = ["PALETTE_SIZE", "feed_token", "router", "timeline_svg"]
 
@@ -72,7 +72,7 @@ def _token_ok(request: Request, ref: Ref, token: str | None) -> bool:
 
 
 def _catalog(request: Request) -> Catalog:
-    state: CatalogState = request.app.state.catalog
+    state: LiveCatalog = request.app.state.catalog
     return state.catalog
 
 

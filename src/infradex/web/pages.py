@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -10,31 +10,51 @@ from markupsafe import Markup
 
 from infradex.catalog.search import search
 from infradex.docs import html
-from infradex.docs.blocks import Bullets, Heading, Inline, Link, Page, Para, Strong, Table, Text
+from infradex.docs.blocks import (
+    Block,
+    Bullets,
+    Heading,
+    Inline,
+    Link,
+    Page,
+    Para,
+    Strong,
+    Table,
+    Text,
+)
 from infradex.docs.content import build_page, page_id
+from infradex.runtime.live_catalog import LiveCatalog
 from infradex.web.health import with_health
 from infradex.web.render import page_response
-from infradex.web.state import CatalogState
 
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
 
 
-def _state(request: Request) -> CatalogState:
-    state: CatalogState = request.app.state.catalog
+def _state(request: Request) -> LiveCatalog:
+    state: LiveCatalog = request.app.state.catalog
     return state
 
 
-def _rendered(state: CatalogState, page: str, number: int = 1) -> tuple[Page, Markup] | None:
+def _rendered(request: Request, page: str, number: int = 1) -> tuple[Page, Markup] | None:
     """A page's content depends only on the catalog: rendered once per loaded catalog (the
-    cache lives on the state and is replaced with each accepted reload)."""
-    cache = state.rendered
+    cache lives on the app, tied to the catalog it was rendered from, and starts empty when
+    a reload brings another)."""
+    state = _state(request)
+    catalog = state.catalog
+    held: tuple[object, dict[str, tuple[Page, Markup] | None]] | None = getattr(
+        request.app.state, "rendered_pages", None
+    )
+    if held is None or held[0] is not catalog:
+        held = (catalog, {})
+        request.app.state.rendered_pages = held
+    cache = held[1]
     key = f"{page}?{number}"
     if key not in cache:
         if len(cache) >= 2048:
             cache.pop(next(iter(cache)))
-        built = build_page(state.catalog, page, state.problems, page_number=number)
+        built = build_page(catalog, page, state.problems, page_number=number)
         cache[key] = (built, html.render_body(built, suffix="")) if built else None
     return cache[key]
 
@@ -57,7 +77,7 @@ def _not_found(request: Request, path: str) -> HTMLResponse:
 
 @router.get("/")
 async def home(request: Request, page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:
-    found = _rendered(_state(request), "index", page)
+    found = _rendered(request, "index", page)
     assert found is not None
     return page_response(request, found[0], body=found[1])
 
@@ -84,6 +104,35 @@ async def search_page(
     return page_response(request, result, query=q)
 
 
+def _held_plan_blocks(plan: dict[str, Any]) -> list[Block]:
+    """The reload waiting for confirmation: why, what it removes, which incidents it closes,
+    and how to confirm it."""
+    blocks: list[Block] = [
+        Heading(2, "Reload held for confirmation", "held-plan"),
+        Bullets([[Text(reason)] for reason in plan["reasons"]]),
+    ]
+    removed = [
+        ("Entities removed", plan["removedEntities"]),
+        ("Checks removed", plan["removedChecks"]),
+        ("Incidents it would close", [f"#{i['id']} {i['title']}" for i in plan["closesIncidents"]]),
+    ]
+    for title, items in removed:
+        if items:
+            blocks.append(Para([Strong(f"{title} ({len(items)}): "), Text(", ".join(items))]))
+    blocks.append(
+        Para(
+            [
+                Text(
+                    "If this is what you meant, confirm it with `infradex reload --force` "
+                    "(an admin token) or POST /api/v1/catalog/reload?force=true; else fix the "
+                    "catalog and reload."
+                )
+            ]
+        )
+    )
+    return blocks
+
+
 @router.get("/problems")
 async def problems_page(request: Request) -> HTMLResponse:
     state = _state(request)
@@ -96,6 +145,20 @@ async def problems_page(request: Request) -> HTMLResponse:
         if last.accepted:
             result.add(
                 Para([Text(f"The catalog loaded at {last.at:%Y-%m-%d %H:%M} UTC is being served.")])
+            )
+        elif last.held:
+            result.add(
+                Para(
+                    [
+                        Strong("The last reload is held"),
+                        Text(
+                            f" ({last.at:%Y-%m-%d %H:%M} UTC): the new catalog has no errors "
+                            "but removes too much to take without a confirmation. The server "
+                            f"keeps serving the catalog loaded at {state.good_at:%Y-%m-%d %H:%M} "
+                            "UTC."
+                        ),
+                    ]
+                )
             )
         else:
             result.add(
@@ -110,6 +173,9 @@ async def problems_page(request: Request) -> HTMLResponse:
                     ]
                 )
             )
+        plan = await state.held_plan()
+        if plan is not None:
+            result.add(*_held_plan_blocks(plan))
         for severity in ("error", "warning"):
             found = [p for p in last.problems if p.severity == severity]
             result.add(Heading(2, f"{severity.capitalize()}s ({len(found)})", severity + "s"))
@@ -187,7 +253,7 @@ async def index_alias() -> RedirectResponse:
 async def page(request: Request, path: str) -> Response:
     if path.startswith("api/"):
         return JSONResponse({"error": f"no API at /{path}; see /api/docs"}, status_code=404)
-    found = _rendered(_state(request), path.strip("/") or "index")
+    found = _rendered(request, path.strip("/") or "index")
     if found is None:
         return _not_found(request, path)
     body = await with_health(request, found[0].id, found[1])

@@ -1,5 +1,6 @@
 """`infradex monitor` as a real process: runs a local catalog's checks into SQLite, takes up a
-new check on SIGHUP without a restart, and stops cleanly on SIGTERM with its rows written."""
+new check on SIGHUP without a restart, records each SIGHUP reload (accepted or refused) like a
+server's, and stops cleanly on SIGTERM with its rows written."""
 
 from __future__ import annotations
 
@@ -66,6 +67,15 @@ def wait_for(condition, seconds: float = 15.0) -> None:  # type: ignore[no-untyp
     raise AssertionError("condition not met in time")
 
 
+def loads(database: Path) -> list[tuple[str, bool, str]]:
+    """Every recorded catalog load: its trigger, whether it was accepted, its diff."""
+    with sqlite3.connect(database) as connection:
+        rows = connection.execute(
+            "SELECT trigger, accepted, diff FROM catalog_loads ORDER BY id"
+        ).fetchall()
+    return [(trigger, bool(accepted), diff) for trigger, accepted, diff in rows]
+
+
 def test_monitor_process_reloads_on_sighup_and_stops_on_sigterm(
     tmp_path: Path, target: str
 ) -> None:
@@ -90,6 +100,9 @@ def test_monitor_process_reloads_on_sighup_and_stops_on_sigterm(
         (catalog / "web.yaml").write_text(catalog_text(target, ["a", "b"]))
         process.send_signal(signal.SIGHUP)
         wait_for(lambda: counts(database).get("service:web/b", 0) >= 2)
+        (catalog / "broken.yaml").write_text("kind: Nonsense\n")
+        process.send_signal(signal.SIGHUP)  # refused: the process keeps its good catalog
+        wait_for(lambda: len(loads(database)) == 3)
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=15)
     finally:
@@ -100,3 +113,10 @@ def test_monitor_process_reloads_on_sighup_and_stops_on_sigterm(
     with sqlite3.connect(database) as connection:
         states = dict(connection.execute("SELECT check_id, state FROM check_states").fetchall())
     assert states == {"service:web/a": "up", "service:web/b": "up"}
+    recorded = loads(database)
+    assert [(trigger, accepted) for trigger, accepted, _ in recorded] == [
+        ("start", True),
+        ("signal", True),
+        ("signal", False),
+    ]
+    assert '"changed": ["service:web"]' in recorded[1][2]

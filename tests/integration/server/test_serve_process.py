@@ -133,3 +133,46 @@ def test_cli_writes_are_audited(environment: dict[str, str]) -> None:
     with sqlite3.connect(database) as connection:
         actions = [row[0] for row in connection.execute("SELECT action FROM audit_log ORDER BY id")]
     assert actions == ["token.create", "token.revoke", "user.create"]
+
+
+def test_reload_held_exits_3_and_an_admin_confirms_it(environment: dict[str, str]) -> None:
+    def infradex(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "infradex", *args],
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    def token(name: str, scope: str) -> str:
+        created = infradex("token", "create", "--name", name, "--scope", scope)
+        return created.stdout.strip().splitlines()[-1]  # printed last, on its own line
+
+    writer, admin = token("deploy", "write"), token("ops", "admin")
+    port = _free_port()
+    process = _serve(environment, port)
+    try:
+        _wait_ready(port, process)
+        catalog = Path(environment["INFRADEX_CATALOG"])
+        shutil.rmtree(catalog)  # a bad checkout: only one file left
+        catalog.mkdir()
+        (catalog / "people.yaml").write_text(
+            "apiVersion: infradex/v1\nkind: Person\nmetadata: {name: last-one}\n",
+            encoding="utf-8",
+        )
+        url = f"http://127.0.0.1:{port}"
+        held = infradex("reload", "--url", url, "--token", writer)
+        assert held.returncode == 3, held.stdout + held.stderr
+        assert "held: the server keeps serving" in held.stderr
+        assert "INFRADEX_RELOAD_MAX_REMOVED" in held.stderr and "--force" in held.stderr
+        assert _get(f"{url}/api/v1/catalog/plan")["plan"] is not None
+        not_admin = infradex("reload", "--url", url, "--token", writer, "--force")
+        assert not_admin.returncode == 1 and "admin" in not_admin.stderr
+        confirmed = infradex("reload", "--url", url, "--token", admin, "--force")
+        assert confirmed.returncode == 0, confirmed.stdout + confirmed.stderr
+        assert "reloaded: 1 added" in confirmed.stdout
+        assert _get(f"{url}/readyz")["entities"] == 1
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=15)

@@ -1,0 +1,129 @@
+"""One assembly of what runs next to the catalog: the live catalog, the monitor, the alerter
+and the heartbeat, wired the same way for ``infradex serve`` (the web app's lifespan) and
+``infradex monitor`` (and later the probe agent).
+
+Start order matters: the catalog is loaded first (a process with no good catalog refuses to
+start), then the monitor (its checks), then the alerter (it reads the monitor's checks), then
+the heartbeat (it beats only while alerting is healthy). Stop goes the other way. A SIGHUP
+reloads through :class:`LiveCatalog`, so it is recorded like any other reload.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from dataclasses import dataclass, field
+
+from infradex.alerting.heartbeat import Heartbeat
+from infradex.alerting.service import Alerter, AlertSettings, CheckSource
+from infradex.catalog.problems import CatalogInvalid
+from infradex.monitor.service import Monitor
+from infradex.runtime.live_catalog import LiveCatalog, Reload
+from infradex.settings import Settings
+from infradex.store.db import Database
+
+__all__ = ["Runtime", "alerter_for", "assemble", "heartbeat_for", "monitor_for"]
+
+log = logging.getLogger("infradex.runtime")
+
+
+def monitor_for(settings: Settings, db: Database) -> Monitor:
+    return Monitor(
+        db,
+        retention=settings.retention,
+        concurrency=settings.monitor_concurrency,
+        canary_url=settings.canary_url,
+        ca_file=settings.ca_file,
+        policy=settings.monitor_policy,
+        queue_max=settings.monitor_queue_max,
+    )
+
+
+def alerter_for(settings: Settings, db: Database, monitor: CheckSource) -> Alerter:
+    """The alerter a process runs with its settings (notifiers, links, correlation window);
+    the one place an alerter is built for a running process."""
+    from infradex.alerting.channels import notifiers_for
+
+    return Alerter(
+        db,
+        monitor,
+        notifiers_for(settings),
+        settings=AlertSettings(base_url=settings.base_url, window=settings.correlation_window),
+    )
+
+
+def heartbeat_for(settings: Settings, alerter: Alerter | None) -> Heartbeat | None:
+    """The dead man's switch, when alerting runs and a URL is set."""
+    if alerter is None or not settings.heartbeat_url:
+        return None
+    return Heartbeat(settings.heartbeat_url, ca_file=settings.ca_file, healthy=alerter.healthy)
+
+
+@dataclass(slots=True)
+class Runtime:
+    live: LiveCatalog
+    monitor: Monitor | None = None
+    alerter: Alerter | None = None
+    heartbeat: Heartbeat | None = None
+    _signals: list[signal.Signals] = field(default_factory=list)
+
+    async def start(self) -> None:
+        """Load the catalog (refusing to start without a good one), then start the parts."""
+        outcome = await self.live.reload(trigger="start")
+        if not outcome.accepted:  # nothing good to fall back on yet: refuse to start
+            raise CatalogInvalid(outcome.problems)
+        catalog = self.live.catalog
+        if self.monitor is not None:
+            await self.monitor.start(catalog)
+            self.live.listeners.append(self.monitor.set_catalog)
+        if self.alerter is not None:
+            await self.alerter.start(catalog)
+            # after the monitor's: the alerter takes up the monitor's new checks
+            self.live.listeners.append(self.alerter.set_catalog)
+            if self.monitor is not None:
+                self.monitor.change_listeners.append(self.alerter.wake)
+        if self.heartbeat is not None:
+            self.heartbeat.start()
+
+    async def stop(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in self._signals:
+            loop.remove_signal_handler(sig)
+        self._signals = []
+        if self.heartbeat is not None:
+            await self.heartbeat.stop()
+        if self.monitor is not None:
+            await self.monitor.stop()
+        if self.alerter is not None:
+            await self.alerter.stop()
+
+    async def reload(self, trigger: str) -> Reload:
+        outcome = await self.live.reload(trigger)
+        verdict = "accepted" if outcome.accepted else "held" if outcome.held else "refused"
+        log.info("catalog reload (%s): %s", trigger, verdict)
+        return outcome
+
+    def reload_on_sighup(self) -> bool:
+        """SIGHUP reloads the catalog (trigger ``signal``); False where signals cannot be
+        handled (off the main thread, as in tests, or off POSIX)."""
+        loop = asyncio.get_running_loop()
+        try:
+            loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(self.reload("signal")))
+        except (NotImplementedError, RuntimeError, ValueError):
+            return False
+        self._signals.append(signal.SIGHUP)
+        return True
+
+
+def assemble(settings: Settings, db: Database, *, monitor: bool) -> Runtime:
+    """What a process runs: the live catalog always; with ``monitor`` the checks, and the
+    alerting and heartbeat the settings ask for."""
+    live = LiveCatalog(settings.catalog, db, max_removed_share=settings.reload_max_removed)
+    checks = monitor_for(settings, db) if monitor else None
+    alerter = (
+        alerter_for(settings, db, checks)
+        if checks is not None and settings.alerting_enabled(True)
+        else None
+    )
+    return Runtime(live, checks, alerter, heartbeat_for(settings, alerter))
