@@ -1,7 +1,10 @@
 """The running alerting: state changes → incidents → escalation → the outbox → notifiers.
 
-One :class:`Alerter` runs next to the monitor (in ``infradex serve`` or ``infradex monitor``).
-Each turn (at least once a second, and at once when the monitor writes a state change):
+An :class:`Alerter` reads what the monitor wrote (state changes, check states, maintenance
+windows) from the store through :mod:`infradex.monitor.reads`, never from a monitor's memory, so
+it can run in any process on any server that shares the store (``infradex serve`` and
+``infradex monitor`` run it next to their monitor and wake it on each flush). Each turn (at
+least once a second, and at once when the monitor writes a state change):
 
 1. notice what people did since the last turn (acknowledged, resolved by hand) and tell the
    policy's channels (PagerDuty acknowledge/resolve, Slack);
@@ -20,10 +23,10 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -41,6 +44,8 @@ from infradex.alerting.notifiers.base import Notifier
 from infradex.catalog.entities import Catalog
 from infradex.catalog.refs import Ref
 from infradex.clock import utcnow
+from infradex.monitor import reads
+from infradex.monitor.maintenance import Window, windows_covering
 from infradex.oncall.escalation import (
     ChannelSpec,
     PolicySnapshot,
@@ -58,7 +63,7 @@ from infradex.store.tables import (
     state_changes,
 )
 
-__all__ = ["AlertSettings", "Alerter", "CheckSource", "alerter_for"]
+__all__ = ["AlertSettings", "Alerter", "alerter_for"]
 
 log = logging.getLogger("infradex.alerting")
 
@@ -67,21 +72,6 @@ MAINTENANCE_RECHECK = timedelta(seconds=30)
 CHANGES_PER_TURN = 2000
 ESCALATE_PER_TRANSACTION = 50
 PRUNE_EVERY = 3600.0  # seconds between prunes of old messages and expired links
-
-
-class CheckSource(Protocol):
-    """What the alerter needs of the monitor running next to it."""
-
-    @property
-    def states(self) -> Mapping[str, Any]: ...  # check id → CheckState
-
-    @property
-    def checks(self) -> Mapping[str, Any]: ...  # check id → CheckDef (with .owner)
-
-    def in_maintenance(self, check_id: str) -> Any: ...
-
-
-_UNWELL = frozenset({"down", "flapping", "unknown"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +85,6 @@ class Alerter:
     def __init__(
         self,
         db: Database,
-        monitor: CheckSource,
         notifiers: Mapping[str, Notifier],
         *,
         settings: AlertSettings | None = None,
@@ -103,13 +92,15 @@ class Alerter:
         dispatcher: Dispatcher | None = None,
     ) -> None:
         self.db = db
-        self.monitor = monitor
         self.settings = settings or AlertSettings()
         self.clock = clock
         self.correlator = Correlator(self.settings.window, self.settings.reopen_window)
         self.dispatcher = dispatcher or Dispatcher(db, notifiers, clock=clock)
         self.catalog: Catalog | None = None
+        self._check_ids: frozenset[str] = frozenset()
         self._by_owner: dict[str, list[str]] = {}
+        #: the checks failing as the store said at the start of this turn's correlation
+        self._unwell: frozenset[str] = frozenset()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stale = False
@@ -119,8 +110,9 @@ class Alerter:
     # ------------------------------------------------------------------ lifecycle
     def set_catalog(self, catalog: Catalog) -> None:
         self.catalog = catalog
+        self._check_ids = frozenset(reads.catalog_check_ids(catalog))
         by_owner: dict[str, list[str]] = {}
-        for check_id in self.monitor.checks:
+        for check_id in self._check_ids:
             by_owner.setdefault(check_id.split("/", 1)[0], []).append(check_id)
         self._by_owner = by_owner
 
@@ -193,13 +185,9 @@ class Alerter:
         return queued
 
     def unwell(self, ref: Ref) -> bool:
-        """One of the entity's checks is failing, even if not yet past its threshold."""
-        states = self.monitor.states
-        for check_id in self._by_owner.get(str(ref), ()):
-            state = states.get(check_id)
-            if state is not None and (state.failures > 0 or str(state.state) in _UNWELL):
-                return True
-        return False
+        """One of the entity's checks is failing, even if not yet past its threshold (as
+        the store said when this turn's correlation began)."""
+        return any(c in self._unwell for c in self._by_owner.get(str(ref), ()))
 
     async def _correlate(self, now: datetime) -> int:
         catalog = self.catalog
@@ -214,6 +202,9 @@ class Alerter:
                     .limit(CHANGES_PER_TURN)
                 )
             ).all()
+            # read in the transaction that handles the changes: the states are at least as
+            # new as the changes (the monitor writes both in one transaction)
+            self._unwell = await reads.unwell_checks(connection)
             for change in changes:
                 entity = ref_of(change.check_id)
                 if change.to_state == "down":
@@ -228,7 +219,7 @@ class Alerter:
                 elif change.to_state == "up":
                     c.check_up(catalog, change.check_id, change.at, self.unwell)
                 # pending, flapping, maintenance, unknown: the incident stays as it is
-            checks = self.monitor.checks
+            checks = self._check_ids
             for check_id in [k for k in (*c.by_check, *c.held) if k not in checks]:
                 c.check_up(catalog, check_id, now, self.unwell, "removed from the catalog")
             c.release_holds(catalog, now, self.unwell)
@@ -297,6 +288,8 @@ class Alerter:
 
     # ------------------------------------------------------------------ escalation
     async def _escalate(self, now: datetime) -> int:
+        catalog = self.catalog
+        assert catalog is not None
         async with self.db.begin() as connection:
             due = (
                 await connection.execute(
@@ -305,17 +298,23 @@ class Alerter:
                     .order_by(incidents.c.escalation_at)
                 )
             ).all()
+            # once a turn, not once an incident: a burst escalates thousands at once
+            windows = await reads.maintenance_windows_of(connection, catalog) if due else []
         queued = 0
         # a few incidents per transaction: a burst of separate outages (not one CDN) is
         # escalated at a few hundred a second instead of paying a commit each
         for start in range(0, len(due), ESCALATE_PER_TRANSACTION):
             async with self.db.begin(writes=True) as connection:
                 for (incident_id,) in due[start : start + ESCALATE_PER_TRANSACTION]:
-                    queued += await self._escalate_one(connection, incident_id, now)
+                    queued += await self._escalate_one(connection, incident_id, windows, now)
         return queued
 
     async def _escalate_one(
-        self, connection: AsyncConnection, incident_id: int, now: datetime
+        self,
+        connection: AsyncConnection,
+        incident_id: int,
+        windows: Sequence[Window],
+        now: datetime,
     ) -> int:
         """The due steps of one incident, in one transaction that first takes the incident
         (a conditional update on what was read): an acknowledgement committed meanwhile wins,
@@ -362,9 +361,9 @@ class Alerter:
                 mine.status = "open"
         view = await records.incident_view(connection, incident_id, current)
         snapshot = PolicySnapshot.from_dict(row.policy)
-        if view.failing and all(
-            self.monitor.in_maintenance(check) is not None for check, _ in view.failing
-        ):
+        failing = [check for check, _ in view.failing]
+        covered = windows_covering(windows, catalog, failing, now)
+        if failing and all(check in covered for check in failing):
             # hold the due step until the window ends; the later steps keep their delays
             started = held_until(snapshot, started, position, now + MAINTENANCE_RECHECK)
             if await records.last_event_kind(connection, incident_id) != "paging_held":
@@ -582,13 +581,12 @@ class Alerter:
         return queued
 
 
-def alerter_for(settings: Settings, db: Database, monitor: CheckSource) -> Alerter:
+def alerter_for(settings: Settings, db: Database) -> Alerter:
     """The alerter a server runs with its settings (notifiers, links, correlation window)."""
     from infradex.alerting.channels import notifiers_for
 
     return Alerter(
         db,
-        monitor,
         notifiers_for(settings),
         settings=AlertSettings(base_url=settings.base_url, window=settings.correlation_window),
     )

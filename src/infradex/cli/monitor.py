@@ -202,7 +202,7 @@ def monitor(ctx: typer.Context) -> None:
             queue_max=settings.monitor_queue_max,
         )
         await service.start(catalog)
-        alerter = alerter_for(settings, db, service) if settings.alerting_enabled(True) else None
+        alerter = alerter_for(settings, db) if settings.alerting_enabled(True) else None
         if alerter is not None:
             await alerter.start(catalog)
             service.change_listeners.append(alerter.wake)

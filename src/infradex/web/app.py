@@ -60,7 +60,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         else None
     )
     alerter = (
-        alerter_for(settings, database, monitor)
+        alerter_for(settings, database)
         if monitor is not None and settings.alerting_enabled(True)
         else None
     )
@@ -81,7 +81,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
             state.listeners.append(monitor.set_catalog)
         if alerter is not None and monitor is not None:
             await alerter.start(state.catalog)
-            state.listeners.append(alerter.set_catalog)  # after the monitor's: uses its checks
+            state.listeners.append(alerter.set_catalog)
             monitor.change_listeners.append(alerter.wake)
         if heartbeat is not None:
             heartbeat.start()
