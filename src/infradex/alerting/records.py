@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from infradex.alerting.incidents import Incident, Member
 from infradex.alerting.messages import IncidentView
+from infradex.alerting.model import EventKind, IncidentStatus, NoticeStatus, incident_move
 from infradex.errors import NotFoundError, UsageError
 from infradex.store.db import Database
 from infradex.store.tables import (
@@ -53,7 +54,10 @@ async def load_for_correlation(db: Database, now: datetime, reopen: timedelta) -
         rows = (
             await connection.execute(
                 select(incidents).where(
-                    or_(incidents.c.status != "resolved", incidents.c.resolved_at >= now - reopen)
+                    or_(
+                        incidents.c.status != IncidentStatus.RESOLVED,
+                        incidents.c.resolved_at >= now - reopen,
+                    )
                 )
             )
         ).all()
@@ -75,7 +79,7 @@ def _incident(row: Any) -> Incident:
         key=row.key,
         title=row.title,
         opened_at=row.opened_at,
-        status=row.status,
+        status=IncidentStatus(row.status),
         id=row.id,
         resolved_at=row.resolved_at,
     )
@@ -110,9 +114,9 @@ async def save(
     elif incident.transition == "resolved":
         await connection.execute(
             update(incidents)
-            .where(incidents.c.id == incident.id, incidents.c.status != "resolved")
+            .where(incidents.c.id == incident.id, incidents.c.status != IncidentStatus.RESOLVED)
             .values(
-                status="resolved",
+                status=IncidentStatus.RESOLVED,
                 resolved_at=incident.resolved_at,
                 escalation_at=None,
                 updated_at=now,
@@ -120,7 +124,7 @@ async def save(
         )
     elif incident.transition == "reopened":
         values: dict[str, Any] = {
-            "status": "open",
+            "status": incident_move(IncidentStatus.RESOLVED, IncidentStatus.OPEN),
             "resolved_at": None,
             "acknowledged_at": None,
             "acknowledged_by": None,
@@ -134,7 +138,7 @@ async def save(
             values["policy"] = policy
         await connection.execute(
             update(incidents)
-            .where(incidents.c.id == incident.id, incidents.c.status == "resolved")
+            .where(incidents.c.id == incident.id, incidents.c.status == IncidentStatus.RESOLVED)
             .values(**values)
         )
     incident.transition = None
@@ -188,7 +192,7 @@ async def add_event(
     connection: AsyncConnection,
     incident_id: int,
     at: datetime,
-    kind: str,
+    kind: EventKind,
     data: dict[str, Any],
     actor: str | None = None,
 ) -> None:
@@ -235,21 +239,22 @@ async def _apply(
     note: str | None,
     snooze: timedelta | None,
 ) -> None:
-    where = incidents.c.id == row.id
     if action == "note":
         if not note or not note.strip():
             raise UsageError("a note needs text")
-        await add_event(connection, row.id, now, "note", {"text": note.strip()[:5000]}, actor)
+        await add_event(
+            connection, row.id, now, EventKind.NOTE, {"text": note.strip()[:5000]}, actor
+        )
         return
-    if row.status == "resolved":
+    if row.status == IncidentStatus.RESOLVED:
         raise UsageError(f"incident #{row.id} is already resolved; nothing to {action}")
     if action == "acknowledge":
-        if row.status == "acknowledged" and row.snoozed_until is None:
+        if row.status == IncidentStatus.ACKNOWLEDGED and row.snoozed_until is None:
             raise UsageError(
                 f"incident #{row.id} was already acknowledged by {row.acknowledged_by}"
             )
         values: dict[str, Any] = {
-            "status": "acknowledged",
+            "status": IncidentStatus.ACKNOWLEDGED,
             "acknowledged_at": now,
             "acknowledged_by": actor,
             "snoozed_until": None,
@@ -257,10 +262,10 @@ async def _apply(
         }
         data: dict[str, Any] = {}
     elif action == "unacknowledge":
-        if row.status != "acknowledged":
+        if row.status != IncidentStatus.ACKNOWLEDGED:
             raise UsageError(f"incident #{row.id} is not acknowledged")
         values = {
-            "status": "open",
+            "status": IncidentStatus.OPEN,
             "acknowledged_at": None,
             "acknowledged_by": None,
             "snoozed_until": None,
@@ -274,7 +279,7 @@ async def _apply(
             raise UsageError("snooze for a duration between 1m and 7d, e.g. 30m or 4h")
         until = now + snooze
         values = {
-            "status": "acknowledged",
+            "status": IncidentStatus.ACKNOWLEDGED,
             "acknowledged_at": now,
             "acknowledged_by": actor,
             "snoozed_until": until,
@@ -282,7 +287,7 @@ async def _apply(
         }
         data = {"until": until.isoformat()}
     else:  # resolve
-        values = {"status": "resolved", "resolved_at": now, "escalation_at": None}
+        values = {"status": IncidentStatus.RESOLVED, "resolved_at": now, "escalation_at": None}
         data = {"by": "hand"}
         await connection.execute(
             update(incident_members)
@@ -291,12 +296,15 @@ async def _apply(
         )
     if note:
         data["note"] = note.strip()[:5000]
+    values["status"] = incident_move(row.status, values["status"])
     values["updated_at"] = now
     values["needs_notice"] = True  # alerting tells the channels, even after a restart
-    await connection.execute(update(incidents).where(where).values(**values))
-    kind = {"acknowledge": "acknowledged", "resolve": "resolved", "snooze": "snoozed"}.get(
-        action, "unacknowledged"
-    )
+    await connection.execute(update(incidents).where(incidents.c.id == row.id).values(**values))
+    kind = {
+        "acknowledge": EventKind.ACKNOWLEDGED,
+        "resolve": EventKind.RESOLVED,
+        "snooze": EventKind.SNOOZED,
+    }.get(action, EventKind.UNACKNOWLEDGED)
     await add_event(connection, row.id, now, kind, data, actor)
 
 
@@ -400,8 +408,8 @@ async def list_incidents(
     """Newest first, with the number of impacted entities; ``status`` ``open`` means open or
     acknowledged (not resolved)."""
     condition: ColumnElement[bool] = (
-        incidents.c.status != "resolved"
-        if status == "open"
+        incidents.c.status != IncidentStatus.RESOLVED
+        if status == IncidentStatus.OPEN
         else incidents.c.status == status
         if status
         else true()
@@ -558,7 +566,7 @@ async def notified_targets(
             and_(
                 notifications.c.incident_id == incident_id,
                 notifications.c.kind == "trigger",
-                notifications.c.status.in_(("sent", "sending")),
+                notifications.c.status.in_((NoticeStatus.SENT, NoticeStatus.SENDING)),
             )
         )
         .order_by(notifications.c.id)
@@ -589,12 +597,12 @@ async def alerting_counts(db: Database) -> dict[str, dict[str, int]]:
     async with db.begin() as connection:
         open_ = await connection.execute(
             select(incidents.c.status, func.count())
-            .where(incidents.c.status != "resolved")
+            .where(incidents.c.status != IncidentStatus.RESOLVED)
             .group_by(incidents.c.status)
         )
         counts = {status: int(n) for status, n in open_}
         policies = await connection.execute(
-            select(incidents.c.policy).where(incidents.c.status != "resolved")
+            select(incidents.c.policy).where(incidents.c.status != IncidentStatus.RESOLVED)
         )
         counts["unrouted"] = sum(routing_of(p)["unrouted"] for (p,) in policies)
         queued = await connection.execute(
@@ -617,7 +625,7 @@ async def open_incidents_of(db: Database, entity: str) -> list[dict[str, Any]]:
             )
             .join(incident_members, incident_members.c.incident_id == incidents.c.id)
             .where(
-                incidents.c.status != "resolved",
+                incidents.c.status != IncidentStatus.RESOLVED,
                 incident_members.c.entity_ref == entity,
                 incident_members.c.up_at.is_(None),
             )
@@ -639,7 +647,9 @@ async def prune(db: Database, now: datetime, keep: timedelta = KEEP_MESSAGES) ->
     async with db.begin() as connection:
         messages = await connection.execute(
             delete(notifications).where(
-                notifications.c.status.in_(("sent", "cancelled", "failed")),
+                notifications.c.status.in_(
+                    (NoticeStatus.SENT, NoticeStatus.CANCELLED, NoticeStatus.FAILED)
+                ),
                 notifications.c.created_at < now - keep,
             )
         )

@@ -40,6 +40,7 @@ from infradex.alerting.incidents import (
     ref_of,
 )
 from infradex.alerting.messages import IncidentView, render
+from infradex.alerting.model import EventKind, IncidentStatus, incident_move
 from infradex.alerting.notifiers.base import Notifier
 from infradex.catalog.entities import Catalog
 from infradex.catalog.refs import Ref
@@ -57,19 +58,15 @@ from infradex.oncall.escalation import (
 from infradex.oncall.routing import route, routing_json, unrouted_reason
 from infradex.settings import Settings
 from infradex.store.db import Database
-from infradex.store.tables import (
-    incidents,
-    notifications,
-    state_changes,
-)
+from infradex.store.tables import incidents, state_changes
 
 __all__ = ["AlertSettings", "Alerter", "alerter_for"]
 
 log = logging.getLogger("infradex.alerting")
 
 TURN = 1.0  # seconds between turns when nothing wakes the alerter
-MAINTENANCE_RECHECK = timedelta(seconds=30)
 CHANGES_PER_TURN = 2000
+MAINTENANCE_RECHECK = timedelta(seconds=30)
 ESCALATE_PER_TRANSACTION = 50
 PRUNE_EVERY = 3600.0  # seconds between prunes of old messages and expired links
 
@@ -268,14 +265,16 @@ class Alerter:
                 mine = self.correlator.by_key.get(row.key)
                 if mine is not None and mine.id != row.id:
                     mine = None
-                if row.status == "resolved":
+                if row.status == IncidentStatus.RESOLVED:
                     if mine is not None:
-                        self.correlator.forget(mine, "resolved", row.resolved_at or now)
+                        self.correlator.forget(
+                            mine, IncidentStatus.RESOLVED, row.resolved_at or now
+                        )
                     queued += await self._resolve_notices(connection, row.id, now)
                 else:
                     if mine is not None:
-                        mine.status = row.status
-                    if row.status == "acknowledged":
+                        mine.status = IncidentStatus(row.status)
+                    if row.status == IncidentStatus.ACKNOWLEDGED:
                         queued += await self._tell_paged(
                             connection, row.id, row.policy, "acknowledge", now
                         )
@@ -294,7 +293,10 @@ class Alerter:
             due = (
                 await connection.execute(
                     select(incidents.c.id)
-                    .where(incidents.c.escalation_at <= now, incidents.c.status != "resolved")
+                    .where(
+                        incidents.c.escalation_at <= now,
+                        incidents.c.status != IncidentStatus.RESOLVED,
+                    )
                     .order_by(incidents.c.escalation_at)
                 )
             ).all()
@@ -324,7 +326,11 @@ class Alerter:
         row = (
             await connection.execute(select(incidents).where(incidents.c.id == incident_id))
         ).one()
-        if row.escalation_at is None or row.escalation_at > now or row.status == "resolved":
+        if (
+            row.escalation_at is None
+            or row.escalation_at > now
+            or row.status == IncidentStatus.RESOLVED
+        ):
             return 0  # someone acted since the first look
         seen = (
             (incidents.c.id == incident_id)
@@ -338,7 +344,7 @@ class Alerter:
         where = incidents.c.id == incident_id
         position, started = row.escalation_step, row.escalation_started_at or row.opened_at
         current: Any = row
-        if row.status == "acknowledged":
+        if row.status == IncidentStatus.ACKNOWLEDGED:
             if row.snoozed_until is None or row.snoozed_until > now:
                 await connection.execute(
                     update(incidents).where(where).values(escalation_at=row.snoozed_until)
@@ -349,16 +355,16 @@ class Alerter:
                 update(incidents)
                 .where(where)
                 .values(
-                    status="open",
+                    status=incident_move(row.status, IncidentStatus.OPEN),
                     snoozed_until=None,
                     acknowledged_at=None,
                     acknowledged_by=None,
                 )
             )
-            await records.add_event(connection, incident_id, now, "snooze_ended", {})
+            await records.add_event(connection, incident_id, now, EventKind.SNOOZE_ENDED, {})
             mine = self.correlator.by_key.get(row.key)
             if mine is not None and mine.id == incident_id:
-                mine.status = "open"
+                mine.status = IncidentStatus.OPEN
         view = await records.incident_view(connection, incident_id, current)
         snapshot = PolicySnapshot.from_dict(row.policy)
         failing = [check for check, _ in view.failing]
@@ -366,12 +372,12 @@ class Alerter:
         if failing and all(check in covered for check in failing):
             # hold the due step until the window ends; the later steps keep their delays
             started = held_until(snapshot, started, position, now + MAINTENANCE_RECHECK)
-            if await records.last_event_kind(connection, incident_id) != "paging_held":
+            if await records.last_event_kind(connection, incident_id) != EventKind.PAGING_HELD:
                 await records.add_event(
                     connection,
                     incident_id,
                     now,
-                    "paging_held",
+                    EventKind.PAGING_HELD,
                     {"reason": "in a maintenance window: recorded, nobody paged"},
                 )
             await connection.execute(
@@ -388,7 +394,9 @@ class Alerter:
         if snapshot.positions == 0:
             reason = (row.policy or {}).get("routing", {}).get("reason")
             reason = reason or unrouted_reason(ref_of(row.key))
-            await records.add_event(connection, incident_id, now, "unrouted", {"reason": reason})
+            await records.add_event(
+                connection, incident_id, now, EventKind.UNROUTED, {"reason": reason}
+            )
         if position == 0:
             queued += await self._policy_channels(connection, row.policy, view, "trigger", now)
         caught = catch_up(snapshot, started, position, now)
@@ -397,7 +405,7 @@ class Alerter:
                 connection,
                 incident_id,
                 now,
-                "caught_up",
+                EventKind.CAUGHT_UP,
                 {"skipped": [p % len(snapshot.steps) + 1 for p in caught.skipped]},
             )
         position, started = caught.position, caught.started
@@ -423,7 +431,7 @@ class Alerter:
                 connection,
                 incident_id,
                 now,
-                "escalated",
+                EventKind.ESCALATED,
                 {
                     "step": index + 1,
                     "round": round_ + 1,
@@ -524,15 +532,7 @@ class Alerter:
         still waiting in the outbox (its channel was failing) is cancelled instead: a late
         DOWN with live links after the RESOLVED would only mislead."""
         assert self.catalog is not None
-        await connection.execute(
-            update(notifications)
-            .where(
-                notifications.c.incident_id == incident_id,
-                notifications.c.kind == "trigger",
-                notifications.c.status == "pending",
-            )
-            .values(status="cancelled", last_error="resolved before it could be sent")
-        )
+        await outbox.cancel_pages(connection, incident_id)
         row = (
             await connection.execute(
                 select(incidents.c.policy).where(incidents.c.id == incident_id)
