@@ -12,9 +12,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from infradex.alerting import incident_store
 from infradex.alerting.incidents import Incident, Member
 from infradex.alerting.messages import IncidentView
-from infradex.alerting.model import EventKind, IncidentStatus, NoticeStatus, incident_move
+from infradex.alerting.model import EventKind, IncidentStatus, NoticeStatus
 from infradex.errors import NotFoundError, UsageError
 from infradex.store.db import Database
 from infradex.store.tables import (
@@ -96,51 +97,11 @@ async def save(
     have acknowledged or resolved it meanwhile): resolving needs it unresolved, reopening
     needs it resolved. Only changed members are written. Returns its id."""
     if incident.id is None:
-        result = await connection.execute(
-            insert(incidents).values(
-                key=incident.key,
-                title=incident.title,
-                status=incident.status,
-                root_ref=incident.key,
-                opened_at=incident.opened_at,
-                policy=policy,
-                escalation_step=0,
-                escalation_started_at=now,
-                escalation_at=now,
-                updated_at=now,
-            )
-        )
-        incident.id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        incident.id = await incident_store.insert_opened(connection, incident, now, policy)
     elif incident.transition == "resolved":
-        await connection.execute(
-            update(incidents)
-            .where(incidents.c.id == incident.id, incidents.c.status != IncidentStatus.RESOLVED)
-            .values(
-                status=IncidentStatus.RESOLVED,
-                resolved_at=incident.resolved_at,
-                escalation_at=None,
-                updated_at=now,
-            )
-        )
+        await incident_store.resolve(connection, incident.id, incident.resolved_at, now)
     elif incident.transition == "reopened":
-        values: dict[str, Any] = {
-            "status": incident_move(IncidentStatus.RESOLVED, IncidentStatus.OPEN),
-            "resolved_at": None,
-            "acknowledged_at": None,
-            "acknowledged_by": None,
-            "snoozed_until": None,
-            "escalation_step": 0,
-            "escalation_started_at": now,
-            "escalation_at": now,
-            "updated_at": now,
-        }
-        if policy is not None:
-            values["policy"] = policy
-        await connection.execute(
-            update(incidents)
-            .where(incidents.c.id == incident.id, incidents.c.status == IncidentStatus.RESOLVED)
-            .values(**values)
-        )
+        await incident_store.reopen(connection, incident.id, now, policy)
     incident.transition = None
     for member in incident.members.values():
         if not member.saved:
@@ -296,10 +257,8 @@ async def _apply(
         )
     if note:
         data["note"] = note.strip()[:5000]
-    values["status"] = incident_move(row.status, values["status"])
-    values["updated_at"] = now
-    values["needs_notice"] = True  # alerting tells the channels, even after a restart
-    await connection.execute(update(incidents).where(incidents.c.id == row.id).values(**values))
+    status = values.pop("status")
+    await incident_store.act(connection, row.id, row.status, status, values, now)
     kind = {
         "acknowledge": EventKind.ACKNOWLEDGED,
         "resolve": EventKind.RESOLVED,

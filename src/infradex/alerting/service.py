@@ -31,8 +31,18 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from infradex.alerting import outbox, records
+from infradex.alerting import incident_store, outbox, records
 from infradex.alerting.dispatcher import Dispatcher
+from infradex.alerting.escalate import (
+    EndSnooze,
+    Escalation,
+    Page,
+    Record,
+    Reschedule,
+    TellPolicyChannels,
+    WaitForSnooze,
+    escalation_step,
+)
 from infradex.alerting.incidents import (
     CORRELATION_WINDOW,
     REOPEN_WINDOW,
@@ -40,7 +50,7 @@ from infradex.alerting.incidents import (
     ref_of,
 )
 from infradex.alerting.messages import IncidentView, render
-from infradex.alerting.model import EventKind, IncidentStatus, incident_move
+from infradex.alerting.model import IncidentStatus
 from infradex.alerting.notifiers.base import Notifier
 from infradex.catalog.entities import Catalog
 from infradex.catalog.refs import Ref
@@ -50,12 +60,9 @@ from infradex.monitor.maintenance import Window, windows_covering
 from infradex.oncall.escalation import (
     ChannelSpec,
     PolicySnapshot,
-    catch_up,
-    held_until,
     quiet_until_of,
-    recipients,
 )
-from infradex.oncall.routing import route, routing_json, unrouted_reason
+from infradex.oncall.routing import route, routing_json
 from infradex.settings import Settings
 from infradex.store.db import Database
 from infradex.store.tables import incidents, state_changes
@@ -66,7 +73,6 @@ log = logging.getLogger("infradex.alerting")
 
 TURN = 1.0  # seconds between turns when nothing wakes the alerter
 CHANGES_PER_TURN = 2000
-MAINTENANCE_RECHECK = timedelta(seconds=30)
 ESCALATE_PER_TRANSACTION = 50
 PRUNE_EVERY = 3600.0  # seconds between prunes of old messages and expired links
 
@@ -278,11 +284,7 @@ class Alerter:
                         queued += await self._tell_paged(
                             connection, row.id, row.policy, "acknowledge", now
                         )
-                await connection.execute(
-                    update(incidents)
-                    .where(incidents.c.id == row.id, incidents.c.status == row.status)
-                    .values(needs_notice=False)
-                )
+                await incident_store.noticed(connection, row.id, row.status)
         return queued
 
     # ------------------------------------------------------------------ escalation
@@ -320,7 +322,8 @@ class Alerter:
     ) -> int:
         """The due steps of one incident, in one transaction that first takes the incident
         (a conditional update on what was read): an acknowledgement committed meanwhile wins,
-        and the step's messages are not queued."""
+        and the step's messages are not queued. What to do is
+        :func:`~infradex.alerting.escalate.escalation_step`'s; this applies it."""
         catalog = self.catalog
         assert catalog is not None
         row = (
@@ -332,127 +335,46 @@ class Alerter:
             or row.status == IncidentStatus.RESOLVED
         ):
             return 0  # someone acted since the first look
-        seen = (
-            (incidents.c.id == incident_id)
-            & (incidents.c.status == row.status)
-            & (incidents.c.escalation_at == row.escalation_at)
-            & (incidents.c.escalation_step == row.escalation_step)
-        )
-        taken = await connection.execute(update(incidents).where(seen).values(updated_at=now))
-        if taken.rowcount != 1:
+        if not await incident_store.take_for_escalation(connection, row, now):
             return 0
-        where = incidents.c.id == incident_id
-        position, started = row.escalation_step, row.escalation_started_at or row.opened_at
-        current: Any = row
-        if row.status == IncidentStatus.ACKNOWLEDGED:
-            if row.snoozed_until is None or row.snoozed_until > now:
-                await connection.execute(
-                    update(incidents).where(where).values(escalation_at=row.snoozed_until)
-                )
-                return 0
-            position, started, current = 0, now, None  # the row read is stale now
-            await connection.execute(
-                update(incidents)
-                .where(where)
-                .values(
-                    status=incident_move(row.status, IncidentStatus.OPEN),
-                    snoozed_until=None,
-                    acknowledged_at=None,
-                    acknowledged_by=None,
-                )
-            )
-            await records.add_event(connection, incident_id, now, EventKind.SNOOZE_ENDED, {})
-            mine = self.correlator.by_key.get(row.key)
-            if mine is not None and mine.id == incident_id:
-                mine.status = IncidentStatus.OPEN
-        view = await records.incident_view(connection, incident_id, current)
-        snapshot = PolicySnapshot.from_dict(row.policy)
-        failing = [check for check, _ in view.failing]
+        view: IncidentView | None = await records.incident_view(connection, incident_id, row)
+        assert view is not None
+        failing = tuple(check for check, _ in view.failing)
+        incident = Escalation(
+            key=row.key,
+            status=IncidentStatus(row.status),
+            position=row.escalation_step,
+            started=row.escalation_started_at or row.opened_at,
+            snoozed_until=row.snoozed_until,
+            policy=row.policy,
+            failing=failing,
+        )
         covered = windows_covering(windows, catalog, failing, now)
-        if failing and all(check in covered for check in failing):
-            # hold the due step until the window ends; the later steps keep their delays
-            started = held_until(snapshot, started, position, now + MAINTENANCE_RECHECK)
-            if await records.last_event_kind(connection, incident_id) != EventKind.PAGING_HELD:
-                await records.add_event(
-                    connection,
-                    incident_id,
-                    now,
-                    EventKind.PAGING_HELD,
-                    {"reason": "in a maintenance window: recorded, nobody paged"},
-                )
-            await connection.execute(
-                update(incidents)
-                .where(where)
-                .values(
-                    escalation_at=now + MAINTENANCE_RECHECK,
-                    escalation_step=position,
-                    escalation_started_at=started,
-                )
-            )
-            return 0
         queued = 0
-        if snapshot.positions == 0:
-            reason = (row.policy or {}).get("routing", {}).get("reason")
-            reason = reason or unrouted_reason(ref_of(row.key))
-            await records.add_event(
-                connection, incident_id, now, EventKind.UNROUTED, {"reason": reason}
-            )
-        if position == 0:
-            queued += await self._policy_channels(connection, row.policy, view, "trigger", now)
-        caught = catch_up(snapshot, started, position, now)
-        if caught.skipped:  # the server was down: the latest overdue step, not all of them
-            await records.add_event(
-                connection,
-                incident_id,
-                now,
-                EventKind.CAUGHT_UP,
-                {"skipped": [p % len(snapshot.steps) + 1 for p in caught.skipped]},
-            )
-        position, started = caught.position, caught.started
-        skip_wait = False
-        while True:
-            due = snapshot.due_at(started, position)
-            if due is None or (due > now and not skip_wait):
-                break
-            step = snapshot.step(position)
-            round_, index = divmod(position, len(snapshot.steps))
-            resolution = recipients(catalog, step.notify, now)
-            for recipient in resolution.recipients:
-                reason = (
-                    f"You are told as {recipient.title}, named by {recipient.via} in step "
-                    f"{index + 1} of {snapshot.title}"
-                    + (f" (round {round_ + 1})." if round_ else ".")
-                )
-                for channel in recipient.channels:
-                    queued += await self._page(
-                        connection, view, recipient.ref, channel, reason, now
+        for action in escalation_step(incident, catalog, now, covered):
+            match action:
+                case WaitForSnooze(until):
+                    await incident_store.wait_for_snooze(connection, incident_id, until)
+                case EndSnooze():
+                    await incident_store.end_snooze(connection, incident_id, row.status)
+                    mine = self.correlator.by_key.get(row.key)
+                    if mine is not None and mine.id == incident_id:
+                        mine.status = IncidentStatus.OPEN
+                    view = None  # the row read is stale now: read again when rendering
+                case Record(kind, data, once):
+                    if once and await records.last_event_kind(connection, incident_id) == kind:
+                        continue
+                    await records.add_event(connection, incident_id, now, kind, data)
+                case TellPolicyChannels(kind):
+                    view = view or await records.incident_view(connection, incident_id)
+                    queued += await self._policy_channels(connection, row.policy, view, kind, now)
+                case Page(recipient, channel, reason):
+                    view = view or await records.incident_view(connection, incident_id)
+                    queued += await self._page(connection, view, recipient, channel, reason, now)
+                case Reschedule(position, started, at):
+                    await incident_store.reschedule(
+                        connection, incident_id, position, started, at, now
                     )
-            await records.add_event(
-                connection,
-                incident_id,
-                now,
-                EventKind.ESCALATED,
-                {
-                    "step": index + 1,
-                    "round": round_ + 1,
-                    "notify": list(step.notify),
-                    "recipients": [r.to_dict() for r in resolution.recipients],
-                    "problems": resolution.problems,
-                },
-            )
-            position += 1
-            # nobody could be reached at this step: the next one does not wait
-            skip_wait = not resolution.recipients
-        await connection.execute(
-            update(incidents)
-            .where(where)
-            .values(
-                escalation_step=position,
-                escalation_started_at=started,
-                escalation_at=snapshot.due_at(started, position),
-                updated_at=now,
-            )
-        )
         return queued
 
     def _links(self, incident_id: int, tokens: Mapping[str, str]) -> dict[str, str]:
