@@ -32,6 +32,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from infradex.alerting import incident_store, outbox, records
+from infradex.alerting.channels import acknowledges_itself, notifiers_for
 from infradex.alerting.dispatcher import Dispatcher
 from infradex.alerting.escalate import (
     EndSnooze,
@@ -395,7 +396,7 @@ class Alerter:
     ) -> int:
         assert self.catalog is not None
         tokens = {}
-        if channel.type != "pagerduty":  # PagerDuty has its own acknowledge
+        if not acknowledges_itself(channel.type):
             for action in ("acknowledge", "resolve"):
                 tokens[action] = await records.create_link(
                     connection, view.id, action, recipient, now
@@ -505,8 +506,6 @@ class Alerter:
 
 def alerter_for(settings: Settings, db: Database) -> Alerter:
     """The alerter a server runs with its settings (notifiers, links, correlation window)."""
-    from infradex.alerting.channels import notifiers_for
-
     return Alerter(
         db,
         notifiers_for(settings),
