@@ -58,6 +58,7 @@ TOOLS: dict[str, SystemTool] = {
     tool.name: tool
     for tool in (
         SystemTool("named", "/usr/sbin/named", "bind9", "the DNS probe's real server"),
+        SystemTool("dig", "/usr/bin/dig", "bind9-dnsutils", "reading what `dns apply` served"),
         SystemTool("ngircd", "/usr/sbin/ngircd", "ngircd", "the IRC notifier's real server"),
         SystemTool("promtool", "promtool", "prometheus", "checking /metrics"),
         SystemTool("dot", "dot", "graphviz", "parsing the DOT diagrams"),

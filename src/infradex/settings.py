@@ -218,6 +218,8 @@ class Settings:
     header_timeout: float = 5.0
     # the monitor's queue of unwritten rows while the store is down (docs/monitor.md)
     monitor_queue_max: int = 50_000
+    # octoDNS classes the operator allows beyond the defaults (docs/dns.md)
+    dns_provider_classes: frozenset[str] = frozenset()
 
     @property
     def monitor_enabled(self) -> bool:
@@ -282,6 +284,11 @@ class Settings:
             monitor_policy=_policy(environ),
             trusted_proxies=_networks(environ, "INFRADEX_TRUSTED_PROXIES"),
             header_timeout=float(_count(environ, "INFRADEX_HEADER_TIMEOUT", 5)),
+            dns_provider_classes=frozenset(
+                c.strip()
+                for c in environ.get("INFRADEX_DNS_PROVIDER_CLASSES", "").split(",")
+                if c.strip()
+            ),
         )
 
     def resolved_secret_key(self) -> str:

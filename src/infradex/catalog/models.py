@@ -23,6 +23,7 @@ from pydantic import (
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
+    field_validator,
     model_serializer,
     model_validator,
 )
@@ -331,6 +332,35 @@ def _unique_check_names(checks: list[Check], maintenance: Sequence[Maintenance] 
 
 
 # ----------------------------------------------------------------------------- specs
+_PROVIDER_CLASS = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
+
+
+class OctodnsProvider(Model):
+    """Extension: the octoDNS provider that hosts a DNS provider's zones, written as in an
+    octoDNS config: ``class`` and that class's settings (credentials as ``env:NAME`` or
+    ``file:PATH`` references). Which classes may run is the server's choice, never the
+    catalog's (``INFRADEX_DNS_PROVIDER_CLASSES``, docs/dns.md)."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True, frozen=True)
+
+    provider_class: str = Field(alias="class")
+
+    @field_validator("provider_class")
+    @classmethod
+    def _dotted(cls, value: str) -> str:
+        if not _PROVIDER_CLASS.match(value):
+            raise ValueError(
+                f"{value!r} is not a class name; write the octoDNS provider class as in an "
+                "octoDNS config, e.g. octodns_route53.Route53Provider"
+            )
+        return value
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The class's keyword arguments, as written (references unresolved)."""
+        return dict(self.model_extra or {})
+
+
 class ProviderSpec(Model):
     type: Literal[
         "cdn",
@@ -353,6 +383,7 @@ class ProviderSpec(Model):
     checks: list[Check] = Field(default_factory=list)
     maintenance: list[Maintenance] = Field(default_factory=list)
     escalation: RefText | None = None  # extension: who is paged when the provider fails
+    octodns: OctodnsProvider | None = None  # extension: the zones' octoDNS provider (docs/dns.md)
 
     @model_validator(mode="after")
     def _check_names(self) -> ProviderSpec:

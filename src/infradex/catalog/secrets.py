@@ -2,6 +2,7 @@
 
 Decided by field kind, not by route: a check or a notification channel shows only the fields
 listed public here; every other field (headers, bodies, ``send``, URLs and keys of channels,
+the keys and secrets of a DNS provider's octoDNS settings,
 and whatever field a new channel kind or check option adds) is redacted unless it is a
 reference (``env:NAME``, ``file:PATH``: a name, not the secret). Any URL anywhere in a
 document loses its userinfo (``https://user:password@host`` → ``https://***@host``).
@@ -22,11 +23,13 @@ from infradex.secretrefs import is_reference
 __all__ = [
     "CHANNEL_PUBLIC",
     "CHECK_PUBLIC",
+    "OCTODNS_PUBLIC",
     "REDACTED",
     "literal_check_secrets",
     "redact_channel",
     "redact_check",
     "redact_document",
+    "redact_octodns",
     "redact_url",
     "secret_header",
     "webhook_url_has_token",
@@ -44,6 +47,8 @@ CHECK_PUBLIC = frozenset(
 )  # fmt: skip
 #: notification channel fields anyone may read (an email address is on the person's page)
 CHANNEL_PUBLIC = frozenset({"type", "address"})
+#: a DNS provider's octoDNS settings anyone may read: the class and where it is, never keys
+OCTODNS_PUBLIC = frozenset({"class", "host", "port", "ipv6", "timeout", "key_name"})
 
 #: header names that carry a credential, for the catalog warning (all values are redacted)
 _SECRET_HEADER = re.compile(
@@ -94,7 +99,13 @@ def redact_channel(channel: dict[str, Any]) -> dict[str, Any]:
     return {k: v if k in CHANNEL_PUBLIC else _hidden(v) for k, v in channel.items()}
 
 
+def redact_octodns(settings: dict[str, Any]) -> dict[str, Any]:
+    return {k: v if k in OCTODNS_PUBLIC else _hidden(v) for k, v in settings.items()}
+
+
 def _walk(value: Any, key: str | None) -> Any:
+    if key == "octodns" and isinstance(value, dict):
+        return redact_octodns(value)
     if isinstance(value, dict):
         return {k: _walk(v, k) for k, v in value.items()}
     if isinstance(value, list):

@@ -175,7 +175,8 @@ def show(
     import yaml
 
     console.print(
-        f"[bold]{entity.ref}[/bold]  {entity.title}  [dim]{entity.file}:{entity.line}[/dim]"
+        f"[bold]{entity.ref}[/bold]  {escape(entity.title)}  "
+        f"[dim]{escape(str(entity.file))}:{entity.line}[/dim]"
     )
     console.print(
         yaml.safe_dump(entity.document(), sort_keys=False, allow_unicode=True).rstrip(),
@@ -187,7 +188,7 @@ def show(
         table.add_column("relation", style="bold")
         table.add_column("entities")
         for name, refs in relations.items():
-            table.add_row(name, ", ".join(f"{r} ({catalog.title(r)})" for r in refs))
+            table.add_row(name, escape(", ".join(f"{r} ({catalog.title(r)})" for r in refs)))
         console.print(table)
 
 

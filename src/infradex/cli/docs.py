@@ -30,9 +30,9 @@ def build(
     catalog = load_catalog(ctx)
     problems = load_checked(ctx).problems
     written = build_site(catalog, out, fmt, problems)
-    console.print(f"wrote {len(written)} files to {out}", style="green")
+    console.print(f"wrote {len(written)} files to {out}", style="green", markup=False)
     if fmt == "html":
-        console.print(f"open {out / 'index.html'}")
+        console.print(f"open {out / 'index.html'}", markup=False)
 
 
 @docs_app.command()
@@ -80,6 +80,7 @@ def serve(
             f"serving the overview of {source} on http://{host}:{port}/ "
             f"({len(catalog)} entities; Ctrl-C stops)",
             style="green",
+            markup=False,
         )
         try:
             server.serve_forever()

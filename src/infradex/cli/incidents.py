@@ -138,7 +138,9 @@ def _act(ctx: typer.Context, incident_id: int, action: str, **options: Any) -> N
         return detail
 
     detail = _with_db(settings_of(ctx), work)
-    console.print(f"#{incident_id} {detail['title']}: {detail['status']}", style="green")
+    console.print(
+        f"#{incident_id} {detail['title']}: {detail['status']}", style="green", markup=False
+    )
 
 
 @incidents_app.command("ack")

@@ -320,6 +320,7 @@ def maintenance_add(
         f"{ends:%Y-%m-%d %H:%M %Z}{' repeating ' + rule if rule else ''}; covers "
         f"{len(covered)} check(s)",
         style="green",
+        markup=False,
     )
 
 

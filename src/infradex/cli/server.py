@@ -81,6 +81,7 @@ def serve(
         f"{Database(settings.database_url).display_url}; "
         f"http://{host}:{port}/",
         style="green",
+        markup=False,
     )
     checks = sum(len(getattr(e.spec, "checks", ())) for e in catalog.entities.values())
     if settings.monitor_enabled:
@@ -139,7 +140,9 @@ def reload(
             answer = json.loads(body)  # refused: the errors follow
         else:
             detail = json.loads(body).get("error", exc.reason)
-            err_console.print(f"error: the server answered {exc.code}: {detail}", style="red")
+            err_console.print(
+                f"error: the server answered {exc.code}: {detail}", style="red", markup=False
+            )
             raise typer.Exit(1) from None
     except OSError as exc:
         err_console.print(
@@ -155,7 +158,9 @@ def reload(
         )
         return
     for problem in answer["errors"]:
-        err_console.print(f"{problem['file']}:{problem['line']}: {problem['message']}", style="red")
+        err_console.print(
+            f"{problem['file']}:{problem['line']}: {problem['message']}", style="red", markup=False
+        )
     err_console.print("refused: the server keeps serving its last good catalog", style="red")
     raise typer.Exit(1)
 
