@@ -206,9 +206,12 @@ class Alerter:
                     .limit(CHANGES_PER_TURN)
                 )
             ).all()
-            # read in the transaction that handles the changes: the states are at least as
-            # new as the changes (the monitor writes both in one transaction)
-            self._unwell = await reads.unwell_checks(connection)
+            checks = self._check_ids
+            if changes or c.held or not c.by_check.keys() <= checks:
+                # read in the transaction that handles the changes: the states are at least
+                # as new as the changes (the monitor writes both in one transaction); a quiet
+                # turn (nothing changed, held or removed) asks nothing of the store
+                self._unwell = await reads.unwell_checks(connection)
             for change in changes:
                 entity = ref_of(change.check_id)
                 if change.to_state == "down":
@@ -223,7 +226,6 @@ class Alerter:
                 elif change.to_state == "up":
                     c.check_up(catalog, change.check_id, change.at, self.unwell)
                 # pending, flapping, maintenance, unknown: the incident stays as it is
-            checks = self._check_ids
             for check_id in [k for k in (*c.by_check, *c.held) if k not in checks]:
                 c.check_up(catalog, check_id, now, self.unwell, "removed from the catalog")
             c.release_holds(catalog, now, self.unwell)
