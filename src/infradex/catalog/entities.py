@@ -2,6 +2,14 @@
 
 A :class:`Catalog` is immutable once built (by :func:`infradex.catalog.validate.build`), so
 queries are pure functions of it.
+
+An :class:`Entity` is generic over its spec model so that ``mypy --strict`` checks every
+``.spec`` access: ``catalog.of_kind("service")`` gives ``Entity[ServiceSpec]``,
+``catalog.typed(ref, PersonSpec)`` an ``Entity[PersonSpec]`` (or a clear error), and a bare
+``Entity`` holds any kind's spec (the union :data:`~infradex.catalog.models.Spec`), to be
+narrowed with :func:`has_spec` or read through the accessors in
+:mod:`infradex.catalog.specs`. The Catalog refuses an entity whose spec is not its kind's
+model, which is what makes those types true.
 """
 
 from __future__ import annotations
@@ -9,31 +17,58 @@ from __future__ import annotations
 import difflib
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, Literal, overload
+
+from typing_extensions import TypeIs, TypeVar
 
 from infradex.catalog.loader import Positions
-from infradex.catalog.models import API_VERSION, Metadata
+from infradex.catalog.models import (
+    API_VERSION,
+    SPEC_MODELS,
+    DatacenterSpec,
+    EscalationPolicySpec,
+    HostSpec,
+    Metadata,
+    PersonSpec,
+    ProviderSpec,
+    ScheduleSpec,
+    ServiceSpec,
+    Spec,
+    TeamSpec,
+    ZoneSpec,
+)
 from infradex.catalog.problems import Problem, Severity, dotted
 from infradex.catalog.references import RELATIONS
 from infradex.catalog.refs import KINDS, Ref, RefError, parse_ref
 from infradex.errors import NotFoundError, UsageError
 
-__all__ = ["KIND_ORDER", "Catalog", "Entity"]
+__all__ = ["KIND_ORDER", "Catalog", "Entity", "SpecMismatch", "has_spec"]
 
 #: the order kinds are listed in everywhere (outputs are deterministic)
 KIND_ORDER = tuple(KINDS)
 
+# covariant: an Entity[ServiceSpec] is an Entity (of any spec); the default makes a bare
+# ``Entity`` mean "any kind", which is what most code that walks the catalog holds
+SpecT = TypeVar("SpecT", bound=Spec, default=Spec, covariant=True)
+# the spec model a caller asks for (typed, has_spec)
+Wanted = TypeVar("Wanted", bound=Spec)
+
+
+class SpecMismatch(UsageError):
+    """An entity is not of the kind a caller needs (``catalog.typed``), or was built with a
+    spec model that is not its kind's (the Catalog refuses it)."""
+
 
 @dataclass(frozen=True, slots=True, eq=False)
-class Entity:
+class Entity(Generic[SpecT]):
     """One validated catalog document."""
 
     ref: Ref
     metadata: Metadata
-    spec: Any  # the kind's spec model from infradex.catalog.models
+    spec: SpecT  # the kind's model: SPEC_MODELS[ref.kind]
     file: str
     line: int
     positions: Positions = field(default_factory=dict, repr=False)
@@ -90,8 +125,30 @@ class Entity:
         }
 
 
+def has_spec(entity: Entity, model: type[Wanted]) -> TypeIs[Entity[Wanted]]:
+    """Whether ``entity``'s spec is a ``model`` (narrows the entity's type)."""
+    return isinstance(entity.spec, model)
+
+
+def _kind_of(model: type[object]) -> str:
+    return next(kind for kind, known in SPEC_MODELS.items() if known is model)
+
+
 def _sort_key(ref: Ref) -> tuple[int, str]:
     return KIND_ORDER.index(ref.kind), ref.name
+
+
+def _spec_fits_kind(entity: Entity) -> Entity:
+    """The entity, if its spec is its kind's model: what makes ``of_kind``'s types true."""
+    model = SPEC_MODELS.get(entity.kind)
+    if model is None or not isinstance(entity.spec, model):
+        expected = f"a {entity.kind}'s spec is a {model.__name__}" if model else "no such kind"
+        raise SpecMismatch(
+            f"{entity.ref} ({entity.file}:{entity.line}) holds a {type(entity.spec).__name__}, "
+            f"but {expected}; build entities with infradex.catalog.load, which picks the "
+            "model from the document's kind"
+        )
+    return entity
 
 
 class Catalog:
@@ -106,7 +163,7 @@ class Catalog:
     ) -> None:
         self.root = root
         self.entities: dict[Ref, Entity] = {
-            e.ref: e for e in sorted(entities, key=lambda e: _sort_key(e.ref))
+            e.ref: _spec_fits_kind(e) for e in sorted(entities, key=lambda e: _sort_key(e.ref))
         }
         self.zone_records = zone_records or {}
         links: dict[Ref, dict[str, list[Ref]]] = defaultdict(lambda: defaultdict(list))
@@ -131,7 +188,7 @@ class Catalog:
             self._by_name[entity.name].append(entity.ref)
             if entity.metadata.title:
                 self._by_title[entity.metadata.title.lower()].append(entity.ref)
-            if entity.kind == "service":
+            if has_spec(entity, ServiceSpec):
                 for domain in entity.spec.domains:
                     self._by_domain.setdefault(domain.lower().rstrip("."), entity.ref)
 
@@ -148,7 +205,46 @@ class Catalog:
         except KeyError:
             raise NotFoundError(f"{ref} is not in the catalog{self._suggest(ref.name)}") from None
 
-    def of_kind(self, kind: str) -> list[Entity]:
+    def typed(self, ref: Ref, model: type[Wanted]) -> Entity[Wanted]:
+        """The entity at ``ref`` typed by its spec ``model``, for a reference that must name
+        one kind (a team's members are people). Another kind is refused with a message that
+        says which was expected; a missing entity is a ``NotFoundError``."""
+        entity = self.get(ref)
+        if not has_spec(entity, model):
+            wanted = _kind_of(model)
+            raise SpecMismatch(
+                f"{ref} is a {entity.kind}, not a {wanted}; name a {wanted} here, "
+                f"e.g. {wanted}:{ref.name}"
+            )
+        return entity
+
+    def find(self, ref: Ref, model: type[Wanted]) -> Entity[Wanted] | None:
+        """The entity at ``ref`` if it is there and its spec is a ``model``; else None."""
+        entity = self.entities.get(ref)
+        return entity if entity is not None and has_spec(entity, model) else None
+
+    @overload
+    def of_kind(self, kind: Literal["provider"]) -> list[Entity[ProviderSpec]]: ...
+    @overload
+    def of_kind(self, kind: Literal["datacenter"]) -> list[Entity[DatacenterSpec]]: ...
+    @overload
+    def of_kind(self, kind: Literal["host"]) -> list[Entity[HostSpec]]: ...
+    @overload
+    def of_kind(self, kind: Literal["person"]) -> list[Entity[PersonSpec]]: ...
+    @overload
+    def of_kind(self, kind: Literal["team"]) -> list[Entity[TeamSpec]]: ...
+    @overload
+    def of_kind(self, kind: Literal["service"]) -> list[Entity[ServiceSpec]]: ...
+    @overload
+    def of_kind(self, kind: Literal["zone"]) -> list[Entity[ZoneSpec]]: ...
+    @overload
+    def of_kind(self, kind: Literal["schedule"]) -> list[Entity[ScheduleSpec]]: ...
+    @overload
+    def of_kind(self, kind: Literal["escalationpolicy"]) -> list[Entity[EscalationPolicySpec]]: ...
+    @overload
+    def of_kind(self, kind: str) -> list[Entity]: ...
+    def of_kind(self, kind: str) -> Sequence[Entity]:
+        """The entities of ``kind`` in name order; a literal kind gives its spec's type."""
         return self._by_kind[kind]
 
     def related(self, ref: Ref, relation: str) -> list[Ref]:

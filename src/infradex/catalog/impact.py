@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from infradex.catalog.entities import Catalog, Entity
+from infradex.catalog.models import ServiceSpec
 from infradex.catalog.references import DEPENDENCY_KINDS
 from infradex.catalog.refs import Ref, RefError, parse_ref
 
@@ -111,7 +112,7 @@ class _ImpactIndex:
             for relation, redundancy in _NEEDS.get(ref.kind, ()):
                 members = tuple(self.catalog.related(ref, relation))
                 if relation == "dependsOn":
-                    soft = soft_dependencies(self.catalog.get(ref))
+                    soft = soft_dependencies(self.catalog.typed(ref, ServiceSpec))
                     groups.append((relation, "each", tuple(m for m in members if m not in soft)))
                     groups.append((relation, "soft", tuple(m for m in members if m in soft)))
                 else:
@@ -129,7 +130,7 @@ class _ImpactIndex:
         return found
 
 
-def soft_dependencies(service: Entity) -> frozenset[Ref]:
+def soft_dependencies(service: Entity[ServiceSpec]) -> frozenset[Ref]:
     """The dependencies a service declares with ``effect: degraded``."""
     soft = set()
     for dependency in service.spec.depends_on:

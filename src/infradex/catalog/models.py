@@ -12,7 +12,7 @@ import ipaddress
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeAlias
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -37,15 +37,25 @@ from infradex.durations import DurationError, parse_duration
 __all__ = [
     "DOCUMENT_MODELS",
     "PROBE_SCHEMES",
+    "SPEC_MODELS",
     "Check",
     "Contact",
+    "DatacenterSpec",
     "Dependency",
+    "EscalationPolicySpec",
+    "HostSpec",
     "Maintenance",
     "Metadata",
     "NotifyChannel",
     "Owner",
     "PersonAlerting",
+    "PersonSpec",
+    "ProviderSpec",
+    "ScheduleSpec",
     "ServiceSpec",
+    "Spec",
+    "TeamSpec",
+    "ZoneSpec",
 ]
 
 API_VERSION = "infradex/v1"
@@ -622,7 +632,21 @@ class EscalationPolicySpec(Model):
         return self
 
 
-SPEC_MODELS: dict[str, type[Model]] = {
+#: any kind's spec; ``Entity`` without a type argument holds one of these
+Spec: TypeAlias = (
+    ProviderSpec
+    | DatacenterSpec
+    | HostSpec
+    | PersonSpec
+    | TeamSpec
+    | ServiceSpec
+    | ZoneSpec
+    | ScheduleSpec
+    | EscalationPolicySpec
+)
+
+#: lower-case kind → the model of its spec (the Catalog refuses an entity whose spec is not)
+SPEC_MODELS: dict[str, type[Spec]] = {
     "provider": ProviderSpec,
     "datacenter": DatacenterSpec,
     "host": HostSpec,
@@ -635,7 +659,7 @@ SPEC_MODELS: dict[str, type[Model]] = {
 }
 
 
-def _document_model(kind: str, spec: type[Model]) -> type[Model]:
+def _document_model(kind: str, spec: type[Spec]) -> type[Model]:
     from pydantic import create_model
 
     from infradex.catalog.refs import KINDS

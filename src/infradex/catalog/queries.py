@@ -14,9 +14,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from infradex.catalog.entities import KIND_ORDER, Catalog, Entity
+from infradex.catalog.entities import KIND_ORDER, Catalog, Entity, has_spec
 from infradex.catalog.impact import Affected, Impact, impact, upstream
+from infradex.catalog.models import Contact, PersonSpec, ServiceSpec, TeamSpec
 from infradex.catalog.refs import Ref
+from infradex.catalog.specs import spec_contacts
 
 __all__ = [
     "FALLBACK_TEAM",
@@ -94,12 +96,12 @@ class WhoAnswer:
 _ROLE_ORDER = {"primary": 0, None: 1, "secondary": 2, "security": 3, "abuse": 4, "billing": 5}
 
 
-def _contact_channels(contacts: Iterable[Any]) -> tuple[Channel, ...]:
+def _contact_channels(contacts: Iterable[Contact]) -> tuple[Channel, ...]:
     channels = [Channel(c.type, c.address, c.role, c.network) for c in contacts]
     return tuple(sorted(channels, key=lambda c: _ROLE_ORDER.get(c.role, 1)))
 
 
-def person_channels(person: Entity) -> tuple[Channel, ...]:
+def person_channels(person: Entity[PersonSpec]) -> tuple[Channel, ...]:
     channels = []
     if person.spec.email:
         channels.append(Channel("email", person.spec.email))
@@ -109,9 +111,9 @@ def person_channels(person: Entity) -> tuple[Channel, ...]:
 
 
 def channels_of(entity: Entity) -> tuple[Channel, ...]:
-    if entity.kind == "person":
+    if has_spec(entity, PersonSpec):
         return person_channels(entity)
-    return _contact_channels(getattr(entity.spec, "contacts", ()))
+    return _contact_channels(spec_contacts(entity))
 
 
 class _Answer:
@@ -124,9 +126,9 @@ class _Answer:
         if ref in self.seen or ref not in self.catalog:
             return
         entity = self.catalog.get(ref)
-        if entity.kind == "person" and not entity.spec.contactable:
+        if has_spec(entity, PersonSpec) and not entity.spec.contactable:
             return  # a member the catalog says to leave off every contact list
-        if entity.kind == "person" and entity.spec.status == "emeritus":
+        if has_spec(entity, PersonSpec) and entity.spec.status == "emeritus":
             reason += " (emeritus)"
         channels = channels_of(entity)
         known = {(c.type, c.address) for e in self.entries for c in e.channels}
@@ -144,11 +146,13 @@ def who(catalog: Catalog, target: Ref) -> WhoAnswer:
     """Whom to contact about ``target``, in the order to try them."""
     entity = catalog.get(target)
     answer = _Answer(catalog)
-    if entity.kind == "service":
+    if has_spec(entity, ServiceSpec):
         _who_service(catalog, entity, answer)
     elif entity.kind == "host":
         for service in catalog.related(target, "hosts"):
-            _who_service(catalog, catalog.get(service), answer, via=f"runs on {entity.title}")
+            _who_service(
+                catalog, catalog.typed(service, ServiceSpec), answer, via=f"runs on {entity.title}"
+            )
     elif entity.kind in ("provider", "datacenter"):
         answer.add(target, f"{entity.title}'s own contacts")
         if entity.kind == "datacenter":
@@ -162,7 +166,9 @@ def who(catalog: Catalog, target: Ref) -> WhoAnswer:
         answer.add(target, "the person asked about")
     elif entity.kind == "zone":
         for service in catalog.related(target, "servesZone"):
-            _who_service(catalog, catalog.get(service), answer, via=f"uses zone {entity.name}")
+            _who_service(
+                catalog, catalog.typed(service, ServiceSpec), answer, via=f"uses zone {entity.name}"
+            )
     elif entity.kind == "schedule":
         for member in catalog.related(target, "rotation"):
             answer.add(member, f"in the {entity.title} rotation")
@@ -194,7 +200,9 @@ def _add_fallback(catalog: Catalog, entity: Entity, answer: _Answer) -> None:
     answer.add(team, reason)
 
 
-def _who_service(catalog: Catalog, service: Entity, answer: _Answer, via: str = "") -> None:
+def _who_service(
+    catalog: Catalog, service: Entity[ServiceSpec], answer: _Answer, via: str = ""
+) -> None:
     suffix = f" of {service.title}" + (f", which {via}" if via else "")
     teams = []
     for owner in service.spec.owners:
@@ -264,14 +272,18 @@ def ownership_report(catalog: Catalog) -> list[OwnershipRow]:
     return [ownership_row(catalog, service) for service in catalog.of_kind("service")]
 
 
-def ownership_row(catalog: Catalog, service: Entity) -> OwnershipRow:
+def ownership_row(catalog: Catalog, service: Entity[ServiceSpec]) -> OwnershipRow:
     """Who stands behind ``service``, with flags: ``unowned``; ``no-people`` (no active person
     behind the owners, e.g. teams without members); ``single-owner``; ``all-volunteers``;
     ``one-timezone``; ``stale`` (an owner is emeritus or an owning team has neither members
     nor contacts). Only active people count."""
     owners = tuple(catalog.related(service.ref, "ownedBy"))
     people = tuple(owning_people(catalog, service.ref))
-    active = [catalog.get(p) for p in people if catalog.get(p).spec.status == "active"]
+    active = [
+        person
+        for person in (catalog.typed(p, PersonSpec) for p in people)
+        if person.spec.status == "active"
+    ]
     zones = tuple(sorted({p.spec.timezone for p in active if p.spec.timezone}))
     flags = []
     if not owners:
@@ -288,7 +300,7 @@ def ownership_row(catalog: Catalog, service: Entity) -> OwnershipRow:
     stale_team = any(
         o.kind == "team"
         and not catalog.related(o, "hasMember")
-        and not catalog.get(o).spec.contacts
+        and not catalog.typed(o, TeamSpec).spec.contacts
         for o in owners
     )
     if len(active) < len(people) or stale_team:

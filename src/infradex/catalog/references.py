@@ -7,6 +7,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from infradex.catalog.models import (
+    DatacenterSpec,
+    EscalationPolicySpec,
+    HostSpec,
+    PersonSpec,
+    ProviderSpec,
+    ScheduleSpec,
+    ServiceSpec,
+    Spec,
+    TeamSpec,
+    ZoneSpec,
+)
+
 __all__ = ["DEPENDENCY_KINDS", "RELATIONS", "ReferenceField", "reference_fields"]
 
 #: each relation and its inverse (catalog.md, plus the extensions in docs/catalog.md)
@@ -45,10 +58,11 @@ _SERVICE_HOSTS = ("provider", "datacenter", "host", "service")
 DEPENDENCY_KINDS = ("service", "provider", "host", "zone")
 
 
-def reference_fields(kind: str, spec: Any) -> Iterator[ReferenceField]:
-    """Every reference in a validated spec model of ``kind``."""
+def reference_fields(kind: str, spec: Spec) -> Iterator[ReferenceField]:
+    """Every reference in a validated spec model. The model says which kind it is; ``kind``
+    (the entity's) is what the Catalog checks it against, so it is not read again here."""
     p = ("spec",)
-    if kind == "service":
+    if isinstance(spec, ServiceSpec):
         for i, text in enumerate(spec.hosted_on):
             yield ReferenceField((*p, "hostedOn", i), text, _SERVICE_HOSTS, "hostedOn")
         for i, text in enumerate(spec.fronted_by):
@@ -63,33 +77,33 @@ def reference_fields(kind: str, spec: Any) -> Iterator[ReferenceField]:
             yield ReferenceField(
                 (*p, "escalation"), spec.escalation, ("escalationpolicy",), "escalatesTo"
             )
-    if kind == "provider" and spec.escalation is not None:
+    if isinstance(spec, ProviderSpec) and spec.escalation is not None:
         yield ReferenceField(
             (*p, "escalation"), spec.escalation, ("escalationpolicy",), "escalatesTo"
         )
-    if kind in ("service", "provider"):
+    if isinstance(spec, (ServiceSpec, ProviderSpec)):
         for i, check in enumerate(spec.checks):
             for j, text in enumerate(check.locations):
                 yield ReferenceField((*p, "checks", i, "locations", j), text, ("datacenter",), None)
-    elif kind == "datacenter":
+    elif isinstance(spec, DatacenterSpec):
         yield ReferenceField((*p, "provider"), spec.provider, ("provider",), "providedBy")
-    elif kind == "host":
+    elif isinstance(spec, HostSpec):
         yield ReferenceField((*p, "datacenter"), spec.datacenter, ("datacenter",), "locatedIn")
-    elif kind == "person":
+    elif isinstance(spec, PersonSpec):
         for i, text in enumerate(spec.member_of):
             yield ReferenceField((*p, "memberOf", i), text, ("team",), "memberOf")
-    elif kind == "team":
+    elif isinstance(spec, TeamSpec):
         for i, text in enumerate(spec.members):
             yield ReferenceField((*p, "members", i), text, ("person",), "memberOf", reverse=True)
         if spec.escalation is not None:
             yield ReferenceField(
                 (*p, "escalation"), spec.escalation, ("escalationpolicy",), "escalatesTo"
             )
-    elif kind == "zone":
+    elif isinstance(spec, ZoneSpec):
         yield ReferenceField((*p, "provider"), spec.provider, ("provider",), "hostedOn")
         if spec.registrar is not None:
             yield ReferenceField((*p, "registrar"), spec.registrar, ("provider",), "registeredWith")
-    elif kind == "schedule":
+    elif isinstance(spec, ScheduleSpec):
         for i, layer in enumerate(spec.layers):
             for j, text in enumerate(layer.members):
                 yield ReferenceField(
@@ -103,7 +117,7 @@ def reference_fields(kind: str, spec: Any) -> Iterator[ReferenceField]:
                 "inRotation",
                 reverse=True,
             )
-    elif kind == "escalationpolicy":
+    elif isinstance(spec, EscalationPolicySpec):
         for i, step in enumerate(spec.steps):
             for j, text in enumerate(step.notify):
                 yield ReferenceField(

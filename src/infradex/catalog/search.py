@@ -7,8 +7,10 @@ import bisect
 import weakref
 from dataclasses import dataclass
 
-from infradex.catalog.entities import Catalog, Entity
+from infradex.catalog.entities import Catalog, Entity, has_spec
+from infradex.catalog.models import PersonSpec, ServiceSpec
 from infradex.catalog.refs import Ref
+from infradex.catalog.specs import spec_contacts
 
 __all__ = ["Hit", "search"]
 
@@ -23,18 +25,18 @@ class Hit:
 
 def _fields(entity: Entity) -> list[tuple[str, str, int]]:
     """(field, lower-cased text, weight) for everything worth finding an entity by."""
-    meta, spec = entity.metadata, entity.spec
+    meta = entity.metadata
+    service = entity.spec if has_spec(entity, ServiceSpec) else None
     fields = [("name", entity.name, 5), ("title", meta.title or "", 5)]
-    fields += [("domain", d, 5) for d in getattr(spec, "domains", [])]
+    fields += [("domain", d, 5) for d in (service.domains if service else [])]
     fields += [("tag", t, 3) for t in meta.tags]
     fields.append(("description", meta.description or "", 1))
-    if entity.kind == "person":
-        fields += [("email", spec.email or "", 4)]
-        fields += [(f"handle:{k}", v, 4) for k, v in spec.handles.items()]
-    fields += [("contact", c.address, 3) for c in getattr(spec, "contacts", [])]
-    software = getattr(spec, "software", None)
-    if software:
-        fields.append(("software", software, 2))
+    if has_spec(entity, PersonSpec):
+        fields += [("email", entity.spec.email or "", 4)]
+        fields += [(f"handle:{k}", v, 4) for k, v in entity.spec.handles.items()]
+    fields += [("contact", c.address, 3) for c in spec_contacts(entity)]
+    if service and service.software:
+        fields.append(("software", service.software, 2))
     return [(name, text.lower(), weight) for name, text, weight in fields if text]
 
 

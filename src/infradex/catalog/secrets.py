@@ -15,10 +15,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
+from infradex.catalog.specs import spec_checks
 from infradex.secretrefs import is_reference
+
+if TYPE_CHECKING:
+    from infradex.catalog.entities import Catalog
+    from infradex.catalog.problems import Problem
+    from infradex.netpolicy import AddressPolicy
 
 __all__ = [
     "CHANNEL_PUBLIC",
@@ -166,7 +172,7 @@ def webhook_url_has_token(url: str) -> bool:
 
 
 # ----------------------------------------------------------------------------- reach
-def denied_targets(catalog: Any, policy: Any) -> list[Any]:
+def denied_targets(catalog: Catalog, policy: AddressPolicy) -> list[Problem]:
     """Warnings for checks aimed at a literal address ``policy`` (an
     :class:`~infradex.netpolicy.AddressPolicy`, passed in: the catalog knows no settings)
     denies. Names are checked by the probe after resolution."""
@@ -175,7 +181,7 @@ def denied_targets(catalog: Any, policy: Any) -> list[Any]:
     found = []
     for kind in ("service", "provider"):
         for entity in catalog.of_kind(kind):
-            for i, check in enumerate(entity.spec.checks):
+            for i, check in enumerate(spec_checks(entity)):
                 host = urlsplit(check.url).hostname or ""
                 try:
                     ipaddress.ip_address(host)

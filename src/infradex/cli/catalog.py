@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, assert_never
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from infradex.catalog import KINDS, Catalog, Entity
+from infradex.catalog import KINDS, Catalog, Entity, Ref
+from infradex.catalog.models import (
+    DatacenterSpec,
+    EscalationPolicySpec,
+    HostSpec,
+    PersonSpec,
+    ProviderSpec,
+    ScheduleSpec,
+    ServiceSpec,
+    TeamSpec,
+    ZoneSpec,
+)
 from infradex.catalog.queries import graph, impact, ownership_report, who
 from infradex.catalog.refs import canonical_kind
 from infradex.catalog.secrets import denied_targets
@@ -62,55 +73,48 @@ def validate(
 
 
 # ------------------------------------------------------------------------------ list / show
-_COLUMNS: dict[str, tuple[tuple[str, Any], ...]] = {
-    "provider": (
-        ("type", lambda e, c: e.spec.type),
-        ("donated", lambda e, c: "yes" if e.spec.donated else ""),
-        ("used by", lambda e, c: _count(c, e, "fronts", "hosts", "provides")),
-    ),
-    "datacenter": (
-        ("provider", lambda e, c: e.spec.provider),
-        ("region", lambda e, c: e.spec.region),
-        ("hosts", lambda e, c: _count(c, e, "contains")),
-    ),
-    "host": (
-        ("datacenter", lambda e, c: e.spec.datacenter),
-        ("role", lambda e, c: e.spec.role),
-        ("os", lambda e, c: e.spec.os),
-        ("managed by", lambda e, c: e.spec.managed_by),
-    ),
-    "person": (
-        ("staff", lambda e, c: "staff" if e.spec.staff else "volunteer"),
-        ("timezone", lambda e, c: e.spec.timezone),
-        ("teams", lambda e, c: _names(c.related(e.ref, "memberOf"))),
-    ),
-    "team": (
-        ("members", lambda e, c: _names(c.related(e.ref, "hasMember"))),
-        ("contacts", lambda e, c: ", ".join(x.address for x in e.spec.contacts)),
-    ),
-    "service": (
-        ("lifecycle", lambda e, c: e.spec.lifecycle),
-        ("domains", lambda e, c: ", ".join(e.spec.domains)),
-        ("hosted on", lambda e, c: _names(c.related(e.ref, "hostedOn"))),
-        ("owners", lambda e, c: _names(c.related(e.ref, "ownedBy"))),
-    ),
-    "zone": (
-        ("dns", lambda e, c: e.spec.provider),
-        ("registrar", lambda e, c: e.spec.registrar),
-        ("services", lambda e, c: _count(c, e, "servesZone")),
-    ),
-    "schedule": (
-        ("timezone", lambda e, c: e.spec.timezone),
-        ("layers", lambda e, c: ", ".join(layer.name for layer in e.spec.layers)),
-    ),
-    "escalationpolicy": (
-        ("steps", lambda e, c: len(e.spec.steps)),
-        ("repeat", lambda e, c: e.spec.repeat),
-    ),
+#: the columns ``infradex list KIND`` shows after name and title (values: :func:`_cells`)
+_HEADINGS: dict[str, tuple[str, ...]] = {
+    "provider": ("type", "donated", "used by"),
+    "datacenter": ("provider", "region", "hosts"),
+    "host": ("datacenter", "role", "os", "managed by"),
+    "person": ("staff", "timezone", "teams"),
+    "team": ("members", "contacts"),
+    "service": ("lifecycle", "domains", "hosted on", "owners"),
+    "zone": ("dns", "registrar", "services"),
+    "schedule": ("timezone", "layers"),
+    "escalationpolicy": ("steps", "repeat"),
 }
 
 
-def _names(refs: list[Any]) -> str:
+def _cells(e: Entity, c: Catalog) -> tuple[str | int | None, ...]:
+    """The values under :data:`_HEADINGS` for the entity's kind."""
+    spec = e.spec
+    if isinstance(spec, ProviderSpec):
+        return spec.type, "yes" if spec.donated else "", _count(c, e, "fronts", "hosts", "provides")
+    if isinstance(spec, DatacenterSpec):
+        return spec.provider, spec.region, _count(c, e, "contains")
+    if isinstance(spec, HostSpec):
+        return spec.datacenter, spec.role, spec.os, spec.managed_by
+    if isinstance(spec, PersonSpec):
+        staff = "staff" if spec.staff else "volunteer"
+        return staff, spec.timezone, _names(c.related(e.ref, "memberOf"))
+    if isinstance(spec, TeamSpec):
+        members = _names(c.related(e.ref, "hasMember"))
+        return members, ", ".join(x.address for x in spec.contacts)
+    if isinstance(spec, ServiceSpec):
+        hosted_on, owners = c.related(e.ref, "hostedOn"), c.related(e.ref, "ownedBy")
+        return spec.lifecycle, ", ".join(spec.domains), _names(hosted_on), _names(owners)
+    if isinstance(spec, ZoneSpec):
+        return spec.provider, spec.registrar, _count(c, e, "servesZone")
+    if isinstance(spec, ScheduleSpec):
+        return spec.timezone, ", ".join(layer.name for layer in spec.layers)
+    if isinstance(spec, EscalationPolicySpec):
+        return len(spec.steps), spec.repeat
+    assert_never(spec)
+
+
+def _names(refs: list[Ref]) -> str:
     return ", ".join(r.name for r in refs)
 
 
@@ -151,11 +155,10 @@ def list_(
     # rich reads markup in every cell: catalog text goes in escaped
     table.add_column("name", style="bold")
     table.add_column("title")
-    for heading, _ in _COLUMNS[key]:
+    for heading in _HEADINGS[key]:
         table.add_column(heading)
     for entity in entities:
-        values = [getter(entity, catalog) for _, getter in _COLUMNS[key]]
-        cells = ["" if value is None else escape(str(value)) for value in values]
+        cells = ["" if value is None else escape(str(value)) for value in _cells(entity, catalog)]
         table.add_row(entity.name, escape(entity.metadata.title or ""), *cells)
     console.print(table)
 

@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from infradex.catalog import Catalog, Entity
+from infradex.catalog.models import ProviderSpec
 from infradex.cli.app import app, load_catalog, settings_of
 from infradex.cli.output import console, err_console, print_json
 from infradex.clock import utcnow
@@ -45,14 +46,14 @@ ZoneOption = Annotated[
 _RISK_STYLE = {"high": "bold red", "medium": "yellow", "low": "green"}
 
 
-def _builder(ctx: typer.Context) -> Callable[[Entity], Any]:
+def _builder(ctx: typer.Context) -> Callable[[Entity[ProviderSpec]], Any]:
     settings: Settings = settings_of(ctx)
     allowed = DEFAULT_CLASSES | settings.dns_provider_classes
     # octoDNS logs notes (an unmanaged root NS, say) to the root logger; problems reach the
     # user as errors, so its chatter stays off the terminal
     logging.getLogger().addHandler(logging.NullHandler())
 
-    def build(provider: Entity) -> Any:
+    def build(provider: Entity[ProviderSpec]) -> Any:
         return build_provider(provider, allowed=allowed, policy=settings.monitor_policy)
 
     return build
@@ -256,7 +257,7 @@ def import_(
     from infradex.dns.importer import import_zone
 
     catalog = load_catalog(ctx)
-    entity = catalog.get(parse_ref(provider, ("provider",)))
+    entity = catalog.typed(parse_ref(provider, ("provider",)), ProviderSpec)
     root = settings_of(ctx).catalog
     base = root if root.is_dir() else root.parent
     target = out or base / "zones" / f"{zone.rstrip('.')}.yaml"

@@ -20,6 +20,7 @@ from infradex.alerting.dispatcher import Dispatcher
 from infradex.alerting.messages import render_test
 from infradex.alerting.model import IncidentStatus
 from infradex.alerting.timeline import describe
+from infradex.catalog.models import EscalationPolicySpec
 from infradex.catalog.refs import RefError
 from infradex.cli.app import app, load_catalog, settings_of
 from infradex.cli.output import console, err_console, print_json
@@ -197,7 +198,7 @@ def _targets(ctx: typer.Context, to: str) -> tuple[list[Recipient], list[str], l
         raise UsageError(str(exc)) from None
     now = utcnow()
     if ref.kind == "escalationpolicy":
-        snapshot = PolicySnapshot.of(catalog, catalog.get(ref))
+        snapshot = PolicySnapshot.of(catalog, catalog.typed(ref, EscalationPolicySpec))
         found = recipients(catalog, snapshot.steps[0].notify, now)
         return found.recipients, found.problems, list(snapshot.channels)
     if ref.kind not in ("person", "team", "schedule"):

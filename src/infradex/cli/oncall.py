@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from infradex.catalog import Catalog, Entity, Ref
+from infradex.catalog.models import PersonSpec, ScheduleSpec
 from infradex.catalog.queries import person_channels
 from infradex.catalog.refs import RefError, parse_ref
 from infradex.cli.app import app, load_catalog
@@ -39,7 +40,7 @@ EXAMPLE = "2026-03-29T09:00+02:00, 2026-03-29T07:00Z or 2026-03-29T09:00"
 
 
 # ------------------------------------------------------------------------------ helpers
-def find_schedule(catalog: Catalog, text: str) -> Entity:
+def find_schedule(catalog: Catalog, text: str) -> Entity[ScheduleSpec]:
     """A schedule by name, ``schedule:name`` or title; else an error listing them all."""
     schedules = catalog.of_kind("schedule")
     names = [s.name for s in schedules]
@@ -87,7 +88,8 @@ def _person(catalog: Catalog, written: str | None) -> dict[str, Any] | None:
     if written is None:
         return None
     ref = person_ref(written) or Ref("person", written)
-    channels = person_channels(catalog.get(ref)) if ref in catalog else ()
+    person = catalog.find(ref, PersonSpec)
+    channels = person_channels(person) if person is not None else ()
     return {
         "ref": str(ref),
         "name": catalog.title(ref),
@@ -141,7 +143,9 @@ def _length(shift: Shift) -> str:
 
 
 # ------------------------------------------------------------------------------ now
-def now_answer(catalog: Catalog, schedule: Entity, at: str | None, now: datetime) -> dict[str, Any]:
+def now_answer(
+    catalog: Catalog, schedule: Entity[ScheduleSpec], at: str | None, now: datetime
+) -> dict[str, Any]:
     """One schedule's answer to "who is on call" at ``--at`` (or ``now``), as JSON."""
     zone = ZoneInfo(schedule.spec.timezone)
     when = parse_at(at, zone, now)
@@ -224,7 +228,7 @@ def now(
 
 # ------------------------------------------------------------------------------ show
 def shift_rows(
-    catalog: Catalog, schedule: Entity, start: datetime, days: int
+    catalog: Catalog, schedule: Entity[ScheduleSpec], start: datetime, days: int
 ) -> list[dict[str, Any]]:
     """The final schedule from ``start`` for ``days`` days, as JSON rows."""
     zone = ZoneInfo(schedule.spec.timezone)

@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from infradex.catalog.specs import spec_checks
 from infradex.cli.app import app, load_catalog, settings_of
 from infradex.cli.base_url import listener_base_url
 from infradex.cli.output import console, err_console
@@ -83,7 +84,7 @@ def serve(
         style="green",
         markup=False,
     )
-    checks = sum(len(getattr(e.spec, "checks", ())) for e in catalog.entities.values())
+    checks = sum(len(spec_checks(e)) for e in catalog.entities.values())
     if settings.monitor_enabled:
         console.print(f"infradex: monitoring {checks} checks", style="green")
     elif checks:

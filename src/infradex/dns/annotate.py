@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from infradex.catalog import Catalog, Entity
+from infradex.catalog.models import ServiceSpec
 from infradex.dns.plan import RecordChange
 from infradex.oncall.escalation import recipients
 from infradex.oncall.routing import merged, route
@@ -78,7 +79,7 @@ def _on_call(catalog: Catalog, service: Entity, now: datetime) -> tuple[str, ...
     return tuple(r.title for r in recipients(catalog, steps[0].notify, now).recipients)
 
 
-def _touched(catalog: Catalog, service: Entity, now: datetime) -> TouchedService:
+def _touched(catalog: Catalog, service: Entity[ServiceSpec], now: datetime) -> TouchedService:
     return TouchedService(
         ref=str(service.ref),
         title=service.title,
@@ -89,7 +90,7 @@ def _touched(catalog: Catalog, service: Entity, now: datetime) -> TouchedService
     )
 
 
-def services_named(catalog: Catalog, change: RecordChange) -> list[Entity]:
+def services_named(catalog: Catalog, change: RecordChange) -> list[Entity[ServiceSpec]]:
     """The services whose domains the change touches: the name itself, or for a zone-wide
     record at the apex (NS, MX, CAA) every service with a name in the zone."""
     zone_wide = change.name == "" and change.type in _ZONE_WIDE

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from infradex.catalog import Catalog, Entity
+from infradex.catalog.models import ProviderSpec
 from infradex.dns.desired import desired_zone
 from infradex.dns.providers import DnsProviderError, ZoneTarget
 
@@ -31,7 +32,7 @@ __all__ = [
 
 Action = Literal["create", "update", "delete"]
 #: builds the octoDNS provider of a catalog Provider (providers.build_provider, configured)
-ProviderFactory = Callable[[Entity], Any]
+ProviderFactory = Callable[[Entity[ProviderSpec]], Any]
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infradex.catalog import Catalog, Entity
+from infradex.catalog.models import ProviderSpec, ZoneSpec
 from infradex.catalog.refs import parse_ref
 from infradex.errors import InfradexError, NotFoundError
 from infradex.netpolicy import AddressPolicy
@@ -48,8 +49,8 @@ class DnsProviderError(InfradexError):
 class ZoneTarget:
     """A catalog zone and the Provider that hosts it."""
 
-    zone: Entity
-    provider: Entity
+    zone: Entity[ZoneSpec]
+    provider: Entity[ProviderSpec]
 
     @property
     def name(self) -> str:
@@ -69,7 +70,7 @@ def zone_targets(catalog: Catalog, names: Sequence[str] = ()) -> list[ZoneTarget
         if zone is None:
             known = ", ".join(sorted(zones)) or "none"
             raise NotFoundError(f"no zone {name!r} in the catalog (zones: {known})")
-        provider = catalog.get(parse_ref(zone.spec.provider, ("provider",)))
+        provider = catalog.typed(parse_ref(zone.spec.provider, ("provider",)), ProviderSpec)
         if provider.spec.octodns is None:
             raise DnsProviderError(
                 f"{zone.ref} is hosted by {provider.ref}, which has no `octodns` settings; "
@@ -98,7 +99,7 @@ def _addresses(host: str) -> Iterable[str]:
 
 
 def build_provider(
-    provider: Entity,
+    provider: Entity[ProviderSpec],
     *,
     allowed: frozenset[str] = DEFAULT_CLASSES,
     policy: AddressPolicy | None = None,

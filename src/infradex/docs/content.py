@@ -9,10 +9,19 @@ gives the same pages byte for byte.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from infradex.catalog import Catalog, Entity, Problem, Ref
+from infradex.catalog.entities import has_spec
 from infradex.catalog.impact import soft_dependencies
+from infradex.catalog.models import (
+    DatacenterSpec,
+    HostSpec,
+    PersonSpec,
+    ProviderSpec,
+    ServiceSpec,
+    TeamSpec,
+)
 from infradex.catalog.queries import (
     Graph,
     channels_of,
@@ -23,6 +32,7 @@ from infradex.catalog.queries import (
     who,
 )
 from infradex.catalog.secrets import redact_url
+from infradex.catalog.specs import spec_checks
 from infradex.catalog.zones import record_name
 from infradex.conditions import conditions_or_default
 from infradex.docs.blocks import (
@@ -94,14 +104,14 @@ class _Writer:
         if ref.kind == "host":
             return ", ".join(self.location(d) for d in self.catalog.related(ref, "locatedIn"))
         if ref.kind == "datacenter":
-            spec = self.catalog.get(ref).spec
+            spec = self.catalog.typed(ref, DatacenterSpec).spec
             providers = [self.catalog.title(p) for p in self.catalog.related(ref, "providedBy")]
             return f"{ref.name}: {', '.join(providers)}" + (
                 f", {spec.region}" if spec.region else ""
             )
         return ""
 
-    def owners(self, service: Entity) -> list[Inline]:
+    def owners(self, service: Entity[ServiceSpec]) -> list[Inline]:
         out: list[Inline] = []
         for owner in service.spec.owners:
             ref = _find(self.catalog, owner.ref, ("person", "team"))
@@ -149,8 +159,8 @@ def build_pages(catalog: Catalog, problems: Sequence[Problem] = ()) -> list[Page
     w = _Writer(catalog)
     full = _drawable(catalog, graph(catalog))
     pages = [_overview(w, full), _ownership(w, problems), _diagram_page(w, full)]
-    for kind, builder in _BUILDERS.items():
-        pages.extend(builder(w, entity) for entity in catalog.of_kind(kind))
+    for kind in PAGE_DIRS:
+        pages.extend(_entity_page(w, entity) for entity in catalog.of_kind(kind))
     return pages
 
 
@@ -169,7 +179,7 @@ def build_page(
     kind = next((k for k, d in PAGE_DIRS.items() if d == directory), None)
     if kind is None or Ref(kind, name) not in catalog:
         return None
-    return _BUILDERS[kind](w, catalog.get(Ref(kind, name)))
+    return _entity_page(w, catalog.get(Ref(kind, name)))
 
 
 # ==================================================================================== overview
@@ -214,7 +224,7 @@ def _overview(w: _Writer, full: Graph, page_number: int | None = None) -> Page:
             page.add(Para([Text(team.metadata.description)]))
         members = []
         for ref in c.related(team.ref, "hasMember"):
-            person = c.get(ref)
+            person = c.typed(ref, PersonSpec)
             note = (
                 [Text(" — " + person.metadata.description)] if person.metadata.description else []
             )
@@ -307,7 +317,7 @@ def _pager(number: int, pages: int) -> Para:
     return Para(parts)
 
 
-def _services_table(w: _Writer, services: Sequence[Entity]) -> Table:
+def _services_table(w: _Writer, services: Sequence[Entity[ServiceSpec]]) -> Table:
     rows: list[list[Cell]] = []
     for service in services:
         rows.append(
@@ -321,7 +331,7 @@ def _services_table(w: _Writer, services: Sequence[Entity]) -> Table:
     return Table(["Service", "Runs on", "CDN", "Owners"], rows)
 
 
-def _service_summary(w: _Writer, service: Entity) -> list[Block]:
+def _service_summary(w: _Writer, service: Entity[ServiceSpec]) -> list[Block]:
     spec = service.spec
     blocks: list[Block] = [Heading(3, service.title, f"service-{service.name}")]
     if service.metadata.description:
@@ -346,7 +356,7 @@ def _service_summary(w: _Writer, service: Entity) -> list[Block]:
     return blocks
 
 
-def _service_links(service: Entity) -> list[list[Inline]]:
+def _service_links(service: Entity[ServiceSpec]) -> list[list[Inline]]:
     spec = service.spec
     items: list[list[Inline]] = []
     if spec.source:
@@ -505,7 +515,7 @@ def _focus_diagram(w: _Writer, ref: Ref) -> list[Block]:
     ]
 
 
-def _service(w: _Writer, service: Entity) -> Page:
+def _service(w: _Writer, service: Entity[ServiceSpec]) -> Page:
     c, spec = w.catalog, service.spec
     page = Page(page_id(service.ref) or "", service.title)
     _header(page, service, "Service")
@@ -544,7 +554,7 @@ def _service(w: _Writer, service: Entity) -> Page:
     return page
 
 
-def _dns_rows(w: _Writer, service: Entity) -> list[Block]:
+def _dns_rows(w: _Writer, service: Entity[ServiceSpec]) -> list[Block]:
     rows: list[list[Cell]] = []
     for domain in service.spec.domains:
         domain = domain.lower().rstrip(".")
@@ -590,7 +600,7 @@ def _record_value(value: object) -> str:
 
 
 def _checks(entity: Entity) -> list[Block]:
-    checks = entity.spec.checks
+    checks = spec_checks(entity)
     if not checks:
         return []
     rows: list[list[Cell]] = []
@@ -619,7 +629,7 @@ def _checks(entity: Entity) -> list[Block]:
     ]
 
 
-def _provider(w: _Writer, provider: Entity) -> Page:
+def _provider(w: _Writer, provider: Entity[ProviderSpec]) -> Page:
     c, spec = w.catalog, provider.spec
     page = Page(page_id(provider.ref) or "", provider.title)
     _header(page, provider, "Provider")
@@ -644,7 +654,7 @@ def _provider(w: _Writer, provider: Entity) -> Page:
     return page
 
 
-def _datacenter(w: _Writer, dc: Entity) -> Page:
+def _datacenter(w: _Writer, dc: Entity[DatacenterSpec]) -> Page:
     page = Page(page_id(dc.ref) or "", dc.title)
     _header(page, dc, "Data center")
     page.add(
@@ -660,7 +670,7 @@ def _datacenter(w: _Writer, dc: Entity) -> Page:
     return page
 
 
-def _host(w: _Writer, host: Entity) -> Page:
+def _host(w: _Writer, host: Entity[HostSpec]) -> Page:
     spec = host.spec
     page = Page(page_id(host.ref) or "", host.title)
     _header(page, host, "Host")
@@ -684,7 +694,7 @@ def _host(w: _Writer, host: Entity) -> Page:
     return page
 
 
-def _person(w: _Writer, person: Entity) -> Page:
+def _person(w: _Writer, person: Entity[PersonSpec]) -> Page:
     c, spec = w.catalog, person.spec
     page = Page(page_id(person.ref) or "", person.title)
     _header(page, person, "Person")
@@ -713,7 +723,7 @@ def _schedule_names(catalog: Catalog, refs: list[Ref]) -> list[Inline]:
     return _join([Link(catalog.title(r), page="index", anchor=f"schedule-{r.name}") for r in refs])
 
 
-def _team(w: _Writer, team: Entity) -> Page:
+def _team(w: _Writer, team: Entity[TeamSpec]) -> Page:
     c = w.catalog
     page = Page(page_id(team.ref) or "", team.title)
     _header(page, team, "Team")
@@ -796,11 +806,18 @@ def _diagram_page(w: _Writer, full: Graph) -> Page:
     return page
 
 
-_BUILDERS: dict[str, Callable[[_Writer, Entity], Page]] = {
-    "service": _service,
-    "provider": _provider,
-    "datacenter": _datacenter,
-    "host": _host,
-    "person": _person,
-    "team": _team,
-}
+def _entity_page(w: _Writer, entity: Entity) -> Page:
+    """The page of an entity whose kind has one (:data:`PAGE_DIRS`)."""
+    if has_spec(entity, ServiceSpec):
+        return _service(w, entity)
+    if has_spec(entity, ProviderSpec):
+        return _provider(w, entity)
+    if has_spec(entity, DatacenterSpec):
+        return _datacenter(w, entity)
+    if has_spec(entity, HostSpec):
+        return _host(w, entity)
+    if has_spec(entity, PersonSpec):
+        return _person(w, entity)
+    if has_spec(entity, TeamSpec):
+        return _team(w, entity)
+    raise ValueError(f"{entity.ref}: a {entity.kind} has no page of its own")

@@ -15,6 +15,7 @@ from urllib.parse import quote, urlsplit
 
 from infradex.catalog.entities import Catalog
 from infradex.catalog.models import Check
+from infradex.catalog.specs import spec_checks
 from infradex.conditions import (
     Condition,
     ConditionResult,
@@ -143,7 +144,7 @@ def checks_of(
     found: list[CheckDef] = []
     for kind in ("service", "provider"):
         for entity in catalog.of_kind(kind):
-            for check in getattr(entity.spec, "checks", ()):
+            for check in spec_checks(entity):
                 found.append(check_def(str(entity.ref), check, entity.title, ca_file, policy))
     return found
 

@@ -19,6 +19,7 @@ from dateutil import rrule as dateutil_rrule
 from infradex.catalog.entities import Catalog
 from infradex.catalog.queries import impact
 from infradex.catalog.refs import RefError, parse_ref
+from infradex.catalog.specs import spec_maintenance
 from infradex.errors import UsageError
 from infradex.recurrence import RecurrenceError, compile_rule, last_start, next_start
 
@@ -143,7 +144,7 @@ def catalog_windows(catalog: Catalog) -> list[Window]:
     found: list[Window] = []
     for kind in ("service", "provider", "host"):
         for entity in catalog.of_kind(kind):
-            for spec in getattr(entity.spec, "maintenance", ()):
+            for spec in spec_maintenance(entity):
                 starts, ends = spec.bounds()
                 target = str(entity.ref) + (f"/{spec.check}" if spec.check else "")
                 rule = spec.rrule.removeprefix("RRULE:") if spec.rrule else None

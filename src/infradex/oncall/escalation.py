@@ -20,8 +20,16 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from infradex.catalog.entities import Catalog, Entity
+from infradex.catalog.entities import Catalog, Entity, has_spec
+from infradex.catalog.models import (
+    EscalationPolicySpec,
+    NotifyChannel,
+    PersonSpec,
+    ScheduleSpec,
+    TeamSpec,
+)
 from infradex.catalog.refs import Ref, RefError, parse_ref
+from infradex.catalog.specs import spec_escalation
 from infradex.durations import parse_duration
 from infradex.oncall.schedules import on_call_at
 
@@ -58,16 +66,17 @@ class ChannelSpec:
         return cls(data["type"], data["address"], tuple(sorted(data.get("options", {}).items())))
 
 
-def channel_of(spec: Any, default_email: str | None) -> ChannelSpec | None:
+def channel_of(spec: NotifyChannel, default_email: str | None) -> ChannelSpec | None:
     """A catalog ``NotifyChannel`` → a :class:`ChannelSpec` (None: an email channel for
     someone without an address)."""
     if spec.type == "email":
         address = spec.address or default_email
         return ChannelSpec("email", address) if address else None
     if spec.type == "pagerduty":
-        return ChannelSpec("pagerduty", spec.routing_key)
+        # the model refuses a pagerduty channel without a key, and the others without a url
+        return ChannelSpec("pagerduty", spec.routing_key or "")
     options = (("secret", spec.secret),) if spec.secret else ()
-    return ChannelSpec(spec.type, spec.url, options)
+    return ChannelSpec(spec.type, spec.url or "", options)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +97,7 @@ class PolicySnapshot:
     channels: tuple[ChannelSpec, ...] = ()
 
     @classmethod
-    def of(cls, catalog: Catalog, policy: Entity | None) -> PolicySnapshot:
+    def of(cls, catalog: Catalog, policy: Entity[EscalationPolicySpec] | None) -> PolicySnapshot:
         if policy is None:
             return cls(None, "no escalation policy", ())
         spec = policy.spec
@@ -148,27 +157,27 @@ class PolicySnapshot:
         )
 
 
-def _policy(catalog: Catalog, text: str | None) -> Entity | None:
+def _policy(catalog: Catalog, text: str | None) -> Entity[EscalationPolicySpec] | None:
     if not text:
         return None
     try:
         ref = parse_ref(text, ("escalationpolicy",))
     except RefError:
         return None
-    return catalog.entities.get(ref)
+    return catalog.find(ref, EscalationPolicySpec)
 
 
-def policy_for(catalog: Catalog, ref: Ref) -> Entity | None:
+def policy_for(catalog: Catalog, ref: Ref) -> Entity[EscalationPolicySpec] | None:
     """The policy for an incident rooted at ``ref``: its own, its owning team's, the
     catalog's default. A provider or host has no policy field: it gets the default."""
     entity = catalog.entities.get(ref)
     if entity is not None:
-        own = _policy(catalog, getattr(entity.spec, "escalation", None))
+        own = _policy(catalog, spec_escalation(entity))
         if own is not None:
             return own
         for owner in catalog.related(ref, "ownedBy"):
             if owner.kind == "team":
-                team = _policy(catalog, catalog.get(owner).spec.escalation)
+                team = _policy(catalog, catalog.typed(owner, TeamSpec).spec.escalation)
                 if team is not None:
                     return team
     for policy in catalog.of_kind("escalationpolicy"):
@@ -211,7 +220,7 @@ def _clock(text: str) -> time:
     return time(0) if hours == 24 else time(hours, minutes)
 
 
-def person_recipient(person: Entity, via: str) -> Recipient:
+def person_recipient(person: Entity[PersonSpec], via: str) -> Recipient:
     spec = person.spec
     alerting = spec.alerting
     written = alerting.channels if alerting is not None else []
@@ -252,19 +261,26 @@ def recipients(catalog: Catalog, notify: tuple[str, ...], when: datetime) -> Res
         if entity is None:
             out.problems.append(f"{ref} is no longer in the catalog")
             continue
-        if ref.kind == "person":
+        if has_spec(entity, PersonSpec):
             add(person_recipient(entity, str(ref)))
-        elif ref.kind == "schedule":
+        elif has_spec(entity, ScheduleSpec):
             person = on_call_at(entity.spec, when)
             if person is None:
                 out.problems.append(f"nobody is on call on {entity.title} ({ref}) now")
                 continue
-            add(person_recipient(catalog.get(parse_ref(person, ("person",))), str(ref)))
-        else:  # team: its active, contactable members, or its own address when it has none
+            add(
+                person_recipient(
+                    catalog.typed(parse_ref(person, ("person",)), PersonSpec), str(ref)
+                )
+            )
+        elif has_spec(entity, TeamSpec):
+            # its active, contactable members, or its own address when it has none
             members = [
-                catalog.get(m)
-                for m in catalog.related(ref, "hasMember")
-                if catalog.get(m).spec.status == "active" and catalog.get(m).spec.contactable
+                member
+                for member in (
+                    catalog.typed(m, PersonSpec) for m in catalog.related(ref, "hasMember")
+                )
+                if member.spec.status == "active" and member.spec.contactable
             ]
             for member in members:
                 add(person_recipient(member, str(ref)))
@@ -272,6 +288,8 @@ def recipients(catalog: Catalog, notify: tuple[str, ...], when: datetime) -> Res
                 emails = [c.address for c in entity.spec.contacts if c.type == "email"]
                 channels = (ChannelSpec("email", emails[0]),) if emails else ()
                 add(Recipient(str(ref), entity.title, str(ref), channels))
+        else:  # the validator refuses this; a hand-built catalog gets told, not a crash
+            out.problems.append(f"{ref} is a {ref.kind}: a step notifies schedules, people, teams")
     return out
 
 
@@ -300,8 +318,8 @@ def quiet_until_of(catalog: Catalog, recipient: str, when: datetime) -> datetime
         ref = parse_ref(recipient, ("person",))
     except RefError:
         return None
-    person = catalog.entities.get(ref)
-    if person is None or ref.kind != "person":
+    person = catalog.find(ref, PersonSpec)
+    if person is None:
         return None
     return quiet_until(person_recipient(person, recipient), when)
 

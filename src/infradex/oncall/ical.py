@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from icalendar import Calendar, Event
 
 from infradex.catalog import Catalog, Entity, Ref
+from infradex.catalog.models import PersonSpec, ScheduleSpec
 from infradex.catalog.queries import person_channels
 from infradex.catalog.refs import RefError, parse_ref
 from infradex.inert import one_line
@@ -56,7 +57,7 @@ def event_uid(schedule: Ref, start: datetime, person: Ref) -> str:
     return f"oncall.{schedule.name}.{stamp}.{person.name}@infradex"
 
 
-def _whole_shifts(entity: Entity, start: datetime, end: datetime) -> Iterator[Shift]:
+def _whole_shifts(entity: Entity[ScheduleSpec], start: datetime, end: datetime) -> Iterator[Shift]:
     """The schedule's shifts with a person in ``[start, end)``; the first with its real start."""
     for index, shift in enumerate(shifts(entity.spec, start, end)):
         if shift.person is None:
@@ -79,13 +80,16 @@ def _text(text: str) -> str:
     return one_line(text)
 
 
-def _event(catalog: Catalog, schedule: Entity, shift: Shift, person: Ref, now: datetime) -> Event:
+def _event(
+    catalog: Catalog, schedule: Entity[ScheduleSpec], shift: Shift, person: Ref, now: datetime
+) -> Event:
     name = _text(catalog.title(person))
     title = _text(schedule.title)
     source = "an override" if shift.source == OVERRIDE else f"layer {shift.source!r}"
     source = _text(source)
     lines = [f"{name} is on call for {title} ({schedule.ref}), from {source}."]
-    channels = person_channels(catalog.get(person)) if person in catalog else ()
+    found = catalog.find(person, PersonSpec)
+    channels = person_channels(found) if found is not None else ()
     lines.append(
         "Contact: "
         + ("; ".join(_text(str(c)) for c in channels) if channels else "no contact method")
@@ -125,7 +129,7 @@ def schedule_feed(
     window: tuple[datetime, datetime] | None = None,
 ) -> bytes:
     """Everyone's shifts in one schedule (``NotFoundError`` if there is no such schedule)."""
-    entity = catalog.get(schedule)
+    entity = catalog.typed(schedule, ScheduleSpec)
     start, end = window or feed_window(now)
     events = []
     for shift in _whole_shifts(entity, start, end):

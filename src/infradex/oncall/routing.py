@@ -21,8 +21,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from infradex.catalog.entities import Catalog, Entity
+from infradex.catalog.models import EscalationPolicySpec, TeamSpec
 from infradex.catalog.queries import impact
 from infradex.catalog.refs import Ref, RefError, parse_ref
+from infradex.catalog.specs import spec_escalation
 from infradex.oncall.escalation import PolicySnapshot, StepSnapshot
 
 __all__ = [
@@ -44,7 +46,7 @@ Source = Literal["own", "impacted", "default", "nobody"]
 class Route:
     """The policies to follow, in order, and one sentence saying why."""
 
-    policies: tuple[Entity, ...]
+    policies: tuple[Entity[EscalationPolicySpec], ...]
     source: Source
     reason: str
 
@@ -53,33 +55,33 @@ class Route:
         return [str(p.ref) for p in self.policies]
 
 
-def _policy(catalog: Catalog, text: str | None) -> Entity | None:
+def _policy(catalog: Catalog, text: str | None) -> Entity[EscalationPolicySpec] | None:
     if not text:
         return None
     try:
         ref = parse_ref(text, ("escalationpolicy",))
     except RefError:
         return None
-    return catalog.entities.get(ref)
+    return catalog.find(ref, EscalationPolicySpec)
 
 
-def own_policy(catalog: Catalog, ref: Ref) -> tuple[Entity, str] | None:
+def own_policy(catalog: Catalog, ref: Ref) -> tuple[Entity[EscalationPolicySpec], str] | None:
     """The entity's own policy, else an owning team's, with how it was found."""
     entity = catalog.entities.get(ref)
     if entity is None:
         return None
-    own = _policy(catalog, getattr(entity.spec, "escalation", None))
+    own = _policy(catalog, spec_escalation(entity))
     if own is not None:
         return own, f"{ref}'s own"
     for owner in catalog.related(ref, "ownedBy"):
         if owner.kind == "team":
-            team = _policy(catalog, catalog.get(owner).spec.escalation)
+            team = _policy(catalog, catalog.typed(owner, TeamSpec).spec.escalation)
             if team is not None:
                 return team, f"{owner}'s, which owns {ref}"
     return None
 
 
-def default_policy(catalog: Catalog) -> Entity | None:
+def default_policy(catalog: Catalog) -> Entity[EscalationPolicySpec] | None:
     return next((p for p in catalog.of_kind("escalationpolicy") if p.spec.default), None)
 
 
@@ -98,7 +100,7 @@ def route(catalog: Catalog, root: Ref, impacted: Iterable[Ref] = ()) -> Route:
     if own is not None:
         policy, how = own
         return Route((policy,), "own", f"{policy.ref} is {how} policy")
-    policies: dict[Ref, Entity] = {}
+    policies: dict[Ref, Entity[EscalationPolicySpec]] = {}
     named: list[str] = []
     for ref in dict.fromkeys([*_taken_down(catalog, root), *impacted]):
         found = own_policy(catalog, ref)
@@ -141,7 +143,7 @@ def unrouted_reason(root: Ref) -> str:
     return f"nobody was paged: {unrouted_why(root)}; {unrouted_fix(root)}"
 
 
-def merged(catalog: Catalog, policies: tuple[Entity, ...]) -> PolicySnapshot:
+def merged(catalog: Catalog, policies: tuple[Entity[EscalationPolicySpec], ...]) -> PolicySnapshot:
     """One snapshot for several policies: steps with the same ``after`` become one (each person
     once per step), the longest cycle and the most repeats win, every policy's channels."""
     snapshots = [PolicySnapshot.of(catalog, p) for p in policies]

@@ -20,8 +20,9 @@ import math
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
-from typing import Any
 from zoneinfo import ZoneInfo
+
+from infradex.catalog.models import Layer, ScheduleSpec
 
 __all__ = [
     "HORIZON",
@@ -104,7 +105,7 @@ def _clock(text: str) -> time | None:
     return None if hours == 24 else time(hours, minutes)
 
 
-def _handoff(layer: Any) -> tuple[int | None, time]:
+def _handoff(layer: Layer) -> tuple[int | None, time]:
     parts = layer.handoff.split()
     weekday = _WEEKDAYS.index(parts[0]) if len(parts) == 2 else None
     clock = _clock(parts[-1]) or time(0)
@@ -115,7 +116,7 @@ def _period_days(rotation: str) -> int:
     return {"daily": 1, "weekly": 7}.get(rotation) or int(rotation.rstrip("d"))
 
 
-def _anchor(layer: Any, zone: ZoneInfo) -> datetime:
+def _anchor(layer: Layer, zone: ZoneInfo) -> datetime:
     """The last hand-off at or before the layer's start, as naive local wall time."""
     start = _local_instant(layer.start, zone).replace(tzinfo=None)
     weekday, clock = _handoff(layer)
@@ -127,7 +128,7 @@ def _anchor(layer: Any, zone: ZoneInfo) -> datetime:
     return anchor
 
 
-def _in_restrictions(layer: Any, local: datetime) -> bool:
+def _in_restrictions(layer: Layer, local: datetime) -> bool:
     if not layer.restrictions:
         return True
     day = _WEEKDAYS[local.weekday()]
@@ -142,7 +143,7 @@ def _in_restrictions(layer: Any, local: datetime) -> bool:
     return False
 
 
-def _layer_member(layer: Any, zone: ZoneInfo, when: datetime) -> str | None:
+def _layer_member(layer: Layer, zone: ZoneInfo, when: datetime) -> str | None:
     if not layer.members:
         return None
     local = when.astimezone(zone)
@@ -156,7 +157,7 @@ def _layer_member(layer: Any, zone: ZoneInfo, when: datetime) -> str | None:
     return str(layer.members[shift % len(layer.members)])
 
 
-def _resolve(spec: Any, zone: ZoneInfo, when: datetime) -> tuple[str | None, str]:
+def _resolve(spec: ScheduleSpec, zone: ZoneInfo, when: datetime) -> tuple[str | None, str]:
     """Who is on call at ``when`` and why: ``"override"``, a layer's name, or ``""`` (gap)."""
     when = when.astimezone(UTC)  # in the schedule's zone it would compare by wall clock
     for override in spec.overrides:
@@ -169,12 +170,12 @@ def _resolve(spec: Any, zone: ZoneInfo, when: datetime) -> tuple[str | None, str
     return None, ""
 
 
-def on_call_at(spec: Any, when: datetime) -> str | None:
+def on_call_at(spec: ScheduleSpec, when: datetime) -> str | None:
     """The reference (as written) of whoever is on call at ``when``, or None for a gap."""
     return _resolve(spec, ZoneInfo(spec.timezone), when)[0]
 
 
-def coverage_gaps(spec: Any, now: datetime, days: int = 7) -> list[Gap]:
+def coverage_gaps(spec: ScheduleSpec, now: datetime, days: int = 7) -> list[Gap]:
     """Every stretch in ``[now, now + days)`` with nobody on call, merged and in order.
 
     Coverage changes only at restriction edges, layer starts and override edges, so the
@@ -261,7 +262,9 @@ def _offset_changes(zone: ZoneInfo, begin: datetime, finish: datetime) -> list[d
     return found
 
 
-def _change_points(spec: Any, zone: ZoneInfo, begin: datetime, finish: datetime) -> set[datetime]:
+def _change_points(
+    spec: ScheduleSpec, zone: ZoneInfo, begin: datetime, finish: datetime
+) -> set[datetime]:
     """Every instant in ``(begin, finish)`` where the answer may change (a superset)."""
     points: set[datetime] = set()
     for override in spec.overrides:
@@ -297,7 +300,7 @@ def _change_points(spec: Any, zone: ZoneInfo, begin: datetime, finish: datetime)
     return {point for point in points if begin < point < finish}
 
 
-def shifts(spec: Any, start: datetime, end: datetime) -> list[Shift]:
+def shifts(spec: ScheduleSpec, start: datetime, end: datetime) -> list[Shift]:
     """The final schedule over ``[start, end)``: consecutive shifts, gaps included (person
     None), adjacent ones merged when person and source are the same. Each shift names exactly
     whom :func:`on_call_at` names at any instant inside it. Times in the schedule's zone."""
@@ -316,7 +319,9 @@ def shifts(spec: Any, start: datetime, end: datetime) -> list[Shift]:
     return [replace(s, start=s.start.astimezone(zone), end=s.end.astimezone(zone)) for s in found]
 
 
-def next_change(spec: Any, when: datetime, horizon: timedelta = HORIZON) -> datetime | None:
+def next_change(
+    spec: ScheduleSpec, when: datetime, horizon: timedelta = HORIZON
+) -> datetime | None:
     """The first instant after ``when`` at which :func:`on_call_at` gives another answer (the
     end of the current person's turn, or of a gap), in the schedule's zone; None if the answer
     stays the same for ``horizon``."""
@@ -332,7 +337,7 @@ def next_change(spec: Any, when: datetime, horizon: timedelta = HORIZON) -> date
     return None
 
 
-def shift_start(spec: Any, when: datetime) -> datetime | None:
+def shift_start(spec: ScheduleSpec, when: datetime) -> datetime | None:
     """When the shift holding ``when`` (same person, same source) began, in the schedule's zone;
     None for a gap that has lasted since before anything in the schedule starts. Calendar
     feeds use it so a shift keeps its real start whatever window they show."""
@@ -355,7 +360,7 @@ def shift_start(spec: Any, when: datetime) -> datetime | None:
     return None if current[0] is None else stretch.astimezone(zone)
 
 
-def turn_at(spec: Any, when: datetime, horizon: timedelta = HORIZON) -> Turn:
+def turn_at(spec: ScheduleSpec, when: datetime, horizon: timedelta = HORIZON) -> Turn:
     """Who is on call at ``when``, until when, and who comes next (and until when)."""
     zone = ZoneInfo(spec.timezone)
     person, source = _resolve(spec, zone, _aware(when, "when"))

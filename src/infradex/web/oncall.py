@@ -22,6 +22,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from markupsafe import Markup, escape
 
 from infradex.catalog import Catalog, Entity, Ref
+from infradex.catalog.models import PersonSpec, ScheduleSpec
 from infradex.catalog.queries import person_channels
 from infradex.clock import utcnow
 from infradex.docs import html
@@ -87,7 +88,8 @@ def _contact(catalog: Catalog, written: str | None) -> str:
     if written is None:
         return ""
     ref = _person(written)
-    channels = person_channels(catalog.get(ref)) if ref in catalog else ()
+    person = catalog.find(ref, PersonSpec)
+    channels = person_channels(person) if person is not None else ()
     return "; ".join(str(c) for c in channels) or "no contact method"
 
 
@@ -114,7 +116,7 @@ def _in(delta: timedelta) -> str:
     return f"in {hours} h {minutes} min" if hours else f"in {minutes} min"
 
 
-def _members(schedule: Entity) -> list[Ref]:
+def _members(schedule: Entity[ScheduleSpec]) -> list[Ref]:
     """Everyone in the schedule, in written order: layers' members, then overrides' people."""
     seen: list[Ref] = []
     written = [m for layer in schedule.spec.layers for m in layer.members]
@@ -127,7 +129,9 @@ def _members(schedule: Entity) -> list[Ref]:
 
 
 # ------------------------------------------------------------------------------ /oncall
-def _now_cells(catalog: Catalog, schedule: Entity, now: datetime) -> list[list[Inline]]:
+def _now_cells(
+    catalog: Catalog, schedule: Entity[ScheduleSpec], now: datetime
+) -> list[list[Inline]]:
     zone = ZoneInfo(schedule.spec.timezone)
     turn = turn_at(schedule.spec, now)
     who: list[Inline] = (
@@ -254,9 +258,8 @@ def _legend(names: dict[str, str], colours: dict[str, int], has_gap: bool) -> Ma
 
 
 # ------------------------------------------------------------------------------ /oncall/{name}
-def _find(catalog: Catalog, name: str) -> Entity | None:
-    ref = Ref("schedule", name)
-    return catalog.entities.get(ref)
+def _find(catalog: Catalog, name: str) -> Entity[ScheduleSpec] | None:
+    return catalog.find(Ref("schedule", name), ScheduleSpec)
 
 
 def _unknown(request: Request, catalog: Catalog, name: str) -> HTMLResponse:
@@ -271,7 +274,7 @@ def _unknown(request: Request, catalog: Catalog, name: str) -> HTMLResponse:
     return page_response(request, page, status=404)
 
 
-def _feeds(request: Request, catalog: Catalog, schedule: Entity) -> list[Block]:
+def _feeds(request: Request, catalog: Catalog, schedule: Entity[ScheduleSpec]) -> list[Block]:
     blocks: list[Block] = [Heading(2, "Calendar feeds", "feeds")]
     if not read_session(request).user:
         login = f"login?next={quote(f'/oncall/{schedule.name}')}"
