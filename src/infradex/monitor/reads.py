@@ -15,6 +15,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from infradex.catalog.entities import Catalog
+from infradex.catalog.specs import spec_checks
 from infradex.monitor.evaluate import CheckState, Shown
 from infradex.monitor.history import state_from_row, window_from_row
 from infradex.monitor.maintenance import Window, catalog_windows, windows_covering
@@ -40,7 +41,7 @@ def catalog_check_ids(catalog: Catalog) -> list[str]:
         f"{entity.ref}/{check.name}"
         for kind in ("service", "provider")
         for entity in catalog.of_kind(kind)
-        for check in getattr(entity.spec, "checks", ())
+        for check in spec_checks(entity)
     ]
 
 
