@@ -11,8 +11,8 @@ its own, ``bench_alerting``, created and dropped here, nothing in ``public`` is 
    N open incidents, one per service with its failing check as the root member, are written
    with ``infradex.alerting.records.save`` and the policy snapshot the alerter takes
    (``PolicySnapshot.of(catalog, policy_for(…))``), so each one's escalation is due.
-2. **Escalation turn.** ``Alerter.turn()`` once, with a fixed clock, next to a real ``Monitor``
-   on the same catalog (as ``tests/integration/server/alerting_harness.py``'s Rig): every
+2. **Escalation turn.** ``Alerter.turn()`` once, with a fixed clock, reading check states
+   and maintenance from the store (as ``tests/integration/server/alerting_harness.py``'s Rig): every
    incident escalates in its own transaction (its step resolved through the schedule, two
    one-click links, the page rendered and queued as one outbox row, the timeline event).
 3. **Dispatch.** A ``Dispatcher`` with the server's notifiers (``notifiers_for``; email to
@@ -379,7 +379,6 @@ async def run_one(
     from infradex.alerting.channels import notifiers_for
     from infradex.alerting.dispatcher import Dispatcher
     from infradex.alerting.service import Alerter, AlertSettings
-    from infradex.monitor.service import Monitor
     from infradex.settings import Settings
     from infradex.store.db import Database
 
@@ -414,12 +413,9 @@ async def run_one(
                 smtp_url=sink_.url,
                 mail_from=SENDER,
             )
-            monitor = Monitor(db, clock=clock)
-            monitor.set_catalog(catalog)
             dispatcher = Dispatcher(db, notifiers_for(settings), clock=clock)
             alerter = Alerter(
                 db,
-                monitor,
                 {},
                 settings=AlertSettings(base_url="http://infradex.bench"),
                 clock=clock,

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from infradex.alerting import outbox
+from infradex.alerting.model import EventKind
 from infradex.alerting.notifiers.base import Notifier, NotifyError
 from infradex.alerting.outbox import Claimed
 from infradex.alerting.records import add_event
@@ -196,18 +197,18 @@ class Dispatcher:
         async with self.db.begin() as connection:
             if o.ok:
                 mine = await outbox.mark_sent(connection, row.id, self.worker, now)
-                kind, data = "notified", {**who, "answer": o.answer}
+                kind, data = EventKind.NOTIFIED, {**who, "answer": o.answer}
             elif o.retry_at is not None:
                 mine = await outbox.mark_retry(
                     connection, row.id, self.worker, o.answer, o.retry_at
                 )
-                kind = "notify_retry"
+                kind = EventKind.NOTIFY_RETRY
                 data = {**who, "error": o.answer, "retryAt": o.retry_at.isoformat()}
             else:
                 mine = await outbox.mark_failed(
                     connection, row.id, self.worker, o.answer, o.permanent
                 )
-                kind, data = "notify_failed", {**who, "error": o.answer}
+                kind, data = EventKind.NOTIFY_FAILED, {**who, "error": o.answer}
             # the timeline says a retry's first failure, not each one
             first_say = o.ok or o.retry_at is None or row.attempts <= 1
             if mine and first_say and row.incident_id is not None:

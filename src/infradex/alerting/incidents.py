@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from infradex.alerting.model import EventKind, IncidentStatus, incident_move
 from infradex.catalog.entities import Catalog
 from infradex.catalog.queries import upstream
 from infradex.catalog.refs import Ref
@@ -58,7 +59,7 @@ Unwell = Callable[[Ref], bool]
 @dataclass(frozen=True, slots=True)
 class Event:
     at: datetime
-    kind: str  # opened, reopened, check_down, check_up, impacted, resolved, ...
+    kind: EventKind
     data: dict[str, Any] = field(default_factory=dict)
     actor: str | None = None
 
@@ -84,7 +85,7 @@ class Incident:
     key: str  # the root entity's ref: one open incident per key
     title: str
     opened_at: datetime
-    status: str = "open"  # open, acknowledged, resolved
+    status: IncidentStatus = IncidentStatus.OPEN
     id: int | None = None
     resolved_at: datetime | None = None
     members: dict[str, Member] = field(default_factory=dict)
@@ -97,7 +98,7 @@ class Incident:
 
     @property
     def open(self) -> bool:
-        return self.status != "resolved"
+        return self.status.is_open
 
     def down_members(self, role: str | None = None) -> list[Member]:
         return [m for m in self.members.values() if m.down and (role is None or m.role == role)]
@@ -139,7 +140,7 @@ class Correlator:
         else:
             self.recent[incident.key] = incident
 
-    def forget(self, incident: Incident, status: str, at: datetime) -> None:
+    def forget(self, incident: Incident, status: IncidentStatus, at: datetime) -> None:
         """Someone resolved it by hand: the checks still down stay quiet until they recover
         and fail again (the store marked them up, so does memory)."""
         incident.status = status
@@ -221,7 +222,7 @@ class Correlator:
         data = {"check": check_id, "entity": member.entity, "role": member.role}
         if why:
             data["reason"] = why
-        self._touch(incident).events.append(Event(at, "check_up", data))
+        self._touch(incident).events.append(Event(at, EventKind.CHECK_UP, data))
         if member.role == "root" and not incident.down_members("root"):
             self._resolve(catalog, incident, at, unwell)
 
@@ -271,7 +272,7 @@ class Correlator:
         else:
             member = incident.members[check_id] = Member(check_id, entity, role, at, None, message)
         self._down(incident, member)
-        kind = "check_down" if role == "root" else "impacted"
+        kind = EventKind.CHECK_DOWN if role == "root" else EventKind.IMPACTED
         self._touch(incident).events.append(
             Event(at, kind, {"check": check_id, "entity": entity, "message": message})
         )
@@ -294,16 +295,17 @@ class Correlator:
         ):
             incident = previous
             del self.recent[key]
-            incident.status, incident.resolved_at = "open", None
+            incident.status = incident_move(incident.status, IncidentStatus.OPEN)
+            incident.resolved_at = None
             incident.transition = "reopened"
             self._touch(incident).events.append(
-                Event(at, "reopened", {"check": check_id, "message": message})
+                Event(at, EventKind.REOPENED, {"check": check_id, "message": message})
             )
         else:
             title = f"{catalog.title(entity) if entity in catalog else key} is down"
             incident = Incident(key, title, at)
             self._touch(incident).events.append(
-                Event(at, "opened", {"check": check_id, "message": message})
+                Event(at, EventKind.OPENED, {"check": check_id, "message": message})
             )
         self.by_key[key] = incident
         self._join(incident, check_id, key, "root", down_at or at, message)
@@ -318,7 +320,7 @@ class Correlator:
             below = ref_of(child.key)
             if (
                 child is not incident
-                and child.status == "open"
+                and child.status == IncidentStatus.OPEN
                 and at - child.opened_at <= self.window
                 and below in catalog
                 and entity in upstream(catalog, below)
@@ -330,15 +332,17 @@ class Correlator:
             self._up(child, member, at)
             self._join(root, member.check_id, member.entity, "impacted", member.down_at,
                        member.message)  # fmt: skip
-        child.status, child.resolved_at, child.transition = "resolved", at, "resolved"
+        child.status = incident_move(child.status, IncidentStatus.RESOLVED)
+        child.resolved_at, child.transition = at, "resolved"
         del self.by_key[child.key]
-        self._touch(child).events.append(Event(at, "merged", {"into": root.key}))
+        self._touch(child).events.append(Event(at, EventKind.MERGED, {"into": root.key}))
         child.notices.append("resolve")
 
     def _resolve(self, catalog: Catalog, incident: Incident, at: datetime, unwell: Unwell) -> None:
-        incident.status, incident.resolved_at = "resolved", at
+        incident.status = incident_move(incident.status, IncidentStatus.RESOLVED)
+        incident.resolved_at = at
         incident.transition = "resolved"
-        self._touch(incident).events.append(Event(at, "resolved", {"by": "recovery"}))
+        self._touch(incident).events.append(Event(at, EventKind.RESOLVED, {"by": "recovery"}))
         incident.notices.append("resolve")
         del self.by_key[incident.key]
         self.recent[incident.key] = incident
@@ -347,7 +351,7 @@ class Correlator:
         for member in incident.down_members("impacted"):
             self._up(incident, member, at)
             incident.events.append(
-                Event(at, "detached", {"check": member.check_id, "entity": member.entity})
+                Event(at, EventKind.DETACHED, {"check": member.check_id, "entity": member.entity})
             )
             self.check_down(
                 catalog, member.check_id, ref_of(member.entity), at, member.message, unwell

@@ -23,6 +23,7 @@ from sqlalchemy import and_, exists, insert, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
+from infradex.alerting.model import NoticeStatus
 from infradex.alerting.notifiers.base import Message, Target
 from infradex.store.db import Database
 from infradex.store.tables import notifications
@@ -32,8 +33,10 @@ __all__ = [
     "MAX_ATTEMPTS",
     "Claimed",
     "backoff",
+    "cancel_pages",
     "claim",
     "enqueue",
+    "give_up",
     "mark_failed",
     "mark_retry",
     "mark_sent",
@@ -83,7 +86,7 @@ async def enqueue(
             recipient=recipient,
             target=address,
             payload={"message": message.to_dict(), "options": dict(options or {})},
-            status="pending",
+            status=NoticeStatus.PENDING,
             attempts=0,
             next_attempt_at=not_before or now,
             created_at=now,
@@ -114,8 +117,14 @@ async def claim(
     due = and_(
         which,
         or_(
-            and_(notifications.c.status == "pending", notifications.c.next_attempt_at <= now),
-            and_(notifications.c.status == "sending", notifications.c.claimed_at <= now - LEASE),
+            and_(
+                notifications.c.status == NoticeStatus.PENDING,
+                notifications.c.next_attempt_at <= now,
+            ),
+            and_(
+                notifications.c.status == NoticeStatus.SENDING,
+                notifications.c.claimed_at <= now - LEASE,
+            ),
         ),
         # one incident's messages to one target go in order: an acknowledgement or a resolve
         # never overtakes a page that is still being retried
@@ -124,7 +133,7 @@ async def claim(
                 older.c.incident_id == notifications.c.incident_id,
                 older.c.target == notifications.c.target,
                 older.c.id < notifications.c.id,
-                older.c.status.in_(("pending", "sending")),
+                older.c.status.in_((NoticeStatus.PENDING, NoticeStatus.SENDING)),
             )
         ),
     )
@@ -142,7 +151,7 @@ async def claim(
                 update(notifications)
                 .where(notifications.c.id.in_(chosen.scalar_subquery()), due)
                 .values(
-                    status="sending",
+                    status=NoticeStatus.SENDING,
                     claimed_by=worker,
                     claimed_at=now,
                     attempts=notifications.c.attempts + 1,
@@ -180,7 +189,7 @@ def _ours(row_id: int, worker: str) -> tuple[Any, ...]:
     return (
         notifications.c.id == row_id,
         notifications.c.claimed_by == worker,
-        notifications.c.status == "sending",
+        notifications.c.status == NoticeStatus.SENDING,
     )
 
 
@@ -189,7 +198,7 @@ async def mark_sent(connection: AsyncConnection, row_id: int, worker: str, now: 
     result = await connection.execute(
         update(notifications)
         .where(*_ours(row_id, worker))
-        .values(status="sent", sent_at=now, last_error=None)
+        .values(status=NoticeStatus.SENT, sent_at=now, last_error=None)
     )
     return bool(result.rowcount)
 
@@ -200,7 +209,12 @@ async def mark_retry(
     result = await connection.execute(
         update(notifications)
         .where(*_ours(row_id, worker))
-        .values(status="pending", next_attempt_at=at, last_error=error[:2000], claimed_by=None)
+        .values(
+            status=NoticeStatus.PENDING,
+            next_attempt_at=at,
+            last_error=error[:2000],
+            claimed_by=None,
+        )
     )
     return bool(result.rowcount)
 
@@ -211,6 +225,36 @@ async def mark_failed(
     result = await connection.execute(
         update(notifications)
         .where(*_ours(row_id, worker))
-        .values(status="failed", last_error=error[:2000], permanent=permanent, claimed_by=None)
+        .values(
+            status=NoticeStatus.FAILED,
+            last_error=error[:2000],
+            permanent=permanent,
+            claimed_by=None,
+        )
     )
     return bool(result.rowcount)
+
+
+async def give_up(connection: AsyncConnection, row_ids: Collection[int]) -> None:
+    """Fail these rows now instead of retrying them later (a test message is sent once)."""
+    await connection.execute(
+        update(notifications)
+        .where(
+            notifications.c.id.in_(list(row_ids)), notifications.c.status == NoticeStatus.PENDING
+        )
+        .values(status=NoticeStatus.FAILED, claimed_by=None)
+    )
+
+
+async def cancel_pages(connection: AsyncConnection, incident_id: int) -> None:
+    """The incident's pages still waiting (their channel was failing) are not sent: it is
+    resolved, and a late DOWN with live links after the RESOLVED would only mislead."""
+    await connection.execute(
+        update(notifications)
+        .where(
+            notifications.c.incident_id == incident_id,
+            notifications.c.kind == "trigger",
+            notifications.c.status == NoticeStatus.PENDING,
+        )
+        .values(status=NoticeStatus.CANCELLED, last_error="resolved before it could be sent")
+    )

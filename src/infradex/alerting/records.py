@@ -12,8 +12,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from infradex.alerting import incident_store
 from infradex.alerting.incidents import Incident, Member
 from infradex.alerting.messages import IncidentView
+from infradex.alerting.model import EventKind, IncidentStatus, NoticeStatus
 from infradex.errors import NotFoundError, UsageError
 from infradex.store.db import Database
 from infradex.store.tables import (
@@ -53,7 +55,10 @@ async def load_for_correlation(db: Database, now: datetime, reopen: timedelta) -
         rows = (
             await connection.execute(
                 select(incidents).where(
-                    or_(incidents.c.status != "resolved", incidents.c.resolved_at >= now - reopen)
+                    or_(
+                        incidents.c.status != IncidentStatus.RESOLVED,
+                        incidents.c.resolved_at >= now - reopen,
+                    )
                 )
             )
         ).all()
@@ -75,7 +80,7 @@ def _incident(row: Any) -> Incident:
         key=row.key,
         title=row.title,
         opened_at=row.opened_at,
-        status=row.status,
+        status=IncidentStatus(row.status),
         id=row.id,
         resolved_at=row.resolved_at,
     )
@@ -92,51 +97,11 @@ async def save(
     have acknowledged or resolved it meanwhile): resolving needs it unresolved, reopening
     needs it resolved. Only changed members are written. Returns its id."""
     if incident.id is None:
-        result = await connection.execute(
-            insert(incidents).values(
-                key=incident.key,
-                title=incident.title,
-                status=incident.status,
-                root_ref=incident.key,
-                opened_at=incident.opened_at,
-                policy=policy,
-                escalation_step=0,
-                escalation_started_at=now,
-                escalation_at=now,
-                updated_at=now,
-            )
-        )
-        incident.id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        incident.id = await incident_store.insert_opened(connection, incident, now, policy)
     elif incident.transition == "resolved":
-        await connection.execute(
-            update(incidents)
-            .where(incidents.c.id == incident.id, incidents.c.status != "resolved")
-            .values(
-                status="resolved",
-                resolved_at=incident.resolved_at,
-                escalation_at=None,
-                updated_at=now,
-            )
-        )
+        await incident_store.resolve(connection, incident.id, incident.resolved_at, now)
     elif incident.transition == "reopened":
-        values: dict[str, Any] = {
-            "status": "open",
-            "resolved_at": None,
-            "acknowledged_at": None,
-            "acknowledged_by": None,
-            "snoozed_until": None,
-            "escalation_step": 0,
-            "escalation_started_at": now,
-            "escalation_at": now,
-            "updated_at": now,
-        }
-        if policy is not None:
-            values["policy"] = policy
-        await connection.execute(
-            update(incidents)
-            .where(incidents.c.id == incident.id, incidents.c.status == "resolved")
-            .values(**values)
-        )
+        await incident_store.reopen(connection, incident.id, now, policy)
     incident.transition = None
     for member in incident.members.values():
         if not member.saved:
@@ -188,7 +153,7 @@ async def add_event(
     connection: AsyncConnection,
     incident_id: int,
     at: datetime,
-    kind: str,
+    kind: EventKind,
     data: dict[str, Any],
     actor: str | None = None,
 ) -> None:
@@ -235,21 +200,22 @@ async def _apply(
     note: str | None,
     snooze: timedelta | None,
 ) -> None:
-    where = incidents.c.id == row.id
     if action == "note":
         if not note or not note.strip():
             raise UsageError("a note needs text")
-        await add_event(connection, row.id, now, "note", {"text": note.strip()[:5000]}, actor)
+        await add_event(
+            connection, row.id, now, EventKind.NOTE, {"text": note.strip()[:5000]}, actor
+        )
         return
-    if row.status == "resolved":
+    if row.status == IncidentStatus.RESOLVED:
         raise UsageError(f"incident #{row.id} is already resolved; nothing to {action}")
     if action == "acknowledge":
-        if row.status == "acknowledged" and row.snoozed_until is None:
+        if row.status == IncidentStatus.ACKNOWLEDGED and row.snoozed_until is None:
             raise UsageError(
                 f"incident #{row.id} was already acknowledged by {row.acknowledged_by}"
             )
         values: dict[str, Any] = {
-            "status": "acknowledged",
+            "status": IncidentStatus.ACKNOWLEDGED,
             "acknowledged_at": now,
             "acknowledged_by": actor,
             "snoozed_until": None,
@@ -257,10 +223,10 @@ async def _apply(
         }
         data: dict[str, Any] = {}
     elif action == "unacknowledge":
-        if row.status != "acknowledged":
+        if row.status != IncidentStatus.ACKNOWLEDGED:
             raise UsageError(f"incident #{row.id} is not acknowledged")
         values = {
-            "status": "open",
+            "status": IncidentStatus.OPEN,
             "acknowledged_at": None,
             "acknowledged_by": None,
             "snoozed_until": None,
@@ -274,7 +240,7 @@ async def _apply(
             raise UsageError("snooze for a duration between 1m and 7d, e.g. 30m or 4h")
         until = now + snooze
         values = {
-            "status": "acknowledged",
+            "status": IncidentStatus.ACKNOWLEDGED,
             "acknowledged_at": now,
             "acknowledged_by": actor,
             "snoozed_until": until,
@@ -282,7 +248,7 @@ async def _apply(
         }
         data = {"until": until.isoformat()}
     else:  # resolve
-        values = {"status": "resolved", "resolved_at": now, "escalation_at": None}
+        values = {"status": IncidentStatus.RESOLVED, "resolved_at": now, "escalation_at": None}
         data = {"by": "hand"}
         await connection.execute(
             update(incident_members)
@@ -291,12 +257,13 @@ async def _apply(
         )
     if note:
         data["note"] = note.strip()[:5000]
-    values["updated_at"] = now
-    values["needs_notice"] = True  # alerting tells the channels, even after a restart
-    await connection.execute(update(incidents).where(where).values(**values))
-    kind = {"acknowledge": "acknowledged", "resolve": "resolved", "snooze": "snoozed"}.get(
-        action, "unacknowledged"
-    )
+    status = values.pop("status")
+    await incident_store.act(connection, row.id, row.status, status, values, now)
+    kind = {
+        "acknowledge": EventKind.ACKNOWLEDGED,
+        "resolve": EventKind.RESOLVED,
+        "snooze": EventKind.SNOOZED,
+    }.get(action, EventKind.UNACKNOWLEDGED)
     await add_event(connection, row.id, now, kind, data, actor)
 
 
@@ -400,8 +367,8 @@ async def list_incidents(
     """Newest first, with the number of impacted entities; ``status`` ``open`` means open or
     acknowledged (not resolved)."""
     condition: ColumnElement[bool] = (
-        incidents.c.status != "resolved"
-        if status == "open"
+        incidents.c.status != IncidentStatus.RESOLVED
+        if status == IncidentStatus.OPEN
         else incidents.c.status == status
         if status
         else true()
@@ -558,7 +525,7 @@ async def notified_targets(
             and_(
                 notifications.c.incident_id == incident_id,
                 notifications.c.kind == "trigger",
-                notifications.c.status.in_(("sent", "sending")),
+                notifications.c.status.in_((NoticeStatus.SENT, NoticeStatus.SENDING)),
             )
         )
         .order_by(notifications.c.id)
@@ -589,12 +556,12 @@ async def alerting_counts(db: Database) -> dict[str, dict[str, int]]:
     async with db.begin() as connection:
         open_ = await connection.execute(
             select(incidents.c.status, func.count())
-            .where(incidents.c.status != "resolved")
+            .where(incidents.c.status != IncidentStatus.RESOLVED)
             .group_by(incidents.c.status)
         )
         counts = {status: int(n) for status, n in open_}
         policies = await connection.execute(
-            select(incidents.c.policy).where(incidents.c.status != "resolved")
+            select(incidents.c.policy).where(incidents.c.status != IncidentStatus.RESOLVED)
         )
         counts["unrouted"] = sum(routing_of(p)["unrouted"] for (p,) in policies)
         queued = await connection.execute(
@@ -617,7 +584,7 @@ async def open_incidents_of(db: Database, entity: str) -> list[dict[str, Any]]:
             )
             .join(incident_members, incident_members.c.incident_id == incidents.c.id)
             .where(
-                incidents.c.status != "resolved",
+                incidents.c.status != IncidentStatus.RESOLVED,
                 incident_members.c.entity_ref == entity,
                 incident_members.c.up_at.is_(None),
             )
@@ -639,7 +606,9 @@ async def prune(db: Database, now: datetime, keep: timedelta = KEEP_MESSAGES) ->
     async with db.begin() as connection:
         messages = await connection.execute(
             delete(notifications).where(
-                notifications.c.status.in_(("sent", "cancelled", "failed")),
+                notifications.c.status.in_(
+                    (NoticeStatus.SENT, NoticeStatus.CANCELLED, NoticeStatus.FAILED)
+                ),
                 notifications.c.created_at < now - keep,
             )
         )

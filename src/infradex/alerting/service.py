@@ -1,7 +1,10 @@
 """The running alerting: state changes → incidents → escalation → the outbox → notifiers.
 
-One :class:`Alerter` runs next to the monitor (in ``infradex serve`` or ``infradex monitor``).
-Each turn (at least once a second, and at once when the monitor writes a state change):
+An :class:`Alerter` reads what the monitor wrote (state changes, check states, maintenance
+windows) from the store through :mod:`infradex.monitor.reads`, never from a monitor's memory, so
+it can run in any process on any server that shares the store (``infradex serve`` and
+``infradex monitor`` run it next to their monitor and wake it on each flush). Each turn (at
+least once a second, and at once when the monitor writes a state change):
 
 1. notice what people did since the last turn (acknowledged, resolved by hand) and tell the
    policy's channels (PagerDuty acknowledge/resolve, Slack);
@@ -18,16 +21,27 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from infradex.alerting import outbox, records
+from infradex.alerting import incident_store, outbox, records
+from infradex.alerting.channels import acknowledges_itself
 from infradex.alerting.dispatcher import Dispatcher
+from infradex.alerting.escalate import (
+    EndSnooze,
+    Escalation,
+    Page,
+    Record,
+    Reschedule,
+    TellPolicyChannels,
+    WaitForSnooze,
+    escalation_step,
+)
 from infradex.alerting.incidents import (
     CORRELATION_WINDOW,
     REOPEN_WINDOW,
@@ -35,51 +49,31 @@ from infradex.alerting.incidents import (
     ref_of,
 )
 from infradex.alerting.messages import IncidentView, render
+from infradex.alerting.model import IncidentStatus
 from infradex.alerting.notifiers.base import Notifier
 from infradex.background import Loop
 from infradex.catalog.entities import Catalog
 from infradex.catalog.refs import Ref
 from infradex.clock import utcnow
+from infradex.monitor import reads
+from infradex.monitor.maintenance import Window, windows_covering
 from infradex.oncall.escalation import (
     ChannelSpec,
     PolicySnapshot,
-    catch_up,
-    held_until,
     quiet_until_of,
-    recipients,
 )
-from infradex.oncall.routing import route, routing_json, unrouted_reason
+from infradex.oncall.routing import route, routing_json
 from infradex.store.db import Database
-from infradex.store.tables import (
-    incidents,
-    notifications,
-    state_changes,
-)
+from infradex.store.tables import incidents, state_changes
 
-__all__ = ["AlertSettings", "Alerter", "CheckSource"]
+__all__ = ["AlertSettings", "Alerter"]
 
 log = logging.getLogger("infradex.alerting")
 
 TURN = 1.0  # seconds between turns when nothing wakes the alerter
-MAINTENANCE_RECHECK = timedelta(seconds=30)
 CHANGES_PER_TURN = 2000
 ESCALATE_PER_TRANSACTION = 50
 PRUNE_EVERY = 3600.0  # seconds between prunes of old messages and expired links
-
-
-class CheckSource(Protocol):
-    """What the alerter needs of the monitor running next to it."""
-
-    @property
-    def states(self) -> Mapping[str, Any]: ...  # check id → CheckState
-
-    @property
-    def checks(self) -> Mapping[str, Any]: ...  # check id → CheckDef (with .owner)
-
-    def in_maintenance(self, check_id: str) -> Any: ...
-
-
-_UNWELL = frozenset({"down", "flapping", "unknown"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +87,6 @@ class Alerter:
     def __init__(
         self,
         db: Database,
-        monitor: CheckSource,
         notifiers: Mapping[str, Notifier],
         *,
         settings: AlertSettings | None = None,
@@ -101,15 +94,17 @@ class Alerter:
         dispatcher: Dispatcher | None = None,
     ) -> None:
         self.db = db
-        self.monitor = monitor
         self.settings = settings or AlertSettings()
         self.clock = clock
         self.correlator = Correlator(self.settings.window, self.settings.reopen_window)
         self.dispatcher = dispatcher or Dispatcher(db, notifiers, clock=clock)
         self.catalog: Catalog | None = None
+        self._check_ids: frozenset[str] = frozenset()
         self._by_owner: dict[str, list[str]] = {}
         self._loop = Loop("alerter", TURN, self._turn_and_prune, log=log)
         self._pruned_at: float | None = None
+        #: the checks failing as the store said at the start of this turn's correlation
+        self._unwell: frozenset[str] = frozenset()
         self._stale = False
         self.turns = 0
         self.last_good_turn: datetime | None = None
@@ -117,8 +112,9 @@ class Alerter:
     # ------------------------------------------------------------------ lifecycle
     def set_catalog(self, catalog: Catalog) -> None:
         self.catalog = catalog
+        self._check_ids = frozenset(reads.catalog_check_ids(catalog))
         by_owner: dict[str, list[str]] = {}
-        for check_id in self.monitor.checks:
+        for check_id in self._check_ids:
             by_owner.setdefault(check_id.split("/", 1)[0], []).append(check_id)
         self._by_owner = by_owner
 
@@ -177,13 +173,9 @@ class Alerter:
         return queued
 
     def unwell(self, ref: Ref) -> bool:
-        """One of the entity's checks is failing, even if not yet past its threshold."""
-        states = self.monitor.states
-        for check_id in self._by_owner.get(str(ref), ()):
-            state = states.get(check_id)
-            if state is not None and (state.failures > 0 or str(state.state) in _UNWELL):
-                return True
-        return False
+        """One of the entity's checks is failing, even if not yet past its threshold (as
+        the store said when this turn's correlation began)."""
+        return any(c in self._unwell for c in self._by_owner.get(str(ref), ()))
 
     async def _correlate(self, now: datetime) -> int:
         catalog = self.catalog
@@ -198,6 +190,12 @@ class Alerter:
                     .limit(CHANGES_PER_TURN)
                 )
             ).all()
+            checks = self._check_ids
+            if changes or c.held or not c.by_check.keys() <= checks:
+                # read in the transaction that handles the changes: the states are at least
+                # as new as the changes (the monitor writes both in one transaction); a quiet
+                # turn (nothing changed, held or removed) asks nothing of the store
+                self._unwell = await reads.unwell_checks(connection)
             for change in changes:
                 entity = ref_of(change.check_id)
                 if change.to_state == "down":
@@ -212,7 +210,6 @@ class Alerter:
                 elif change.to_state == "up":
                     c.check_up(catalog, change.check_id, change.at, self.unwell)
                 # pending, flapping, maintenance, unknown: the incident stays as it is
-            checks = self.monitor.checks
             for check_id in [k for k in (*c.by_check, *c.held) if k not in checks]:
                 c.check_up(catalog, check_id, now, self.unwell, "removed from the catalog")
             c.release_holds(catalog, now, self.unwell)
@@ -261,175 +258,110 @@ class Alerter:
                 mine = self.correlator.by_key.get(row.key)
                 if mine is not None and mine.id != row.id:
                     mine = None
-                if row.status == "resolved":
+                if row.status == IncidentStatus.RESOLVED:
                     if mine is not None:
-                        self.correlator.forget(mine, "resolved", row.resolved_at or now)
+                        self.correlator.forget(
+                            mine, IncidentStatus.RESOLVED, row.resolved_at or now
+                        )
                     queued += await self._resolve_notices(connection, row.id, now)
                 else:
                     if mine is not None:
-                        mine.status = row.status
-                    if row.status == "acknowledged":
+                        mine.status = IncidentStatus(row.status)
+                    if row.status == IncidentStatus.ACKNOWLEDGED:
                         queued += await self._tell_paged(
                             connection, row.id, row.policy, "acknowledge", now
                         )
-                await connection.execute(
-                    update(incidents)
-                    .where(incidents.c.id == row.id, incidents.c.status == row.status)
-                    .values(needs_notice=False)
-                )
+                await incident_store.noticed(connection, row.id, row.status)
         return queued
 
     # ------------------------------------------------------------------ escalation
     async def _escalate(self, now: datetime) -> int:
+        catalog = self.catalog
+        assert catalog is not None
         async with self.db.begin() as connection:
             due = (
                 await connection.execute(
                     select(incidents.c.id)
-                    .where(incidents.c.escalation_at <= now, incidents.c.status != "resolved")
+                    .where(
+                        incidents.c.escalation_at <= now,
+                        incidents.c.status != IncidentStatus.RESOLVED,
+                    )
                     .order_by(incidents.c.escalation_at)
                 )
             ).all()
+            # once a turn, not once an incident: a burst escalates thousands at once
+            windows = await reads.maintenance_windows_of(connection, catalog) if due else []
         queued = 0
         # a few incidents per transaction: a burst of separate outages (not one CDN) is
         # escalated at a few hundred a second instead of paying a commit each
         for start in range(0, len(due), ESCALATE_PER_TRANSACTION):
             async with self.db.begin(writes=True) as connection:
                 for (incident_id,) in due[start : start + ESCALATE_PER_TRANSACTION]:
-                    queued += await self._escalate_one(connection, incident_id, now)
+                    queued += await self._escalate_one(connection, incident_id, windows, now)
         return queued
 
     async def _escalate_one(
-        self, connection: AsyncConnection, incident_id: int, now: datetime
+        self,
+        connection: AsyncConnection,
+        incident_id: int,
+        windows: Sequence[Window],
+        now: datetime,
     ) -> int:
         """The due steps of one incident, in one transaction that first takes the incident
         (a conditional update on what was read): an acknowledgement committed meanwhile wins,
-        and the step's messages are not queued."""
+        and the step's messages are not queued. What to do is
+        :func:`~infradex.alerting.escalate.escalation_step`'s; this applies it."""
         catalog = self.catalog
         assert catalog is not None
         row = (
             await connection.execute(select(incidents).where(incidents.c.id == incident_id))
         ).one()
-        if row.escalation_at is None or row.escalation_at > now or row.status == "resolved":
-            return 0  # someone acted since the first look
-        seen = (
-            (incidents.c.id == incident_id)
-            & (incidents.c.status == row.status)
-            & (incidents.c.escalation_at == row.escalation_at)
-            & (incidents.c.escalation_step == row.escalation_step)
-        )
-        taken = await connection.execute(update(incidents).where(seen).values(updated_at=now))
-        if taken.rowcount != 1:
-            return 0
-        where = incidents.c.id == incident_id
-        position, started = row.escalation_step, row.escalation_started_at or row.opened_at
-        current: Any = row
-        if row.status == "acknowledged":
-            if row.snoozed_until is None or row.snoozed_until > now:
-                await connection.execute(
-                    update(incidents).where(where).values(escalation_at=row.snoozed_until)
-                )
-                return 0
-            position, started, current = 0, now, None  # the row read is stale now
-            await connection.execute(
-                update(incidents)
-                .where(where)
-                .values(
-                    status="open",
-                    snoozed_until=None,
-                    acknowledged_at=None,
-                    acknowledged_by=None,
-                )
-            )
-            await records.add_event(connection, incident_id, now, "snooze_ended", {})
-            mine = self.correlator.by_key.get(row.key)
-            if mine is not None and mine.id == incident_id:
-                mine.status = "open"
-        view = await records.incident_view(connection, incident_id, current)
-        snapshot = PolicySnapshot.from_dict(row.policy)
-        if view.failing and all(
-            self.monitor.in_maintenance(check) is not None for check, _ in view.failing
+        if (
+            row.escalation_at is None
+            or row.escalation_at > now
+            or row.status == IncidentStatus.RESOLVED
         ):
-            # hold the due step until the window ends; the later steps keep their delays
-            started = held_until(snapshot, started, position, now + MAINTENANCE_RECHECK)
-            if await records.last_event_kind(connection, incident_id) != "paging_held":
-                await records.add_event(
-                    connection,
-                    incident_id,
-                    now,
-                    "paging_held",
-                    {"reason": "in a maintenance window: recorded, nobody paged"},
-                )
-            await connection.execute(
-                update(incidents)
-                .where(where)
-                .values(
-                    escalation_at=now + MAINTENANCE_RECHECK,
-                    escalation_step=position,
-                    escalation_started_at=started,
-                )
-            )
+            return 0  # someone acted since the first look
+        if not await incident_store.take_for_escalation(connection, row, now):
             return 0
-        queued = 0
-        if snapshot.positions == 0:
-            reason = (row.policy or {}).get("routing", {}).get("reason")
-            reason = reason or unrouted_reason(ref_of(row.key))
-            await records.add_event(connection, incident_id, now, "unrouted", {"reason": reason})
-        if position == 0:
-            queued += await self._policy_channels(connection, row.policy, view, "trigger", now)
-        caught = catch_up(snapshot, started, position, now)
-        if caught.skipped:  # the server was down: the latest overdue step, not all of them
-            await records.add_event(
-                connection,
-                incident_id,
-                now,
-                "caught_up",
-                {"skipped": [p % len(snapshot.steps) + 1 for p in caught.skipped]},
-            )
-        position, started = caught.position, caught.started
-        skip_wait = False
-        while True:
-            due = snapshot.due_at(started, position)
-            if due is None or (due > now and not skip_wait):
-                break
-            step = snapshot.step(position)
-            round_, index = divmod(position, len(snapshot.steps))
-            resolution = recipients(catalog, step.notify, now)
-            for recipient in resolution.recipients:
-                reason = (
-                    f"You are told as {recipient.title}, named by {recipient.via} in step "
-                    f"{index + 1} of {snapshot.title}"
-                    + (f" (round {round_ + 1})." if round_ else ".")
-                )
-                for channel in recipient.channels:
-                    queued += await self._page(
-                        connection, view, recipient.ref, channel, reason, now
-                    )
-            await records.add_event(
-                connection,
-                incident_id,
-                now,
-                "escalated",
-                {
-                    "step": index + 1,
-                    "round": round_ + 1,
-                    "notify": list(step.notify),
-                    "recipients": [r.to_dict() for r in resolution.recipients],
-                    "problems": resolution.problems,
-                },
-            )
-            position += 1
-            # nobody could be reached at this step: the next one does not wait
-            skip_wait = not resolution.recipients
-        await connection.execute(
-            update(incidents)
-            .where(where)
-            .values(
-                escalation_step=position,
-                escalation_started_at=started,
-                escalation_at=snapshot.due_at(started, position),
-                updated_at=now,
-            )
+        view: IncidentView | None = await records.incident_view(connection, incident_id, row)
+        assert view is not None
+        failing = tuple(check for check, _ in view.failing)
+        incident = Escalation(
+            key=row.key,
+            status=IncidentStatus(row.status),
+            position=row.escalation_step,
+            started=row.escalation_started_at or row.opened_at,
+            snoozed_until=row.snoozed_until,
+            policy=row.policy,
+            failing=failing,
         )
+        covered = windows_covering(windows, catalog, failing, now)
+        queued = 0
+        for action in escalation_step(incident, catalog, now, covered):
+            match action:
+                case WaitForSnooze(until):
+                    await incident_store.wait_for_snooze(connection, incident_id, until)
+                case EndSnooze():
+                    await incident_store.end_snooze(connection, incident_id, row.status)
+                    mine = self.correlator.by_key.get(row.key)
+                    if mine is not None and mine.id == incident_id:
+                        mine.status = IncidentStatus.OPEN
+                    view = None  # the row read is stale now: read again when rendering
+                case Record(kind, data, once):
+                    if once and await records.last_event_kind(connection, incident_id) == kind:
+                        continue
+                    await records.add_event(connection, incident_id, now, kind, data)
+                case TellPolicyChannels(kind):
+                    view = view or await records.incident_view(connection, incident_id)
+                    queued += await self._policy_channels(connection, row.policy, view, kind, now)
+                case Page(recipient, channel, reason):
+                    view = view or await records.incident_view(connection, incident_id)
+                    queued += await self._page(connection, view, recipient, channel, reason, now)
+                case Reschedule(position, started, at):
+                    await incident_store.reschedule(
+                        connection, incident_id, position, started, at, now
+                    )
         return queued
 
     def _links(self, incident_id: int, tokens: Mapping[str, str]) -> dict[str, str]:
@@ -450,7 +382,7 @@ class Alerter:
     ) -> int:
         assert self.catalog is not None
         tokens = {}
-        if channel.type != "pagerduty":  # PagerDuty has its own acknowledge
+        if not acknowledges_itself(channel.type):
             for action in ("acknowledge", "resolve"):
                 tokens[action] = await records.create_link(
                     connection, view.id, action, recipient, now
@@ -509,15 +441,7 @@ class Alerter:
         still waiting in the outbox (its channel was failing) is cancelled instead: a late
         DOWN with live links after the RESOLVED would only mislead."""
         assert self.catalog is not None
-        await connection.execute(
-            update(notifications)
-            .where(
-                notifications.c.incident_id == incident_id,
-                notifications.c.kind == "trigger",
-                notifications.c.status == "pending",
-            )
-            .values(status="cancelled", last_error="resolved before it could be sent")
-        )
+        await outbox.cancel_pages(connection, incident_id)
         row = (
             await connection.execute(
                 select(incidents.c.policy).where(incidents.c.id == incident_id)

@@ -13,12 +13,12 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import update
 
 from infradex.alerting import outbox, records
 from infradex.alerting.channels import notifiers_for
 from infradex.alerting.dispatcher import Dispatcher
 from infradex.alerting.messages import render_test
+from infradex.alerting.model import IncidentStatus
 from infradex.alerting.timeline import describe
 from infradex.catalog.models import EscalationPolicySpec
 from infradex.catalog.refs import RefError
@@ -31,7 +31,6 @@ from infradex.oncall.escalation import PolicySnapshot, Recipient, recipients
 from infradex.settings import Settings
 from infradex.store import Database
 from infradex.store.audit import audit
-from infradex.store.tables import notifications
 
 incidents_app = typer.Typer(help="Incidents: list, show, acknowledge, resolve, snooze, note.")
 alert_app = typer.Typer(help="The alert path: send a test through it.")
@@ -76,7 +75,7 @@ def incidents_list(
     format: Annotated[str, typer.Option("--format", help="text or json")] = "text",
 ) -> None:
     """Incidents, newest first."""
-    if status is not None and status not in ("open", "acknowledged", "resolved"):
+    if status is not None and status not in tuple(IncidentStatus):
         raise UsageError(f"--status {status!r}: use open, acknowledged or resolved")
     items, total = _with_db(settings_of(ctx), lambda db: records.list_incidents(db, status, limit))
     if format == "json":
@@ -87,7 +86,7 @@ def incidents_list(
         return
     table = Table("#", "Status", "What", "Impacted", "Opened (UTC)", "Acknowledged by", "Resolved")
     for i in items:
-        style = "bold red" if i["status"] == "open" else None
+        style = "bold red" if i["status"] == IncidentStatus.OPEN else None
         table.add_row(
             str(i["id"]), i["status"], escape(i["title"]), str(i["impactedCount"]),
             _when(i["openedAt"]), escape(i["acknowledgedBy"] or ""), _when(i["resolvedAt"]),
@@ -251,11 +250,7 @@ def alert_test(
         failed = [o.row.id for o in outcomes if not o.ok]
         if failed:  # a test is not retried later
             async with db.begin() as connection:
-                await connection.execute(
-                    update(notifications)
-                    .where(notifications.c.id.in_(failed))
-                    .values(status="failed", claimed_by=None)
-                )
+                await outbox.give_up(connection, failed)
         await audit(db, at=now, actor=actor, action="alert.test", target=to)
         return outcomes
 

@@ -40,8 +40,10 @@ __all__ = [
     "load_states",
     "prune",
     "rollup_series",
+    "state_from_row",
     "uptime_report",
     "uptimes",
+    "window_from_row",
     "write_batch",
 ]
 
@@ -488,7 +490,7 @@ async def _state_changes(
 
 
 # ----------------------------------------------------------------------------- maintenance
-def _window(row: Any) -> Window:
+def window_from_row(row: Any) -> Window:
     return Window(
         id=row.id,
         target=row.target_ref,
@@ -525,7 +527,7 @@ async def list_windows(db: Database) -> list[Window]:
         rows = await connection.execute(
             select(maintenance_windows).order_by(maintenance_windows.c.starts_at)
         )
-        return [_window(row) for row in rows]
+        return [window_from_row(row) for row in rows]
 
 
 async def delete_window(db: Database, window_id: int) -> bool:

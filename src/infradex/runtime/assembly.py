@@ -16,7 +16,7 @@ import signal
 from dataclasses import dataclass, field
 
 from infradex.alerting.heartbeat import Heartbeat
-from infradex.alerting.service import Alerter, AlertSettings, CheckSource
+from infradex.alerting.service import Alerter, AlertSettings
 from infradex.catalog.problems import CatalogInvalid
 from infradex.monitor.service import Monitor
 from infradex.runtime.live_catalog import LiveCatalog, Reload
@@ -40,14 +40,14 @@ def monitor_for(settings: Settings, db: Database) -> Monitor:
     )
 
 
-def alerter_for(settings: Settings, db: Database, monitor: CheckSource) -> Alerter:
+def alerter_for(settings: Settings, db: Database) -> Alerter:
     """The alerter a process runs with its settings (notifiers, links, correlation window);
-    the one place an alerter is built for a running process."""
+    the one place an alerter is built for a running process. It reads check states from the
+    store, so it needs no monitor in its process (the monitor only wakes it sooner)."""
     from infradex.alerting.channels import notifiers_for
 
     return Alerter(
         db,
-        monitor,
         notifiers_for(settings),
         settings=AlertSettings(base_url=settings.base_url, window=settings.correlation_window),
     )
@@ -122,7 +122,7 @@ def assemble(settings: Settings, db: Database, *, monitor: bool) -> Runtime:
     live = LiveCatalog(settings.catalog, db, max_removed_share=settings.reload_max_removed)
     checks = monitor_for(settings, db) if monitor else None
     alerter = (
-        alerter_for(settings, db, checks)
+        alerter_for(settings, db)
         if checks is not None and settings.alerting_enabled(True)
         else None
     )

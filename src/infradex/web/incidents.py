@@ -17,6 +17,7 @@ from markupsafe import Markup
 from pydantic import BaseModel, Field
 
 from infradex.alerting import records
+from infradex.alerting.model import IncidentStatus
 from infradex.alerting.timeline import describe
 from infradex.clock import utcnow
 from infradex.docs.blocks import Bullets, Cell, Heading, Link, Page, Para, Strong, Table, Text
@@ -37,7 +38,7 @@ pages_router = APIRouter(include_in_schema=False)
 IncidentId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 #: the id link pages render as: one level down (/act/TOKEN), so relative links climb one level
 LINK_PAGE = "act/link"
-STATUSES = ("open", "acknowledged", "resolved")
+STATUSES = tuple(IncidentStatus)
 
 
 class ActionIn(BaseModel):
@@ -137,7 +138,7 @@ def _when(text: str | None) -> str:
 
 
 def _status_cell(status: str) -> Cell:
-    return [Strong(status)] if status == "open" else [Text(status)]
+    return [Strong(status)] if status == IncidentStatus.OPEN else [Text(status)]
 
 
 @pages_router.get("/incidents")

@@ -13,6 +13,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from pydantic import BaseModel, Field
 
+from infradex.alerting.model import IncidentStatus, NoticeStatus
 from infradex.catalog.refs import RefError, parse_ref
 from infradex.clock import utcnow
 from infradex.errors import NotFoundError, UsageError
@@ -354,7 +355,7 @@ class _AlertingCollector(Collector):
         incidents = GaugeMetricFamily(
             "infradex_incidents", "Incidents not resolved, by status", labels=["status"]
         )
-        for status in ("open", "acknowledged"):
+        for status in (IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED):
             incidents.add_metric([status], float(self.counts["incidents"].get(status, 0)))
         unrouted = GaugeMetricFamily(
             "infradex_incidents_unrouted",
@@ -366,8 +367,13 @@ class _AlertingCollector(Collector):
             "Notifications in the outbox by status (pending and failed need attention)",
             labels=["status"],
         )
-        for status in ("pending", "sending", "sent", "failed"):
-            queued.add_metric([status], float(self.counts["outbox"].get(status, 0)))
+        for notice in (
+            NoticeStatus.PENDING,
+            NoticeStatus.SENDING,
+            NoticeStatus.SENT,
+            NoticeStatus.FAILED,
+        ):
+            queued.add_metric([notice], float(self.counts["outbox"].get(notice, 0)))
         yield from (incidents, unrouted, queued)
         if self.sent is not None:
             sent = CounterMetricFamily(

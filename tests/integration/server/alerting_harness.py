@@ -177,7 +177,6 @@ class Rig:
         self.dispatcher = Dispatcher(self.db, notifiers_for(settings), clock=clock)
         self.alerter = Alerter(
             self.db,
-            self.monitor,
             {},
             settings=AlertSettings(base_url="http://infradex.test", window=self.window),
             clock=clock,

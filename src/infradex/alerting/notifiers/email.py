@@ -108,6 +108,7 @@ def build_email(message: Message, sender: str, to: str, delivery: str) -> EmailM
 
 class EmailNotifier:
     channel: ClassVar[str] = "email"
+    acknowledges_itself: ClassVar[bool] = False
 
     def __init__(self, config: SmtpConfig | None, sender: str) -> None:
         self.config = config

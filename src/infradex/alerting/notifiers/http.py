@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import infradex
@@ -86,6 +86,8 @@ class HttpAnswer:
 class HttpNotifier:
     """What the HTTP notifiers share: a timeout, the CAs to trust, and a clock (for the
     webhook's timestamp and Retry-After dates)."""
+
+    acknowledges_itself: ClassVar[bool] = False
 
     def __init__(
         self,

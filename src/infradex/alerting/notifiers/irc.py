@@ -314,6 +314,7 @@ def _refused(where: str, line: _Line, doing: str, hint: str, nick: str, target: 
 
 class IrcNotifier:
     channel: ClassVar[str] = "irc"
+    acknowledges_itself: ClassVar[bool] = False
 
     def __init__(
         self, nick: str = "infradex", timeout: float = 15.0, ca_file: str | None = None

@@ -134,6 +134,7 @@ def _refusal(answer: HttpAnswer) -> NotifyError:
 
 class PagerDutyNotifier(HttpNotifier):
     channel: ClassVar[str] = "pagerduty"
+    acknowledges_itself: ClassVar[bool] = True  # PagerDuty's own acknowledge and resolve
 
     def __init__(
         self,

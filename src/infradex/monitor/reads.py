@@ -1,0 +1,89 @@
+"""What other parts may read of the monitor's work, from the store: the check states it wrote,
+the checks in trouble, the maintenance windows in force, and which checks a catalog declares.
+
+The store is the seam between the monitor and whoever reacts to it (the alerter): these reads
+take a connection, so a reader in any process (or on another server) sees what a monitor wrote
+and can read it inside its own transaction. Nothing here reaches into a running ``Monitor``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from infradex.catalog.entities import Catalog
+from infradex.catalog.specs import spec_checks
+from infradex.monitor.evaluate import CheckState, Shown
+from infradex.monitor.history import state_from_row, window_from_row
+from infradex.monitor.maintenance import Window, catalog_windows, windows_covering
+from infradex.store.tables import check_states, maintenance_windows
+
+__all__ = [
+    "UNWELL_STATES",
+    "catalog_check_ids",
+    "check_states_of",
+    "in_maintenance",
+    "maintenance_windows_of",
+    "unwell_checks",
+]
+
+#: shown states that mean a check is in trouble even before it passes its threshold
+UNWELL_STATES = frozenset({Shown.DOWN, Shown.FLAPPING, Shown.UNKNOWN})
+
+
+def catalog_check_ids(catalog: Catalog) -> list[str]:
+    """The ids of every check the catalog declares (``service:docs/home``), in catalog order:
+    the same ids the monitor runs, without building the probes."""
+    return [
+        f"{entity.ref}/{check.name}"
+        for kind in ("service", "provider")
+        for entity in catalog.of_kind(kind)
+        for check in spec_checks(entity)
+    ]
+
+
+async def check_states_of(
+    connection: AsyncConnection, check_ids: Iterable[str] | None = None
+) -> dict[str, CheckState]:
+    """The stored state of each check (of ``check_ids``; all when None)."""
+    query = select(check_states)
+    if check_ids is not None:
+        query = query.where(check_states.c.check_id.in_(list(check_ids)))
+    rows = (await connection.execute(query)).all()
+    return {row.check_id: state_from_row(row) for row in rows}
+
+
+async def unwell_checks(connection: AsyncConnection) -> frozenset[str]:
+    """The checks failing now, even those not yet past their failure threshold: a failure
+    counted, or a shown state of down, flapping or unknown. Filtered in the store: usually a
+    handful of rows out of thousands."""
+    rows = await connection.execute(
+        select(check_states.c.check_id).where(
+            or_(
+                check_states.c.failures > 0,
+                check_states.c.state.in_([str(s) for s in UNWELL_STATES]),
+            )
+        )
+    )
+    return frozenset(row.check_id for row in rows)
+
+
+async def maintenance_windows_of(connection: AsyncConnection, catalog: Catalog) -> list[Window]:
+    """Every maintenance window: those stored (API, CLI) and those the catalog declares."""
+    rows = await connection.execute(
+        select(maintenance_windows).order_by(maintenance_windows.c.starts_at)
+    )
+    return [window_from_row(row) for row in rows] + catalog_windows(catalog)
+
+
+async def in_maintenance(
+    connection: AsyncConnection, catalog: Catalog, check_ids: Collection[str], at: datetime
+) -> dict[str, Window]:
+    """Check id → the window covering it at ``at``, for those of ``check_ids`` in one."""
+    if not check_ids:
+        return {}
+    windows = await maintenance_windows_of(connection, catalog)
+    return windows_covering(windows, catalog, check_ids, at)
