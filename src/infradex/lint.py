@@ -16,10 +16,12 @@ from pathlib import Path
 from infradex.catalog import loading
 from infradex.catalog.entities import Catalog, Entity
 from infradex.catalog.loading import LoadedCatalog
+from infradex.catalog.models import EscalationPolicySpec, PersonSpec, ScheduleSpec, ServiceSpec
 from infradex.catalog.problems import Problem, sort_problems
 from infradex.catalog.queries import ownership_row
 from infradex.catalog.refs import Ref, RefError, parse_ref
 from infradex.catalog.secrets import literal_check_secrets, webhook_url_has_token
+from infradex.catalog.specs import spec_checks
 from infradex.catalog.zones import record_name
 from infradex.clock import utcnow
 from infradex.oncall import coverage_gaps
@@ -53,9 +55,12 @@ def lint(catalog: Catalog, now: datetime | None = None) -> list[Problem]:
         problems.extend(_service(catalog, service))
     for schedule in catalog.of_kind("schedule"):
         problems.extend(_schedule(catalog, schedule, now))
-    for entity in (*catalog.of_kind("person"), *catalog.of_kind("escalationpolicy")):
+    # annotated: a tuple of two kinds' entities would be inferred as a tuple of `object`
+    with_channels: list[Entity] = [*catalog.of_kind("person"), *catalog.of_kind("escalationpolicy")]
+    for entity in with_channels:
         problems.extend(_secrets(entity))
-    for entity in (*catalog.of_kind("service"), *catalog.of_kind("provider")):
+    with_checks: list[Entity] = [*catalog.of_kind("service"), *catalog.of_kind("provider")]
+    for entity in with_checks:
         problems.extend(_check_secrets(entity))
         problems.extend(_locations_ignored(entity))
     problems.extend(_pages_nobody(catalog))
@@ -70,10 +75,12 @@ def _secrets(entity: Entity) -> Iterator[Problem]:
     """A secret written in the catalog is in git, in every clone and in the store."""
     spec = entity.spec
     base: tuple[str, ...]
-    if entity.kind == "person":
+    if isinstance(spec, PersonSpec):
         channels, base = (spec.alerting.channels if spec.alerting else []), ("spec", "alerting")
-    else:
+    elif isinstance(spec, EscalationPolicySpec):
         channels, base = spec.channels, ("spec",)
+    else:
+        return  # no other kind has notification channels
     for i, channel in enumerate(channels):
         for field, only in _SECRET_FIELDS:
             value = getattr(channel, field)
@@ -100,7 +107,7 @@ def _secrets(entity: Entity) -> Iterator[Problem]:
 
 def _check_secrets(entity: Entity) -> Iterator[Problem]:
     """Credentials written out in a check (URL password, Authorization-like headers)."""
-    for i, check in enumerate(entity.spec.checks):
+    for i, check in enumerate(spec_checks(entity)):
         for path, what, fix in literal_check_secrets(check):
             yield entity.problem(
                 "warning",
@@ -116,7 +123,7 @@ def _locations_ignored(entity: Entity) -> Iterator[Problem]:
     """``locations`` and ``quorum`` are read and checked, but no probe agent exists yet (issue
     16): the check runs once, from the server, and one failure there is an outage. Saying so
     beats a promise of three vantage points the monitor quietly does not keep."""
-    for i, check in enumerate(entity.spec.checks):
+    for i, check in enumerate(spec_checks(entity)):
         written = [name for name in ("locations", "quorum") if getattr(check, name)]
         if not written:
             continue
@@ -132,7 +139,7 @@ def _locations_ignored(entity: Entity) -> Iterator[Problem]:
         )
 
 
-def _service(catalog: Catalog, service: Entity) -> Iterator[Problem]:
+def _service(catalog: Catalog, service: Entity[ServiceSpec]) -> Iterator[Problem]:
     if service.spec.lifecycle == "production":
         if not service.spec.checks:
             yield service.problem(
@@ -146,7 +153,7 @@ def _service(catalog: Catalog, service: Entity) -> Iterator[Problem]:
     yield from _domains(catalog, service)
 
 
-def _ownership(catalog: Catalog, service: Entity) -> Iterator[Problem]:
+def _ownership(catalog: Catalog, service: Entity[ServiceSpec]) -> Iterator[Problem]:
     """The ownership report's flags on a production service, as warnings."""
     row = ownership_row(catalog, service)
     names = ", ".join(catalog.title(p) for p in row.people)
@@ -173,7 +180,7 @@ def _ownership(catalog: Catalog, service: Entity) -> Iterator[Problem]:
         )
 
 
-def _domains(catalog: Catalog, service: Entity) -> Iterator[Problem]:
+def _domains(catalog: Catalog, service: Entity[ServiceSpec]) -> Iterator[Problem]:
     zones = {str(ref): ref for ref in catalog.related(service.ref, "zoneOf")}
     for i, domain in enumerate(service.spec.domains):
         domain = domain.lower().rstrip(".")
@@ -206,7 +213,7 @@ def _domains(catalog: Catalog, service: Entity) -> Iterator[Problem]:
             )
 
 
-def _schedule(catalog: Catalog, schedule: Entity, now: datetime) -> Iterator[Problem]:
+def _schedule(catalog: Catalog, schedule: Entity[ScheduleSpec], now: datetime) -> Iterator[Problem]:
     members: dict[Ref, tuple[str | int, ...]] = {}
     for i, layer in enumerate(schedule.spec.layers):
         for j, text in enumerate(layer.members):
@@ -216,8 +223,8 @@ def _schedule(catalog: Catalog, schedule: Entity, now: datetime) -> Iterator[Pro
                 continue  # reported as an error by the reference pass, with its line
             members.setdefault(ref, ("spec", "layers", i, "members", j))
     for ref, path in members.items():
-        person = catalog.entities.get(ref)
-        if person is None or person.kind != "person":
+        person = catalog.find(ref, PersonSpec)
+        if person is None:
             continue  # a dangling or wrong-kind member: an error already, not a warning
         handles = {k.lower() for k in person.spec.handles}
         if person.spec.email is None and not handles & {"irc", "matrix"}:
@@ -256,10 +263,11 @@ def _pages_nobody(catalog: Catalog) -> Iterator[Problem]:
     woken (a CDN outage with every site behind it down, in silence)."""
     if default_policy(catalog) is not None:
         return  # every incident reaches the default at least
-    for entity in (*catalog.of_kind("provider"), *catalog.of_kind("service")):
-        if not entity.spec.checks or route(catalog, entity.ref).policies:
+    checked: list[Entity] = [*catalog.of_kind("provider"), *catalog.of_kind("service")]
+    for entity in checked:
+        if not spec_checks(entity) or route(catalog, entity.ref).policies:
             continue
-        names = ", ".join(check.name for check in entity.spec.checks)
+        names = ", ".join(check.name for check in spec_checks(entity))
         yield entity.problem(
             "warning",
             "pages-nobody",

@@ -7,7 +7,8 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from infradex.catalog.entities import Entity
+from infradex.catalog.entities import Entity, has_spec
+from infradex.catalog.models import EscalationPolicySpec, ServiceSpec, TeamSpec
 from infradex.catalog.problems import Problem
 from infradex.catalog.refs import KINDS, Ref, RefError, parse_ref
 from infradex.catalog.relations import reference_fields
@@ -48,7 +49,7 @@ def unique_entities(entities: list[Entity], problems: list[Problem]) -> dict[Ref
 
 
 def one_fallback_team(entities: dict[Ref, Entity], problems: list[Problem]) -> None:
-    marked = [e for e in entities.values() if e.kind == "team" and e.spec.fallback]
+    marked = [e for e in entities.values() if has_spec(e, TeamSpec) and e.spec.fallback]
     for extra in marked[1:]:
         problems.append(
             extra.problem(
@@ -63,7 +64,9 @@ def one_fallback_team(entities: dict[Ref, Entity], problems: list[Problem]) -> N
 
 
 def one_default_policy(entities: dict[Ref, Entity], problems: list[Problem]) -> None:
-    defaults = [e for e in entities.values() if e.kind == "escalationpolicy" and e.spec.default]
+    defaults = [
+        e for e in entities.values() if has_spec(e, EscalationPolicySpec) and e.spec.default
+    ]
     for extra in defaults[1:]:
         problems.append(
             extra.problem(
@@ -208,7 +211,7 @@ def serves_zone_edges(
     zones = {e.name for e in entities.values() if e.kind == "zone"}
     edges = []
     for entity in entities.values():
-        if entity.kind != "service":
+        if not has_spec(entity, ServiceSpec):
             continue
         for domain in entity.spec.domains:
             labels = domain.lower().rstrip(".").split(".")

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from infradex.catalog.entities import Entity
+from infradex.catalog.entities import Entity, has_spec
+from infradex.catalog.models import ZoneSpec
 from infradex.catalog.problems import Problem, dotted
 from infradex.catalog.refs import Ref
 from infradex.catalog.yaml_reader import RawDocument, inside, read_yaml_file
@@ -45,7 +46,7 @@ def zone_records(
     with the catalog (their documents; empty when they could not be read)."""
     records_by_zone: dict[str, dict[str, Any]] = {}
     for entity in entities.values():
-        if entity.kind != "zone":
+        if not has_spec(entity, ZoneSpec):
             continue
         spec = entity.spec
         records: Any = spec.records
