@@ -41,14 +41,16 @@ async def switch() -> AsyncIterator[Switch]:
 async def test_beats_on_schedule_and_reports_failures(switch: Switch) -> None:
     heartbeat = Heartbeat(f"http://127.0.0.1:{switch.port}/ping/abc", every=0.05)
     heartbeat.start()
+    # a generous deadline: on a loaded machine three 50 ms beats can take seconds
+    deadline = asyncio.get_running_loop().time() + 20
     try:
-        for _ in range(100):
-            if switch.pings >= 3:
-                break
+        while switch.pings < 3 and asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.02)
     finally:
         await heartbeat.stop()
-    assert switch.pings >= 3 and heartbeat.beats == switch.pings and heartbeat.failures == 0
+    assert heartbeat.beats >= 3 and heartbeat.failures == 0
+    # a beat stopped after the switch counted it, before it returned, is the only difference
+    assert switch.pings - heartbeat.beats in (0, 1)
     switch.status = 500
     assert not await heartbeat.beat()
     assert heartbeat.failures == 1 and heartbeat.last_error == "HTTP 500"
