@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from infradex.dns.annotate import AnnotatedChange
 from infradex.dns.plan import DnsPlan
+from infradex.dns.providers import error_text
 from infradex.errors import InfradexError
 from infradex.monitor.maintenance import Window
 
@@ -70,7 +71,7 @@ def apply_plan(
         except Exception as exc:  # each provider raises its own errors
             rest = [z.zone for z in pending[index + 1 :]]
             raise DnsApplyError(
-                f"applying {zone.zone} failed: {exc or type(exc).__name__}. Applied before "
+                f"applying {zone.zone} failed: {error_text(exc)}. Applied before "
                 f"it: {', '.join(done) or 'none'}; not touched: {', '.join(rest) or 'none'}. "
                 f"{zone.zone} itself may be partly applied: run `infradex dns plan` to see "
                 "where it stands"

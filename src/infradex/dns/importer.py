@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from infradex.dns.providers import DnsProviderError
+from infradex.dns.providers import DnsProviderError, error_text
 
 __all__ = ["Imported", "import_zone"]
 
@@ -46,7 +46,7 @@ def import_zone(provider: Any, provider_ref: str, zone: str, out: Path) -> Impor
         provider.populate(live, lenient=True)
     except Exception as exc:  # each provider raises its own errors
         raise DnsProviderError(
-            f"cannot read the live zone {zone} from {provider_ref}: {exc or type(exc).__name__};"
+            f"cannot read the live zone {zone} from {provider_ref}: {error_text(exc)};"
             " check its octodns settings and that the zone exists there"
         ) from None
     finally:

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from infradex.catalog import Catalog, Entity
 from infradex.catalog.models import ProviderSpec
 from infradex.dns.desired import desired_zone
-from infradex.dns.providers import DnsProviderError, ZoneTarget
+from infradex.dns.providers import DnsProviderError, ZoneTarget, error_text
 
 __all__ = [
     "DnsPlan",
@@ -168,7 +168,7 @@ def _read_only(target: ZoneTarget, source: Any, desired: Any) -> ZonePlan:
 
 
 def _unreadable(target: ZoneTarget, exc: Exception) -> DnsProviderError:
-    reason = str(exc) or type(exc).__name__
+    reason = error_text(exc)
     return DnsProviderError(
         f"cannot read the live zone {target.zone.name} from {target.provider.ref}: {reason}; "
         "check its octodns settings (host, credentials) and that the zone exists there"

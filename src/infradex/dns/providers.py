@@ -28,6 +28,7 @@ __all__ = [
     "DnsProviderError",
     "ZoneTarget",
     "build_provider",
+    "error_text",
     "zone_targets",
 ]
 
@@ -80,6 +81,17 @@ def zone_targets(catalog: Catalog, names: Sequence[str] = ()) -> list[ZoneTarget
             )
         out.append(ZoneTarget(zone, provider))
     return out
+
+
+def error_text(exc: BaseException) -> str:
+    """A foreign error as a reader can place it: ``KeyError: 'IsTruncated'``, not a bare
+    ``'IsTruncated'``; errors whose message says enough on its own keep only the message."""
+    message = str(exc)
+    if not message:
+        return type(exc).__name__
+    if isinstance(exc, (LookupError, AttributeError, TypeError, ValueError)):
+        return f"{type(exc).__name__}: {message}"
+    return message
 
 
 def _setting(provider: Entity, key: str, value: Any, environ: Mapping[str, str] | None) -> Any:

@@ -114,3 +114,11 @@ def test_octodns_keys_are_redacted_below_admin() -> None:
         "secret_access_key": REDACTED,
         "host": "127.0.0.1",
     }
+
+
+def test_foreign_errors_name_their_kind_when_the_message_alone_does_not() -> None:
+    from infradex.dns.providers import error_text
+
+    assert error_text(KeyError("IsTruncated")) == "KeyError: 'IsTruncated'"
+    assert error_text(TimeoutError()) == "TimeoutError"
+    assert error_text(OSError("connection refused")) == "connection refused"
