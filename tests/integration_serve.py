@@ -9,13 +9,27 @@ import sys
 import time
 import urllib.request
 
-__all__ = ["free_port", "serve", "wait_ready"]
+__all__ = ["free_port", "free_udp_tcp_port", "serve", "wait_ready"]
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def free_udp_tcp_port() -> int:
+    """A port free for both UDP and TCP on 127.0.0.1 (a DNS server listens on both)."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            udp.bind(("127.0.0.1", 0))
+            port = int(udp.getsockname()[1])
+            with socket.socket() as tcp:
+                try:
+                    tcp.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+            return port
 
 
 def serve(environment: dict[str, str], port: int) -> subprocess.Popen[bytes]:

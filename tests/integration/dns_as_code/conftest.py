@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ import yaml
 from typer.testing import CliRunner, Result
 
 from infradex.cli.main import app
+from integration_serve import free_udp_tcp_port
 from system_tools import require_tool
 
 SECRET = base64.b64encode(b"infradex-test-tsig-secret-32byte").decode()
@@ -55,22 +55,9 @@ class Bind:
         return sorted(line for line in out.splitlines() if line)
 
 
-def _free_port() -> int:
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            udp.bind(("127.0.0.1", 0))
-            port = int(udp.getsockname()[1])
-            with socket.socket() as tcp:
-                try:
-                    tcp.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-            return port
-
-
 def start_bind(directory: Path, zones: dict[str, str], writable: set[str]) -> Iterator[Bind]:
     named = require_tool("named")
-    port = _free_port()
+    port = free_udp_tcp_port()
     blocks = []
     for zone, body in zones.items():
         (directory / f"{zone}.zone").write_text("$TTL 300\n" + body)

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .conftest import Bind, _free_port, run, write_catalog
+from integration_serve import free_udp_tcp_port
+
+from .conftest import Bind, run, write_catalog
 
 
 def test_the_catalog_cannot_choose_what_code_runs(bind: Bind, tmp_path: Path) -> None:
@@ -54,7 +56,7 @@ def test_refused_credentials_say_which_provider_and_zone(bind: Bind, tmp_path: P
 
 
 def test_a_server_that_does_not_answer(tmp_path: Path) -> None:
-    root = write_catalog(tmp_path / "catalog", _free_port(), timeout=1)
+    root = write_catalog(tmp_path / "catalog", free_udp_tcp_port(), timeout=1)
     result = run(root, "dns", "drift")
     assert result.exit_code == 1
     assert "cannot read the live zone example.test from provider:bind" in result.output

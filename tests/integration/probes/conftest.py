@@ -4,7 +4,6 @@ a BIND name server with a test zone, all on 127.0.0.1 / ::1."""
 from __future__ import annotations
 
 import contextlib
-import socket
 import ssl
 import subprocess
 import time
@@ -19,6 +18,7 @@ import dns.query
 import pytest
 import trustme
 
+from integration_serve import free_udp_tcp_port
 from system_tools import require_tool
 
 from .targets import Targets
@@ -99,27 +99,13 @@ class NameServer:
         return f"dns://127.0.0.1:{self.port}/{name}{query}"
 
 
-def _free_port() -> int:
-    """A port free for both UDP and TCP on 127.0.0.1."""
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            udp.bind(("127.0.0.1", 0))
-            port = int(udp.getsockname()[1])
-            with socket.socket() as tcp:
-                try:
-                    tcp.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-            return port
-
-
 @pytest.fixture(scope="session")
 def bind(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NameServer]:
     """BIND (``named`` from Debian's bind9) serving ``example.test`` on 127.0.0.1, in the
     foreground as this test run's child."""
     named = require_tool("named")
     directory: Path = tmp_path_factory.mktemp("bind")
-    port = _free_port()
+    port = free_udp_tcp_port()
     # Answers longer than 512 bytes are truncated over UDP: the probe must retry over TCP.
     big = " ".join(f'"{"t" * 200}-{i}"' for i in range(4))
     (directory / "example.test.zone").write_text(ZONE + f"big IN TXT {big}\n")
