@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import re
 import subprocess
 import time
 from collections.abc import Iterator
@@ -227,3 +228,10 @@ def route53(moto_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> A
 
     aws_environment(monkeypatch, moto_url, tmp_path)
     return prepare(moto_url)
+
+
+def checksum_in(output: str) -> str:
+    """The plan checksum that `dns plan` printed (in any of its formats)."""
+    found = re.search(r"--checksum ([0-9a-f]{20})", output)
+    assert found, output
+    return found[1]

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -13,13 +12,7 @@ import dns.query
 import dns.tsigkeyring
 import dns.update
 
-from .conftest import RECORDS, SECRET, Bind, run, write_catalog
-
-
-def _checksum(output: str) -> str:
-    found = re.search(r"--checksum ([0-9a-f]{20})", output)
-    assert found, output
-    return found[1]
+from .conftest import RECORDS, SECRET, Bind, checksum_in, run, write_catalog
 
 
 def _hand_edit(bind: Bind, name: str, address: str) -> None:
@@ -54,7 +47,7 @@ def test_plan_annotates_each_change_with_the_catalog(bind: Bind, tmp_path: Path)
     # the same plan, the same checksum, whatever the format
     text = run(root, "dns", "plan")
     markdown = run(root, "dns", "plan", "--format", "markdown")
-    assert _checksum(text.stdout) == _checksum(markdown.stdout) == plan["checksum"]
+    assert checksum_in(text.stdout) == checksum_in(markdown.stdout) == plan["checksum"]
     rows = [line for line in markdown.stdout.splitlines() if line.startswith("| ")]
     assert len(rows) == 1 + 3  # the header and one row per change
     # planning changed nothing
@@ -63,7 +56,7 @@ def test_plan_annotates_each_change_with_the_catalog(bind: Bind, tmp_path: Path)
 
 def test_apply_serves_exactly_the_reviewed_plan(bind: Bind, tmp_path: Path) -> None:
     root = write_catalog(tmp_path / "catalog", bind.port)
-    checksum = _checksum(run(root, "dns", "plan").stdout)
+    checksum = checksum_in(run(root, "dns", "plan").stdout)
     result = run(root, "dns", "apply", "--checksum", checksum)
     assert result.exit_code == 0, result.output
     assert "applied 3 change(s) to example.test" in result.stdout
@@ -84,7 +77,7 @@ def test_apply_serves_exactly_the_reviewed_plan(bind: Bind, tmp_path: Path) -> N
 
 def test_a_plan_older_than_the_live_zone_is_refused(bind: Bind, tmp_path: Path) -> None:
     root = write_catalog(tmp_path / "catalog", bind.port)
-    checksum = _checksum(run(root, "dns", "plan").stdout)
+    checksum = checksum_in(run(root, "dns", "plan").stdout)
     _hand_edit(bind, "www", "192.0.2.50")
     result = run(root, "dns", "apply", "--checksum", checksum)
     assert result.exit_code == 1
@@ -104,7 +97,7 @@ def test_a_wrong_checksum_applies_nothing(bind: Bind, tmp_path: Path) -> None:
 
 def test_drift_finds_a_hand_edit(bind: Bind, tmp_path: Path) -> None:
     root = write_catalog(tmp_path / "catalog", bind.port)
-    run(root, "dns", "apply", "--checksum", _checksum(run(root, "dns", "plan").stdout))
+    run(root, "dns", "apply", "--checksum", checksum_in(run(root, "dns", "plan").stdout))
     _hand_edit(bind, "www", "192.0.2.66")
     result = run(root, "dns", "drift", "--format", "json")
     assert result.exit_code == 3, result.output
@@ -128,7 +121,7 @@ def test_octodns_safety_thresholds_hold_unless_forced(tmp_path: Path) -> None:
         root = write_catalog(tmp_path / "catalog", bind.port, records=records)
         plan = run(root, "dns", "plan")
         assert "example.test is unsafe" in plan.stdout, plan.output
-        checksum = _checksum(plan.stdout)
+        checksum = checksum_in(plan.stdout)
         refused = run(root, "dns", "apply", "--checksum", checksum)
         assert refused.exit_code == 1
         assert "unsafe by octoDNS's thresholds" in refused.output
@@ -154,7 +147,9 @@ def test_a_failing_zone_names_what_was_applied_and_what_was_not(tmp_path: Path) 
             z: {**new, "www": {"type": "A", "value": "192.0.2.7", "ttl": 300}} for z in zones
         }
         root = write_catalog(tmp_path / "catalog", bind.port, zones=catalog_zones)
-        result = run(root, "dns", "apply", "--checksum", _checksum(run(root, "dns", "plan").stdout))
+        result = run(
+            root, "dns", "apply", "--checksum", checksum_in(run(root, "dns", "plan").stdout)
+        )
         assert result.exit_code == 1
         assert "applying b.test failed" in result.output
         assert "Applied before it: a.test; not touched: c.test" in " ".join(result.output.split())
@@ -179,7 +174,7 @@ def test_records_unchanged_plan_is_empty(bind: Bind, tmp_path: Path) -> None:
 
 def test_apply_can_put_the_touched_services_in_maintenance(bind: Bind, tmp_path: Path) -> None:
     root = write_catalog(tmp_path / "catalog", bind.port)
-    checksum = _checksum(run(root, "dns", "plan").stdout)
+    checksum = checksum_in(run(root, "dns", "plan").stdout)
     result = run(root, "dns", "apply", "--checksum", checksum, "--maintenance")
     assert result.exit_code == 0, result.output
     assert "maintenance for service:www until" in result.stdout

@@ -5,19 +5,13 @@ these tests also check that policy is enough, and that its read-only half cannot
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import boto3
 import yaml
 
+from .conftest import checksum_in
 from .route53 import Keys, Route53, free_tcp_port, run_with, write_catalog
-
-
-def _checksum(output: str) -> str:
-    found = re.search(r"--checksum ([0-9a-f]{20})", output)
-    assert found, output
-    return found[1]
 
 
 def test_nothing_here_can_reach_aws(route53: Route53) -> None:
@@ -46,7 +40,7 @@ def test_plan_annotates_route53_changes(route53: Route53, tmp_path: Path) -> Non
     assert [z["provider"] for z in plan["zones"]] == ["provider:route53"]
     # the same plan with the key that may write: planning writes nothing
     text = run_with(route53.writer, root, "dns", "plan")
-    assert _checksum(text.stdout) == plan["checksum"]
+    assert checksum_in(text.stdout) == plan["checksum"]
     assert "DNS plan: 3 change(s)" in text.stdout
     markdown = run_with(route53.reader, root, "dns", "plan", "--format", "markdown").stdout
     [www_row] = [
@@ -64,7 +58,7 @@ def test_apply_writes_route53_then_drift_finds_a_hand_edit(
     route53: Route53, tmp_path: Path
 ) -> None:
     root = write_catalog(tmp_path / "catalog")
-    checksum = _checksum(run_with(route53.writer, root, "dns", "plan").stdout)
+    checksum = checksum_in(run_with(route53.writer, root, "dns", "plan").stdout)
     result = run_with(route53.writer, root, "dns", "apply", "--checksum", checksum)
     assert result.exit_code == 0, result.output
     assert "applied 3 change(s) to example.test" in result.stdout
@@ -85,7 +79,7 @@ def test_apply_writes_route53_then_drift_finds_a_hand_edit(
 
 def test_a_plan_older_than_the_live_zone_is_refused(route53: Route53, tmp_path: Path) -> None:
     root = write_catalog(tmp_path / "catalog")
-    checksum = _checksum(run_with(route53.writer, root, "dns", "plan").stdout)
+    checksum = checksum_in(run_with(route53.writer, root, "dns", "plan").stdout)
     route53.hand_edit("www", "A", "192.0.2.50")
     result = run_with(route53.writer, root, "dns", "apply", "--checksum", checksum)
     assert result.exit_code == 1
@@ -118,7 +112,7 @@ def test_import_writes_a_zone_file_that_plans_to_nothing(route53: Route53, tmp_p
 
 def test_the_read_only_key_plans_but_cannot_apply(route53: Route53, tmp_path: Path) -> None:
     root = write_catalog(tmp_path / "catalog")
-    checksum = _checksum(run_with(route53.reader, root, "dns", "plan").stdout)
+    checksum = checksum_in(run_with(route53.reader, root, "dns", "plan").stdout)
     result = run_with(route53.reader, root, "dns", "apply", "--checksum", checksum)
     assert result.exit_code == 1
     assert "applying example.test failed" in result.output
