@@ -19,6 +19,7 @@ from infradex.docs.blocks import (
     Link,
     Page,
     Para,
+    State,
     Strong,
     Table,
     Text,
@@ -26,7 +27,7 @@ from infradex.docs.blocks import (
 )
 from infradex.inert import link_target, valid_chars
 
-__all__ = ["NAV", "SUFFIX", "render"]
+__all__ = ["NAV", "SUFFIX", "render", "render_body", "state_class"]
 
 SUFFIX = ".html"
 #: the site's navigation: (label, page id, anchor)
@@ -67,6 +68,13 @@ def _code_spans(text: str) -> Markup:
     return out
 
 
+def state_class(state: str) -> str:
+    """The CSS class of a state word: ``state-not-monitored`` (letters and dashes only)."""
+    return "state-" + "-".join(
+        "".join(c if c.isascii() and c.isalpha() else " " for c in state.lower()).split()
+    )
+
+
 def _inline(page: Page, inlines: Sequence[Inline], suffix: str = SUFFIX) -> Markup:
     out = Markup("")
     for item in inlines:
@@ -74,6 +82,8 @@ def _inline(page: Page, inlines: Sequence[Inline], suffix: str = SUFFIX) -> Mark
             out += _code_spans(item.text)
         elif isinstance(item, Strong):
             out += Markup("<strong>%s</strong>") % item.text
+        elif isinstance(item, State):
+            out += Markup('<span class="health %s">%s</span>') % (state_class(item.text), item.text)
         elif isinstance(item, Link):
             if item.url:
                 target = link_target(item.url)
@@ -112,13 +122,19 @@ def _block(page: Page, block: Block, suffix: str) -> Markup:
         return Markup("<ul>%s</ul>") % items
     if isinstance(block, Table):
         head = Markup("").join(Markup('<th scope="col">%s</th>') % h for h in block.headers)
+        # each cell carries its column's name: a phone shows a row as a card of labelled lines
+        labels = [*block.headers, *[""] * max(0, max(map(len, block.rows), default=0))]
         rows = Markup("").join(
             Markup("<tr>%s</tr>")
-            % Markup("").join(Markup("<td>%s</td>") % _inline(page, cell, suffix) for cell in row)
+            % Markup("").join(
+                Markup('<td data-label="%s">%s</td>') % (label, _inline(page, cell, suffix))
+                for label, cell in zip(labels, row, strict=False)
+            )
             for row in block.rows
         )
         return Markup(
-            '<div class="table"><table><thead><tr>%s</tr></thead><tbody>%s</tbody></table></div>'
+            '<div class="table cards"><table><thead><tr>%s</tr></thead><tbody>%s</tbody></table>'
+            "</div>"
         ) % (head, rows)
     if isinstance(block, Code):
         return Markup("<pre><code>%s</code></pre>") % block.text
