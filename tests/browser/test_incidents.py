@@ -116,8 +116,8 @@ def test_signed_in_note_and_resolve_on_the_incident_page(
     url, incident_id, _ = outage
     page.goto(f"{url}/incidents")
     page.get_by_role("link", name=f"#{incident_id}").click()
-    expect(page.get_by_text("to acknowledge, resolve, snooze or add a note")).to_be_visible()
-    page.get_by_role("link", name="Sign in").first.click()
+    expect(page.get_by_text("(acknowledge, snooze, resolve, add a note)")).to_be_visible()
+    page.get_by_role("link", name="Sign in to act").click()
     page.get_by_label("Username").fill("ee")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
@@ -128,6 +128,6 @@ def test_signed_in_note_and_resolve_on_the_incident_page(
     expect(page.get_by_text("CDN support ticket 1234 opened")).to_be_visible()
     shot(page, "21-incident-signed-in")
     page.get_by_role("button", name="Resolve").click()
-    expect(page.get_by_text("Status: resolved")).to_be_visible()
+    expect(page.locator(".incident-hero .big-state")).to_have_text("resolved")
     assert page.locator("h1").count() == 1
     shot(page, "22-incident-resolved")

@@ -59,6 +59,7 @@ __all__ = [
     "page_id",
     "pager",
     "service_cells",
+    "who_rows",
 ]
 
 #: kinds that get a page of their own, and the directory their pages live in
@@ -475,23 +476,24 @@ def _header(page: Page, entity: Entity, kind_label: str) -> None:
         page.add(Para([Text(entity.metadata.description)]))
 
 
-def _who_table(w: _Writer, ref: Ref) -> list[Block]:
-    answer = who(w.catalog, ref)
-    rows: list[list[Cell]] = []
-    for number, entry in enumerate(answer.contacts, 1):
+def who_rows(catalog: Catalog, ref: Ref) -> list[tuple[Ref, Cell, str]]:
+    """Whom to contact about ``ref``, in the order to try them: (who, how to reach, why)."""
+    rows: list[tuple[Ref, Cell, str]] = []
+    for entry in who(catalog, ref).contacts:
         channels: list[Inline] = []
         for channel in entry.channels:
             if channel is not entry.channels[0]:
                 channels.append(Text(", "))
             channels.extend(_channel(channel.type, channel.address, channel.network))
-        rows.append(
-            [
-                [Text(str(number))],
-                [w.link(entry.ref)],
-                channels or [Text("—")],
-                [Text(entry.reason)],
-            ]
-        )
+        rows.append((entry.ref, channels or [Text("—")], entry.reason))
+    return rows
+
+
+def _who_table(w: _Writer, ref: Ref) -> list[Block]:
+    rows: list[list[Cell]] = [
+        [[Text(str(number))], [w.link(who_ref)], channels, [Text(reason)]]
+        for number, (who_ref, channels, reason) in enumerate(who_rows(w.catalog, ref), 1)
+    ]
     return [Heading(2, "Who to contact", "who"), Table(["#", "Who", "How to reach", "Why"], rows)]
 
 
