@@ -41,10 +41,17 @@ NAV = (
     ("Ownership", "ownership", None),
     ("Diagram", "dependencies", None),
 )
-#: the server's pages: who is on call now (not the overview's section) and the incidents
+#: the server's pages: the board and the incidents first, who is on call now (not the
+#: overview's section), and the impact page
 LIVE_NAV = (
-    *(("On call", "oncall", None) if label == "On call" else (label, t, a) for label, t, a in NAV),
+    NAV[0],
+    ("Board", "board", None),
     ("Incidents", "incidents", None),
+    *(
+        ("On call", "oncall", None) if label == "On call" else (label, t, a)
+        for label, t, a in NAV[1:]
+    ),
+    ("Impact", "impact", None),
 )
 
 
@@ -161,10 +168,12 @@ def render(
     query: str = "",
     body: Markup | None = None,
     account: dict[str, str] | None = None,
+    refresh: int | None = None,
 ) -> str:
     """A page as a complete HTML document. ``live`` (the server): links without a file suffix,
     a search form and the sign-in state (``account``: ``user`` and ``csrf``); otherwise a
-    static site of ``.html`` files."""
+    static site of ``.html`` files. ``refresh``: seconds after which the browser reloads the
+    page by itself (a live console, without scripts)."""
     nav = [
         (label, relative(page.id, target, suffix, anchor))
         for label, target, anchor in (LIVE_NAV if live else NAV)
@@ -180,6 +189,7 @@ def render(
             live=live,
             query=query,
             account=account or {},
+            refresh=refresh,
         )
     )
     return valid_chars(document)

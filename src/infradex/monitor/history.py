@@ -41,6 +41,7 @@ __all__ = [
     "prune",
     "rollup_series",
     "state_from_row",
+    "uptime_24h_all",
     "uptime_report",
     "uptimes",
     "window_from_row",
@@ -419,6 +420,21 @@ async def uptimes(
     rollups, counting today): up against down, maintenance and unknown left out."""
     async with db.begin() as connection:
         return await _uptimes(connection, check_ids, now)
+
+
+async def uptime_24h_all(db: Database, now: datetime) -> dict[str, float | None]:
+    """Every check's uptime over the last 24 hourly buckets, in one grouped query (the board
+    shows them all; checks with no rollups are absent)."""
+    period, start = _span_starts(now)["24h"]
+    c = check_rollups.c
+    query = (
+        select(c.check_id, func.sum(c.up), func.sum(c.down))
+        .where(c.period == period, c.bucket >= start)
+        .group_by(c.check_id)
+    )
+    async with db.begin() as connection:
+        rows = (await connection.execute(query)).all()
+    return {row[0]: uptime_percent(int(row[1] or 0), int(row[2] or 0)) for row in rows}
 
 
 async def overview(
