@@ -45,6 +45,7 @@ from infradex.docs.blocks import (
     Link,
     Page,
     Para,
+    State,
     Strong,
     Table,
     Text,
@@ -56,6 +57,7 @@ __all__ = [
     "SERVICES_PER_PAGE",
     "build_page",
     "build_pages",
+    "impact_section",
     "page_id",
     "pager",
     "service_cells",
@@ -497,21 +499,29 @@ def _who_table(w: _Writer, ref: Ref) -> list[Block]:
     return [Heading(2, "Who to contact", "who"), Table(["#", "Who", "How to reach", "Why"], rows)]
 
 
-def _impact_table(w: _Writer, ref: Ref) -> list[Block]:
-    result = impact(w.catalog, ref)
-    heading = Heading(2, f"What breaks if {w.catalog.title(ref)} fails", "impact")
+def impact_section(catalog: Catalog, ref: Ref, health: dict[str, str] | None = None) -> list[Block]:
+    """What breaks if ``ref`` fails: down or degraded, and the path that carries it. With
+    ``health`` (entity ref → state, the server's), each line shows that entity's health now."""
+    w = _Writer(catalog)
+    result = impact(catalog, ref)
+    heading = Heading(2, f"What breaks if {catalog.title(ref)} fails", "impact")
     notes = [Para([Text(note)]) for note in result.notes]
     if not result.affected:
         return [heading, Para([Text("Nothing in the catalog needs it.")]), *notes]
     rows: list[list[Cell]] = []
     for item in result.affected:
         path: list[Inline] = _join([w.link(r) for r in item.path], " → ")
-        rows.append([[w.link(item.ref)], [Strong(item.effect)], path])
+        row: list[Cell] = [[w.link(item.ref)], [Strong(item.effect)], path]
+        if health is not None:
+            state = health.get(str(item.ref))
+            row.insert(0, [State(state)] if state else [Text("no checks")])
+        rows.append(row)
     down = sum(a.effect == "down" for a in result.affected)
+    headers = ["Affected", "Effect", "Because"]
     return [
         heading,
         Para([Text(f"{down} down, {len(result.affected) - down} degraded.")]),
-        Table(["Affected", "Effect", "Because"], rows),
+        Table(["Health now", *headers] if health is not None else headers, rows),
         *notes,
     ]
 
@@ -578,7 +588,7 @@ def _service(w: _Writer, service: Entity[ServiceSpec]) -> Page:
     page.add(*_dns_rows(w, service))
     page.add(*_checks(w, service))
     page.add(*_focus_diagram(w, service.ref))
-    page.add(*_impact_table(w, service.ref))
+    page.add(*impact_section(c, service.ref))
     return page
 
 
@@ -681,7 +691,7 @@ def _provider(w: _Writer, provider: Entity[ProviderSpec]) -> Page:
         if refs:
             facts.append([Strong(label), *w.links(refs)])
     page.add(Bullets(facts), *_checks(w, provider), *_focus_diagram(w, provider.ref))
-    page.add(*_impact_table(w, provider.ref))
+    page.add(*impact_section(c, provider.ref))
     return page
 
 
@@ -697,7 +707,7 @@ def _datacenter(w: _Writer, dc: Entity[DatacenterSpec]) -> Page:
             ]
         )
     )
-    page.add(*_impact_table(w, dc.ref))
+    page.add(*impact_section(w.catalog, dc.ref))
     return page
 
 
@@ -721,7 +731,7 @@ def _host(w: _Writer, host: Entity[HostSpec]) -> Page:
             ]
         )
     )
-    page.add(*_who_table(w, host.ref), *_impact_table(w, host.ref))
+    page.add(*_who_table(w, host.ref), *impact_section(w.catalog, host.ref))
     return page
 
 

@@ -130,3 +130,29 @@ async def test_board_filters(client: httpx.AsyncClient, db: Database) -> None:
     wrong = (await client.get("/board", params={"team": "<nope>", "state": "sideways"})).text
     assert "No team &lt;nope&gt; in the catalog" in wrong and "No state sideways" in wrong
     assert len(_board_rows(wrong)) == 3
+
+
+async def test_impact_page_by_ref_or_title_with_health(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    await _states(db, {"alpha": Shown.UP, "bravo": Shown.DOWN})
+    for target in ("provider:cdn", "CDN", "cdn"):
+        page = await client.get("/impact", params={"target": target})
+        assert page.status_code == 200
+        section = page.text[page.text.index('id="impact"') :]
+        assert "What breaks if CDN fails" in section and "1 down, 0 degraded." in section
+        assert '<span class="health state-down">down</span>' in section
+        assert 'href="services/bravo"' in section
+    empty = await client.get("/impact")
+    assert (
+        '<form class="impact-form"' in empty.text and 'href="?target=provider%3Acdn"' in empty.text
+    )
+
+
+async def test_impact_page_says_what_to_do_with_an_unknown_target(
+    client: httpx.AsyncClient,
+) -> None:
+    page = await client.get("/impact", params={"target": "<nowhere>"})
+    assert page.status_code == 404
+    assert "Nothing in the catalog is called &lt;nowhere&gt;" in page.text
+    assert 'href="./search?q=%3Cnowhere%3E"' in page.text
