@@ -30,19 +30,22 @@ pytestmark = pytest.mark.browser
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "outage-demo"
 
 
-def _seed(database: str) -> tuple[int, str]:
+def seed_incident(
+    env: dict[str, str], title: str, members: list[tuple[str, str, str]]
+) -> tuple[int, str]:
+    """An open incident (``members``: check, entity, role; the first is the root) and a
+    one-click acknowledge link for person:sam, written to the store of the server ``env``
+    configures (before it starts): (incident id, link token)."""
+    data, catalog = Path(env["INFRADEX_DATA_DIR"]), Path(env["INFRADEX_CATALOG"])
+
     async def run() -> tuple[int, str]:
-        db = Database(database)
+        db = Database(f"sqlite:///{default_store(data, catalog)}")
         await db.upgrade()
         now = utcnow()
-        incident = Incident("provider:edgecdn", "Edge CDN is down", now)
-        for check, entity, role in (
-            ("provider:edgecdn/edge", "provider:edgecdn", "root"),
-            ("service:www/home", "service:www", "impacted"),
-            ("service:shop/home", "service:shop", "impacted"),
-        ):
+        incident = Incident(members[0][1], title, now)
+        for check, entity, role in members:
             incident.members[check] = Member(check, entity, role, now, None, "refused")
-        incident.events.append(Event(now, "opened", {"check": "provider:edgecdn/edge"}))
+        incident.events.append(Event(now, "opened", {"check": members[0][0]}))
         try:
             async with db.begin() as connection:
                 incident_id = await records.save(connection, incident, now, None)
@@ -72,7 +75,12 @@ def outage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int,
         [sys.executable, "-m", "infradex", "user", "create", "ee", "--password-stdin"],
         input=PASSWORD + "\n", text=True, env=env, check=True, capture_output=True,
     )  # fmt: skip
-    incident_id, token = _seed(f"sqlite:///{default_store(data, DEMO)}")
+    incident_id, token = seed_incident(
+        env, "Edge CDN is down",
+        [("provider:edgecdn/edge", "provider:edgecdn", "root"),
+         ("service:www/home", "service:www", "impacted"),
+         ("service:shop/home", "service:shop", "impacted")],
+    )  # fmt: skip
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "infradex", "serve", "--port", str(port)],

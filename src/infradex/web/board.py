@@ -1,7 +1,7 @@
 """``/board``: every check in one dense grid, grouped by who owns it, worst first: its state,
 its last results as small bars (the heartbeat strip), its latency and its uptime over 24 hours.
-Filters by state, team and provider are a plain GET form; the page reloads itself (meta
-refresh), so a wall screen stays current without scripts."""
+Filters by state, team and provider are a plain GET form; with "reload" ticked the page reloads
+itself (meta refresh), so a wall screen stays current without scripts."""
 
 from __future__ import annotations
 
@@ -130,7 +130,9 @@ def _options(choices: list[tuple[str, str]], chosen: str | None, every: str) -> 
     return Markup("").join(out)
 
 
-def _filters(catalog: Catalog, state: str | None, team: str | None, provider: str | None) -> Markup:
+def _filters(
+    catalog: Catalog, state: str | None, team: str | None, provider: str | None, auto: bool
+) -> Markup:
     teams = [(t.name, t.title) for t in catalog.of_kind("team")]
     providers = [(p.name, p.title) for p in catalog.of_kind("provider")]
     return Markup(
@@ -139,11 +141,15 @@ def _filters(catalog: Catalog, state: str | None, team: str | None, provider: st
         '<label for="f-team">Team</label><select id="f-team" name="team">{}</select>'
         '<label for="f-provider">Provider</label>'
         '<select id="f-provider" name="provider">{}</select>'
+        '<span class="auto"><input type="checkbox" id="f-auto" name="auto" value="1"{}>'
+        '<label for="f-auto">Reload every {} s</label></span>'
         '<button type="submit">Filter</button></form>'
     ).format(
         _options([(s, s) for s in STATE_CHOICES], state, "any state"),
         _options(teams, team, "every team"),
         _options(providers, provider, "every provider"),
+        Markup(" checked") if auto else Markup(""),
+        REFRESH_SECONDS,
     )
 
 
@@ -195,6 +201,7 @@ async def board(
     team: Annotated[str | None, Query(max_length=200)] = None,
     provider: Annotated[str | None, Query(max_length=200)] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    auto: bool = False,
 ) -> HTMLResponse:
     catalog: Catalog = request.app.state.catalog.catalog
     state, team, provider = state or None, team or None, provider or None
@@ -239,15 +246,23 @@ async def board(
     summary = " · ".join(f"{n} {s}" for s, n in counts.items() if n) or "no checks"
     result = Page("board", "Board")
     parts = [
-        Markup('<h1>Board</h1><p class="board-summary">{} checks: {}. Reloads every {} s.</p>')
-        .format(len(rows), summary, REFRESH_SECONDS),
-        _filters(catalog, state, team, provider),
+        Markup('<h1>Board</h1><p class="board-summary">{} checks: {}.{}</p>').format(
+            len(rows), summary,
+            Markup(" Reloads every {} s.").format(REFRESH_SECONDS) if auto else Markup(""),
+        ),
+        _filters(catalog, state, team, provider, auto),
     ]  # fmt: skip
     parts += [Markup('<p class="notice">{}</p>').format(n) for n in notes]
     if not on:
         parts.append(Markup('<p class="quiet">{}</p>').format(not_monitored_notice(request)))
     if pages > 1:
-        parts.append(_pager(number, pages, {"state": state, "team": team, "provider": provider}))
+        filters = {
+            "state": state,
+            "team": team,
+            "provider": provider,
+            "auto": "1" if auto else None,
+        }
+        parts.append(_pager(number, pages, filters))
     head = Markup(
         '<thead><tr><th scope="col">State</th><th scope="col">Check</th>'
         '<th scope="col">Last results</th><th scope="col">Latency</th>'
@@ -263,4 +278,8 @@ async def board(
         )
     if not rows:
         parts.append(Markup('<p class="quiet">No checks match.</p>'))
-    return page_response(request, result, body=Markup("\n").join(parts), refresh=REFRESH_SECONDS)
+    # reloading is the reader's choice (a wall screen's): WCAG 2.2.1, no page changing under
+    # someone who did not ask for it
+    return page_response(
+        request, result, body=Markup("\n").join(parts), refresh=REFRESH_SECONDS if auto else None
+    )

@@ -135,19 +135,22 @@ def _check_html(
     heads = Markup("").join(Markup('<th scope="col">{}</th>').format(k) for k in uptime)
     out.append(
         Markup(
-            '<div class="table"><table><thead><tr><th scope="col">Uptime</th>{}</tr></thead>'
+            '<div class="table" tabindex="0" role="region" aria-label="Uptime">'
+            '<table><thead><tr><th scope="col">Uptime</th>{}</tr></thead>'
             '<tbody><tr><th scope="row">up / (up + down)</th>{}</tr></tbody></table></div>'
         ).format(heads, cells)
     )
     out.append(
         Markup(
-            '<figure class="chart">{}<figcaption>Uptime per day, last 90 days (maintenance and '
+            '<figure class="chart" tabindex="0" aria-label="Uptime per day">{}'
+            "<figcaption>Uptime per day, last 90 days (maintenance and "
             "unknown results left out)</figcaption></figure>"
         ).format(uptime_bars(daily, now))
     )
     out.append(
         Markup(
-            '<figure class="chart">{}<figcaption>Latency per hour, last 48 hours: '
+            '<figure class="chart" tabindex="0" aria-label="Latency per hour">{}'
+            "<figcaption>Latency per hour, last 48 hours: "
             '<span class="legend-avg">average</span> and <span class="legend-p95">95th '
             "percentile</span></figcaption></figure>"
         ).format(latency_chart(hourly, now, CHART_HOURS))

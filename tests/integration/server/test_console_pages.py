@@ -107,7 +107,10 @@ def _board_rows(text: str) -> list[tuple[str, str]]:
 async def test_board_groups_by_owner_worst_first(client: httpx.AsyncClient, db: Database) -> None:
     await _states(db, {"alpha": Shown.DOWN, "bravo": Shown.UP, "charlie": Shown.FLAPPING}, "uudd")
     text = (await client.get("/board")).text
-    assert '<meta http-equiv="refresh" content="30">' in text
+    assert 'http-equiv="refresh"' not in text  # reloading is asked for, never imposed
+    wall = (await client.get("/board", params={"auto": "1"})).text
+    assert '<meta http-equiv="refresh" content="30">' in wall and "Reloads every 30 s." in wall
+    assert '<input type="checkbox" id="f-auto" name="auto" value="1" checked>' in wall
     assert _board_rows(text) == [
         ("Web &lt;i&gt;team&lt;/i&gt;", "alpha"),  # catalog text stays inert
         ("No owner listed", "charlie"),
