@@ -209,6 +209,7 @@ def _tab_reaches_every_action(page: Page) -> None:
 
 def _check(page: Page, name: str, size: str, axe: str) -> None:
     shot(page, f"console-{name}-{size}")
+    shot(page, f"console-{name}-{size}-first-screen", full_page=False)  # what a glance sees
     assert page.locator("h1").count() == 1, name
     assert page.evaluate(WIDER_THAN_VIEWPORT) == [], name
     assert page.evaluate(TEXT_OUTSIDE_ITS_BOX) == [], name

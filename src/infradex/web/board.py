@@ -6,7 +6,6 @@ itself (meta refresh), so a wall screen stays current without scripts."""
 from __future__ import annotations
 
 import functools
-import time
 from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urlencode
@@ -27,8 +26,9 @@ from infradex.monitor import history
 from infradex.monitor.checks import CheckDef
 from infradex.monitor.evaluate import CheckState
 from infradex.monitor.report import DEGRADED_STATES, STATE_ORDER, shown_state, state_rank
+from infradex.web.glance import glance_states, kept
 from infradex.web.health import not_monitored_notice
-from infradex.web.monitoring import all_checks, current_states, monitored
+from infradex.web.monitoring import all_checks
 from infradex.web.render import page_response
 
 __all__ = ["heartbeat_strip", "router"]
@@ -109,14 +109,10 @@ def _provider_scope(catalog: Catalog, name: str) -> frozenset[str] | None:
 
 
 async def _uptimes(request: Request) -> dict[str, float | None]:
-    held: tuple[float, dict[str, float | None]] | None = getattr(
-        request.app.state, "board_uptimes", None
-    )
-    if held is not None and time.monotonic() < held[0]:
-        return held[1]
-    found = await history.uptime_24h_all(request.app.state.db, utcnow())
-    request.app.state.board_uptimes = (time.monotonic() + UPTIME_SECONDS, found)
-    return found
+    async def read() -> dict[str, float | None]:
+        return await history.uptime_24h_all(request.app.state.db, utcnow())
+
+    return await kept(request, "uptimes-24h", read, UPTIME_SECONDS)
 
 
 def _options(choices: list[tuple[str, str]], chosen: str | None, every: str) -> Markup:
@@ -194,19 +190,12 @@ def _row(
     )  # fmt: skip
 
 
-@router.get("/board")
-async def board(
-    request: Request,
-    state: Annotated[str | None, Query(max_length=20)] = None,
-    team: Annotated[str | None, Query(max_length=200)] = None,
-    provider: Annotated[str | None, Query(max_length=200)] = None,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-    auto: bool = False,
-) -> HTMLResponse:
-    catalog: Catalog = request.app.state.catalog.catalog
-    state, team, provider = state or None, team or None, provider or None
-    states = await current_states(request)
-    on = monitored(request, states)
+async def _board_body(
+    request: Request, catalog: Catalog, state: str | None, team: str | None,
+    provider: str | None, page: int, auto: bool,
+) -> Markup:  # fmt: skip
+    """The board below the header: summary, filters, notes, the groups of checks."""
+    states, on = await glance_states(request)
     owners = _owners(catalog)
     scope = _provider_scope(catalog, provider) if provider else None
     notes: list[Markup] = []
@@ -244,7 +233,6 @@ async def board(
         worst[group] = min(worst.get(group, rank), rank)
     counts = {s: sum(1 for r in rows if r[2] == s) for s in STATE_ORDER}
     summary = " · ".join(f"{n} {s}" for s, n in counts.items() if n) or "no checks"
-    result = Page("board", "Board")
     parts = [
         Markup('<h1>Board</h1><p class="board-summary">{} checks: {}.{}</p>').format(
             len(rows), summary,
@@ -272,14 +260,35 @@ async def board(
         parts.append(
             Markup(
                 '<section class="board-group"><h2>{} <span class="count">({})</span></h2>'
-                '<div class="table cards"><table class="board">{}<tbody>{}</tbody></table></div>'
+                '<div class="table cards"><table class="board">{}<tbody>{}</tbody></table>'
+                "</div>"
                 "</section>"
             ).format(group, len(groups[group]), head, Markup("").join(groups[group]))
         )
     if not rows:
         parts.append(Markup('<p class="quiet">No checks match.</p>'))
+    return Markup("\n").join(parts)
+
+
+@router.get("/board")
+async def board(
+    request: Request,
+    state: Annotated[str | None, Query(max_length=20)] = None,
+    team: Annotated[str | None, Query(max_length=200)] = None,
+    provider: Annotated[str | None, Query(max_length=200)] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    auto: bool = False,
+) -> HTMLResponse:
+    catalog: Catalog = request.app.state.catalog.catalog
+    state, team, provider = state or None, team or None, provider or None
+
+    async def render() -> Markup:
+        return await _board_body(request, catalog, state, team, provider, page, auto)
+
+    key = f"board:{id(catalog)}:{state}:{team}:{provider}:{page}:{auto}"
+    body = await kept(request, key, render)
     # reloading is the reader's choice (a wall screen's): WCAG 2.2.1, no page changing under
     # someone who did not ask for it
     return page_response(
-        request, result, body=Markup("\n").join(parts), refresh=REFRESH_SECONDS if auto else None
+        request, Page("board", "Board"), body=body, refresh=REFRESH_SECONDS if auto else None
     )

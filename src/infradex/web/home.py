@@ -24,8 +24,8 @@ from infradex.durations import format_age
 from infradex.monitor.checks import CheckDef
 from infradex.monitor.evaluate import CheckState
 from infradex.monitor.report import DEGRADED_STATES, shown_state, state_rank, worst
+from infradex.web.glance import glance_states, kept
 from infradex.web.health import checks_by_owner, not_monitored_notice
-from infradex.web.monitoring import current_states, monitored
 from infradex.web.pages import rendered_page
 from infradex.web.render import page_response
 
@@ -140,12 +140,17 @@ def _services(catalog: Catalog, health: dict[str, str], on: bool, number: int) -
 @router.get("/")
 async def home(request: Request, page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:
     catalog = request.app.state.catalog.catalog
-    states = await current_states(request)
-    on = monitored(request, states)
     grouped = checks_by_owner(request)
-    counts = Counter(
-        shown_state(states.get(c.id), on) for checks in grouped.values() for c in checks
-    )
+
+    async def glance() -> tuple[Counter[str], bool, Markup]:
+        states, on = await glance_states(request)
+        counts = Counter(
+            shown_state(states.get(c.id), on) for checks in grouped.values() for c in checks
+        )
+        services = _services(catalog, entity_health(grouped, states, on), on, page)
+        return counts, on, html.render_body(services, "")
+
+    counts, on, services = await kept(request, f"home:{id(catalog)}:{page}", glance)
     incidents, total = await records.list_incidents(
         request.app.state.db, "open", STRIP_INCIDENTS, 0
     )
@@ -158,7 +163,7 @@ async def home(request: Request, page: Annotated[int, Query(ge=1, le=100_000)] =
             counts, on, incidents, total - len(incidents), utcnow(),
             not_monitored_notice(request) if grouped else Markup("No checks are declared."),
         ),
-        html.render_body(_services(catalog, entity_health(grouped, states, on), on, page), ""),
+        services,
         sections[1],
     ]  # fmt: skip
     return page_response(request, title, body=Markup("\n").join(body))

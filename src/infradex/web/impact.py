@@ -16,9 +16,9 @@ from infradex.catalog.refs import RefError, parse_ref
 from infradex.docs.blocks import Heading, Inline, Link, Page, Para, Text
 from infradex.docs.content import impact_section, page_id
 from infradex.docs.html import render_body
+from infradex.web.glance import glance_states
 from infradex.web.health import checks_by_owner
 from infradex.web.home import entity_health
-from infradex.web.monitoring import current_states, monitored
 from infradex.web.render import page_response
 
 __all__ = ["find_targets", "router"]
@@ -86,8 +86,7 @@ async def impact_page(
     else:
         found = find_targets(catalog, target)
         if len(found) == 1:
-            states = await current_states(request)
-            on = monitored(request, states)
+            states, on = await glance_states(request)
             health = entity_health(checks_by_owner(request), states, on) if on else None
             ref = found[0]
             name: Inline = (

@@ -224,13 +224,13 @@ async def api_reference(request: Request) -> HTMLResponse:
                     [
                         [Strong(parameter["name"])],
                         [Text(parameter["in"])],
-                        [Text("required" if parameter.get("required") else "optional")],
+                        [Text("yes" if parameter.get("required") else "no")],
                         [Text(kind or "")],
                         [Text(parameter.get("description", ""))],
                     ]
                 )
             if rows:
-                result.add(Table(["Parameter", "In", "", "Type", "Meaning"], rows))
+                result.add(Table(["Parameter", "In", "Required", "Type", "Meaning"], rows))
             if "security" in operation:
                 result.add(Para([Text("Needs a bearer token.")]))
     return page_response(request, result)
