@@ -141,3 +141,27 @@ def package_graph(graph: dict[str, set[str]]) -> dict[str, set[str]]:
 def test_no_package_imports_itself_back() -> None:
     found = cycles(package_graph(import_graph()))
     assert not found, "import cycles between packages:\n" + "\n".join(" -> ".join(c) for c in found)
+
+
+#: what the channels may import: the catalog validates channel entries with their models, so
+#: channels sit below it, beside the probes (whose HTTP client the HTTP channels send with)
+CHANNELS_MAY_IMPORT = {
+    "infradex",  # the version, in the User-Agent
+    "infradex.clock",
+    "infradex.errors",
+    "infradex.probes",
+    "infradex.secretrefs",
+    "infradex.settings",
+    "infradex.urls",
+}
+
+
+def test_the_channels_sit_below_the_catalog() -> None:
+    graph = package_graph(import_graph())
+    assert "infradex.channels" in graph["infradex.catalog"]
+    assert graph["infradex.channels"] <= CHANNELS_MAY_IMPORT, (
+        "infradex.channels imports a room above it: "
+        + ", ".join(sorted(graph["infradex.channels"] - CHANNELS_MAY_IMPORT))
+    )
+    reaches_back = {p for p in CHANNELS_MAY_IMPORT if "infradex.catalog" in graph.get(p, set())}
+    assert not reaches_back
