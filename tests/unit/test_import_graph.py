@@ -8,6 +8,8 @@ program starts. So every ``import`` counts, wherever it is written.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import infradex
@@ -165,3 +167,16 @@ def test_the_channels_sit_below_the_catalog() -> None:
     )
     reaches_back = {p for p in CHANNELS_MAY_IMPORT if "infradex.catalog" in graph.get(p, set())}
     assert not reaches_back
+
+
+def test_loading_the_catalog_loads_no_probe_and_no_http_client() -> None:
+    """The channels' notifiers load the probes' HTTP client only when they send, so a
+    command that only reads the catalog (validate, docs) does not pay for it."""
+    script = (
+        "import sys, infradex.catalog.loading, infradex.lint;"
+        "print(sorted(m for m in sys.modules if m.startswith(('infradex.probes', 'httpx'))))"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert found == "[]"

@@ -31,7 +31,6 @@ from urllib.parse import urlsplit
 import infradex
 from infradex.channels.base import NotifyError
 from infradex.clock import utcnow
-from infradex.probes.base import ProbeRequest
 
 __all__ = [
     "BODY_QUOTE",
@@ -144,6 +143,11 @@ async def post_json(
 ) -> HttpAnswer:
     """POST ``body`` (JSON text, sent as UTF-8) to ``url`` and return whatever answer came
     back, any status. Raises a transient :class:`NotifyError` when no answer came."""
+    # deferred: the probes (their HTTP client, DNS resolver…) load when the first notification
+    # is sent, not when the catalog's models (which include every channel's config) are
+    from infradex.probes.base import ProbeRequest
+    from infradex.probes.registry import probe_for
+
     sent = (
         ("Content-Type", "application/json"),
         ("User-Agent", USER_AGENT),
@@ -159,9 +163,6 @@ async def post_json(
         body_limit=_BODY_LIMIT,
         ca_file=ca_file,
     )
-    # deferred: the probes' HTTP client (httpx) loads when the first notification is sent,
-    # not when the catalog's models (which include every channel's config) are imported
-    from infradex.probes.registry import probe_for
 
     seen = await probe_for(url)(request)
     host = where(url)
