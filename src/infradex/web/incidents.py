@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from infradex.alerting import records
 from infradex.alerting.model import IncidentStatus
+from infradex.alerting.read_models import IncidentDetail
 from infradex.alerting.timeline import describe
 from infradex.clock import utcnow
 from infradex.docs.blocks import Bullets, Cell, Heading, Link, Page, Para, Strong, Table, Text
@@ -28,6 +29,7 @@ from infradex.store.audit import audit
 from infradex.web.auth import Caller, require
 from infradex.web.inputs import TextIn
 from infradex.web.render import page_response
+from infradex.web.schemas import IncidentPage
 from infradex.web.sessions import read_session
 
 __all__ = ["api_router", "pages_router"]
@@ -64,7 +66,7 @@ async def _act(
     actor: str,
     note: str | None,
     duration: str | None,
-) -> dict[str, Any]:
+) -> IncidentDetail:
     db = request.app.state.db
     now = utcnow()
     detail = await records.act(
@@ -80,20 +82,24 @@ async def _act(
 
 
 # ----------------------------------------------------------------------------- API
-@api_router.get("/incidents", summary="Incidents, newest first")
+@api_router.get("/incidents", response_model=IncidentPage, summary="Incidents, newest first")
 async def list_incidents(
     request: Request,
     status: Annotated[str | None, Query(pattern="^(open|acknowledged|resolved)$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
-) -> dict[str, Any]:
+) -> IncidentPage:
     """``status=open`` lists everything not resolved (open or acknowledged)."""
     items, total = await records.list_incidents(request.app.state.db, status, limit, offset)
-    return {"items": items, "total": total, "limit": limit, "offset": offset}
+    return IncidentPage(items=items, total=total, limit=limit, offset=offset)
 
 
-@api_router.get("/incidents/{incident_id}", summary="One incident: members, timeline, messages")
-async def get_incident(request: Request, incident_id: IncidentId) -> dict[str, Any]:
+@api_router.get(
+    "/incidents/{incident_id}",
+    response_model=IncidentDetail,
+    summary="One incident: members, timeline, messages",
+)
+async def get_incident(request: Request, incident_id: IncidentId) -> IncidentDetail:
     return await records.incident_detail(request.app.state.db, incident_id)
 
 
@@ -103,7 +109,7 @@ def _api_action(action: str) -> Any:
         incident_id: IncidentId,
         caller: Annotated[Caller, Depends(require("write"))],
         body: ActionIn | None = None,
-    ) -> dict[str, Any]:
+    ) -> IncidentDetail:
         body = body or ActionIn()
         return await _act(request, incident_id, action, caller.actor, body.note, body.duration)
 
@@ -117,24 +123,28 @@ for _action, _summary in (
     ("resolve", "Resolve by hand (write token)"),
     ("snooze", "Acknowledge until `duration` has passed, then escalate again (write token)"),
 ):
-    api_router.post(f"/incidents/{{incident_id}}/{_action}", summary=_summary)(_api_action(_action))
+    api_router.post(
+        f"/incidents/{{incident_id}}/{_action}", response_model=IncidentDetail, summary=_summary
+    )(_api_action(_action))
 
 
-@api_router.post("/incidents/{incident_id}/notes", summary="Add a note (write token)")
+@api_router.post(
+    "/incidents/{incident_id}/notes",
+    response_model=IncidentDetail,
+    summary="Add a note (write token)",
+)
 async def add_note(
     request: Request,
     incident_id: IncidentId,
     body: ActionIn,
     caller: Annotated[Caller, Depends(require("write"))],
-) -> dict[str, Any]:
+) -> IncidentDetail:
     return await _act(request, incident_id, "note", caller.actor, body.note, None)
 
 
 # ----------------------------------------------------------------------------- pages
-def _when(text: str | None) -> str:
-    if not text:
-        return ""
-    return datetime.fromisoformat(text).strftime("%Y-%m-%d %H:%M:%S UTC")
+def _when(at: datetime | None) -> str:
+    return at.strftime("%Y-%m-%d %H:%M:%S UTC") if at is not None else ""
 
 
 def _status_cell(status: str) -> Cell:
@@ -172,13 +182,13 @@ async def incidents_page(
     else:
         rows: list[list[Cell]] = [
             [
-                [Link(f"#{i['id']}", page=f"incidents/{i['id']}")],
-                _status_cell(i["status"]),
-                [Text(i["title"])],
-                [Text(str(i["impactedCount"]))],
-                [Text(_when(i["openedAt"]))],
-                [Text(i["acknowledgedBy"] or "")],
-                [Text(_when(i["resolvedAt"]))],
+                [Link(f"#{i.id}", page=f"incidents/{i.id}")],
+                _status_cell(i.status),
+                [Text(i.title)],
+                [Text(str(i.impacted_count))],
+                [Text(_when(i.opened_at))],
+                [Text(i.acknowledged_by or "")],
+                [Text(_when(i.resolved_at))],
             ]
             for i in items
         ]
@@ -237,22 +247,22 @@ async def incident_page(request: Request, incident_id: IncidentId) -> HTMLRespon
         page.add(Heading(1, "No such incident"), Para([Text(str(exc))]))
         return page_response(request, page, status=404)
     session = read_session(request)
-    result = Page(f"incidents/{incident_id}", f"#{incident_id} {detail['title']}")
-    result.add(Heading(1, f"#{incident_id}: {detail['title']}"))
-    facts: list[Any] = [Text("Status: "), Strong(detail["status"]), Text(". Opened ")]
-    facts.append(Text(_when(detail["openedAt"]) + "."))
-    if detail["acknowledgedBy"]:
-        facts.append(Text(f" Acknowledged by {detail['acknowledgedBy']}."))
-    if detail["snoozedUntil"]:
-        facts.append(Text(f" Snoozed until {_when(detail['snoozedUntil'])}."))
-    if detail["resolvedAt"]:
-        facts.append(Text(f" Resolved {_when(detail['resolvedAt'])}."))
-    if detail["nextEscalationAt"]:
-        facts.append(Text(f" Next escalation step {_when(detail['nextEscalationAt'])}."))
+    result = Page(f"incidents/{incident_id}", f"#{incident_id} {detail.title}")
+    result.add(Heading(1, f"#{incident_id}: {detail.title}"))
+    facts: list[Any] = [Text("Status: "), Strong(detail.status), Text(". Opened ")]
+    facts.append(Text(_when(detail.opened_at) + "."))
+    if detail.acknowledged_by:
+        facts.append(Text(f" Acknowledged by {detail.acknowledged_by}."))
+    if detail.snoozed_until:
+        facts.append(Text(f" Snoozed until {_when(detail.snoozed_until)}."))
+    if detail.resolved_at:
+        facts.append(Text(f" Resolved {_when(detail.resolved_at)}."))
+    if detail.next_escalation_at:
+        facts.append(Text(f" Next escalation step {_when(detail.next_escalation_at)}."))
     result.add(Para(facts))
-    if detail["unrouted"]:  # the one thing an on-call reader must not miss
-        result.add(Para([Strong("Nobody was paged."), Text(" " + (detail["routing"] or ""))]))
-    root = detail["root"]
+    if detail.unrouted:  # the one thing an on-call reader must not miss
+        result.add(Para([Strong("Nobody was paged."), Text(" " + (detail.routing or ""))]))
+    root = detail.root
     if root.startswith(("service:", "provider:")):
         kind, name = root.split(":", 1)
         result.add(
@@ -260,14 +270,14 @@ async def incident_page(request: Request, incident_id: IncidentId) -> HTMLRespon
                 [
                     Text("Root: "),
                     Link(root, page=f"{kind}s/{name}"),
-                    Text(f" · escalation policy: {detail['policy'] or 'none'}"),
+                    Text(f" · escalation policy: {detail.policy or 'none'}"),
                 ]
             )
         )
     body = [Markup(_render_blocks(result))]
     if session.user:
         body.append(
-            Markup(_ACTIONS_FORM.render(id=incident_id, status=detail["status"], csrf=session.csrf))
+            Markup(_ACTIONS_FORM.render(id=incident_id, status=detail.status, csrf=session.csrf))
         )
     else:
         body.append(
@@ -287,14 +297,14 @@ async def incident_page(request: Request, incident_id: IncidentId) -> HTMLRespon
             ["Check", "Entity", "Role", "Down since", "Up since", "Last message"],
             [
                 [
-                    [Text(m["check"])],
-                    [Text(m["entity"])],
-                    [Text(m["role"])],
-                    [Text(_when(m["downAt"]))],
-                    [Text(_when(m["upAt"]))],
-                    [Text(m["message"] or "")],
+                    [Text(m.check)],
+                    [Text(m.entity)],
+                    [Text(m.role)],
+                    [Text(_when(m.down_at))],
+                    [Text(_when(m.up_at))],
+                    [Text(m.message or "")],
                 ]
-                for m in detail["members"]
+                for m in detail.members
             ],
         )
     )
@@ -304,31 +314,31 @@ async def incident_page(request: Request, incident_id: IncidentId) -> HTMLRespon
             ["When", "What", "Who", "Detail"],
             [
                 [
-                    [Text(_when(e["at"]))],
-                    [Text(e["kind"].replace("_", " "))],
-                    [Text(e["actor"] or "")],
-                    [Text(describe(e["kind"], e["data"]))],
+                    [Text(_when(e.at))],
+                    [Text(e.kind.replace("_", " "))],
+                    [Text(e.actor or "")],
+                    [Text(describe(e.kind, e.data))],
                 ]
-                for e in detail["timeline"]
+                for e in detail.timeline
             ],
         )
     )
-    if detail["notifications"]:
+    if detail.notifications:
         rest.add(Heading(2, "Messages", "messages"))
         rest.add(
             Table(
                 ["#", "Kind", "To", "By", "Status", "Attempts", "Last error"],
                 [
                     [
-                        [Text(str(n["id"]))],
-                        [Text(n["kind"])],
-                        [Text(n["recipient"] or n["target"])],
-                        [Text(n["channel"])],
-                        [Text(n["status"])],
-                        [Text(str(n["attempts"]))],
-                        [Text(n["lastError"] or "")],
+                        [Text(str(n.id))],
+                        [Text(n.kind)],
+                        [Text(n.recipient or n.target or "")],
+                        [Text(n.channel)],
+                        [Text(n.status)],
+                        [Text(str(n.attempts))],
+                        [Text(n.last_error or "")],
                     ]
-                    for n in detail["notifications"]
+                    for n in detail.notifications
                 ],
             )
         )
@@ -336,14 +346,13 @@ async def incident_page(request: Request, incident_id: IncidentId) -> HTMLRespon
     return page_response(request, result, session, body=Markup("\n").join(body))
 
 
-def _impact(request: Request, detail: dict[str, Any]) -> list[list[Any]]:
+def _impact(request: Request, detail: IncidentDetail) -> list[list[Any]]:
     """What the catalog says the root takes down, those failing now first (as bullets)."""
     from infradex.alerting.messages import IncidentView
 
     catalog = request.app.state.catalog.catalog
-    view = IncidentView(detail["id"], detail["key"], detail["title"], detail["status"],
-                        datetime.fromisoformat(detail["openedAt"]))  # fmt: skip
-    failing = {m["entity"] for m in detail["members"] if m["role"] == "impacted" and not m["upAt"]}
+    view = IncidentView(detail.id, detail.key, detail.title, detail.status, detail.opened_at)
+    failing = {m.entity for m in detail.members if m.role == "impacted" and not m.up_at}
     items = []
     for ref, effect, why in sorted(view.impacted(catalog), key=lambda p: str(p[0]) not in failing):
         target = page_id(ref)
@@ -415,18 +424,16 @@ async def link_confirm(request: Request, token: Annotated[str, Path(max_length=1
         found = await records.peek_link(request.app.state.db, token, utcnow())
     except InfradexError as exc:
         return _link_problem(request, exc)
-    incident = found["incident"]
+    incident = found.incident
     body = Markup(
         _CONFIRM.render(
-            verb=found["action"].capitalize(),
+            verb=found.action.capitalize(),
             incident=incident,
-            opened=_when(incident["openedAt"]),
-            recipient=found["recipient"],
+            opened=_when(incident.opened_at),
+            recipient=found.recipient,
         )
     )
-    response = page_response(
-        request, Page(LINK_PAGE, f"{found['action']} #{incident['id']}"), body=body
-    )
+    response = page_response(request, Page(LINK_PAGE, f"{found.action} #{incident.id}"), body=body)
     response.headers["Referrer-Policy"] = "no-referrer"  # the token is in the URL
     return response
 
@@ -439,18 +446,18 @@ async def link_use(request: Request, token: Annotated[str, Path(max_length=100)]
         done = await records.use_link(db, token, now)
     except InfradexError as exc:
         return _link_problem(request, exc)
-    incident = done["incident"]
-    await audit(db, at=now, actor=f"{done['recipient']} (link)",
-                action=f"incident.{done['action']}", target=str(incident["id"]),
+    incident = done.incident
+    await audit(db, at=now, actor=f"{done.recipient} (link)",
+                action=f"incident.{done.action}", target=str(incident.id),
                 remote_addr=request.client.host if request.client else None)  # fmt: skip
     alerter = getattr(request.app.state, "alerter", None)
     if alerter is not None:
         alerter.wake()
     page = Page(LINK_PAGE, "Done")
-    verb = {"acknowledge": "acknowledged", "resolve": "resolved"}.get(done["action"], "done")
+    verb = {"acknowledge": "acknowledged", "resolve": "resolved"}.get(done.action, "done")
     page.add(
-        Heading(1, f"Incident #{incident['id']} {verb}"),
-        Para([Text(f"{incident['title']}: {verb} as {done['recipient']}.")]),
-        Para([Link("See the incident", page=f"incidents/{incident['id']}")]),
+        Heading(1, f"Incident #{incident.id} {verb}"),
+        Para([Text(f"{incident.title}: {verb} as {done.recipient}.")]),
+        Para([Link("See the incident", page=f"incidents/{incident.id}")]),
     )
     return page_response(request, page)

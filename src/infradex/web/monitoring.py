@@ -21,13 +21,25 @@ from infradex.monitor import history
 from infradex.monitor.checks import CheckDef, checks_of
 from infradex.monitor.evaluate import CheckState
 from infradex.monitor.maintenance import Window, catalog_windows, coverage, parse_rrule
-from infradex.monitor.report import check_summary
+from infradex.monitor.report import CheckDetail, CheckSummary, ResultRecord, check_summary
 from infradex.monitor.service import Monitor
 from infradex.runtime.live_catalog import LiveCatalog
 from infradex.store.audit import audit
 from infradex.web.audience import observed_for_reader, sees_secrets, url_for_reader
 from infradex.web.auth import Caller, require
 from infradex.web.inputs import TextIn
+from infradex.web.schemas import (
+    CheckPage,
+    CheckResults,
+    CheckSeries,
+    CheckUptime,
+    CoveredWindow,
+    MaintenanceList,
+    MaintenanceRemoved,
+    MonitorIdle,
+    MonitorRunning,
+    WindowRecord,
+)
 
 __all__ = ["metrics_router", "router"]
 
@@ -77,16 +89,14 @@ def _find(request: Request, owner: str, name: str) -> CheckDef:
     raise NotFoundError(f"no check {check_id!r} in the catalog{hint}")
 
 
-def _shown(summary: dict[str, Any], admin: bool) -> dict[str, Any]:
+def _shown(summary: CheckSummary, admin: bool) -> CheckSummary:
     """A check summary as this reader may see it (the URL without credentials)."""
-    return {**summary, "url": url_for_reader(summary["url"], admin)}
+    return summary.model_copy(update={"url": url_for_reader(summary.url, admin)})
 
 
-class CheckPage(BaseModel):
-    items: list[dict[str, Any]]
-    total: int
-    limit: int
-    offset: int
+def _result_shown(result: ResultRecord, admin: bool) -> ResultRecord:
+    """A result as this reader may see it (response excerpts for admins only)."""
+    return result.model_copy(update={"observed": observed_for_reader(result.observed, admin)})
 
 
 @router.get("/checks", response_model=CheckPage, summary="Checks with their current state")
@@ -105,70 +115,91 @@ async def list_checks(
     admin = await sees_secrets(request)
     items = [_shown(check_summary(c, states.get(c.id), on), admin) for c in checks]
     if state is not None:
-        items = [item for item in items if item["state"] == state]
+        items = [item for item in items if item.state == state]
     return CheckPage(
         items=items[offset : offset + limit], total=len(items), limit=limit, offset=offset
     )
 
 
-@router.get("/checks/{owner}/{name}", summary="One check: definition, state, uptime, changes")
-async def one_check(request: Request, owner: str, name: str) -> dict[str, Any]:
+@router.get(
+    "/checks/{owner}/{name}",
+    response_model=CheckDetail,
+    summary="One check: definition, state, uptime, changes",
+)
+async def one_check(request: Request, owner: str, name: str) -> CheckDetail:
     check = _find(request, owner, name)
     db = request.app.state.db
     states = await current_states(request, [check.id])
     admin = await sees_secrets(request)
     summary = _shown(check_summary(check, states.get(check.id), monitored(request, states)), admin)
-    summary.update(await history.check_detail(db, check.id, utcnow()))
-    if summary.get("lastResult"):
-        last = summary["lastResult"]
-        summary["lastResult"] = {**last, "observed": observed_for_reader(last["observed"], admin)}
+    found = await history.check_detail(db, check.id, utcnow())
+    last = found.last_result
     monitor = _monitor(request)
     window = monitor.in_maintenance(check.id) if monitor is not None else None
-    summary["maintenance"] = window.to_dict() if window else None
-    return summary
+    return CheckDetail(
+        **dict(summary),
+        **dict(found.model_copy(update={"last_result": last and _result_shown(last, admin)})),
+        maintenance=window.record() if window else None,
+    )
 
 
-@router.get("/checks/{owner}/{name}/results", summary="Raw results, newest first")
+@router.get(
+    "/checks/{owner}/{name}/results",
+    response_model=CheckResults,
+    summary="Raw results, newest first",
+)
 async def check_results(
     request: Request,
     owner: str,
     name: str,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     failures: Annotated[bool, Query(description="only failing results")] = False,
-) -> dict[str, Any]:
+) -> CheckResults:
     check = _find(request, owner, name)
     items = await history.latest_results(request.app.state.db, check.id, limit, failures)
     admin = await sees_secrets(request)
-    return {"items": [{**i, "observed": observed_for_reader(i["observed"], admin)} for i in items]}
+    return CheckResults(items=[_result_shown(i, admin) for i in items])
 
 
-@router.get("/checks/{owner}/{name}/history", summary="Hourly or daily rollups, oldest first")
+@router.get(
+    "/checks/{owner}/{name}/history",
+    response_model=CheckSeries,
+    summary="Hourly or daily rollups, oldest first",
+)
 async def check_history(
     request: Request,
     owner: str,
     name: str,
     period: Annotated[str, Query(pattern="^(hour|day)$")] = "day",
     days: Annotated[int, Query(ge=1, le=730)] = 90,
-) -> dict[str, Any]:
+) -> CheckSeries:
     check = _find(request, owner, name)
     since = utcnow() - timedelta(days=days)
     series = await history.rollup_series(request.app.state.db, [check.id], period, since)
-    return {"period": period, "items": [r.to_dict() for r in series[check.id]]}
+    return CheckSeries(period=period, items=[r.point() for r in series[check.id]])
 
 
-@router.get("/checks/{owner}/{name}/uptime", summary="Uptime over 24 h, 7 d, 30 d, 90 d, 1 y")
-async def check_uptime(request: Request, owner: str, name: str) -> dict[str, Any]:
+@router.get(
+    "/checks/{owner}/{name}/uptime",
+    response_model=CheckUptime,
+    summary="Uptime over 24 h, 7 d, 30 d, 90 d, 1 y",
+)
+async def check_uptime(request: Request, owner: str, name: str) -> CheckUptime:
     check = _find(request, owner, name)
     report = await history.uptime_report(request.app.state.db, check.id, utcnow())
-    return {"check": check.id, **report}
+    return CheckUptime(check=check.id, **dict(report))
 
 
-@router.get("/monitor", summary="The in-process monitor's counters")
-async def monitor_stats(request: Request) -> dict[str, Any]:
+@router.get(
+    "/monitor",
+    response_model=MonitorRunning | MonitorIdle,
+    summary="The in-process monitor's counters",
+)
+async def monitor_stats(request: Request) -> MonitorRunning | MonitorIdle:
     monitor = _monitor(request)
     if monitor is None:
-        return {"running": False, "checks": len(all_checks(request))}
-    return {"running": True, **monitor.stats()}
+        return MonitorIdle(running=False, checks=len(all_checks(request)))
+    return MonitorRunning.model_validate({"running": True, **monitor.stats()})
 
 
 # ----------------------------------------------------------------------------- maintenance
@@ -202,28 +233,39 @@ def validate_window(catalog_state: LiveCatalog, checks: list[CheckDef], body: Wi
     return Window(target, body.start, body.end, rrule, body.timezone, body.reason)
 
 
-@router.get("/maintenance", summary="Maintenance windows and the checks each covers")
-async def list_maintenance(request: Request) -> dict[str, Any]:
+@router.get(
+    "/maintenance",
+    response_model=MaintenanceList,
+    summary="Maintenance windows and the checks each covers",
+)
+async def list_maintenance(request: Request) -> MaintenanceList:
     catalog = _catalog_state(request).catalog
     windows = await history.list_windows(request.app.state.db) + catalog_windows(catalog)
     ids = [c.id for c in all_checks(request)]
     now = utcnow()
 
-    def describe() -> list[dict[str, Any]]:
+    def describe() -> list[CoveredWindow]:
         return [
-            {**window.to_dict(now), "covers": sorted(coverage(catalog, window.target, ids))}
+            CoveredWindow(
+                **dict(window.status(now)), covers=sorted(coverage(catalog, window.target, ids))
+            )
             for window in windows
         ]
 
     # expanding recurrence rules is bounded, but not free: off the event loop, so /healthz
     # and every other request keep answering meanwhile
-    return {"items": await asyncio.to_thread(describe)}
+    return MaintenanceList(items=await asyncio.to_thread(describe))
 
 
-@router.post("/maintenance", status_code=201, summary="Add a maintenance window (write token)")
+@router.post(
+    "/maintenance",
+    status_code=201,
+    response_model=WindowRecord,
+    summary="Add a maintenance window (write token)",
+)
 async def add_maintenance(
     request: Request, body: WindowIn, caller: Annotated[Caller, Depends(require("write"))]
-) -> dict[str, Any]:
+) -> WindowRecord:
     window = await asyncio.to_thread(  # checks the rule: up to ~0.4 s, off the event loop
         validate_window, _catalog_state(request), all_checks(request), body
     )
@@ -234,15 +276,19 @@ async def add_maintenance(
                 detail={"id": window_id, "rrule": window.rrule})  # fmt: skip
     if (monitor := _monitor(request)) is not None:
         await monitor.refresh_maintenance()
-    return {**window.to_dict(), "id": window_id}
+    return window.record().model_copy(update={"id": window_id})
 
 
-@router.delete("/maintenance/{window_id}", summary="Remove a maintenance window (write token)")
+@router.delete(
+    "/maintenance/{window_id}",
+    response_model=MaintenanceRemoved,
+    summary="Remove a maintenance window (write token)",
+)
 async def delete_maintenance(
     request: Request,
     window_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
     caller: Annotated[Caller, Depends(require("write"))],
-) -> dict[str, Any]:
+) -> MaintenanceRemoved:
     db = request.app.state.db
     if not await history.delete_window(db, window_id):
         raise NotFoundError(f"no maintenance window {window_id}; list them at /api/v1/maintenance")
@@ -250,7 +296,7 @@ async def delete_maintenance(
                 target=str(window_id))  # fmt: skip
     if (monitor := _monitor(request)) is not None:
         await monitor.refresh_maintenance()
-    return {"deleted": window_id}
+    return MaintenanceRemoved(deleted=window_id)
 
 
 # ----------------------------------------------------------------------------- /metrics
