@@ -17,6 +17,7 @@ __all__ = [
     "CheckDetail",
     "CheckHistory",
     "CheckSummary",
+    "MonitorStats",
     "ResultRecord",
     "StateChangeRecord",
     "UptimeReport",
@@ -76,6 +77,22 @@ def check_summary(check: CheckDef, state: CheckState | None, monitored: bool) ->
         last_phases=observed.get("phases", {}),
         consecutive_failures=state.failures if state else 0,
     )
+
+
+class MonitorStats(ReadModel):
+    """A running monitor's counters (``/api/v1/monitor``, ``/metrics``)."""
+
+    started: int
+    finished: int
+    skipped: int = Field(description="runs that could not start within their interval")
+    overlapping: int = Field(description="runs skipped: the previous one was still going")
+    in_flight: int
+    checks: int
+    queued: int = Field(description="result rows and state changes not yet written")
+    write_errors: int
+    dropped: int = Field(description="queued rows dropped while the store refused writes")
+    canary_down: bool
+    lag_p99: Number | None = Field(description="99th percentile of how late runs started, s")
 
 
 class ResultRecord(ReadModel):

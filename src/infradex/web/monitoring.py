@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from prometheus_client import CollectorRegistry, generate_latest
@@ -21,7 +21,13 @@ from infradex.monitor import history
 from infradex.monitor.checks import CheckDef, checks_of
 from infradex.monitor.evaluate import CheckState
 from infradex.monitor.maintenance import Window, catalog_windows, coverage, parse_rrule
-from infradex.monitor.report import CheckDetail, CheckSummary, ResultRecord, check_summary
+from infradex.monitor.report import (
+    CheckDetail,
+    CheckSummary,
+    MonitorStats,
+    ResultRecord,
+    check_summary,
+)
 from infradex.monitor.service import Monitor
 from infradex.runtime.live_catalog import LiveCatalog
 from infradex.store.audit import audit
@@ -199,7 +205,7 @@ async def monitor_stats(request: Request) -> MonitorRunning | MonitorIdle:
     monitor = _monitor(request)
     if monitor is None:
         return MonitorIdle(running=False, checks=len(all_checks(request)))
-    return MonitorRunning.model_validate({"running": True, **monitor.stats()})
+    return MonitorRunning(running=True, **dict(monitor.stats()))
 
 
 # ----------------------------------------------------------------------------- maintenance
@@ -302,7 +308,7 @@ async def delete_maintenance(
 # ----------------------------------------------------------------------------- /metrics
 class _ChecksCollector(Collector):
     def __init__(
-        self, checks: list[CheckDef], states: dict[str, CheckState], stats: dict[str, Any] | None
+        self, checks: list[CheckDef], states: dict[str, CheckState], stats: MonitorStats | None
     ) -> None:
         self.checks, self.states, self.stats = checks, states, stats
 
@@ -363,30 +369,30 @@ class _ChecksCollector(Collector):
         yield monitor
         if self.stats is not None:
             started = CounterMetricFamily("infradex_monitor_runs", "Check runs started")
-            started.add_metric([], float(self.stats["started"]))
+            started.add_metric([], float(self.stats.started))
             skipped = CounterMetricFamily(
                 "infradex_monitor_skipped_runs",
                 "Runs skipped (paused, or the previous run still going)",
             )
-            skipped.add_metric([], float(self.stats["skipped"] + self.stats["overlapping"]))
+            skipped.add_metric([], float(self.stats.skipped + self.stats.overlapping))
             running = GaugeMetricFamily("infradex_monitor_running", "Checks running now")
-            running.add_metric([], float(self.stats["inFlight"]))
+            running.add_metric([], float(self.stats.in_flight))
             queued = GaugeMetricFamily(
                 "infradex_monitor_queued_rows", "Result rows and state changes not yet written"
             )
-            queued.add_metric([], float(self.stats.get("queued", 0)))
+            queued.add_metric([], float(self.stats.queued))
             dropped = CounterMetricFamily(
                 "infradex_monitor_dropped_rows",
                 "Queued rows dropped, oldest first, while the store refused writes",
             )
-            dropped.add_metric([], float(self.stats.get("dropped", 0)))
+            dropped.add_metric([], float(self.stats.dropped))
             yield from (started, skipped, running, queued, dropped)
-            if self.stats.get("lagP99") is not None:
+            if self.stats.lag_p99 is not None:
                 lag = GaugeMetricFamily(
                     "infradex_monitor_start_lag_p99_seconds",
                     "99th percentile of how late runs started",
                 )
-                lag.add_metric([], float(self.stats["lagP99"]))
+                lag.add_metric([], float(self.stats.lag_p99))
                 yield lag
 
 
