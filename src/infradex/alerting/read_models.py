@@ -13,6 +13,7 @@ from infradex.alerting.model import IncidentStatus
 from infradex.wire import Instant, ReadModel
 
 __all__ = [
+    "AlertingCounts",
     "EntityIncident",
     "IncidentDetail",
     "IncidentListItem",
@@ -93,6 +94,16 @@ class EntityIncident(ReadModel):
     status: IncidentStatus
     root: str
     role: str = Field(description="root or impacted: the entity's part in it")
+
+
+@dataclass(frozen=True, slots=True)
+class AlertingCounts:
+    """What ``/metrics`` counts: incidents not resolved by status, how many of them page
+    nobody, and the outbox by status."""
+
+    incidents: dict[str, int]
+    unrouted: int
+    outbox: dict[str, int]
 
 
 @dataclass(frozen=True, slots=True)

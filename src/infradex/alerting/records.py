@@ -17,6 +17,7 @@ from infradex.alerting.incidents import Incident, Member
 from infradex.alerting.messages import IncidentView
 from infradex.alerting.model import EventKind, IncidentStatus, NoticeStatus
 from infradex.alerting.read_models import (
+    AlertingCounts,
     EntityIncident,
     IncidentDetail,
     IncidentListItem,
@@ -560,7 +561,7 @@ def routing_of(policy: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
-async def alerting_counts(db: Database) -> dict[str, dict[str, int]]:
+async def alerting_counts(db: Database) -> AlertingCounts:
     """Incidents not resolved by status (and how many of them page nobody), and the outbox
     by status (for /metrics)."""
     async with db.begin() as connection:
@@ -569,15 +570,15 @@ async def alerting_counts(db: Database) -> dict[str, dict[str, int]]:
             .where(incidents.c.status != IncidentStatus.RESOLVED)
             .group_by(incidents.c.status)
         )
-        counts = {status: int(n) for status, n in open_}
+        counts = {str(status): int(n) for status, n in open_}
         policies = await connection.execute(
             select(incidents.c.policy).where(incidents.c.status != IncidentStatus.RESOLVED)
         )
-        counts["unrouted"] = sum(routing_of(p)["unrouted"] for (p,) in policies)
+        unrouted = sum(routing_of(p)["unrouted"] for (p,) in policies)
         queued = await connection.execute(
             select(notifications.c.status, func.count()).group_by(notifications.c.status)
         )
-        return {"incidents": counts, "outbox": {status: int(n) for status, n in queued}}
+        return AlertingCounts(counts, unrouted, {status: int(n) for status, n in queued})
 
 
 async def open_incidents_of(db: Database, entity: str) -> list[EntityIncident]:

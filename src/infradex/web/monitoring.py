@@ -14,6 +14,7 @@ from prometheus_client.registry import Collector
 from pydantic import BaseModel, Field
 
 from infradex.alerting.model import IncidentStatus, NoticeStatus
+from infradex.alerting.read_models import AlertingCounts
 from infradex.catalog.refs import RefError, parse_ref
 from infradex.clock import utcnow
 from infradex.errors import NotFoundError, UsageError
@@ -400,7 +401,7 @@ class _AlertingCollector(Collector):
     """Incidents not resolved and the outbox by status, from the store (any process), and
     this process's dispatcher's deliveries."""
 
-    def __init__(self, counts: dict[str, dict[str, int]], sent: dict[str, int] | None) -> None:
+    def __init__(self, counts: AlertingCounts, sent: dict[str, int] | None) -> None:
         self.counts, self.sent = counts, sent
 
     def collect(self):  # type: ignore[no-untyped-def]
@@ -408,12 +409,12 @@ class _AlertingCollector(Collector):
             "infradex_incidents", "Incidents not resolved, by status", labels=["status"]
         )
         for status in (IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED):
-            incidents.add_metric([status], float(self.counts["incidents"].get(status, 0)))
+            incidents.add_metric([status], float(self.counts.incidents.get(status, 0)))
         unrouted = GaugeMetricFamily(
             "infradex_incidents_unrouted",
             "Incidents not resolved that page nobody (no escalation policy reaches them)",
         )
-        unrouted.add_metric([], float(self.counts["incidents"].get("unrouted", 0)))
+        unrouted.add_metric([], float(self.counts.unrouted))
         queued = GaugeMetricFamily(
             "infradex_outbox_notifications",
             "Notifications in the outbox by status (pending and failed need attention)",
@@ -425,7 +426,7 @@ class _AlertingCollector(Collector):
             NoticeStatus.SENT,
             NoticeStatus.FAILED,
         ):
-            queued.add_metric([notice], float(self.counts["outbox"].get(notice, 0)))
+            queued.add_metric([notice], float(self.counts.outbox.get(notice, 0)))
         yield from (incidents, unrouted, queued)
         if self.sent is not None:
             sent = CounterMetricFamily(
