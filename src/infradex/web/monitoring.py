@@ -140,13 +140,13 @@ async def one_check(request: Request, owner: str, name: str) -> CheckDetail:
     admin = await sees_secrets(request)
     summary = _shown(check_summary(check, states.get(check.id), monitored(request, states)), admin)
     found = await history.check_detail(db, check.id, utcnow())
-    last = found.last_result
+    if found.last_result is not None:
+        shown = _result_shown(found.last_result, admin)
+        found = found.model_copy(update={"last_result": shown})
     monitor = _monitor(request)
     window = monitor.in_maintenance(check.id) if monitor is not None else None
     return CheckDetail(
-        **dict(summary),
-        **dict(found.model_copy(update={"last_result": last and _result_shown(last, admin)})),
-        maintenance=window.record() if window else None,
+        **dict(summary), **dict(found), maintenance=window.record() if window else None
     )
 
 
