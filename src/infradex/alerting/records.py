@@ -198,7 +198,8 @@ async def act(
         if row is None:
             raise NotFoundError(f"there is no incident #{incident_id}; `infradex incidents list`")
         await _apply(connection, row, action, actor, now, note, snooze)
-        return await _detail(connection, incident_id)
+        rows = await _detail_rows(connection, incident_id)
+    return _detail(rows)
 
 
 async def _apply(
@@ -310,8 +311,8 @@ async def peek_link(db: Database, token: str, now: datetime) -> LinkAction:
     """What a link would do (the confirmation page shows it before anything happens)."""
     async with db.begin() as connection:
         link = await _live_link(connection, token, now)
-        detail = await _detail(connection, link.incident_id)
-    return LinkAction(link.action, link.recipient, detail)
+        rows = await _detail_rows(connection, link.incident_id)
+    return LinkAction(link.action, link.recipient, _detail(rows))
 
 
 async def _live_link(connection: AsyncConnection, token: str, now: datetime) -> Any:
@@ -348,8 +349,8 @@ async def use_link(db: Database, token: str, now: datetime) -> LinkAction:
         ).one()
         actor = f"{link.recipient} (link)"
         await _apply(connection, row, link.action, actor, now, None, None)
-        detail = await _detail(connection, link.incident_id)
-    return LinkAction(link.action, link.recipient, detail)
+        rows = await _detail_rows(connection, link.incident_id)
+    return LinkAction(link.action, link.recipient, _detail(rows))
 
 
 # ----------------------------------------------------------------------------- reading
@@ -462,10 +463,13 @@ async def last_event_kind(connection: AsyncConnection, incident_id: int) -> str 
 
 async def incident_detail(db: Database, incident_id: int) -> IncidentDetail:
     async with db.begin() as connection:
-        return await _detail(connection, incident_id)
+        rows = await _detail_rows(connection, incident_id)
+    return _detail(rows)
 
 
-async def _detail(connection: AsyncConnection, incident_id: int) -> IncidentDetail:
+async def _detail_rows(connection: AsyncConnection, incident_id: int) -> tuple[Any, ...]:
+    """The incident's row, members, events and messages (read in the caller's transaction;
+    :func:`_detail` makes the model once it has committed, so no lock waits on pydantic)."""
     row = (
         await connection.execute(select(incidents).where(incidents.c.id == incident_id))
     ).one_or_none()
@@ -486,6 +490,11 @@ async def _detail(connection: AsyncConnection, incident_id: int) -> IncidentDeta
             .order_by(notifications.c.id)
         )
     ).all()
+    return row, members, events, sent
+
+
+def _detail(rows: tuple[Any, ...]) -> IncidentDetail:
+    row, members, events, sent = rows
     return IncidentDetail(
         **_incident_fields(row),
         members=[
