@@ -632,7 +632,7 @@ async def _runner(config: dict[str, Any]) -> int:
             profiling = True
         if time.monotonic() >= next_stats:
             next_stats += 10
-            stats = {**monitor.stats(), "lagP99": None}
+            stats = {**monitor.stats().to_json(), "lagP99": None}
             Path(config["stats"]).write_text(json.dumps(stats))
     stop_wall = time.time()
     watcher.cancel()

@@ -80,9 +80,9 @@ def test_a_stored_rule_that_never_occurs_costs_nothing_to_ask_about() -> None:
     # rows written before rules were checked: never active, and asked about quickly
     window = Window("provider:fastly", START, START.replace(hour=4), NEVER[0])
     started = time.monotonic()
-    shown = window.to_dict(datetime(2026, 1, 1, tzinfo=UTC))
+    shown = window.status(datetime(2026, 1, 1, tzinfo=UTC))
     assert time.monotonic() - started < 0.5
-    assert (shown["active"], shown["nextStart"]) == (False, None)
+    assert (shown.active, shown.next_start) == (False, None)
 
 
 def test_an_ended_rule_is_not_scanned_past_its_end() -> None:

@@ -16,6 +16,16 @@ from infradex.alerting import incident_store
 from infradex.alerting.incidents import Incident, Member
 from infradex.alerting.messages import IncidentView
 from infradex.alerting.model import EventKind, IncidentStatus, NoticeStatus
+from infradex.alerting.read_models import (
+    AlertingCounts,
+    EntityIncident,
+    IncidentDetail,
+    IncidentListItem,
+    LinkAction,
+    MemberRecord,
+    NotificationRecord,
+    TimelineEvent,
+)
 from infradex.errors import NotFoundError, UsageError
 from infradex.store.db import Database
 from infradex.store.tables import (
@@ -174,9 +184,9 @@ async def act(
     *,
     note: str | None = None,
     snooze: timedelta | None = None,
-) -> dict[str, Any]:
-    """Acknowledge, resolve, snooze, un-acknowledge or add a note. Returns the incident as
-    JSON. Acknowledging stops the escalation; a snooze acknowledges until a time, then the
+) -> IncidentDetail:
+    """Acknowledge, resolve, snooze, un-acknowledge or add a note. Returns the incident.
+    Acknowledging stops the escalation; a snooze acknowledges until a time, then the
     escalation starts over; resolving by hand keeps the still-failing checks quiet until they
     recover and fail again."""
     if action not in ACTIONS:
@@ -188,7 +198,8 @@ async def act(
         if row is None:
             raise NotFoundError(f"there is no incident #{incident_id}; `infradex incidents list`")
         await _apply(connection, row, action, actor, now, note, snooze)
-        return await _detail(connection, incident_id)
+        rows = await _detail_rows(connection, incident_id)
+    return _detail(rows)
 
 
 async def _apply(
@@ -296,12 +307,12 @@ async def create_link(
     return token
 
 
-async def peek_link(db: Database, token: str, now: datetime) -> dict[str, Any]:
+async def peek_link(db: Database, token: str, now: datetime) -> LinkAction:
     """What a link would do (the confirmation page shows it before anything happens)."""
     async with db.begin() as connection:
         link = await _live_link(connection, token, now)
-        detail = await _detail(connection, link.incident_id)
-    return {"action": link.action, "recipient": link.recipient, "incident": detail}
+        rows = await _detail_rows(connection, link.incident_id)
+    return LinkAction(link.action, link.recipient, _detail(rows))
 
 
 async def _live_link(connection: AsyncConnection, token: str, now: datetime) -> Any:
@@ -321,7 +332,7 @@ async def _live_link(connection: AsyncConnection, token: str, now: datetime) -> 
     return link
 
 
-async def use_link(db: Database, token: str, now: datetime) -> dict[str, Any]:
+async def use_link(db: Database, token: str, now: datetime) -> LinkAction:
     """Do what the link says, once: the link is marked used in the same transaction (two
     clicks at once: the second finds it used)."""
     async with db.begin(writes=True) as connection:
@@ -338,32 +349,33 @@ async def use_link(db: Database, token: str, now: datetime) -> dict[str, Any]:
         ).one()
         actor = f"{link.recipient} (link)"
         await _apply(connection, row, link.action, actor, now, None, None)
-        detail = await _detail(connection, link.incident_id)
-    return {"action": link.action, "recipient": link.recipient, "incident": detail}
+        rows = await _detail_rows(connection, link.incident_id)
+    return LinkAction(link.action, link.recipient, _detail(rows))
 
 
 # ----------------------------------------------------------------------------- reading
-def _incident_json(row: Any) -> dict[str, Any]:
+def _incident_fields(row: Any) -> dict[str, Any]:
+    """An incident row's fields, as :class:`IncidentSummary` names them."""
     return {
         "id": row.id,
         "key": row.key,
         "title": row.title,
         "status": row.status,
         "root": row.root_ref,
-        "openedAt": row.opened_at.isoformat(),
-        "acknowledgedAt": row.acknowledged_at.isoformat() if row.acknowledged_at else None,
-        "acknowledgedBy": row.acknowledged_by,
-        "resolvedAt": row.resolved_at.isoformat() if row.resolved_at else None,
-        "snoozedUntil": row.snoozed_until.isoformat() if row.snoozed_until else None,
+        "opened_at": row.opened_at,
+        "acknowledged_at": row.acknowledged_at,
+        "acknowledged_by": row.acknowledged_by,
+        "resolved_at": row.resolved_at,
+        "snoozed_until": row.snoozed_until,
         "policy": (row.policy or {}).get("ref"),
         **routing_of(row.policy),
-        "nextEscalationAt": row.escalation_at.isoformat() if row.escalation_at else None,
+        "next_escalation_at": row.escalation_at,
     }
 
 
 async def list_incidents(
     db: Database, status: str | None = None, limit: int = 50, offset: int = 0
-) -> tuple[list[dict[str, Any]], int]:
+) -> tuple[list[IncidentListItem], int]:
     """Newest first, with the number of impacted entities; ``status`` ``open`` means open or
     acknowledged (not resolved)."""
     condition: ColumnElement[bool] = (
@@ -394,7 +406,8 @@ async def list_incidents(
                 .offset(offset)
             )
         ).all()
-    return [{**_incident_json(r), "impactedCount": r.impacted} for r in rows], int(total)
+    items = [IncidentListItem(**_incident_fields(r), impacted_count=r.impacted) for r in rows]
+    return items, int(total)
 
 
 async def _members(connection: AsyncConnection, incident_id: int) -> list[Any]:
@@ -448,12 +461,15 @@ async def last_event_kind(connection: AsyncConnection, incident_id: int) -> str 
     return str(kind) if kind is not None else None
 
 
-async def incident_detail(db: Database, incident_id: int) -> dict[str, Any]:
+async def incident_detail(db: Database, incident_id: int) -> IncidentDetail:
     async with db.begin() as connection:
-        return await _detail(connection, incident_id)
+        rows = await _detail_rows(connection, incident_id)
+    return _detail(rows)
 
 
-async def _detail(connection: AsyncConnection, incident_id: int) -> dict[str, Any]:
+async def _detail_rows(connection: AsyncConnection, incident_id: int) -> tuple[Any, ...]:
+    """The incident's row, members, events and messages (read in the caller's transaction;
+    :func:`_detail` makes the model once it has committed, so no lock waits on pydantic)."""
     row = (
         await connection.execute(select(incidents).where(incidents.c.id == incident_id))
     ).one_or_none()
@@ -474,39 +490,43 @@ async def _detail(connection: AsyncConnection, incident_id: int) -> dict[str, An
             .order_by(notifications.c.id)
         )
     ).all()
-    return {
-        **_incident_json(row),
-        "members": [
-            {
-                "check": m.check_id,
-                "entity": m.entity_ref,
-                "role": m.role,
-                "downAt": m.down_at.isoformat(),
-                "upAt": m.up_at.isoformat() if m.up_at else None,
-                "message": m.message,
-            }
+    return row, members, events, sent
+
+
+def _detail(rows: tuple[Any, ...]) -> IncidentDetail:
+    row, members, events, sent = rows
+    return IncidentDetail(
+        **_incident_fields(row),
+        members=[
+            MemberRecord(
+                check=m.check_id,
+                entity=m.entity_ref,
+                role=m.role,
+                down_at=m.down_at,
+                up_at=m.up_at,
+                message=m.message,
+            )
             for m in members
         ],
-        "timeline": [
-            {"at": e.at.isoformat(), "kind": e.kind, "actor": e.actor, "data": e.data or {}}
-            for e in events
+        timeline=[
+            TimelineEvent(at=e.at, kind=e.kind, actor=e.actor, data=e.data or {}) for e in events
         ],
-        "notifications": [
-            {
-                "id": n.id,
-                "kind": n.kind,
-                "channel": n.channel,
-                "recipient": n.recipient,
+        notifications=[
+            NotificationRecord(
+                id=n.id,
+                kind=n.kind,
+                channel=n.channel,
+                recipient=n.recipient,
                 # webhook URLs and routing keys are secrets; addresses are in the catalog
-                "target": n.target if n.channel == "email" else None,
-                "status": n.status,
-                "attempts": n.attempts,
-                "lastError": n.last_error,
-                "sentAt": n.sent_at.isoformat() if n.sent_at else None,
-            }
+                target=n.target if n.channel == "email" else None,
+                status=n.status,
+                attempts=n.attempts,
+                last_error=n.last_error,
+                sent_at=n.sent_at,
+            )
             for n in sent
         ],
-    }
+    )
 
 
 async def notified_targets(
@@ -550,7 +570,7 @@ def routing_of(policy: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
-async def alerting_counts(db: Database) -> dict[str, dict[str, int]]:
+async def alerting_counts(db: Database) -> AlertingCounts:
     """Incidents not resolved by status (and how many of them page nobody), and the outbox
     by status (for /metrics)."""
     async with db.begin() as connection:
@@ -559,18 +579,18 @@ async def alerting_counts(db: Database) -> dict[str, dict[str, int]]:
             .where(incidents.c.status != IncidentStatus.RESOLVED)
             .group_by(incidents.c.status)
         )
-        counts = {status: int(n) for status, n in open_}
+        counts = {str(status): int(n) for status, n in open_}
         policies = await connection.execute(
             select(incidents.c.policy).where(incidents.c.status != IncidentStatus.RESOLVED)
         )
-        counts["unrouted"] = sum(routing_of(p)["unrouted"] for (p,) in policies)
+        unrouted = sum(routing_of(p)["unrouted"] for (p,) in policies)
         queued = await connection.execute(
             select(notifications.c.status, func.count()).group_by(notifications.c.status)
         )
-        return {"incidents": counts, "outbox": {status: int(n) for status, n in queued}}
+        return AlertingCounts(counts, unrouted, {status: int(n) for status, n in queued})
 
 
-async def open_incidents_of(db: Database, entity: str) -> list[dict[str, Any]]:
+async def open_incidents_of(db: Database, entity: str) -> list[EntityIncident]:
     """The incidents not resolved in which ``entity`` has a failing check, as its root or
     impacted (an entity page shows them)."""
     async with db.begin() as connection:
@@ -592,7 +612,7 @@ async def open_incidents_of(db: Database, entity: str) -> list[dict[str, Any]]:
             .order_by(incidents.c.id)
         )
         return [
-            {"id": r.id, "title": r.title, "status": r.status, "root": r.key, "role": r.role}
+            EntityIncident(id=r.id, title=r.title, status=r.status, root=r.key, role=r.role)
             for r in rows
         ]
 

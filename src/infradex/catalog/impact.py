@@ -17,6 +17,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from infradex.catalog.answers import AffectedRecord, ImpactRecord
 from infradex.catalog.entities import Catalog, Entity
 from infradex.catalog.models import ServiceSpec
 from infradex.catalog.refs import Ref, RefError, parse_ref
@@ -52,14 +53,17 @@ class Affected:
             return text + ", which is degraded"
         return text
 
+    def record(self, catalog: Catalog) -> AffectedRecord:
+        return AffectedRecord(
+            ref=str(self.ref),
+            effect=self.effect,
+            path=[str(r) for r in self.path],
+            relations=list(self.relations),
+            why=self.why(catalog),
+        )
+
     def to_dict(self, catalog: Catalog) -> dict[str, Any]:
-        return {
-            "ref": str(self.ref),
-            "effect": self.effect,
-            "path": [str(r) for r in self.path],
-            "relations": list(self.relations),
-            "why": self.why(catalog),
-        }
+        return self.record(catalog).to_json()
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,12 +72,15 @@ class Impact:
     affected: tuple[Affected, ...]
     notes: tuple[str, ...] = ()  # what the dependency graph cannot say, in sentences
 
+    def record(self, catalog: Catalog) -> ImpactRecord:
+        return ImpactRecord(
+            root=str(self.root),
+            affected=[a.record(catalog) for a in self.affected],
+            notes=list(self.notes),
+        )
+
     def to_dict(self, catalog: Catalog) -> dict[str, Any]:
-        return {
-            "root": str(self.root),
-            "affected": [a.to_dict(catalog) for a in self.affected],
-            "notes": list(self.notes),
-        }
+        return self.record(catalog).to_json()
 
 
 #: (relation from the dependent to what it needs, redundancy) per kind of dependent

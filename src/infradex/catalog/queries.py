@@ -14,6 +14,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from infradex.catalog.answers import (
+    ChannelRecord,
+    ContactRecord,
+    GraphEdge,
+    GraphNode,
+    GraphRecord,
+    WhoRecord,
+)
 from infradex.catalog.entities import KIND_ORDER, Catalog, Entity, has_spec
 from infradex.catalog.impact import Affected, Impact, impact, upstream
 from infradex.catalog.models import Contact, PersonSpec, ServiceSpec, TeamSpec
@@ -54,14 +62,13 @@ class Channel:
     role: str | None = None
     network: str | None = None
 
+    def record(self) -> ChannelRecord:
+        return ChannelRecord(
+            type=self.type, address=self.address, role=self.role, network=self.network
+        )
+
     def to_dict(self) -> dict[str, str]:
-        fields = {
-            "type": self.type,
-            "address": self.address,
-            "role": self.role,
-            "network": self.network,
-        }
-        return {k: v for k, v in fields.items() if v is not None}
+        return self.record().to_json()
 
     def __str__(self) -> str:
         where = f" on {self.network}" if self.network else ""
@@ -75,13 +82,16 @@ class ContactEntry:
     reason: str
     channels: tuple[Channel, ...]
 
+    def record(self) -> ContactRecord:
+        return ContactRecord(
+            ref=str(self.ref),
+            name=self.name,
+            reason=self.reason,
+            channels=[c.record() for c in self.channels],
+        )
+
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "ref": str(self.ref),
-            "name": self.name,
-            "reason": self.reason,
-            "channels": [c.to_dict() for c in self.channels],
-        }
+        return self.record().to_json()
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +99,11 @@ class WhoAnswer:
     target: Ref
     contacts: tuple[ContactEntry, ...]
 
+    def record(self) -> WhoRecord:
+        return WhoRecord(target=str(self.target), contacts=[c.record() for c in self.contacts])
+
     def to_dict(self) -> dict[str, Any]:
-        return {"target": str(self.target), "contacts": [c.to_dict() for c in self.contacts]}
+        return self.record().to_json()
 
 
 _ROLE_ORDER = {"primary": 0, None: 1, "secondary": 2, "security": 3, "abuse": 4, "billing": 5}
@@ -329,14 +342,15 @@ class Graph:
     edges: tuple[tuple[Ref, str, Ref], ...]
     focus: Ref | None = None
 
+    def record(self, catalog: Catalog) -> GraphRecord:
+        return GraphRecord(
+            focus=str(self.focus) if self.focus else None,
+            nodes=[GraphNode(ref=str(n), kind=n.kind, title=catalog.title(n)) for n in self.nodes],
+            edges=[GraphEdge(from_ref=str(a), relation=r, to_ref=str(b)) for a, r, b in self.edges],
+        )
+
     def to_dict(self, catalog: Catalog) -> dict[str, Any]:
-        return {
-            "focus": str(self.focus) if self.focus else None,
-            "nodes": [
-                {"ref": str(n), "kind": n.kind, "title": catalog.title(n)} for n in self.nodes
-            ],
-            "edges": [{"from": str(a), "relation": r, "to": str(b)} for a, r, b in self.edges],
-        }
+        return self.record(catalog).to_json()
 
 
 def graph(catalog: Catalog, focus: Ref | None = None) -> Graph:

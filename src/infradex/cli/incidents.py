@@ -18,6 +18,7 @@ from infradex.alerting import outbox, records
 from infradex.alerting.dispatcher import Dispatcher
 from infradex.alerting.messages import render_test
 from infradex.alerting.model import IncidentStatus
+from infradex.alerting.read_models import IncidentDetail
 from infradex.alerting.timeline import describe
 from infradex.catalog.models import EscalationPolicySpec
 from infradex.catalog.refs import RefError
@@ -60,8 +61,8 @@ def _with_db(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
     return asyncio.run(run())
 
 
-def _when(text: str | None) -> str:
-    return datetime.fromisoformat(text).strftime("%Y-%m-%d %H:%M") if text else ""
+def _when(at: datetime | None) -> str:
+    return at.strftime("%Y-%m-%d %H:%M") if at is not None else ""
 
 
 @incidents_app.command("list")
@@ -79,17 +80,17 @@ def incidents_list(
         raise UsageError(f"--status {status!r}: use open, acknowledged or resolved")
     items, total = _with_db(settings_of(ctx), lambda db: records.list_incidents(db, status, limit))
     if format == "json":
-        print_json({"items": items, "total": total})
+        print_json({"items": [i.to_json() for i in items], "total": total})
         return
     if not items:
         console.print("no incidents" + (f" with status {status}" if status else ""))
         return
     table = Table("#", "Status", "What", "Impacted", "Opened (UTC)", "Acknowledged by", "Resolved")
     for i in items:
-        style = "bold red" if i["status"] == IncidentStatus.OPEN else None
+        style = "bold red" if i.status == IncidentStatus.OPEN else None
         table.add_row(
-            str(i["id"]), i["status"], escape(i["title"]), str(i["impactedCount"]),
-            _when(i["openedAt"]), escape(i["acknowledgedBy"] or ""), _when(i["resolvedAt"]),
+            str(i.id), i.status, escape(i.title), str(i.impacted_count),
+            _when(i.opened_at), escape(i.acknowledged_by or ""), _when(i.resolved_at),
             style=style,
         )  # fmt: skip
     console.print(table)
@@ -106,32 +107,30 @@ def incidents_show(
     """One incident: its checks, its timeline and its messages."""
     detail = _with_db(settings_of(ctx), lambda db: records.incident_detail(db, incident_id))
     if format == "json":
-        print_json(detail)
+        print_json(detail.to_json())
         return
-    console.print(f"[bold]#{detail['id']} {escape(detail['title'])}[/] — {detail['status']}")
+    console.print(f"[bold]#{detail.id} {escape(detail.title)}[/] — {detail.status}")
     console.print(
-        f"opened {_when(detail['openedAt'])} UTC; policy {detail['policy'] or 'none'}"
-        + (f"; acknowledged by {detail['acknowledgedBy']}" if detail["acknowledgedBy"] else "")
-        + (f"; resolved {_when(detail['resolvedAt'])}" if detail["resolvedAt"] else ""),
+        f"opened {_when(detail.opened_at)} UTC; policy {detail.policy or 'none'}"
+        + (f"; acknowledged by {detail.acknowledged_by}" if detail.acknowledged_by else "")
+        + (f"; resolved {_when(detail.resolved_at)}" if detail.resolved_at else ""),
         markup=False,
     )
     checks = Table("Check", "Role", "Down since", "Up since", "Message", title="Checks")
-    for m in detail["members"]:
-        checks.add_row(
-            m["check"], m["role"], _when(m["downAt"]), _when(m["upAt"]), escape(m["message"] or "")
-        )
+    for m in detail.members:
+        checks.add_row(m.check, m.role, _when(m.down_at), _when(m.up_at), escape(m.message or ""))
     console.print(checks)
     timeline = Table("When (UTC)", "What", "Who", "Detail", title="Timeline")
-    for e in detail["timeline"]:
-        text = describe(e["kind"], e["data"])
-        timeline.add_row(_when(e["at"]), e["kind"], escape(e["actor"] or ""), escape(text))
+    for e in detail.timeline:
+        text = describe(e.kind, e.data)
+        timeline.add_row(_when(e.at), e.kind, escape(e.actor or ""), escape(text))
     console.print(timeline)
 
 
 def _act(ctx: typer.Context, incident_id: int, action: str, **options: Any) -> None:
     actor = _actor()
 
-    async def work(db: Database) -> dict[str, Any]:
+    async def work(db: Database) -> IncidentDetail:
         now = utcnow()
         detail = await records.act(db, incident_id, action, actor, now, **options)
         await audit(db, at=now, actor=actor, action=f"incident.{action}",
@@ -139,9 +138,7 @@ def _act(ctx: typer.Context, incident_id: int, action: str, **options: Any) -> N
         return detail
 
     detail = _with_db(settings_of(ctx), work)
-    console.print(
-        f"#{incident_id} {detail['title']}: {detail['status']}", style="green", markup=False
-    )
+    console.print(f"#{incident_id} {detail.title}: {detail.status}", style="green", markup=False)
 
 
 @incidents_app.command("ack")

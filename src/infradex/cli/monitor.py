@@ -154,17 +154,17 @@ def check_list(
     found = asyncio.run(states())
     summaries = [check_summary(c, found.get(c.id), bool(found)) for c in checks]
     if format == "json":
-        print_json(summaries)
+        print_json([s.to_json() for s in summaries])
         return
     table = Table("Check", "State", "Since", "Last result", "Target")
     for s in summaries:
-        style = {"up": "green", "down": "red", "flapping": "yellow"}.get(s["state"], "")
+        style = {"up": "green", "down": "red", "flapping": "yellow"}.get(s.state, "")
         table.add_row(
-            s["id"],
-            f"[{style}]{s['state']}[/]" if style else s["state"],
-            (s["since"] or "")[:19],
-            escape(s["lastMessage"] or ""),
-            escape(s["url"]),
+            s.id,
+            f"[{style}]{s.state}[/]" if style else s.state,
+            s.since.isoformat()[:19] if s.since else "",
+            escape(s.last_message or ""),
+            escape(s.url),
         )
     console.print(table)
 
@@ -317,16 +317,16 @@ def maintenance_list(
 
     windows = asyncio.run(run())
     now = utcnow()
-    rows = [w.to_dict(now) for w in windows]
+    rows = [w.status(now) for w in windows]
     if format == "json":
-        print_json(rows)
+        print_json([r.to_json() for r in rows])
         return
     table = Table("Id", "Target", "Start", "End", "Repeats", "Active", "Reason")
     for r in rows:
         table.add_row(
-            str(r["id"]), r["target"], r["start"][:16], r["end"][:16],
-            f"{r['rrule']} ({r['timezone']})" if r["rrule"] else "",
-            "yes" if r["active"] else "", r["reason"] or "",
+            str(r.id), r.target, r.start.isoformat()[:16], r.end.isoformat()[:16],
+            f"{r.rrule} ({r.timezone})" if r.rrule else "",
+            "yes" if r.active else "", r.reason or "",
         )  # fmt: skip
     console.print(table)
 

@@ -20,6 +20,7 @@ from infradex.cli.app import app, load_catalog
 from infradex.cli.output import Format, console, print_json
 from infradex.clock import utcnow
 from infradex.errors import NotFoundError, UsageError
+from infradex.oncall.answers import OnCallNow, OnCallPerson
 from infradex.oncall.ical import person_ref
 from infradex.oncall.schedules import HORIZON, OVERRIDE, Shift, shifts, turn_at
 
@@ -84,18 +85,18 @@ def _check_at(text: str | None) -> None:
     parse_at(text, ZoneInfo("UTC"))
 
 
-def _person(catalog: Catalog, written: str | None) -> dict[str, Any] | None:
+def _person(catalog: Catalog, written: str | None) -> OnCallPerson | None:
     if written is None:
         return None
     ref = person_ref(written) or Ref("person", written)
     person = catalog.find(ref, PersonSpec)
     channels = person_channels(person) if person is not None else ()
-    return {
-        "ref": str(ref),
-        "name": catalog.title(ref),
-        "channels": [c.to_dict() for c in channels],
-        "contact": [str(c) for c in channels],
-    }
+    return OnCallPerson(
+        ref=str(ref),
+        name=catalog.title(ref),
+        channels=[c.record() for c in channels],
+        contact=[str(c) for c in channels],
+    )
 
 
 def _local(value: datetime | None, zone: ZoneInfo) -> str:
@@ -113,8 +114,8 @@ def _short(value: datetime, zone: ZoneInfo) -> str:
     return value.astimezone(zone).strftime("%a %d %b %H:%M %Z")
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
+def _json(person: OnCallPerson | None) -> dict[str, Any] | None:
+    return person.to_json() if person is not None else None
 
 
 def _in(delta: timedelta) -> str:
@@ -145,22 +146,22 @@ def _length(shift: Shift) -> str:
 # ------------------------------------------------------------------------------ now
 def now_answer(
     catalog: Catalog, schedule: Entity[ScheduleSpec], at: str | None, now: datetime
-) -> dict[str, Any]:
-    """One schedule's answer to "who is on call" at ``--at`` (or ``now``), as JSON."""
+) -> OnCallNow:
+    """One schedule's answer to "who is on call" at ``--at`` (or ``now``)."""
     zone = ZoneInfo(schedule.spec.timezone)
     when = parse_at(at, zone, now)
     turn = turn_at(schedule.spec, when)
-    return {
-        "schedule": str(schedule.ref),
-        "title": schedule.title,
-        "timezone": schedule.spec.timezone,
-        "at": when.astimezone(zone).isoformat(),
-        "onCall": _person(catalog, turn.person),
-        "source": turn.source or None,
-        "until": _iso(turn.until),
-        "next": _person(catalog, turn.next) if turn.until is not None else None,
-        "nextUntil": _iso(turn.next_until),
-    }
+    return OnCallNow(
+        schedule=str(schedule.ref),
+        title=schedule.title,
+        timezone=schedule.spec.timezone,
+        at=when.astimezone(zone),
+        on_call=_person(catalog, turn.person),
+        source=turn.source or None,
+        until=turn.until,
+        next=_person(catalog, turn.next) if turn.until is not None else None,
+        next_until=turn.next_until,
+    )
 
 
 @oncall_app.command("now")
@@ -180,7 +181,7 @@ def now(
     moment = utcnow()
     answers = [now_answer(catalog, s, at, moment) for s in chosen]
     if fmt is Format.json:
-        print_json(answers)
+        print_json([answer.to_json() for answer in answers])
         return
     if not answers:
         console.print("The catalog has no schedules (see docs/catalog.md, Schedule).")
@@ -189,7 +190,7 @@ def now(
         title = f"On call now ({_utc(moment)})"
     elif len(chosen) == 1:
         zone = ZoneInfo(chosen[0].spec.timezone)
-        title = f"On call at {_local(datetime.fromisoformat(answers[0]['at']), zone)}"
+        title = f"On call at {_local(answers[0].at, zone)}"
     else:
         title = f"On call at {at}"
     table = Table(title=title, title_justify="left")
@@ -197,28 +198,28 @@ def now(
         table.add_column(heading)
     for entity, answer in zip(chosen, answers, strict=True):
         zone = ZoneInfo(entity.spec.timezone)
-        instant = datetime.fromisoformat(answer["at"])
-        person = answer["onCall"]
-        source = answer["source"]
+        instant = answer.at
+        person = answer.on_call
+        source = answer.source
         via = source if source == OVERRIDE else f"layer {source}"
         who = (
-            f"[bold]{escape(person['name'])}[/bold]\n[dim]{escape(via)}[/dim]"
+            f"[bold]{escape(person.name)}[/bold]\n[dim]{escape(via)}[/dim]"
             if person
             else "[red]nobody on call[/red]"
         )
-        contact = escape("\n".join(person["contact"])) if person else ""
-        if person and not person["contact"]:
+        contact = escape("\n".join(person.contact)) if person else ""
+        if person and not person.contact:
             contact = "[dim]no contact method[/dim]"
-        if answer["until"] is None:
+        if answer.until is None:
             until = f"[dim]no change within {HORIZON.days} days[/dim]"
             following = ""
         else:
-            change = datetime.fromisoformat(answer["until"])
+            change = answer.until
             until = f"{_local(change, zone)}\n[dim]{_in(change - instant)}[/dim]"
-            upcoming = answer["next"]
-            following = escape(upcoming["name"]) if upcoming else "[red]nobody (gap)[/red]"
-            if answer["nextUntil"]:
-                end = datetime.fromisoformat(answer["nextUntil"])
+            upcoming = answer.next
+            following = escape(upcoming.name) if upcoming else "[red]nobody (gap)[/red]"
+            if answer.next_until:
+                end = answer.next_until
                 following += f"\n[dim]until {escape(_local(end, zone))}[/dim]"
         table.add_row(
             f"{escape(entity.title)}\n[dim]{entity.name}[/dim]", who, contact, until, following
@@ -241,7 +242,7 @@ def shift_rows(
                 "startUtc": shift.start.astimezone(UTC).isoformat().replace("+00:00", "Z"),
                 "endUtc": shift.end.astimezone(UTC).isoformat().replace("+00:00", "Z"),
                 "hours": shift.duration.total_seconds() / 3600,
-                "person": _person(catalog, shift.person),
+                "person": _json(_person(catalog, shift.person)),
                 "source": shift.source or None,
                 "timezone": zone.key,
             }

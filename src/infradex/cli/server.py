@@ -11,7 +11,7 @@ import logging
 import os
 import urllib.error
 import urllib.request
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -25,8 +25,10 @@ from infradex.errors import InfradexError, UsageError
 from infradex.settings import VARIABLES
 from infradex.store import Database
 from infradex.store.audit import audit
+from infradex.store.reload_plans import PlanRecord
 from infradex.store.tokens import Token, create_token, list_tokens, revoke_token
 from infradex.store.users import Account, create_user, delete_user, disable_user, list_users
+from infradex.web.schemas import ReloadAnswer
 
 db_app = typer.Typer(help="The store: SQLite by default, PostgreSQL with INFRADEX_DATABASE_URL.")
 token_app = typer.Typer(help="API tokens for scripts and agents (shown once, stored hashed).")
@@ -148,11 +150,12 @@ def reload(
     )
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
-            answer = json.load(response)
+            answer = ReloadAnswer.model_validate(json.load(response))
     except urllib.error.HTTPError as exc:
         body = exc.read() or b"{}"
         if exc.code in (409, 422) and b'"accepted"' in body:
-            answer = json.loads(body)  # refused or held: the errors or the plan follow
+            # refused or held: the errors or the plan follow
+            answer = ReloadAnswer.model_validate_json(body)
         else:
             detail = json.loads(body).get("error", exc.reason)
             err_console.print(
@@ -164,35 +167,35 @@ def reload(
             f"error: cannot reach {url}: {exc}; is `infradex serve` running?", style="red"
         )
         raise typer.Exit(1) from None
-    if answer["accepted"]:
-        diff = answer["diff"]
+    if answer.accepted:
+        diff = answer.diff
         console.print(
-            f"reloaded: {len(diff['added'])} added, {len(diff['removed'])} removed, "
-            f"{len(diff['changed'])} changed",
+            f"reloaded: {len(diff.get('added', []))} added, {len(diff.get('removed', []))} "
+            f"removed, {len(diff.get('changed', []))} changed",
             style="green",
         )
         return
-    if answer.get("held"):
-        _print_held(answer["plan"])
+    if answer.held and answer.plan is not None:
+        _print_held(answer.plan)
         raise typer.Exit(3)
-    for problem in answer["errors"]:
+    for problem in answer.errors:
         err_console.print(
-            f"{problem['file']}:{problem['line']}: {problem['message']}", style="red", markup=False
+            f"{problem.file}:{problem.line}: {problem.message}", style="red", markup=False
         )
     err_console.print("refused: the server keeps serving its last good catalog", style="red")
     raise typer.Exit(1)
 
 
-def _print_held(plan: dict[str, Any]) -> None:
+def _print_held(plan: PlanRecord) -> None:
     err_console.print(
         "held: the server keeps serving its catalog until someone confirms", style="yellow"
     )
-    for reason in plan["reasons"]:
+    for reason in plan.reasons:
         err_console.print(f"  {reason}", style="yellow", markup=False)
     for title, items in (
-        ("entities removed", plan["removedEntities"]),
-        ("checks removed", plan["removedChecks"]),
-        ("incidents closed", [f"#{i['id']} {i['title']}" for i in plan["closesIncidents"]]),
+        ("entities removed", plan.removed_entities),
+        ("checks removed", plan.removed_checks),
+        ("incidents closed", [f"#{i.id} {i.title}" for i in plan.closes_incidents]),
     ):
         if items:
             err_console.print(f"  {title}: {', '.join(items)}", markup=False)

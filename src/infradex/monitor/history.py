@@ -7,6 +7,7 @@ Writes come in batches (one transaction per flush); reads serve the API, the pag
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,6 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from infradex.monitor.evaluate import CheckState, Shown, StateChange, Status
 from infradex.monitor.maintenance import Window
+from infradex.monitor.report import (
+    CheckHistory,
+    ResultRecord,
+    StateChangeRecord,
+    UptimeReport,
+)
 from infradex.monitor.rollups import Rollup, bucket_start, span, uptime_percent
 from infradex.settings import Retention
 from infradex.store.db import Database
@@ -30,6 +37,7 @@ from infradex.store.tables import (
 __all__ = [
     "UPTIME_SPANS",
     "Batch",
+    "CheckOverview",
     "add_window",
     "covered_spans",
     "delete_window",
@@ -261,30 +269,30 @@ async def prune(db: Database, now: datetime, retention: Retention) -> dict[str, 
 
 
 # ----------------------------------------------------------------------------- reads
-def result_json(row: Any) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "checkId": row.check_id,
-        "location": row.location,
-        "startedAt": row.started_at.isoformat(),
-        "durationMs": row.duration_ms,
-        "success": row.success,
-        "status": row.status,
-        "errorKind": row.error_kind,
-        "message": row.message,
-        "observed": row.observed,
-    }
+def result_record(row: Any) -> ResultRecord:
+    return ResultRecord(
+        id=row.id,
+        check_id=row.check_id,
+        location=row.location,
+        started_at=row.started_at,
+        duration_ms=row.duration_ms,
+        success=row.success,
+        status=row.status,
+        error_kind=row.error_kind,
+        message=row.message,
+        observed=row.observed,
+    )
 
 
 async def latest_results(
     db: Database, check_id: str, limit: int = 100, failures_only: bool = False
-) -> list[dict[str, Any]]:
+) -> list[ResultRecord]:
     query = select(check_results).where(check_results.c.check_id == check_id)
     if failures_only:
         query = query.where(check_results.c.success.is_(False))
     query = query.order_by(check_results.c.id.desc()).limit(limit)
     async with db.begin() as connection:
-        return [result_json(row) for row in await connection.execute(query)]
+        return [result_record(row) for row in await connection.execute(query)]
 
 
 #: the columns a chart or a bar needs (not the histogram, which only merging needs)
@@ -411,25 +419,21 @@ def _aware(at: datetime) -> datetime:
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
-async def uptime_report(db: Database, check_id: str, now: datetime) -> dict[str, Any]:
-    """``uptime`` per span with ``uptimeSince`` and ``uptimeCovers`` (the API's shape)."""
+async def uptime_report(db: Database, check_id: str, now: datetime) -> UptimeReport:
+    """``uptime`` per span, when the history starts and which spans it covers."""
     async with db.begin() as connection:
         uptime = await _uptimes(connection, [check_id], now)
         first = await _first_seen(connection, [check_id])
-    return {"uptime": uptime[check_id], **_since(first[check_id], now)}
+    return _report(uptime[check_id], first[check_id], now)
+
+
+def _report(uptime: dict[str, float | None], first: datetime | None, now: datetime) -> UptimeReport:
+    return UptimeReport(uptime=uptime, uptime_since=first, uptime_covers=covered_spans(first, now))
 
 
 async def first_seen(db: Database, check_ids: Sequence[str]) -> dict[str, datetime | None]:
     async with db.begin() as connection:
         return await _first_seen(connection, check_ids)
-
-
-def _since(first: datetime | None, now: datetime) -> dict[str, Any]:
-    """What the API adds beside ``uptime``: when the history starts, which spans it covers."""
-    return {
-        "uptimeSince": first.isoformat() if first is not None else None,
-        "uptimeCovers": covered_spans(first, now),
-    }
 
 
 async def uptimes(
@@ -456,14 +460,22 @@ async def uptime_24h_all(db: Database, now: datetime) -> dict[str, float | None]
     return {row[0]: uptime_percent(int(row[1] or 0), int(row[2] or 0)) for row in rows}
 
 
+@dataclass(slots=True)
+class CheckOverview:
+    """What a page shows of one check: uptime per span, daily and hourly rollups (oldest
+    first), the last result."""
+
+    uptime: UptimeReport
+    daily: list[Rollup] = field(default_factory=list)
+    hourly: list[Rollup] = field(default_factory=list)
+    last: ResultRecord | None = None
+
+
 async def overview(
     db: Database, check_ids: Sequence[str], now: datetime, days: int = 90, hours: int = 168
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, CheckOverview]:
     """What a page shows per check, in four queries whatever the number of checks: uptime
     per span, daily rollups for ``days``, hourly rollups for ``hours``, the last result."""
-    found: dict[str, dict[str, Any]] = {
-        i: {"daily": [], "hourly": [], "last": None} for i in check_ids
-    }
     daily_since = bucket_start(now, "day") - timedelta(days=days - 1)
     hourly_since = bucket_start(now, "hour") - timedelta(hours=hours - 1)
     newest = (
@@ -474,20 +486,18 @@ async def overview(
     async with db.begin() as connection:
         uptime = await _uptimes(connection, check_ids, now)
         first = await _first_seen(connection, check_ids)
+        found = {i: CheckOverview(_report(uptime[i], first[i], now)) for i in check_ids}
         for row in await connection.execute(_series_query(check_ids, "day", daily_since)):
-            found[row.check_id]["daily"].append(_lean(row))
+            found[row.check_id].daily.append(_lean(row))
         for row in await connection.execute(_series_query(check_ids, "hour", hourly_since)):
-            found[row.check_id]["hourly"].append(_lean(row))
+            found[row.check_id].hourly.append(_lean(row))
         last = select(check_results).where(check_results.c.id.in_(newest))
         for row in await connection.execute(last):
-            found[row.check_id]["last"] = result_json(row)
-    for check_id in check_ids:
-        found[check_id]["uptime"] = uptime[check_id]
-        found[check_id].update(_since(first[check_id], now))
+            found[row.check_id].last = result_record(row)
     return found
 
 
-async def check_detail(db: Database, check_id: str, now: datetime) -> dict[str, Any]:
+async def check_detail(db: Database, check_id: str, now: datetime) -> CheckHistory:
     """One check's last result, uptime per span and latest state changes, in one
     transaction."""
     last = (
@@ -501,17 +511,16 @@ async def check_detail(db: Database, check_id: str, now: datetime) -> dict[str, 
         uptime = await _uptimes(connection, [check_id], now)
         first = await _first_seen(connection, [check_id])
         changes = await _state_changes(connection, check_id, 20)
-    return {
-        "lastResult": result_json(row) if row is not None else None,
-        "uptime": uptime[check_id],
-        **_since(first[check_id], now),
-        "stateChanges": changes,
-    }
+    return CheckHistory(
+        **dict(_report(uptime[check_id], first[check_id], now)),
+        last_result=result_record(row) if row is not None else None,
+        state_changes=changes,
+    )
 
 
 async def _state_changes(
     connection: AsyncConnection, check_id: str, limit: int
-) -> list[dict[str, Any]]:
+) -> list[StateChangeRecord]:
     query = (
         select(state_changes)
         .where(state_changes.c.check_id == check_id)
@@ -519,7 +528,9 @@ async def _state_changes(
         .limit(limit)
     )
     return [
-        {"at": row.at.isoformat(), "from": row.from_state, "to": row.to_state, "reason": row.reason}
+        StateChangeRecord(
+            at=row.at, from_state=row.from_state, to_state=row.to_state, reason=row.reason
+        )
         for row in await connection.execute(query)
     ]
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from dateutil import rrule as dateutil_rrule
+from pydantic import Field
 
 from infradex.catalog.entities import Catalog
 from infradex.catalog.queries import impact
@@ -22,8 +22,35 @@ from infradex.catalog.refs import RefError, parse_ref
 from infradex.catalog.specs import spec_maintenance
 from infradex.errors import UsageError
 from infradex.recurrence import RecurrenceError, compile_rule, last_start, next_start
+from infradex.wire import Instant, ReadModel
 
-__all__ = ["Window", "catalog_windows", "coverage", "parse_rrule", "windows_covering"]
+__all__ = [
+    "Window",
+    "WindowRecord",
+    "WindowStatus",
+    "catalog_windows",
+    "coverage",
+    "parse_rrule",
+    "windows_covering",
+]
+
+
+class WindowRecord(ReadModel):
+    """A maintenance window as the API and the CLI show it."""
+
+    id: int | None = Field(description="null for a window the catalog declares")
+    target: str
+    start: Instant
+    end: Instant
+    rrule: str | None
+    timezone: str
+    reason: str | None
+    created_by: str = Field(description="api, cli or catalog (or who added it)")
+
+
+class WindowStatus(WindowRecord):
+    active: bool
+    next_start: Instant | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,24 +85,24 @@ class Window:
     def active_at(self, at: datetime) -> bool:
         return self.occurrence_at(at) is not None
 
-    def to_dict(self, now: datetime | None = None) -> dict[str, Any]:
-        """As the API and the CLI show it; with ``now``, whether it is active and when it
-        next starts."""
-        found: dict[str, Any] = {
-            "id": self.id,
-            "target": self.target,
-            "start": self.starts_at.isoformat(),
-            "end": self.ends_at.isoformat(),
-            "rrule": self.rrule,
-            "timezone": self.timezone,
-            "reason": self.reason,
-            "createdBy": self.source,
-        }
-        if now is not None:
-            upcoming = self.next_start(now)
-            found["active"] = self.active_at(now)
-            found["nextStart"] = upcoming.isoformat() if upcoming else None
-        return found
+    def record(self) -> WindowRecord:
+        """As the API and the CLI show it."""
+        return WindowRecord(
+            id=self.id,
+            target=self.target,
+            start=self.starts_at,
+            end=self.ends_at,
+            rrule=self.rrule,
+            timezone=self.timezone,
+            reason=self.reason,
+            created_by=self.source,
+        )
+
+    def status(self, now: datetime) -> WindowStatus:
+        """As the API and the CLI list it: whether it is active ``now``, when it next starts."""
+        return WindowStatus(
+            **dict(self.record()), active=self.active_at(now), next_start=self.next_start(now)
+        )
 
     def next_start(self, after: datetime) -> datetime | None:
         if self.rrule is None:

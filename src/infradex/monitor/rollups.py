@@ -12,7 +12,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-__all__ = ["GROWTH", "PERIODS", "Rollup", "bucket_start", "span", "uptime_percent"]
+from infradex.wire import Instant, ReadModel
+
+__all__ = [
+    "GROWTH",
+    "PERIODS",
+    "LatencySummary",
+    "Rollup",
+    "RollupPoint",
+    "bucket_start",
+    "span",
+    "uptime_percent",
+]
 
 GROWTH = 1.08  # each latency bucket is 8 % wider than the one below
 PERIODS = ("hour", "day")
@@ -162,24 +173,45 @@ class Rollup:
             stored_p95=m.get("latency_p95"),
         )
 
-    def to_dict(self) -> dict[str, Any]:
+    def point(self) -> RollupPoint:
+        """As the API shows one bucket of a series (latencies rounded to 0.1 ms)."""
+
         def r(v: float | None) -> float | None:
             return None if v is None else round(v, 1)
 
-        return {
-            "bucket": self.bucket.isoformat(),
-            "up": self.up,
-            "down": self.down,
-            "unknown": self.unknown,
-            "maintenance": self.maintenance,
-            "uptime": self.uptime(),
-            "latencyMs": {
-                "avg": r(self.latency_avg),
-                "min": r(self.latency_min),
-                "max": r(self.latency_max),
-                "p95": r(self.latency_p95),
-            },
-        }
+        return RollupPoint(
+            bucket=self.bucket,
+            up=self.up,
+            down=self.down,
+            unknown=self.unknown,
+            maintenance=self.maintenance,
+            uptime=self.uptime(),
+            latency_ms=LatencySummary(
+                avg=r(self.latency_avg),
+                min=r(self.latency_min),
+                max=r(self.latency_max),
+                p95=r(self.latency_p95),
+            ),
+        )
+
+
+class LatencySummary(ReadModel):
+    avg: float | None
+    min: float | None
+    max: float | None
+    p95: float | None
+
+
+class RollupPoint(ReadModel):
+    """One hour or day of a check's history: results by status, uptime, latency in ms."""
+
+    bucket: Instant
+    up: int
+    down: int
+    unknown: int
+    maintenance: int
+    uptime: float | None
+    latency_ms: LatencySummary
 
 
 def uptime_percent(up: int, down: int) -> float | None:

@@ -53,16 +53,6 @@ class SchedulerStats:
     running: int = 0
     checks: int = 0
 
-    def to_dict(self) -> dict[str, int]:
-        return {
-            "started": self.started,
-            "finished": self.finished,
-            "skipped": self.skipped,
-            "overlapping": self.overlapping,
-            "inFlight": self.running,
-            "checks": self.checks,
-        }
-
 
 class Scheduler:
     def __init__(

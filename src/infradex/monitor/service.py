@@ -30,6 +30,7 @@ from infradex.monitor import history
 from infradex.monitor.checks import CheckDef, CheckResult, adhoc_check, checks_of, run_check
 from infradex.monitor.evaluate import CheckState, Circumstances, advance
 from infradex.monitor.maintenance import Window, catalog_windows, windows_covering
+from infradex.monitor.report import MonitorStats
 from infradex.monitor.rollups import PERIODS, Rollup, bucket_start, span
 from infradex.monitor.scheduler import Scheduler
 from infradex.netpolicy import DEFAULT_POLICY, AddressPolicy
@@ -315,12 +316,18 @@ class Monitor:
     async def prune(self) -> dict[str, int]:
         return await history.prune(self.db, self._clock(), self.retention)
 
-    def stats(self) -> dict[str, Any]:
-        return {
-            **self.scheduler.stats.to_dict(),
-            "queued": len(self._batch),
-            "writeErrors": self.write_errors,
-            "dropped": self.dropped,
-            "canaryDown": self.canary_down,
-            "lagP99": self.scheduler.lag_quantile(0.99),
-        }
+    def stats(self) -> MonitorStats:
+        counted = self.scheduler.stats
+        return MonitorStats(
+            started=counted.started,
+            finished=counted.finished,
+            skipped=counted.skipped,
+            overlapping=counted.overlapping,
+            in_flight=counted.running,
+            checks=counted.checks,
+            queued=len(self._batch),
+            write_errors=self.write_errors,
+            dropped=self.dropped,
+            canary_down=self.canary_down,
+            lag_p99=self.scheduler.lag_quantile(0.99),
+        )

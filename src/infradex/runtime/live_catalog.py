@@ -17,7 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from infradex.catalog import Catalog, LoadedCatalog, Problem
 from infradex.clock import utcnow
@@ -31,6 +30,7 @@ from infradex.runtime.reload_plan import (
 from infradex.store import Database
 from infradex.store.catalog_loads import record_load
 from infradex.store.reload_plans import (
+    HeldPlan,
     confirm_plan,
     held_plan,
     hold_plan,
@@ -213,7 +213,7 @@ class LiveCatalog:
         ]
         return plan_reload(previous, new, open_incidents, self.max_removed_share)
 
-    async def held_plan(self) -> dict[str, Any] | None:
+    async def held_plan(self) -> HeldPlan | None:
         """The plan waiting for confirmation for this catalog's source (from the store: a
         plan held by another process, e.g. ``infradex monitor``, shows too)."""
         return await held_plan(self.db, str(self.source))

@@ -19,6 +19,7 @@ from typing import Any
 
 from infradex.catalog import Catalog
 from infradex.monitor.checks import checks_of
+from infradex.store.reload_plans import PlanIncident, PlanRecord
 
 __all__ = [
     "DEFAULT_MAX_REMOVED",
@@ -59,35 +60,39 @@ class ReloadPlan:
     def held(self) -> bool:
         return bool(self.reasons)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "held": self.held,
-            "reasons": list(self.reasons),
-            "maxRemovedShare": self.max_removed_share,
-            "entitiesBefore": self.entities_before,
-            "checksBefore": self.checks_before,
-            "removedEntities": list(self.removed_entities),
-            "removedChecks": list(self.removed_checks),
-            "closesIncidents": [
-                {"id": i.id, "title": i.title, "checks": list(i.checks)} for i in self.closes
+    def record(self) -> PlanRecord:
+        """As it is stored and shown (``infradex.store.reload_plans``)."""
+        return PlanRecord(
+            held=self.held,
+            reasons=list(self.reasons),
+            max_removed_share=self.max_removed_share,
+            entities_before=self.entities_before,
+            checks_before=self.checks_before,
+            removed_entities=list(self.removed_entities),
+            removed_checks=list(self.removed_checks),
+            closes_incidents=[
+                PlanIncident(id=i.id, title=i.title, checks=list(i.checks)) for i in self.closes
             ],
-            "fingerprint": self.fingerprint,
-        }
+            fingerprint=self.fingerprint,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.record().to_json()
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ReloadPlan:
+        stored = PlanRecord.model_validate(data)
         return cls(
-            entities_before=int(data["entitiesBefore"]),
-            checks_before=int(data["checksBefore"]),
-            removed_entities=tuple(data["removedEntities"]),
-            removed_checks=tuple(data["removedChecks"]),
+            entities_before=stored.entities_before,
+            checks_before=stored.checks_before,
+            removed_entities=tuple(stored.removed_entities),
+            removed_checks=tuple(stored.removed_checks),
             closes=tuple(
-                OpenIncident(int(i["id"]), str(i["title"]), tuple(i["checks"]))
-                for i in data["closesIncidents"]
+                OpenIncident(i.id, i.title, tuple(i.checks)) for i in stored.closes_incidents
             ),
-            max_removed_share=float(data["maxRemovedShare"]),
-            reasons=tuple(data["reasons"]),
-            fingerprint=str(data["fingerprint"]),
+            max_removed_share=stored.max_removed_share,
+            reasons=tuple(stored.reasons),
+            fingerprint=stored.fingerprint,
         )
 
 

@@ -7,12 +7,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from pydantic import Field
 from sqlalchemy import and_, insert, select, update
 
 from infradex.store.db import Database
 from infradex.store.tables import incident_members, incidents, reload_plans
+from infradex.wire import Instant, ReadModel
 
 __all__ = [
+    "HeldPlan",
+    "PlanIncident",
+    "PlanRecord",
     "confirm_plan",
     "held_plan",
     "hold_plan",
@@ -22,16 +27,52 @@ __all__ = [
 ]
 
 
-def _plan_json(row: Any) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "createdAt": row.created_at.isoformat(),
-        "trigger": row.trigger,
-        "status": row.status,
-        "decidedAt": row.decided_at.isoformat() if row.decided_at else None,
-        "decidedBy": row.decided_by,
-        **row.plan,
-    }
+class PlanIncident(ReadModel):
+    """An open incident the reload would close, and the checks that hold it open."""
+
+    id: int
+    title: str
+    checks: list[str]
+
+
+class PlanRecord(ReadModel):
+    """A reload plan as it is stored (the ``plan`` column) and shown: what it removes and
+    why it is held (``reasons``; empty: it may go ahead)."""
+
+    held: bool
+    reasons: list[str]
+    max_removed_share: float
+    entities_before: int
+    checks_before: int
+    removed_entities: list[str]
+    removed_checks: list[str]
+    closes_incidents: list[PlanIncident]
+    fingerprint: str = Field(description="names this very change (old and new catalog)")
+
+
+class HeldPlan(PlanRecord):
+    """A stored plan with its fate: held, confirmed (by whom, when) or superseded."""
+
+    id: int
+    created_at: Instant
+    trigger: str
+    status: str = Field(description="held, confirmed or superseded")
+    decided_at: Instant | None
+    decided_by: str | None
+
+
+def _held(row: Any) -> HeldPlan:
+    return HeldPlan.model_validate(
+        {
+            **row.plan,
+            "id": row.id,
+            "created_at": row.created_at,
+            "trigger": row.trigger,
+            "status": row.status,
+            "decided_at": row.decided_at,
+            "decided_by": row.decided_by,
+        }
+    )
 
 
 async def hold_plan(
@@ -60,7 +101,7 @@ async def hold_plan(
         return int(key[0])
 
 
-async def held_plan(db: Database, source: str) -> dict[str, Any] | None:
+async def held_plan(db: Database, source: str) -> HeldPlan | None:
     """The plan waiting for confirmation for ``source``, if any."""
     async with db.begin() as connection:
         row = (
@@ -71,7 +112,7 @@ async def held_plan(db: Database, source: str) -> dict[str, Any] | None:
                 .limit(1)
             )
         ).first()
-    return _plan_json(row) if row is not None else None
+    return _held(row) if row is not None else None
 
 
 async def is_confirmed(db: Database, source: str, fingerprint: str) -> bool:

@@ -6,9 +6,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 
 from infradex.catalog import KINDS, Catalog, Entity
+from infradex.catalog.answers import (
+    GraphRecord,
+    ImpactRecord,
+    SearchHitRecord,
+    SearchRecord,
+    WhoRecord,
+)
 from infradex.catalog.queries import graph, impact, who
 from infradex.catalog.refs import canonical_kind
 from infradex.catalog.search import search
@@ -19,6 +25,14 @@ from infradex.store.audit import audit
 from infradex.store.catalog_loads import latest_loads
 from infradex.web.audience import for_reader, sees_secrets
 from infradex.web.auth import Caller, is_admin, require
+from infradex.web.schemas import (
+    CatalogLoads,
+    CatalogPlan,
+    CatalogProblems,
+    EntityDocument,
+    EntityPage,
+    ReloadAnswer,
+)
 
 __all__ = ["router"]
 
@@ -28,13 +42,6 @@ router = APIRouter(prefix="/api/v1")
 def _state(request: Request) -> LiveCatalog:
     state: LiveCatalog = request.app.state.catalog
     return state
-
-
-class Page(BaseModel):
-    items: list[dict[str, Any]]
-    total: int
-    limit: int
-    offset: int
 
 
 def _matches(
@@ -55,7 +62,7 @@ def _matches(
     return True
 
 
-@router.get("/entities", response_model=Page, summary="List entities, filtered and paginated")
+@router.get("/entities", response_model=EntityPage, summary="List entities, filtered and paginated")
 async def list_entities(
     request: Request,
     kind: Annotated[str | None, Query(description="e.g. service")] = None,
@@ -64,7 +71,7 @@ async def list_entities(
     owner: Annotated[str | None, Query(description="e.g. team:infrastructure")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> Page:
+) -> EntityPage:
     catalog = _state(request).catalog
     entities: list[Entity]
     if kind is None:
@@ -81,103 +88,128 @@ async def list_entities(
     selected = [e for e in entities if _matches(catalog, e, tag, owner, provider_refs)]
     window = selected[offset : offset + limit]
     admin = await sees_secrets(request)
-    return Page(
-        items=[for_reader(catalog.entity_json(e), admin) for e in window],
+    return EntityPage(
+        items=[_document(catalog, e, admin) for e in window],
         total=len(selected),
         limit=limit,
         offset=offset,
     )
 
 
-@router.get("/entities/{ref}", summary="One entity with its relations")
-async def get_entity(request: Request, ref: str) -> dict[str, Any]:
+def _document(catalog: Catalog, entity: Entity, admin: bool) -> EntityDocument:
+    return EntityDocument.model_validate(for_reader(catalog.entity_json(entity), admin))
+
+
+@router.get(
+    "/entities/{ref}", response_model=EntityDocument, summary="One entity with its relations"
+)
+async def get_entity(request: Request, ref: str) -> EntityDocument:
     catalog = _state(request).catalog
-    entity = catalog.entity_json(catalog.get(catalog.resolve(ref)))
-    return for_reader(entity, await sees_secrets(request))
+    return _document(catalog, catalog.get(catalog.resolve(ref)), await sees_secrets(request))
 
 
-@router.get("/who", summary="Whom to contact about something, in order, and why")
+@router.get(
+    "/who",
+    response_model=WhoRecord,
+    summary="Whom to contact about something, in order, and why",
+)
 async def who_endpoint(
     request: Request, target: Annotated[str, Query(description="ref, domain or URL")]
-) -> dict[str, Any]:
+) -> WhoRecord:
     catalog = _state(request).catalog
-    return who(catalog, catalog.resolve(target)).to_dict()
+    return who(catalog, catalog.resolve(target)).record()
 
 
-@router.get("/impact", summary="What breaks if something fails")
+@router.get("/impact", response_model=ImpactRecord, summary="What breaks if something fails")
 async def impact_endpoint(
     request: Request, ref: Annotated[str, Query(description="what fails")]
-) -> dict[str, Any]:
+) -> ImpactRecord:
     catalog = _state(request).catalog
-    return impact(catalog, catalog.resolve(ref)).to_dict(catalog)
+    return impact(catalog, catalog.resolve(ref)).record(catalog)
 
 
-@router.get("/graph", summary="Nodes and edges of the dependency graph")
-async def graph_endpoint(request: Request, focus: str | None = None) -> dict[str, Any]:
+@router.get("/graph", response_model=GraphRecord, summary="Nodes and edges of the dependency graph")
+async def graph_endpoint(request: Request, focus: str | None = None) -> GraphRecord:
     catalog = _state(request).catalog
-    return graph(catalog, catalog.resolve(focus) if focus else None).to_dict(catalog)
+    return graph(catalog, catalog.resolve(focus) if focus else None).record(catalog)
 
 
-@router.get("/search", summary="Search names, titles, descriptions, domains and people")
+@router.get(
+    "/search",
+    response_model=SearchRecord,
+    summary="Search names, titles, descriptions, domains and people",
+)
 async def search_endpoint(
     request: Request,
     q: Annotated[str, Query(min_length=1, max_length=200)],
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
-) -> dict[str, Any]:
+) -> SearchRecord:
     catalog = _state(request).catalog
     hits = search(catalog, q, limit)
-    return {
-        "query": q,
-        "results": [
-            {"ref": str(h.ref), "title": h.title, "score": h.score, "matched": h.matched}
+    return SearchRecord(
+        query=q,
+        results=[
+            SearchHitRecord(ref=str(h.ref), title=h.title, score=h.score, matched=h.matched)
             for h in hits
         ],
-    }
+    )
 
 
-@router.get("/catalog/problems", summary="Problems of the last load attempt")
-async def problems(request: Request) -> dict[str, Any]:
+@router.get(
+    "/catalog/problems",
+    response_model=CatalogProblems,
+    summary="Problems of the last load attempt",
+)
+async def problems(request: Request) -> CatalogProblems:
     state = _state(request)
     last = state.last
-    return {
-        "accepted": bool(last and last.accepted),
-        "checkedAt": last.at.isoformat() if last else None,
-        "servingSince": state.good_at.isoformat() if state.good_at else None,
-        "held": bool(last and last.held),
-        "heldPlan": await state.held_plan(),
-        "errors": [p.to_dict() for p in (last.problems if last else ()) if p.severity == "error"],
-        "warnings": [
-            p.to_dict() for p in (last.problems if last else ()) if p.severity == "warning"
-        ],
-    }
+    found = last.problems if last else ()
+    return CatalogProblems(
+        accepted=bool(last and last.accepted),
+        checked_at=last.at if last else None,
+        serving_since=state.good_at,
+        held=bool(last and last.held),
+        held_plan=await state.held_plan(),
+        errors=[p for p in found if p.severity == "error"],
+        warnings=[p for p in found if p.severity == "warning"],
+    )
 
 
-@router.get("/catalog/loads", summary="Every catalog load, newest first")
-async def loads(
-    request: Request, limit: Annotated[int, Query(ge=1, le=200)] = 20
-) -> dict[str, Any]:
+@router.get(
+    "/catalog/loads", response_model=CatalogLoads, summary="Every catalog load, newest first"
+)
+async def loads(request: Request, limit: Annotated[int, Query(ge=1, le=200)] = 20) -> CatalogLoads:
     items, total = await latest_loads(request.app.state.db, limit)
     if not await is_admin(request):
         # the catalog's path on the server is for admins (an admin token or a signed-in admin)
-        items = [{**item, "source": None} for item in items]
-    return {"items": items, "total": total}
+        items = [item.model_copy(update={"source": None}) for item in items]
+    return CatalogLoads(items=items, total=total)
 
 
-@router.get("/catalog/plan", summary="The reload held for confirmation, if any")
-async def held_plan(request: Request) -> dict[str, Any]:
-    return {"plan": await _state(request).held_plan()}
+@router.get(
+    "/catalog/plan",
+    response_model=CatalogPlan,
+    summary="The reload held for confirmation, if any",
+)
+async def held_plan(request: Request) -> CatalogPlan:
+    return CatalogPlan(plan=await _state(request).held_plan())
 
 
 @router.post(
     "/catalog/reload",
+    response_model=ReloadAnswer,
     summary="Read the catalog again (needs a write token; force=true needs admin)",
     responses={
         403: {"description": "force=true without the admin scope"},
         409: {
+            "model": ReloadAnswer,
             "description": "held: it removes too much or would close open incidents; the "
-            "plan says what, and an admin confirms with force=true"
+            "plan says what, and an admin confirms with force=true",
         },
-        422: {"description": "refused: the catalog has errors; the last good one stays"},
+        422: {
+            "model": ReloadAnswer,
+            "description": "refused: the catalog has errors; the last good one stays",
+        },
     },
 )
 async def reload(
@@ -186,7 +218,7 @@ async def reload(
     force: Annotated[
         bool, Query(description="go ahead with a held plan (needs the admin scope)")
     ] = False,
-) -> Any:
+) -> ReloadAnswer | JSONResponse:
     if force and not caller.token.allows("admin"):
         raise HTTPException(
             403,
@@ -216,14 +248,14 @@ async def reload(
             detail=outcome.plan.to_dict(),
             remote_addr=address,
         )
-    body: dict[str, Any] = {
-        "accepted": outcome.accepted,
-        "held": outcome.held,
-        "errors": [p.to_dict() for p in outcome.problems if p.severity == "error"],
-        "diff": outcome.diff,
-        "plan": outcome.plan.to_dict() if outcome.plan is not None else None,
-    }
+    answer = ReloadAnswer(
+        accepted=outcome.accepted,
+        held=outcome.held,
+        errors=[p for p in outcome.problems if p.severity == "error"],
+        diff=outcome.diff,
+        plan=outcome.plan.record() if outcome.plan is not None else None,
+    )
     if outcome.held:
-        return JSONResponse(body, status_code=409)
+        return JSONResponse(answer.to_json(), status_code=409)
     # refused is an error status, so `curl -f` in a deploy hook fails as it should
-    return body if outcome.accepted else JSONResponse(body, status_code=422)
+    return answer if outcome.accepted else JSONResponse(answer.to_json(), status_code=422)

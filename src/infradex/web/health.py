@@ -17,7 +17,8 @@ from infradex.catalog.secrets import redact_url
 from infradex.clock import utcnow
 from infradex.monitor import history
 from infradex.monitor.checks import CheckDef, checks_grouped
-from infradex.monitor.report import NOT_MONITORED, check_summary
+from infradex.monitor.history import CheckOverview
+from infradex.monitor.report import NOT_MONITORED, CheckSummary, UptimeReport, check_summary
 from infradex.web.charts import latency_chart, uptime_bars
 from infradex.web.monitoring import current_states, monitored
 
@@ -47,10 +48,10 @@ def not_monitored_notice(request: Request) -> Markup:
     ).format(why)
 
 
-def _when(value: str | None) -> str:
-    if not value:
+def _when(value: datetime | None) -> str:
+    if value is None:
         return "never"
-    return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _percent(value: float | None) -> str:
@@ -60,16 +61,14 @@ def _percent(value: float | None) -> str:
     return f"{math.floor(value * 100) / 100:g}%"
 
 
-def _uptime_cells(
-    uptime: dict[str, float | None], since: str | None, covers: dict[str, bool], now: datetime
-) -> Markup:
+def _uptime_cells(report: UptimeReport, now: datetime) -> Markup:
     """One cell per span the history covers; the spans it does not cover yet all measure the
     whole history, so they share one cell that says since when (not 24h … 1y all equal)."""
-    shown = [label for label in uptime if since is None or covers.get(label, False)]
+    uptime, first = report.uptime, report.uptime_since
+    shown = [label for label in uptime if first is None or report.uptime_covers.get(label, False)]
     cells = [Markup("<td>{}</td>").format(_percent(uptime[label])) for label in shown]
     young = [label for label in uptime if label not in shown]
-    if young and since is not None:
-        first = datetime.fromisoformat(since)
+    if young and first is not None:
         when = first.strftime("%H:%M UTC" if first.date() == now.date() else "%Y-%m-%d %H:%M UTC")
         cells.append(
             Markup('<td colspan="{}" class="uptime-since">{} since {}</td>').format(
@@ -84,39 +83,31 @@ def state_badge(state: str) -> Markup:
     return Markup(f'<span class="state {css}">{escape(state)}</span>')
 
 
-def _check_html(
-    summary: dict[str, Any],
-    last: dict[str, Any] | None,
-    uptime: dict[str, float | None],
-    daily: list[Any],
-    hourly: list[Any],
-    now: datetime,
-    since: str | None = None,
-    covers: dict[str, bool] | None = None,
-) -> Markup:
+def _check_html(summary: CheckSummary, found: CheckOverview | None, now: datetime) -> Markup:
     out = [
-        Markup('<div class="check-health" id="check-{}">').format(summary["name"]),
-        Markup("<h3>{} {}</h3>").format(summary["name"], state_badge(summary["state"])),
-        Markup("<p><code>{}</code> every {:g} s</p>").format(
-            summary["url"], summary["intervalSeconds"]
-        ),
+        Markup('<div class="check-health" id="check-{}">').format(summary.name),
+        Markup("<h3>{} {}</h3>").format(summary.name, state_badge(summary.state)),
+        Markup("<p><code>{}</code> every {:g} s</p>").format(summary.url, summary.interval_seconds),
     ]
-    if summary["state"] == NOT_MONITORED:
+    if summary.state == NOT_MONITORED:
         out.append(Markup("</div>"))
         return Markup("").join(out)
-    facts = [f"since {_when(summary['since'])}" if summary["since"] else "no state change yet"]
-    if summary["lastResultAt"]:
-        took = summary["lastDurationMs"]
+    facts = [f"since {_when(summary.since)}" if summary.since else "no state change yet"]
+    if summary.last_result_at:
+        took = summary.last_duration_ms
         facts.append(
-            f"last result {_when(summary['lastResultAt'])}"
+            f"last result {_when(summary.last_result_at)}"
             + (f" in {took:.0f} ms" if took is not None else "")
-            + f": {summary['lastMessage']}"
+            + f": {summary.last_message}"
         )
-    if summary["consecutiveFailures"]:
-        facts.append(f"{summary['consecutiveFailures']} consecutive failure(s)")
+    if summary.consecutive_failures:
+        facts.append(f"{summary.consecutive_failures} consecutive failure(s)")
     out.append(Markup("<p>{}</p>").format(" · ".join(facts)))
-    if last and last.get("observed"):
-        conditions = last["observed"].get("conditions") or []
+    if found is None:
+        found = CheckOverview(UptimeReport(uptime={}, uptime_since=None, uptime_covers={}))
+    last = found.last
+    if last and last.observed:
+        conditions = last.observed.get("conditions") or []
         if conditions:
             items = Markup("").join(
                 Markup('<li class="{}">{}: {}</li>').format(
@@ -127,12 +118,13 @@ def _check_html(
                 for c in conditions
             )
             out.append(Markup('<ul class="conditions">{}</ul>').format(items))
-        phases = last["observed"].get("phases") or {}
+        phases = last.observed.get("phases") or {}
         shown = [f"{p} {phases[p] * 1000:.1f} ms" for p in PHASES if p in phases]
         if shown:
             out.append(Markup("<p>Timing: {}</p>").format(" · ".join(shown)))
-    cells = _uptime_cells(uptime, since, covers or {}, now)
-    heads = Markup("").join(Markup('<th scope="col">{}</th>').format(k) for k in uptime)
+    cells = _uptime_cells(found.uptime, now)
+    spans = found.uptime.uptime
+    heads = Markup("").join(Markup('<th scope="col">{}</th>').format(k) for k in spans)
     out.append(
         Markup(
             '<div class="table" tabindex="0" role="region" aria-label="Uptime">'
@@ -145,7 +137,7 @@ def _check_html(
             '<figure class="chart" tabindex="0" aria-label="Uptime per day">{}'
             "<figcaption>Uptime per day, last 90 days (maintenance and "
             "unknown results left out)</figcaption></figure>"
-        ).format(uptime_bars(daily, now))
+        ).format(uptime_bars(found.daily, now))
     )
     out.append(
         Markup(
@@ -153,7 +145,7 @@ def _check_html(
             "<figcaption>Latency per hour, last 48 hours: "
             '<span class="legend-avg">average</span> and <span class="legend-p95">95th '
             "percentile</span></figcaption></figure>"
-        ).format(latency_chart(hourly, now, CHART_HOURS))
+        ).format(latency_chart(found.hourly, now, CHART_HOURS))
     )
     out.append(Markup("</div>"))
     return Markup("").join(out)
@@ -217,30 +209,17 @@ async def _health_section(request: Request, checks: list[CheckDef]) -> Markup:
     on = monitored(request, states)
     # the section is cached and shown to everyone: redacted (admins read the API)
     summaries = [
-        {**summary, "url": redact_url(summary["url"])}
+        summary.model_copy(update={"url": redact_url(summary.url)})
         for summary in (check_summary(c, states.get(c.id), on) for c in checks)
     ]
     parts = [Markup('<h2 id="health">Health</h2>')]
     if not on:
         parts.append(Markup('<p class="notice">{}</p>').format(not_monitored_notice(request)))
-        parts.extend(_check_html(s, None, {}, [], [], utcnow()) for s in summaries)
+        parts.extend(_check_html(s, None, utcnow()) for s in summaries)
         return Markup("").join(parts)
     now = utcnow()
     data = await history.overview(request.app.state.db, ids, now, hours=CHART_HOURS)
-    for summary in summaries:
-        found = data[summary["id"]]
-        parts.append(
-            _check_html(
-                summary,
-                found["last"],
-                found["uptime"],
-                found["daily"],
-                found["hourly"],
-                now,
-                found["uptimeSince"],
-                found["uptimeCovers"],
-            )
-        )
+    parts.extend(_check_html(summary, data[summary.id], now) for summary in summaries)
     return Markup("").join(parts)
 
 
@@ -250,8 +229,8 @@ async def _incidents_notice(request: Request, entity: str) -> Markup:
     lines = [
         Markup('<p class="notice incident" role="status"><strong>Incident #{}</strong> ({}): '
                '{}{}. <a href="../incidents/{}">See the incident</a>.</p>').format(
-            i["id"], i["status"], i["title"],
-            "" if i["role"] == "root" else Markup(": this is impacted"), i["id"],
+            i.id, i.status, i.title,
+            "" if i.role == "root" else Markup(": this is impacted"), i.id,
         )
         for i in found
     ]  # fmt: skip

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from markupsafe import Markup
 
 from infradex.alerting import records
+from infradex.alerting.read_models import IncidentListItem
 from infradex.catalog.entities import Catalog
 from infradex.catalog.models import ServiceSpec
 from infradex.clock import utcnow
@@ -56,7 +57,7 @@ def _tile(count: int, label: str, css: str) -> Markup:
 
 
 def status_strip(
-    counts: Counter[str], on: bool, incidents: list[dict[str, Any]], more: int, now: datetime,
+    counts: Counter[str], on: bool, incidents: list[IncidentListItem], more: int, now: datetime,
     not_monitored: Markup,
 ) -> Markup:  # fmt: skip
     """The strip: the checks by state (or, when nothing is monitored, that said once) and the
@@ -87,8 +88,8 @@ def status_strip(
                 '<li><a href="incidents/{}"><strong>#{}</strong> {}</a> '
                 '<span class="incident-status status-{}">{}</span> for {}</li>'
             ).format(
-                i["id"], i["id"], i["title"], i["status"], i["status"],
-                format_age(now - datetime.fromisoformat(i["openedAt"])),
+                i.id, i.id, i.title, i.status, i.status,
+                format_age(now - i.opened_at),
             )
             for i in incidents
         )  # fmt: skip

@@ -13,6 +13,7 @@ from jinja2 import Template
 from markupsafe import Markup
 
 from infradex.alerting.messages import IncidentView
+from infradex.alerting.read_models import IncidentDetail
 from infradex.alerting.timeline import describe
 from infradex.catalog import Catalog, Ref
 from infradex.catalog.models import EscalationPolicySpec
@@ -47,17 +48,14 @@ __all__ = ["confirm_body", "incident_body", "when"]
 CONTACT_ENTITIES = 6
 
 
-def when(text: str | None) -> str:
-    if not text:
-        return ""
-    return datetime.fromisoformat(text).strftime("%Y-%m-%d %H:%M:%S UTC")
+def when(at: datetime | None) -> str:
+    return at.strftime("%Y-%m-%d %H:%M:%S UTC") if at is not None else ""
 
 
-def _short(text: str | None, now: datetime) -> str:
+def _short(at: datetime | None, now: datetime) -> str:
     """A time as a phone reads it: ``14:02 UTC`` today, else with the date."""
-    if not text:
+    if at is None:
         return ""
-    at = datetime.fromisoformat(text)
     return at.strftime("%H:%M UTC" if at.date() == now.date() else "%d %b %H:%M UTC")
 
 
@@ -114,18 +112,18 @@ _NOTE = Template(
 )
 
 
-def _hero(detail: dict[str, Any], now: datetime) -> Markup:
-    opened = datetime.fromisoformat(detail["openedAt"])
-    end = datetime.fromisoformat(detail["resolvedAt"]) if detail["resolvedAt"] else now
+def _hero(detail: IncidentDetail, now: datetime) -> Markup:
+    opened = detail.opened_at
+    end = detail.resolved_at or now
     return Markup(
         _HERO.render(
-            status=detail["status"],
+            status=detail.status,
             lasted=format_age(end - opened),
-            opened=_short(detail["openedAt"], now),
-            acknowledged_by=detail["acknowledgedBy"],
-            snoozed=_short(detail["snoozedUntil"], now),
-            next_step=_short(detail["nextEscalationAt"], now),
-            resolved=_short(detail["resolvedAt"], now),
+            opened=_short(detail.opened_at, now),
+            acknowledged_by=detail.acknowledged_by,
+            snoozed=_short(detail.snoozed_until, now),
+            next_step=_short(detail.next_escalation_at, now),
+            resolved=_short(detail.resolved_at, now),
         )
     )
 
@@ -136,11 +134,11 @@ def _entity_link(catalog: Catalog, ref: Ref) -> Inline:
     return Link(title, page=target) if target and ref in catalog else Text(title)
 
 
-def _impact(catalog: Catalog, detail: dict[str, Any], health: dict[str, str]) -> list[list[Any]]:
+def _impact(catalog: Catalog, detail: IncidentDetail, health: dict[str, str]) -> list[list[Any]]:
     """What the catalog says the root takes down, each with its health now, failing first."""
-    view = IncidentView(detail["id"], detail["key"], detail["title"], detail["status"],
-                        datetime.fromisoformat(detail["openedAt"]))  # fmt: skip
-    failing = {m["entity"] for m in detail["members"] if m["role"] == "impacted" and not m["upAt"]}
+    view = IncidentView(detail.id, detail.key, detail.title, detail.status,
+                        detail.opened_at)  # fmt: skip
+    failing = {m.entity for m in detail.members if m.role == "impacted" and not m.up_at}
     items = []
     for ref, effect, why in sorted(view.impacted(catalog), key=lambda p: str(p[0]) not in failing):
         state = health.get(str(ref))
@@ -181,10 +179,10 @@ def _on_call(catalog: Catalog, policy_text: str | None, now: datetime) -> list[l
     return steps
 
 
-def _contacts(catalog: Catalog, detail: dict[str, Any]) -> list[list[Cell]]:
+def _contacts(catalog: Catalog, detail: IncidentDetail) -> list[list[Cell]]:
     """Whom to contact about the root, then about each impacted service (each person once)."""
     about: list[Ref] = []
-    for text in [detail["root"], *(m["entity"] for m in detail["members"])]:
+    for text in [detail.root, *(m.entity for m in detail.members)]:
         try:
             ref = parse_ref(text)
         except RefError:
@@ -202,16 +200,16 @@ def _contacts(catalog: Catalog, detail: dict[str, Any]) -> list[list[Cell]]:
     return rows
 
 
-def _paged(detail: dict[str, Any], now: datetime) -> list[list[Cell]]:
+def _paged(detail: IncidentDetail, now: datetime) -> list[list[Cell]]:
     return [
         [
-            [Text(_short(n["sentAt"], now) or "not yet")],
-            [Text(n["recipient"] or n["target"] or "")],
-            [Text(f"{n['kind']} by {n['channel']}")],
-            [Text(n["status"] + (f" after {n['attempts']} attempts" if n["attempts"] > 1 else ""))],
-            [Text(n["lastError"] or "")],
+            [Text(_short(n.sent_at, now) or "not yet")],
+            [Text(n.recipient or n.target or "")],
+            [Text(f"{n.kind} by {n.channel}")],
+            [Text(n.status + (f" after {n.attempts} attempts" if n.attempts > 1 else ""))],
+            [Text(n.last_error or "")],
         ]
-        for n in detail["notifications"]
+        for n in detail.notifications
     ]
 
 
@@ -219,24 +217,24 @@ def _render(page: Page) -> Markup:
     return html.render_body(page, suffix="")
 
 
-async def incident_body(request: Request, detail: dict[str, Any], session: Session) -> Markup:
+async def incident_body(request: Request, detail: IncidentDetail, session: Session) -> Markup:
     """The page's body: hero, actions, impact, on call, paged, contacts, checks, timeline."""
     catalog = request.app.state.catalog.catalog
     now = utcnow()
-    number = detail["id"]
+    number = detail.id
     page_ref = f"incidents/{number}"
     grouped = checks_by_owner(request)
     states, on = await glance_states(request)
     health = entity_health(grouped, states, on) if on else {}
-    top = Page(page_ref, detail["title"]).add(Heading(1, f"#{number}: {detail['title']}"))
+    top = Page(page_ref, detail.title).add(Heading(1, f"#{number}: {detail.title}"))
     body = [_render(top), _hero(detail, now)]
-    if detail["unrouted"]:  # the one thing an on-call reader must not miss
+    if detail.unrouted:  # the one thing an on-call reader must not miss
         warn = Page(page_ref, "").add(
-            Para([Strong("Nobody was paged."), Text(" " + (detail["routing"] or ""))])
+            Para([Strong("Nobody was paged."), Text(" " + (detail.routing or ""))])
         )
         body.append(Markup('<div class="notice">{}</div>').format(_render(warn)))
     if session.user:
-        body.append(Markup(_ACTIONS.render(id=number, status=detail["status"], csrf=session.csrf)))
+        body.append(Markup(_ACTIONS.render(id=number, status=detail.status, csrf=session.csrf)))
     else:
         body.append(
             Markup(
@@ -244,9 +242,9 @@ async def incident_body(request: Request, detail: dict[str, Any], session: Sessi
                 "Sign in to act</a> (acknowledge, snooze, resolve, add a note)</p>"
             ).format(number)
         )
-    rest = Page(page_ref, detail["title"])
+    rest = Page(page_ref, detail.title)
     try:
-        root = parse_ref(detail["root"])
+        root = parse_ref(detail.root)
     except RefError:
         root = None
     root_line: list[Inline] = [Text("Root: ")]
@@ -255,13 +253,13 @@ async def incident_body(request: Request, detail: dict[str, Any], session: Sessi
         root_line += [State(state), Text(" ")] if state else []
         root_line.append(_entity_link(catalog, root))
     else:
-        root_line.append(Text(detail["root"]))
-    root_line.append(Text(f" · escalation policy: {detail['policy'] or 'none'}"))
+        root_line.append(Text(detail.root))
+    root_line.append(Text(f" · escalation policy: {detail.policy or 'none'}"))
     rest.add(Para(root_line))
     impact = _impact(catalog, detail, health)
     if impact:
         rest.add(Heading(2, f"Impact ({len(impact)})", "impact"), Bullets(impact))
-    on_call = _on_call(catalog, detail["policy"], now)
+    on_call = _on_call(catalog, detail.policy, now)
     if on_call:
         rest.add(Heading(2, "On call now", "oncall"), Bullets(on_call))
     paged = _paged(detail, now)
@@ -281,14 +279,14 @@ async def incident_body(request: Request, detail: dict[str, Any], session: Sessi
             ["Check", "Now", "Role", "Down since", "Up since", "Last message"],
             [
                 [
-                    [Text(m["check"])],
-                    [State(shown_state(states.get(m["check"]), on))],
-                    [Text(m["role"])],
-                    [Text(_short(m["downAt"], now))],
-                    [Text(_short(m["upAt"], now))],
-                    [Text(m["message"] or "")],
+                    [Text(m.check)],
+                    [State(shown_state(states.get(m.check), on))],
+                    [Text(m.role)],
+                    [Text(_short(m.down_at, now))],
+                    [Text(_short(m.up_at, now))],
+                    [Text(m.message or "")],
                 ]
-                for m in detail["members"]
+                for m in detail.members
             ],
         )
     )
@@ -299,12 +297,12 @@ async def incident_body(request: Request, detail: dict[str, Any], session: Sessi
             ["When", "What", "Who", "Detail"],
             [
                 [
-                    [Text(_short(e["at"], now))],
-                    [Text(e["kind"].replace("_", " "))],
-                    [Text(e["actor"] or "")],
-                    [Text(describe(e["kind"], e["data"]))],
+                    [Text(_short(e.at, now))],
+                    [Text(e.kind.replace("_", " "))],
+                    [Text(e.actor or "")],
+                    [Text(describe(e.kind, e.data))],
                 ]
-                for e in detail["timeline"]
+                for e in detail.timeline
             ],
         )
     )
@@ -331,13 +329,13 @@ button below does it{% endif %}.</p>
 )
 
 
-def confirm_body(action: str, incident: dict[str, Any], recipient: str) -> Markup:
+def confirm_body(action: str, incident: IncidentDetail, recipient: str) -> Markup:
     """The one-click link's page: what it will do, and one big button that does it."""
     return Markup(
         _CONFIRM.render(
             verb=action.capitalize(),
             incident=incident,
-            opened=when(incident["openedAt"]),
+            opened=when(incident.opened_at),
             recipient=recipient,
         )
     )

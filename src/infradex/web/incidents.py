@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from infradex.alerting import records
 from infradex.alerting.model import IncidentStatus
+from infradex.alerting.read_models import IncidentDetail
 from infradex.clock import utcnow
 from infradex.docs.blocks import Cell, Heading, Link, Page, Para, Strong, Table, Text
 from infradex.durations import DurationError, parse_duration
@@ -24,6 +25,7 @@ from infradex.web.auth import Caller, require
 from infradex.web.incident_view import confirm_body, incident_body, when
 from infradex.web.inputs import TextIn
 from infradex.web.render import page_response
+from infradex.web.schemas import IncidentPage
 from infradex.web.sessions import read_session
 
 __all__ = ["api_router", "pages_router"]
@@ -60,7 +62,7 @@ async def _act(
     actor: str,
     note: str | None,
     duration: str | None,
-) -> dict[str, Any]:
+) -> IncidentDetail:
     db = request.app.state.db
     now = utcnow()
     detail = await records.act(
@@ -76,20 +78,24 @@ async def _act(
 
 
 # ----------------------------------------------------------------------------- API
-@api_router.get("/incidents", summary="Incidents, newest first")
+@api_router.get("/incidents", response_model=IncidentPage, summary="Incidents, newest first")
 async def list_incidents(
     request: Request,
     status: Annotated[str | None, Query(pattern="^(open|acknowledged|resolved)$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
-) -> dict[str, Any]:
+) -> IncidentPage:
     """``status=open`` lists everything not resolved (open or acknowledged)."""
     items, total = await records.list_incidents(request.app.state.db, status, limit, offset)
-    return {"items": items, "total": total, "limit": limit, "offset": offset}
+    return IncidentPage(items=items, total=total, limit=limit, offset=offset)
 
 
-@api_router.get("/incidents/{incident_id}", summary="One incident: members, timeline, messages")
-async def get_incident(request: Request, incident_id: IncidentId) -> dict[str, Any]:
+@api_router.get(
+    "/incidents/{incident_id}",
+    response_model=IncidentDetail,
+    summary="One incident: members, timeline, messages",
+)
+async def get_incident(request: Request, incident_id: IncidentId) -> IncidentDetail:
     return await records.incident_detail(request.app.state.db, incident_id)
 
 
@@ -99,7 +105,7 @@ def _api_action(action: str) -> Any:
         incident_id: IncidentId,
         caller: Annotated[Caller, Depends(require("write"))],
         body: ActionIn | None = None,
-    ) -> dict[str, Any]:
+    ) -> IncidentDetail:
         body = body or ActionIn()
         return await _act(request, incident_id, action, caller.actor, body.note, body.duration)
 
@@ -113,16 +119,22 @@ for _action, _summary in (
     ("resolve", "Resolve by hand (write token)"),
     ("snooze", "Acknowledge until `duration` has passed, then escalate again (write token)"),
 ):
-    api_router.post(f"/incidents/{{incident_id}}/{_action}", summary=_summary)(_api_action(_action))
+    api_router.post(
+        f"/incidents/{{incident_id}}/{_action}", response_model=IncidentDetail, summary=_summary
+    )(_api_action(_action))
 
 
-@api_router.post("/incidents/{incident_id}/notes", summary="Add a note (write token)")
+@api_router.post(
+    "/incidents/{incident_id}/notes",
+    response_model=IncidentDetail,
+    summary="Add a note (write token)",
+)
 async def add_note(
     request: Request,
     incident_id: IncidentId,
     body: ActionIn,
     caller: Annotated[Caller, Depends(require("write"))],
-) -> dict[str, Any]:
+) -> IncidentDetail:
     return await _act(request, incident_id, "note", caller.actor, body.note, None)
 
 
@@ -162,13 +174,13 @@ async def incidents_page(
     else:
         rows: list[list[Cell]] = [
             [
-                [Link(f"#{i['id']}", page=f"incidents/{i['id']}")],
-                _status_cell(i["status"]),
-                [Text(i["title"])],
-                [Text(str(i["impactedCount"]))],
-                [Text(when(i["openedAt"]))],
-                [Text(i["acknowledgedBy"] or "")],
-                [Text(when(i["resolvedAt"]))],
+                [Link(f"#{i.id}", page=f"incidents/{i.id}")],
+                _status_cell(i.status),
+                [Text(i.title)],
+                [Text(str(i.impacted_count))],
+                [Text(when(i.opened_at))],
+                [Text(i.acknowledged_by or "")],
+                [Text(when(i.resolved_at))],
             ]
             for i in items
         ]
@@ -193,7 +205,7 @@ async def incident_page(request: Request, incident_id: IncidentId) -> HTMLRespon
         page.add(Heading(1, "No such incident"), Para([Text(str(exc))]))
         return page_response(request, page, status=404)
     session = read_session(request)
-    result = Page(f"incidents/{incident_id}", f"#{incident_id} {detail['title']}")
+    result = Page(f"incidents/{incident_id}", f"#{incident_id} {detail.title}")
     body = await incident_body(request, detail, session)
     return page_response(request, result, session, body=body)
 
@@ -239,11 +251,9 @@ async def link_confirm(request: Request, token: Annotated[str, Path(max_length=1
         found = await records.peek_link(request.app.state.db, token, utcnow())
     except InfradexError as exc:
         return _link_problem(request, exc)
-    incident = found["incident"]
-    body = confirm_body(found["action"], incident, found["recipient"])
-    response = page_response(
-        request, Page(LINK_PAGE, f"{found['action']} #{incident['id']}"), body=body
-    )
+    incident = found.incident
+    body = confirm_body(found.action, incident, found.recipient)
+    response = page_response(request, Page(LINK_PAGE, f"{found.action} #{incident.id}"), body=body)
     response.headers["Referrer-Policy"] = "no-referrer"  # the token is in the URL
     return response
 
@@ -256,18 +266,18 @@ async def link_use(request: Request, token: Annotated[str, Path(max_length=100)]
         done = await records.use_link(db, token, now)
     except InfradexError as exc:
         return _link_problem(request, exc)
-    incident = done["incident"]
-    await audit(db, at=now, actor=f"{done['recipient']} (link)",
-                action=f"incident.{done['action']}", target=str(incident["id"]),
+    incident = done.incident
+    await audit(db, at=now, actor=f"{done.recipient} (link)",
+                action=f"incident.{done.action}", target=str(incident.id),
                 remote_addr=request.client.host if request.client else None)  # fmt: skip
     alerter = getattr(request.app.state, "alerter", None)
     if alerter is not None:
         alerter.wake()
     page = Page(LINK_PAGE, "Done")
-    verb = {"acknowledge": "acknowledged", "resolve": "resolved"}.get(done["action"], "done")
+    verb = {"acknowledge": "acknowledged", "resolve": "resolved"}.get(done.action, "done")
     page.add(
-        Heading(1, f"Incident #{incident['id']} {verb}"),
-        Para([Text(f"{incident['title']}: {verb} as {done['recipient']}.")]),
-        Para([Link("See the incident", page=f"incidents/{incident['id']}")]),
+        Heading(1, f"Incident #{incident.id} {verb}"),
+        Para([Text(f"{incident.title}: {verb} as {done.recipient}.")]),
+        Para([Link("See the incident", page=f"incidents/{incident.id}")]),
     )
     return page_response(request, page)

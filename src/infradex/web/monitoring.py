@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from prometheus_client import CollectorRegistry, generate_latest
@@ -14,6 +14,7 @@ from prometheus_client.registry import Collector
 from pydantic import BaseModel, Field
 
 from infradex.alerting.model import IncidentStatus, NoticeStatus
+from infradex.alerting.read_models import AlertingCounts
 from infradex.catalog.refs import RefError, parse_ref
 from infradex.clock import utcnow
 from infradex.errors import NotFoundError, UsageError
@@ -21,13 +22,31 @@ from infradex.monitor import history
 from infradex.monitor.checks import CheckDef, checks_of
 from infradex.monitor.evaluate import CheckState
 from infradex.monitor.maintenance import Window, catalog_windows, coverage, parse_rrule
-from infradex.monitor.report import check_summary
+from infradex.monitor.report import (
+    CheckDetail,
+    CheckSummary,
+    MonitorStats,
+    ResultRecord,
+    check_summary,
+)
 from infradex.monitor.service import Monitor
 from infradex.runtime.live_catalog import LiveCatalog
 from infradex.store.audit import audit
 from infradex.web.audience import observed_for_reader, sees_secrets, url_for_reader
 from infradex.web.auth import Caller, require
 from infradex.web.inputs import TextIn
+from infradex.web.schemas import (
+    CheckPage,
+    CheckResults,
+    CheckSeries,
+    CheckUptime,
+    CoveredWindow,
+    MaintenanceList,
+    MaintenanceRemoved,
+    MonitorIdle,
+    MonitorRunning,
+    WindowRecord,
+)
 
 __all__ = ["metrics_router", "router"]
 
@@ -77,16 +96,14 @@ def _find(request: Request, owner: str, name: str) -> CheckDef:
     raise NotFoundError(f"no check {check_id!r} in the catalog{hint}")
 
 
-def _shown(summary: dict[str, Any], admin: bool) -> dict[str, Any]:
+def _shown(summary: CheckSummary, admin: bool) -> CheckSummary:
     """A check summary as this reader may see it (the URL without credentials)."""
-    return {**summary, "url": url_for_reader(summary["url"], admin)}
+    return summary.model_copy(update={"url": url_for_reader(summary.url, admin)})
 
 
-class CheckPage(BaseModel):
-    items: list[dict[str, Any]]
-    total: int
-    limit: int
-    offset: int
+def _result_shown(result: ResultRecord, admin: bool) -> ResultRecord:
+    """A result as this reader may see it (response excerpts for admins only)."""
+    return result.model_copy(update={"observed": observed_for_reader(result.observed, admin)})
 
 
 @router.get("/checks", response_model=CheckPage, summary="Checks with their current state")
@@ -105,70 +122,91 @@ async def list_checks(
     admin = await sees_secrets(request)
     items = [_shown(check_summary(c, states.get(c.id), on), admin) for c in checks]
     if state is not None:
-        items = [item for item in items if item["state"] == state]
+        items = [item for item in items if item.state == state]
     return CheckPage(
         items=items[offset : offset + limit], total=len(items), limit=limit, offset=offset
     )
 
 
-@router.get("/checks/{owner}/{name}", summary="One check: definition, state, uptime, changes")
-async def one_check(request: Request, owner: str, name: str) -> dict[str, Any]:
+@router.get(
+    "/checks/{owner}/{name}",
+    response_model=CheckDetail,
+    summary="One check: definition, state, uptime, changes",
+)
+async def one_check(request: Request, owner: str, name: str) -> CheckDetail:
     check = _find(request, owner, name)
     db = request.app.state.db
     states = await current_states(request, [check.id])
     admin = await sees_secrets(request)
     summary = _shown(check_summary(check, states.get(check.id), monitored(request, states)), admin)
-    summary.update(await history.check_detail(db, check.id, utcnow()))
-    if summary.get("lastResult"):
-        last = summary["lastResult"]
-        summary["lastResult"] = {**last, "observed": observed_for_reader(last["observed"], admin)}
+    found = await history.check_detail(db, check.id, utcnow())
+    if found.last_result is not None:
+        shown = _result_shown(found.last_result, admin)
+        found = found.model_copy(update={"last_result": shown})
     monitor = _monitor(request)
     window = monitor.in_maintenance(check.id) if monitor is not None else None
-    summary["maintenance"] = window.to_dict() if window else None
-    return summary
+    return CheckDetail(
+        **dict(summary), **dict(found), maintenance=window.record() if window else None
+    )
 
 
-@router.get("/checks/{owner}/{name}/results", summary="Raw results, newest first")
+@router.get(
+    "/checks/{owner}/{name}/results",
+    response_model=CheckResults,
+    summary="Raw results, newest first",
+)
 async def check_results(
     request: Request,
     owner: str,
     name: str,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     failures: Annotated[bool, Query(description="only failing results")] = False,
-) -> dict[str, Any]:
+) -> CheckResults:
     check = _find(request, owner, name)
     items = await history.latest_results(request.app.state.db, check.id, limit, failures)
     admin = await sees_secrets(request)
-    return {"items": [{**i, "observed": observed_for_reader(i["observed"], admin)} for i in items]}
+    return CheckResults(items=[_result_shown(i, admin) for i in items])
 
 
-@router.get("/checks/{owner}/{name}/history", summary="Hourly or daily rollups, oldest first")
+@router.get(
+    "/checks/{owner}/{name}/history",
+    response_model=CheckSeries,
+    summary="Hourly or daily rollups, oldest first",
+)
 async def check_history(
     request: Request,
     owner: str,
     name: str,
     period: Annotated[str, Query(pattern="^(hour|day)$")] = "day",
     days: Annotated[int, Query(ge=1, le=730)] = 90,
-) -> dict[str, Any]:
+) -> CheckSeries:
     check = _find(request, owner, name)
     since = utcnow() - timedelta(days=days)
     series = await history.rollup_series(request.app.state.db, [check.id], period, since)
-    return {"period": period, "items": [r.to_dict() for r in series[check.id]]}
+    return CheckSeries(period=period, items=[r.point() for r in series[check.id]])
 
 
-@router.get("/checks/{owner}/{name}/uptime", summary="Uptime over 24 h, 7 d, 30 d, 90 d, 1 y")
-async def check_uptime(request: Request, owner: str, name: str) -> dict[str, Any]:
+@router.get(
+    "/checks/{owner}/{name}/uptime",
+    response_model=CheckUptime,
+    summary="Uptime over 24 h, 7 d, 30 d, 90 d, 1 y",
+)
+async def check_uptime(request: Request, owner: str, name: str) -> CheckUptime:
     check = _find(request, owner, name)
     report = await history.uptime_report(request.app.state.db, check.id, utcnow())
-    return {"check": check.id, **report}
+    return CheckUptime(check=check.id, **dict(report))
 
 
-@router.get("/monitor", summary="The in-process monitor's counters")
-async def monitor_stats(request: Request) -> dict[str, Any]:
+@router.get(
+    "/monitor",
+    response_model=MonitorRunning | MonitorIdle,
+    summary="The in-process monitor's counters",
+)
+async def monitor_stats(request: Request) -> MonitorRunning | MonitorIdle:
     monitor = _monitor(request)
     if monitor is None:
-        return {"running": False, "checks": len(all_checks(request))}
-    return {"running": True, **monitor.stats()}
+        return MonitorIdle(running=False, checks=len(all_checks(request)))
+    return MonitorRunning(running=True, **dict(monitor.stats()))
 
 
 # ----------------------------------------------------------------------------- maintenance
@@ -202,28 +240,39 @@ def validate_window(catalog_state: LiveCatalog, checks: list[CheckDef], body: Wi
     return Window(target, body.start, body.end, rrule, body.timezone, body.reason)
 
 
-@router.get("/maintenance", summary="Maintenance windows and the checks each covers")
-async def list_maintenance(request: Request) -> dict[str, Any]:
+@router.get(
+    "/maintenance",
+    response_model=MaintenanceList,
+    summary="Maintenance windows and the checks each covers",
+)
+async def list_maintenance(request: Request) -> MaintenanceList:
     catalog = _catalog_state(request).catalog
     windows = await history.list_windows(request.app.state.db) + catalog_windows(catalog)
     ids = [c.id for c in all_checks(request)]
     now = utcnow()
 
-    def describe() -> list[dict[str, Any]]:
+    def describe() -> list[CoveredWindow]:
         return [
-            {**window.to_dict(now), "covers": sorted(coverage(catalog, window.target, ids))}
+            CoveredWindow(
+                **dict(window.status(now)), covers=sorted(coverage(catalog, window.target, ids))
+            )
             for window in windows
         ]
 
     # expanding recurrence rules is bounded, but not free: off the event loop, so /healthz
     # and every other request keep answering meanwhile
-    return {"items": await asyncio.to_thread(describe)}
+    return MaintenanceList(items=await asyncio.to_thread(describe))
 
 
-@router.post("/maintenance", status_code=201, summary="Add a maintenance window (write token)")
+@router.post(
+    "/maintenance",
+    status_code=201,
+    response_model=WindowRecord,
+    summary="Add a maintenance window (write token)",
+)
 async def add_maintenance(
     request: Request, body: WindowIn, caller: Annotated[Caller, Depends(require("write"))]
-) -> dict[str, Any]:
+) -> WindowRecord:
     window = await asyncio.to_thread(  # checks the rule: up to ~0.4 s, off the event loop
         validate_window, _catalog_state(request), all_checks(request), body
     )
@@ -234,15 +283,19 @@ async def add_maintenance(
                 detail={"id": window_id, "rrule": window.rrule})  # fmt: skip
     if (monitor := _monitor(request)) is not None:
         await monitor.refresh_maintenance()
-    return {**window.to_dict(), "id": window_id}
+    return window.record().model_copy(update={"id": window_id})
 
 
-@router.delete("/maintenance/{window_id}", summary="Remove a maintenance window (write token)")
+@router.delete(
+    "/maintenance/{window_id}",
+    response_model=MaintenanceRemoved,
+    summary="Remove a maintenance window (write token)",
+)
 async def delete_maintenance(
     request: Request,
     window_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
     caller: Annotated[Caller, Depends(require("write"))],
-) -> dict[str, Any]:
+) -> MaintenanceRemoved:
     db = request.app.state.db
     if not await history.delete_window(db, window_id):
         raise NotFoundError(f"no maintenance window {window_id}; list them at /api/v1/maintenance")
@@ -250,13 +303,13 @@ async def delete_maintenance(
                 target=str(window_id))  # fmt: skip
     if (monitor := _monitor(request)) is not None:
         await monitor.refresh_maintenance()
-    return {"deleted": window_id}
+    return MaintenanceRemoved(deleted=window_id)
 
 
 # ----------------------------------------------------------------------------- /metrics
 class _ChecksCollector(Collector):
     def __init__(
-        self, checks: list[CheckDef], states: dict[str, CheckState], stats: dict[str, Any] | None
+        self, checks: list[CheckDef], states: dict[str, CheckState], stats: MonitorStats | None
     ) -> None:
         self.checks, self.states, self.stats = checks, states, stats
 
@@ -317,30 +370,30 @@ class _ChecksCollector(Collector):
         yield monitor
         if self.stats is not None:
             started = CounterMetricFamily("infradex_monitor_runs", "Check runs started")
-            started.add_metric([], float(self.stats["started"]))
+            started.add_metric([], float(self.stats.started))
             skipped = CounterMetricFamily(
                 "infradex_monitor_skipped_runs",
                 "Runs skipped (paused, or the previous run still going)",
             )
-            skipped.add_metric([], float(self.stats["skipped"] + self.stats["overlapping"]))
+            skipped.add_metric([], float(self.stats.skipped + self.stats.overlapping))
             running = GaugeMetricFamily("infradex_monitor_running", "Checks running now")
-            running.add_metric([], float(self.stats["inFlight"]))
+            running.add_metric([], float(self.stats.in_flight))
             queued = GaugeMetricFamily(
                 "infradex_monitor_queued_rows", "Result rows and state changes not yet written"
             )
-            queued.add_metric([], float(self.stats.get("queued", 0)))
+            queued.add_metric([], float(self.stats.queued))
             dropped = CounterMetricFamily(
                 "infradex_monitor_dropped_rows",
                 "Queued rows dropped, oldest first, while the store refused writes",
             )
-            dropped.add_metric([], float(self.stats.get("dropped", 0)))
+            dropped.add_metric([], float(self.stats.dropped))
             yield from (started, skipped, running, queued, dropped)
-            if self.stats.get("lagP99") is not None:
+            if self.stats.lag_p99 is not None:
                 lag = GaugeMetricFamily(
                     "infradex_monitor_start_lag_p99_seconds",
                     "99th percentile of how late runs started",
                 )
-                lag.add_metric([], float(self.stats["lagP99"]))
+                lag.add_metric([], float(self.stats.lag_p99))
                 yield lag
 
 
@@ -348,7 +401,7 @@ class _AlertingCollector(Collector):
     """Incidents not resolved and the outbox by status, from the store (any process), and
     this process's dispatcher's deliveries."""
 
-    def __init__(self, counts: dict[str, dict[str, int]], sent: dict[str, int] | None) -> None:
+    def __init__(self, counts: AlertingCounts, sent: dict[str, int] | None) -> None:
         self.counts, self.sent = counts, sent
 
     def collect(self):  # type: ignore[no-untyped-def]
@@ -356,12 +409,12 @@ class _AlertingCollector(Collector):
             "infradex_incidents", "Incidents not resolved, by status", labels=["status"]
         )
         for status in (IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED):
-            incidents.add_metric([status], float(self.counts["incidents"].get(status, 0)))
+            incidents.add_metric([status], float(self.counts.incidents.get(status, 0)))
         unrouted = GaugeMetricFamily(
             "infradex_incidents_unrouted",
             "Incidents not resolved that page nobody (no escalation policy reaches them)",
         )
-        unrouted.add_metric([], float(self.counts["incidents"].get("unrouted", 0)))
+        unrouted.add_metric([], float(self.counts.unrouted))
         queued = GaugeMetricFamily(
             "infradex_outbox_notifications",
             "Notifications in the outbox by status (pending and failed need attention)",
@@ -373,7 +426,7 @@ class _AlertingCollector(Collector):
             NoticeStatus.SENT,
             NoticeStatus.FAILED,
         ):
-            queued.add_metric([notice], float(self.counts["outbox"].get(notice, 0)))
+            queued.add_metric([notice], float(self.counts.outbox.get(notice, 0)))
         yield from (incidents, unrouted, queued)
         if self.sent is not None:
             sent = CounterMetricFamily(

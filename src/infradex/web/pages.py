@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -24,6 +24,7 @@ from infradex.docs.blocks import (
 )
 from infradex.docs.content import build_page, page_id
 from infradex.runtime.live_catalog import LiveCatalog
+from infradex.store.reload_plans import PlanRecord
 from infradex.web.health import with_health
 from infradex.web.render import page_response
 
@@ -96,17 +97,17 @@ async def search_page(
     return page_response(request, result, query=q)
 
 
-def _held_plan_blocks(plan: dict[str, Any]) -> list[Block]:
+def _held_plan_blocks(plan: PlanRecord) -> list[Block]:
     """The reload waiting for confirmation: why, what it removes, which incidents it closes,
     and how to confirm it."""
     blocks: list[Block] = [
         Heading(2, "Reload held for confirmation", "held-plan"),
-        Bullets([[Text(reason)] for reason in plan["reasons"]]),
+        Bullets([[Text(reason)] for reason in plan.reasons]),
     ]
     removed = [
-        ("Entities removed", plan["removedEntities"]),
-        ("Checks removed", plan["removedChecks"]),
-        ("Incidents it would close", [f"#{i['id']} {i['title']}" for i in plan["closesIncidents"]]),
+        ("Entities removed", plan.removed_entities),
+        ("Checks removed", plan.removed_checks),
+        ("Incidents it would close", [f"#{i.id} {i.title}" for i in plan.closes_incidents]),
     ]
     for title, items in removed:
         if items:

@@ -70,9 +70,9 @@ async def test_an_alerter_with_no_monitor_opens_holds_and_resolves_from_the_stor
 
     await alerter_without_monitor(db, catalog, now).turn(now)
     [incident] = (await records.list_incidents(db, "open"))[0]
-    assert incident["key"] == "service:solo"
-    detail = await records.incident_detail(db, incident["id"])
-    assert "paging_held" in [e["kind"] for e in detail["timeline"]]
+    assert incident.key == "service:solo"
+    detail = await records.incident_detail(db, incident.id)
+    assert "paging_held" in [e.kind for e in detail.timeline]
     assert await pages(db) == []
 
     # the window is over: a fresh alerter (another process) picks the incident up and pages
@@ -92,7 +92,7 @@ async def test_an_alerter_with_no_monitor_opens_holds_and_resolves_from_the_stor
     await third.turn(now)
     assert (await records.list_incidents(db, "open"))[0] == []
     [resolved] = (await records.list_incidents(db, "resolved"))[0]
-    assert resolved["id"] == incident["id"]
+    assert resolved.id == incident.id
 
 
 async def test_reads_see_what_the_monitor_wrote(

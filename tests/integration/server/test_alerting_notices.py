@@ -30,7 +30,7 @@ async def test_an_acknowledgement_tells_everyone_paged_once_and_nobody_else(
     assert [m.to for m in inbox.mails] == [[SAM], [VAL]]
     [incident] = (await records.list_incidents(db))[0]
 
-    await records.act(db, incident["id"], "acknowledge", "person:sam-staff", rig.now)
+    await records.act(db, incident.id, "acknowledge", "person:sam-staff", rig.now)
     await rig.turn()
     await rig.advance(timedelta(seconds=5))  # nothing more: one notice each
     notices = inbox.mails[2:]
@@ -38,6 +38,6 @@ async def test_an_acknowledgement_tells_everyone_paged_once_and_nobody_else(
     for notice in notices:
         assert notice.subject.startswith("[infradex] ACKNOWLEDGED #")
         assert "Acknowledged by person:sam-staff" in notice.text
-    detail = await records.incident_detail(db, incident["id"])
-    told = [n for n in detail["notifications"] if n["kind"] == "acknowledge"]
-    assert len(told) == 2 and {n["status"] for n in told} == {"sent"}
+    detail = await records.incident_detail(db, incident.id)
+    told = [n for n in detail.notifications if n.kind == "acknowledge"]
+    assert len(told) == 2 and {n.status for n in told} == {"sent"}

@@ -261,7 +261,7 @@ async def test_policy_channels_follow_the_incident_with_one_dedup_key(
         rig.now += timedelta(seconds=10)
     await rig.turn()
     [incident] = (await records.list_incidents(db))[0]
-    await records.act(db, incident["id"], "acknowledge", "user:ee", rig.now)
+    await records.act(db, incident.id, "acknowledge", "user:ee", rig.now)
     await rig.advance(timedelta(seconds=1))
     target.status["/solo"] = 200
     for _ in range(2):

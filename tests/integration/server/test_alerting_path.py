@@ -51,8 +51,8 @@ async def test_page_escalate_acknowledge_by_link_recover_resolve(
     # the volunteer acknowledges with the link in the message: escalation stops
     token = inbox.mails[1].link("Acknowledge").rsplit("/", 1)[1]
     done = await records.use_link(db, token, rig.now)
-    assert done["incident"]["status"] == "acknowledged"
-    assert done["incident"]["acknowledgedBy"] == "person:val-volunteer (link)"
+    assert done.incident.status == "acknowledged"
+    assert done.incident.acknowledged_by == "person:val-volunteer (link)"
     await rig.advance(timedelta(hours=2))  # the repeat round would have paged by now
     # both people paged are told who took it, and nothing more is sent
     acked = inbox.mails[2:]
@@ -76,12 +76,12 @@ async def test_page_escalate_acknowledge_by_link_recover_resolve(
     assert resolved[0].headers["In-Reply-To"] == page.headers["References"]
 
     [incident] = (await records.list_incidents(db))[0]
-    detail = await records.incident_detail(db, incident["id"])
-    kinds = [e["kind"] for e in detail["timeline"]]
+    detail = await records.incident_detail(db, incident.id)
+    kinds = [e.kind for e in detail.timeline]
     assert kinds[:2] == ["opened", "check_down"]
     assert kinds.count("escalated") == 2 and kinds.count("notified") == 6  # 2 pages, 2 acks
     assert kinds.index("acknowledged") < kinds.index("check_up") < kinds.index("resolved")
-    assert detail["status"] == "resolved"
+    assert detail.status == "resolved"
 
 
 async def test_a_link_works_once_and_not_after_it_expires(
@@ -142,7 +142,7 @@ async def test_cdn_down_first_makes_exactly_one_page_naming_the_five_services(
         count = (await connection.execute(select(func.count()).select_from(incidents))).scalar()
     assert count == 1
     [incident] = (await records.list_incidents(db))[0]
-    assert incident["key"] == "provider:edgecdn" and incident["impactedCount"] == 5
+    assert incident.key == "provider:edgecdn" and incident.impacted_count == 5
 
 
 async def test_children_failing_before_the_cdn_wait_for_it_and_do_not_page(
@@ -188,7 +188,7 @@ async def test_smtp_down_during_an_incident_delivers_after_it_returns(
         row = (await connection.execute(select(notifications))).one()
     assert row.status == "sent" and row.attempts >= 3
     detail = await records.incident_detail(db, row.incident_id)
-    kinds = [e["kind"] for e in detail["timeline"]]
+    kinds = [e.kind for e in detail.timeline]
     assert kinds.count("notify_retry") == 1 and kinds.count("notified") == 1
 
 
@@ -227,8 +227,8 @@ async def test_maintenance_silences_paging_but_the_incident_is_recorded(
     await rig.advance(timedelta(minutes=30))
     assert inbox.mails == []
     [incident] = (await records.list_incidents(db))[0]
-    detail = await records.incident_detail(db, incident["id"])
-    assert "paging_held" in [e["kind"] for e in detail["timeline"]]
+    detail = await records.incident_detail(db, incident.id)
+    assert "paging_held" in [e.kind for e in detail.timeline]
     # the window ends with the target still down: the held step goes out then, and the next
     # one keeps its 15 minutes
     for _ in range(31):
@@ -249,14 +249,14 @@ async def test_snooze_wakes_the_escalation_again(
         rig.now += timedelta(seconds=10)
     await rig.turn()
     [incident] = (await records.list_incidents(db))[0]
-    await records.act(db, incident["id"], "snooze", "user:ee", rig.now, snooze=timedelta(hours=1))
+    await records.act(db, incident.id, "snooze", "user:ee", rig.now, snooze=timedelta(hours=1))
     await rig.advance(timedelta(minutes=59))
     assert len(inbox.mails) == 2  # the page, and the snooze (an acknowledgement) told
     assert "ACKNOWLEDGED" in inbox.mails[1].subject
     await rig.advance(timedelta(minutes=2))
     assert [m.to for m in inbox.mails] == [[SAM], [SAM], [SAM]]
-    detail = await records.incident_detail(db, incident["id"])
-    assert "snooze_ended" in [e["kind"] for e in detail["timeline"]]
+    detail = await records.incident_detail(db, incident.id)
+    assert "snooze_ended" in [e.kind for e in detail.timeline]
 
 
 async def test_a_restarted_alerter_carries_on_without_resending(

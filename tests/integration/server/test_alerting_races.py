@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from infradex.alerting import records
+from infradex.alerting.read_models import IncidentDetail
 from infradex.store import Database
 from infradex.store.tables import incidents, notifications
 
@@ -40,9 +41,9 @@ async def _up(rig: Rig, target: Target, check: str = SOLO, path: str = "/solo") 
     await rig.turn()
 
 
-async def _only_incident(db: Database) -> dict:  # type: ignore[type-arg]
+async def _only_incident(db: Database) -> IncidentDetail:
     [item] = (await records.list_incidents(db))[0]
-    return await records.incident_detail(db, item["id"])
+    return await records.incident_detail(db, item.id)
 
 
 async def test_an_acknowledgement_is_not_undone_by_the_alerter(
@@ -52,12 +53,12 @@ async def test_an_acknowledgement_is_not_undone_by_the_alerter(
     await _down(rig, target)
     incident = await _only_incident(db)
     # acknowledged between two turns, while the correlator still thinks it is open
-    await records.act(db, incident["id"], "acknowledge", "user:ee", rig.now)
+    await records.act(db, incident.id, "acknowledge", "user:ee", rig.now)
     mine = rig.alerter.correlator.by_key["service:solo"]
     rig.alerter.correlator._touch(mine)  # touched (as a new impacted check would): saved again
     await rig.turn()
     after = await _only_incident(db)
-    assert after["status"] == "acknowledged" and after["acknowledgedBy"] == "user:ee"
+    assert after.status == "acknowledged" and after.acknowledged_by == "user:ee"
     await rig.advance(timedelta(hours=1))
     # the escalation stayed stopped: the page, and the acknowledgement told, nothing more
     assert [m.subject.split(" #")[0] for m in inbox.mails] == [
@@ -73,19 +74,19 @@ async def test_resolved_by_hand_then_failing_again_pages_and_resolves_again(
     rig = Rig(db, load_org(write_org(tmp_path / "org", target)), inbox.url)
     await _down(rig, target)
     incident = await _only_incident(db)
-    await records.act(db, incident["id"], "resolve", "user:ee", rig.now)
+    await records.act(db, incident.id, "resolve", "user:ee", rig.now)
     await rig.turn()
     assert [m.subject.split(":")[0] for m in inbox.mails] == [
-        f"[infradex] DOWN #{incident['id']}",
-        f"[infradex] RESOLVED #{incident['id']}",  # the hand resolve is told
+        f"[infradex] DOWN #{incident.id}",
+        f"[infradex] RESOLVED #{incident.id}",  # the hand resolve is told
     ]
     await _up(rig, target)  # recovers: nothing to say
     await _down(rig, target)  # fails again within 10 min: the incident reopens and pages
-    assert inbox.mails[-1].subject.startswith(f"[infradex] DOWN #{incident['id']}")
+    assert inbox.mails[-1].subject.startswith(f"[infradex] DOWN #{incident.id}")
     await _up(rig, target)
     final = await _only_incident(db)
-    assert final["status"] == "resolved"
-    assert inbox.mails[-1].subject.startswith(f"[infradex] RESOLVED #{incident['id']}")
+    assert final.status == "resolved"
+    assert inbox.mails[-1].subject.startswith(f"[infradex] RESOLVED #{incident.id}")
     await rig.advance(timedelta(hours=1))
     assert sum("DOWN" in m.subject for m in inbox.mails) == 2
 
@@ -98,7 +99,7 @@ async def test_an_action_taken_while_alerting_was_down_is_passed_on_after_a_rest
     await _down(rig, target)
     incident = await _only_incident(db)
     # the server is stopped; someone resolves with the CLI; the server starts again
-    await records.act(db, incident["id"], "resolve", "cli:ee", rig.now)
+    await records.act(db, incident.id, "resolve", "cli:ee", rig.now)
     second = Rig(db, catalog, inbox.url, now=rig.now + timedelta(minutes=1))
     await second.alerter.load()
     await second.turn()
@@ -136,7 +137,7 @@ async def test_a_failed_turn_is_redone_from_the_store(
         await rig.alerter.turn(rig.now)
     await rig.turn()  # from the store again: the unhandled change opens the incident
     incident = await _only_incident(db)
-    assert incident["status"] == "open"
+    assert incident.status == "open"
     assert [m.to for m in inbox.mails] == [[SAM]]
 
 
@@ -174,8 +175,8 @@ async def test_a_restart_after_hours_sends_the_latest_step_once(
     await third.turn()
     assert [m.to for m in inbox.mails] == [[SAM], [VAL], [VAL]]
     detail = await _only_incident(db)
-    assert "caught_up" in [e["kind"] for e in detail["timeline"]]
-    assert detail["nextEscalationAt"] is None  # that was the last step of the last round
+    assert "caught_up" in [e.kind for e in detail.timeline]
+    assert detail.next_escalation_at is None  # that was the last step of the last round
 
 
 async def test_a_child_that_paged_just_before_its_root_is_merged_into_it(
@@ -189,10 +190,10 @@ async def test_a_child_that_paged_just_before_its_root_is_merged_into_it(
         rows = {r.key: r for r in (await connection.execute(select(incidents))).all()}
     assert rows["service:www"].status == "resolved" and rows["provider:edgecdn"].status == "open"
     root = await records.incident_detail(db, rows["provider:edgecdn"].id)
-    assert [m["entity"] for m in root["members"] if m["role"] == "impacted"] == ["service:www"]
+    assert [m.entity for m in root.members if m.role == "impacted"] == ["service:www"]
     child = await records.incident_detail(db, rows["service:www"].id)
-    assert child["timeline"][-1]["kind"] in ("merged", "notified")
-    assert "merged" in [e["kind"] for e in child["timeline"]]
+    assert child.timeline[-1].kind in ("merged", "notified")
+    assert "merged" in [e.kind for e in child.timeline]
 
 
 async def test_no_secret_reaches_the_incident_api(

@@ -98,15 +98,15 @@ async def test_a_cdn_without_a_policy_pages_the_policy_of_the_services_behind_it
         count = (await connection.execute(select(func.count()).select_from(incidents))).scalar()
     assert count == 1
     [incident] = (await records.list_incidents(db))[0]
-    assert incident["key"] == "provider:cdn" and incident["impactedCount"] == 3
+    assert incident.key == "provider:cdn" and incident.impacted_count == 3
     # one email, to the policy's person, naming the three services
     [page] = inbox.mails
     assert page.to == ["sam@example.org"]
     for name in SERVICES:
         assert f"service:{name}" in page.text
-    detail = await records.incident_detail(db, incident["id"])
-    assert detail["unrouted"] is False
-    assert "takes down" in detail["routing"]
+    detail = await records.incident_detail(db, incident.id)
+    assert detail.unrouted is False
+    assert "takes down" in detail.routing
 
 
 async def test_a_catalog_with_no_policy_warns_and_flags_the_incident_unrouted(
@@ -124,7 +124,7 @@ async def test_a_catalog_with_no_policy_warns_and_flags_the_incident_unrouted(
     await fail_everything(rig)
     assert inbox.mails == []
     [incident] = (await records.list_incidents(db))[0]
-    assert incident["unrouted"] is True
+    assert incident.unrouted is True
 
 
 @pytest.fixture

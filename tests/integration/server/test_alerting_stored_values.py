@@ -32,13 +32,13 @@ async def test_rows_and_json_keep_the_same_strings(
         rig.now += timedelta(seconds=10)
     await rig.turn()
     [listed] = (await records.list_incidents(db, "open"))[0]
-    done = await records.act(db, listed["id"], "acknowledge", "user:ee", rig.now)
-    assert json.loads(json.dumps(done))["status"] == "acknowledged"
+    done = await records.act(db, listed.id, "acknowledge", "user:ee", rig.now)
+    assert json.loads(json.dumps(done.to_json()))["status"] == "acknowledged"
     async with db.begin() as connection:
         # read back as text by the database itself, not through any Python type
         [status] = (
             await connection.execute(
-                text("SELECT status FROM incidents WHERE id = :i"), {"i": listed["id"]}
+                text("SELECT status FROM incidents WHERE id = :i"), {"i": listed.id}
             )
         ).one()
         kinds = (await connection.execute(select(incident_events.c.kind))).scalars().all()
@@ -49,13 +49,13 @@ async def test_rows_and_json_keep_the_same_strings(
     assert sent == ["sent"]
 
     # an illegal move is refused before anything is written; the API's answer is unchanged
-    await records.act(db, listed["id"], "resolve", "user:ee", rig.now)
+    await records.act(db, listed.id, "resolve", "user:ee", rig.now)
     async with db.begin() as connection:
         await connection.execute(
-            incidents.update().where(incidents.c.id == listed["id"]).values(status="closed")
+            incidents.update().where(incidents.c.id == listed.id).values(status="closed")
         )
     try:
-        await records.act(db, listed["id"], "acknowledge", "user:ee", rig.now)
+        await records.act(db, listed.id, "acknowledge", "user:ee", rig.now)
     except IllegalTransition as refused:
         assert "'closed' is unknown" in str(refused)
     else:

@@ -84,7 +84,7 @@ async def test_a_registered_kind_is_paged_acknowledged_and_told(
     # the one-click link in the page acknowledges; Sam and the room are told who took it
     assert set(page.message.links) == {"incident", "acknowledge", "resolve"}
     done = await records.use_link(db, page.message.links["acknowledge"].rsplit("/", 1)[1], rig.now)
-    assert done["incident"]["status"] == "acknowledged"
+    assert done.incident.status == "acknowledged"
     await rig.advance(timedelta(minutes=1))
     assert [s.message.kind for s in recorder.to("sam-pager")] == ["trigger", "acknowledge"]
     assert [s.message.kind for s in recorder.to("ops-room")] == ["trigger", "acknowledge"]

@@ -84,7 +84,7 @@ async def test_maintenance_and_unknown_results_are_left_out_of_uptime(db: Databa
     spans = (await history.uptimes(db, [CHECK.id], clock.at))[CHECK.id]
     assert spans["24h"] == 100.0
     rows = await history.latest_results(db, CHECK.id, limit=4)
-    assert {r["status"] for r in rows} == {"unknown"}
+    assert {r.status for r in rows} == {"unknown"}
 
 
 async def test_retention_keeps_the_latest_results_and_recent_failures(db: Database) -> None:
@@ -98,12 +98,12 @@ async def test_retention_keeps_the_latest_results_and_recent_failures(db: Databa
     assert deleted["results"] == 25
     assert await count(db, check_results) == 13
     kept = await history.latest_results(db, CHECK.id, limit=1000)
-    successes = [r for r in kept if r["success"]]
-    failures = [r for r in kept if not r["success"]]
+    successes = [r for r in kept if r.success]
+    failures = [r for r in kept if not r.success]
     assert len(successes) == 10  # the newest 10
     # the 3 recent failures are kept (younger than 7 days); the 5 old ones are gone
     assert len(failures) == 3
-    assert all(datetime.fromisoformat(r["startedAt"]) > T0 + timedelta(days=7) for r in failures)
+    assert all(r.started_at > T0 + timedelta(days=7) for r in failures)
 
 
 async def test_old_rollups_are_dropped_by_retention(db: Database) -> None:

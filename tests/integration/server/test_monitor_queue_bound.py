@@ -98,7 +98,7 @@ async def test_the_queue_stays_at_its_bound_and_is_written_when_the_store_is_bac
                 CHECK, CheckResult(CHECK.id, Observation()), T0 + timedelta(minutes=minute)
             )
             await monitor.flush()  # refused: the rows stay queued
-            assert monitor.stats()["queued"] <= 5 + 1  # results, and the one state change
+            assert monitor.stats().queued <= 5 + 1  # results, and the one state change
     finally:
         await _rename(store, "away", "check_results")
     assert monitor.write_errors == 12
@@ -109,7 +109,7 @@ async def test_the_queue_stays_at_its_bound_and_is_written_when_the_store_is_bac
     await monitor.flush()  # the store is back
     # the newest five are written; the state came through whole
     assert await _written(store) == [T0 + timedelta(minutes=m) for m in range(7, 12)]
-    assert monitor.stats()["queued"] == 0
+    assert monitor.stats().queued == 0
     async with store.begin() as connection:
         total = (
             await connection.execute(

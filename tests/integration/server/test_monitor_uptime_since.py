@@ -22,18 +22,18 @@ async def test_five_minutes_of_history_cover_no_span_and_say_since_when(db: Data
     await feed(Monitor(db, clock=clock), clock, "uuuud", timedelta(minutes=1))
     now = FIRST + timedelta(minutes=5)
     report = await history.uptime_report(db, CHECK.id, now)
-    assert report["uptime"] == {"24h": 80.0, "7d": 80.0, "30d": 80.0, "90d": 80.0, "1y": 80.0}
-    assert report["uptimeSince"] == FIRST.isoformat()
-    assert report["uptimeCovers"] == dict.fromkeys(report["uptime"], False)
+    assert report.uptime == {"24h": 80.0, "7d": 80.0, "30d": 80.0, "90d": 80.0, "1y": 80.0}
+    assert report.to_json()["uptimeSince"] == FIRST.isoformat()
+    assert report.uptime_covers == dict.fromkeys(report.uptime, False)
     # the check's detail (API and page) says the same
     detail = await history.check_detail(db, CHECK.id, now)
-    assert (detail["uptimeSince"], detail["uptimeCovers"]) == (
-        report["uptimeSince"],
-        report["uptimeCovers"],
+    assert (detail.uptime_since, detail.uptime_covers) == (
+        report.uptime_since,
+        report.uptime_covers,
     )
     overview = (await history.overview(db, [CHECK.id], now))[CHECK.id]
-    assert overview["uptimeSince"] == report["uptimeSince"]
-    cells = str(_uptime_cells(report["uptime"], report["uptimeSince"], report["uptimeCovers"], now))
+    assert overview.uptime == report
+    cells = str(_uptime_cells(report, now))
     assert cells == '<td colspan="5" class="uptime-since">80% since 14:02 UTC</td>'
 
 
@@ -42,10 +42,10 @@ async def test_ten_days_cover_24h_and_7d_only(db: Database) -> None:
     await feed(Monitor(db, clock=clock), clock, "u" * 40, timedelta(hours=6))
     now = clock.at
     report = await history.uptime_report(db, CHECK.id, now)
-    assert report["uptimeSince"] == FIRST.isoformat()
-    covers = report["uptimeCovers"]
+    assert report.to_json()["uptimeSince"] == FIRST.isoformat()
+    covers = report.uptime_covers
     assert covers == {"24h": True, "7d": True, "30d": False, "90d": False, "1y": False}
-    cells = str(_uptime_cells(report["uptime"], report["uptimeSince"], covers, now))
+    cells = str(_uptime_cells(report, now))
     assert cells == (
         '<td>100%</td><td>100%</td><td colspan="3" class="uptime-since">'
         "100% since 2026-11-26 14:02 UTC</td>"
@@ -56,16 +56,14 @@ async def test_a_long_history_covers_every_span(db: Database) -> None:
     clock = Clock(FIRST)
     await feed(Monitor(db, clock=clock), clock, "u" * 1500, timedelta(hours=6))  # 375 days
     report = await history.uptime_report(db, CHECK.id, clock.at)
-    assert report["uptimeCovers"] == dict.fromkeys(report["uptime"], True)
-    cells = str(
-        _uptime_cells(report["uptime"], report["uptimeSince"], report["uptimeCovers"], clock.at)
-    )
+    assert report.uptime_covers == dict.fromkeys(report.uptime, True)
+    cells = str(_uptime_cells(report, clock.at))
     assert cells.count("<td>100%</td>") == 5 and "since" not in cells
 
 
 async def test_no_history_yet(db: Database) -> None:
     report = await history.uptime_report(db, CHECK.id, FIRST)
-    assert report["uptimeSince"] is None
-    assert set(report["uptimeCovers"].values()) == {False}
-    cells = str(_uptime_cells(report["uptime"], None, report["uptimeCovers"], FIRST))
+    assert report.uptime_since is None
+    assert set(report.uptime_covers.values()) == {False}
+    cells = str(_uptime_cells(report, FIRST))
     assert cells.count("<td>–</td>") == 5

@@ -115,8 +115,8 @@ async def test_catalog_loads_and_audit(db: Database) -> None:
     assert second > first
     loads, total = await latest_loads(db)
     assert total == 2
-    assert [load["id"] for load in loads] == [second, first]
-    assert loads[1]["errors"] == 1 and loads[0]["diff"] == {"added": ["service:a"]}
+    assert [load.id for load in loads] == [second, first]
+    assert loads[1].errors == 1 and loads[0].diff == {"added": ["service:a"]}
     await audit(db, at=NOW, actor="token:x", action="catalog.reload", detail={"ok": True})
     entries = await audit_entries(db)
     assert entries[0]["actor"] == "token:x" and entries[0]["detail"] == {"ok": True}

@@ -44,6 +44,6 @@ async def test_a_scheduled_run_is_stamped_with_the_injected_clock(tmp_path: Path
         state = monitor.states[check.id]
         assert state.last_result_at == FIXED
         rows = await history.latest_results(db, check.id)
-        assert [row["startedAt"] for row in rows] == [FIXED.isoformat()]
+        assert [row.started_at for row in rows] == [FIXED]
     finally:
         await db.close()

@@ -63,4 +63,4 @@ def test_a_row_round_trips() -> None:
     back = Rollup.from_row(rollup.to_row())
     assert back.histogram == rollup.histogram and back.latency_p95 == rollup.latency_p95
     assert (back.up, back.latency_count, back.latency_max) == (4, 4, 4000.0)
-    assert back.to_dict()["latencyMs"]["max"] == 4000.0
+    assert back.point().latency_ms.max == 4000.0
