@@ -137,6 +137,16 @@ def _address(value: str) -> str:
     return value
 
 
+def _network(value: str) -> str:
+    try:
+        ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not an IP address or network (e.g. 192.0.2.10 or 151.101.0.0/16)"
+        ) from None
+    return value
+
+
 def _rotation(value: str) -> str:
     if value not in ("daily", "weekly") and not re.match(r"^[1-9]\d*d$", value):
         raise ValueError(f"{value!r} is not a rotation; write daily, weekly or <n>d such as 3d")
@@ -394,6 +404,11 @@ class ProviderSpec(Model):
     maintenance: list[Maintenance] = Field(default_factory=list)
     escalation: RefText | None = None  # extension: who is paged when the provider fails
     octodns: OctodnsProvider | None = None  # extension: the zones' octoDNS provider (docs/dns.md)
+    # extensions for validate's DNS cross-checks (docs/catalog.md): the domains the
+    # provider's servers answer under (a CNAME into one points at it: fastly.net) and the
+    # addresses or networks they answer on (an A record there points at it)
+    edge_domains: list[Domain] = Field(default_factory=list)
+    addresses: list[Annotated[str, AfterValidator(_network)]] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _check_names(self) -> ProviderSpec:
