@@ -81,7 +81,7 @@ def apply_plan(
 
 
 def maintenance_windows(
-    annotated: Sequence[AnnotatedChange], now: datetime, checksum: str
+    annotated: Sequence[AnnotatedChange], now: datetime, checksum: str, source: str = "cli"
 ) -> list[Window]:
     """One window per service the plan touches, from now until the apply has had its
     allowance and the longest old TTL among that service's changes has passed (resolvers may
@@ -97,7 +97,7 @@ def maintenance_windows(
             starts_at=now,
             ends_at=now + APPLY_ALLOWANCE + timedelta(seconds=ttl),
             reason=f"DNS change {checksum} (infradex dns apply)",
-            source="cli",
+            source=source,
         )
         for ref, ttl in sorted(longest.items())
     ]

@@ -24,7 +24,7 @@ from infradex.runtime.assembly import assemble
 from infradex.settings import Settings
 from infradex.store import Database
 from infradex.store.db import StoreError
-from infradex.web import accounts, api, incidents, monitoring, oncall, pages
+from infradex.web import accounts, api, dns, incidents, monitoring, oncall, pages
 from infradex.web.auth import reader_allowed
 from infradex.web.clients import client_address
 from infradex.web.errors import store_reason, store_unavailable
@@ -171,6 +171,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     static = resources.files("infradex.docs") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(api.router)
+    app.include_router(dns.router)
     app.include_router(monitoring.router)
     app.include_router(monitoring.metrics_router)
     app.include_router(incidents.api_router)
