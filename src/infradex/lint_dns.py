@@ -1,9 +1,9 @@
 """Warnings that compare the catalog's zones with what the catalog says about the names in
 them (``infradex validate``; :func:`infradex.lint.lint` adds them): a record for a name no
 service claims, a CDN in DNS that the service does not declare (or declared and bypassed),
-an address that no host or provider has, no CAA where TLS is served, and an MX that points
-at no mail service. Pure: the catalog in, problems out; docs/catalog.md lists what each
-check skips and why.
+an address that no host or provider has, no CAA where TLS is served, an MX that points at no
+mail service, and a ``dns-drift`` check that cannot compare its zone. Pure: the catalog in,
+problems out; docs/catalog.md lists what each check skips and why.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from infradex.catalog.problems import Problem
 from infradex.catalog.refs import Ref, RefError, parse_ref
 from infradex.catalog.specs import spec_checks
 from infradex.catalog.zones import RecordSet, record_name, record_sets
+from infradex.dns.drift import drift_target
 
 __all__ = ["dns_warnings"]
 
@@ -81,6 +82,9 @@ def dns_warnings(catalog: Catalog) -> Iterator[Problem]:
             )
     for service in catalog.of_kind("service"):
         yield from _cdn_bypassed(catalog, service, edges)
+    checked: list[Entity] = [*catalog.of_kind("service"), *catalog.of_kind("provider")]
+    for entity in checked:
+        yield from _drift_checks(catalog, entity)
 
 
 def _fqdn(zone: str, name: str) -> str:
@@ -323,6 +327,26 @@ def _unknown_addresses(
                 "which no host or provider in the catalog has",
                 "add the address to the `addresses` of the Host (or the Provider) that answers "
                 "there, or fix the record",
+            )
+
+
+# ------------------------------------------------------------------- drift checks
+def _drift_checks(catalog: Catalog, entity: Entity) -> Iterator[Problem]:
+    """A ``dns-drift://ZONE`` check that cannot compare its zone would only ever be down."""
+    for i, check in enumerate(spec_checks(entity)):
+        parts = urlsplit(check.url)
+        if parts.scheme != "dns-drift":
+            continue
+        problem = drift_target(catalog, parts.hostname or "", frozenset()).problem
+        if problem is not None:
+            yield entity.problem(
+                "warning",
+                "drift-check",
+                f"check {check.name} cannot compare its zone, so it will always be down: "
+                f"{problem}",
+                "name a zone of the catalog whose provider has `octodns` settings "
+                "(docs/dns.md#drift-as-a-check)",
+                ("spec", "checks", i, "url"),
             )
 
 

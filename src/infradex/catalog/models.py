@@ -59,7 +59,7 @@ __all__ = [
 ]
 
 API_VERSION = "infradex/v1"
-PROBE_SCHEMES = ("http", "https", "tcp", "dns", "tls")
+PROBE_SCHEMES = ("http", "https", "tcp", "dns", "tls", "dns-drift")
 Weekday = Literal["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -116,6 +116,11 @@ def _check_url(value: str) -> str:
         raise ValueError(f"{value!r} has no host; write e.g. https://docs.python.org/3/")
     if parts.scheme in ("tcp", "tls") and (not parts.hostname or port is None):
         raise ValueError(f"{value!r} needs a host and a port, e.g. {parts.scheme}://host:443")
+    if parts.scheme == "dns-drift" and (not parts.hostname or parts.path.strip("/")):
+        raise ValueError(
+            f"{value!r} names the zone to compare as its host and nothing else, e.g. "
+            "dns-drift://python.org"
+        )
     if parts.scheme == "dns" and not parts.path.strip("/"):
         raise ValueError(
             f"{value!r} needs a name to look up, e.g. dns://9.9.9.9/python.org?type=A "

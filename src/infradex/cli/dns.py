@@ -19,7 +19,7 @@ from infradex.cli.app import app, load_catalog, settings_of
 from infradex.cli.output import console, err_console, print_json
 from infradex.clock import utcnow
 from infradex.dns.annotate import annotate_all
-from infradex.dns.apply import apply_plan, maintenance_windows
+from infradex.dns.apply import apply_plan
 from infradex.dns.plan import DnsPlan, plan_zones
 from infradex.dns.providers import provider_factory
 from infradex.dns.render import plan_json, plan_markdown, record_text, services_text
@@ -134,6 +134,8 @@ def apply_(
     catalog, plan = _plan(ctx, zone)
     windows: list[Window] = []
     if maintenance and plan.checksum == checksum.strip().lower() and plan.changes:
+        from infradex.runtime.dns_changes import maintenance_windows
+
         annotated = annotate_all(catalog, plan.changes, utcnow())
         windows = maintenance_windows(annotated, utcnow(), plan.checksum)
     applied = apply_plan(plan, checksum, force=force, before=lambda: _record(ctx, windows))
@@ -155,14 +157,14 @@ def apply_(
 
 def _record(ctx: typer.Context, windows: list[Window]) -> None:
     """Write the maintenance windows before anything is applied."""
-    from infradex.dns.bookkeeping import record_windows
+    from infradex.runtime.dns_changes import record_windows
 
     if windows:
         _with_store(ctx, lambda db: record_windows(db, windows, _actor(), utcnow()))
 
 
 def _audit(ctx: typer.Context, plan: DnsPlan, zones: tuple[str, ...], force: bool) -> None:
-    from infradex.dns.bookkeeping import record_apply
+    from infradex.runtime.dns_changes import record_apply
 
     _with_store(
         ctx, lambda db: record_apply(db, plan, zones, force=force, actor=_actor(), now=utcnow())

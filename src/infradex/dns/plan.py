@@ -36,6 +36,7 @@ __all__ = [
     "ZonePlan",
     "checksum_of",
     "compute_plan",
+    "plan_zone",
     "plan_zones",
 ]
 

@@ -13,9 +13,12 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from infradex.netpolicy import DEFAULT_POLICY, AddressPolicy
+
+if TYPE_CHECKING:
+    from infradex.dns.drift import DriftTarget
 
 __all__ = [
     "DEFAULT_BODY_LIMIT",
@@ -39,6 +42,7 @@ class ErrorKind(StrEnum):
     UNREACHABLE = "unreachable"  # no route, network down
     CONDITION = "condition"  # the probe worked; a condition did not hold (set by the monitor)
     DENIED = "denied"  # the address policy refuses the target; nothing was sent to it
+    DRIFT = "drift"  # dns-drift: the live zone differs from the catalog (the message says how)
     ERROR = "error"  # anything else; the message says what
 
 
@@ -62,6 +66,8 @@ class ProbeRequest:
     ca_file: str | None = None  # trust these CAs instead of the system's (tests, private CAs)
     # which addresses may be connected to, checked after resolution on every hop
     policy: AddressPolicy = DEFAULT_POLICY
+    # dns-drift: the catalog zone to compare with its provider (built from the catalog)
+    zone: DriftTarget | None = None
 
 
 @dataclass(slots=True)

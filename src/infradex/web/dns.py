@@ -18,12 +18,12 @@ from starlette.concurrency import run_in_threadpool
 from infradex.catalog import Catalog
 from infradex.clock import utcnow
 from infradex.dns.annotate import annotate_all
-from infradex.dns.apply import DnsApplyError, apply_plan, maintenance_windows
-from infradex.dns.bookkeeping import record_apply, record_windows
+from infradex.dns.apply import DnsApplyError, apply_plan
 from infradex.dns.plan import DnsPlan, plan_zones
 from infradex.dns.providers import DnsProviderError
 from infradex.dns.render import plan_json
 from infradex.monitor.maintenance import Window
+from infradex.runtime.dns_changes import maintenance_windows, record_apply, record_windows
 from infradex.settings import Settings
 from infradex.web.auth import Caller, require
 

@@ -178,6 +178,15 @@ DNS_EXPECTED = [
         "spec.file",
         "record 'stale' (CNAME): no service claims stale.example.com",
     ),
+    (
+        "drift-check",
+        "dns.yaml",
+        87,
+        "provider:dns-host",
+        "spec.checks[0].url",
+        "check drift cannot compare its zone, so it will always be down: no zone "
+        "'example.net' in the catalog",
+    ),
 ]
 
 
@@ -255,6 +264,7 @@ def test_every_warning_code_is_covered(loaded: LoadedCatalog) -> None:
         "unknown-address",
         "no-caa",
         "mx-without-mail",
+        "drift-check",
     }
 
 
