@@ -342,8 +342,7 @@ def _drift_checks(catalog: Catalog, entity: Entity) -> Iterator[Problem]:
             yield entity.problem(
                 "warning",
                 "drift-check",
-                f"check {check.name} cannot compare its zone, so it will always be down: "
-                f"{problem}",
+                f"check {check.name} cannot compare its zone, so it will always be down: {problem}",
                 "name a zone of the catalog whose provider has `octodns` settings "
                 "(docs/dns.md#drift-as-a-check)",
                 ("spec", "checks", i, "url"),
