@@ -44,6 +44,12 @@ class DriftTarget:
     allowed: frozenset[str]
     problem: str | None = None
 
+    def differences(self, policy: AddressPolicy) -> tuple[list[dict[str, Any]], str]:
+        """What the ``dns-drift`` probe asks (``probes.base.ZoneComparison``): the records
+        that differ now and a sentence naming them ('' when in sync). Blocking."""
+        changes = live_changes(self, policy)
+        return [c.to_dict() for c in changes], describe(self.zone, changes) if changes else ""
+
 
 def drift_target(catalog: Catalog, zone: str, extra_classes: frozenset[str]) -> DriftTarget:
     """The zone a ``dns-drift://ZONE`` check names, with its provider and records; a zone

@@ -13,12 +13,9 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from infradex.netpolicy import DEFAULT_POLICY, AddressPolicy
-
-if TYPE_CHECKING:
-    from infradex.dns.drift import DriftTarget
 
 __all__ = [
     "DEFAULT_BODY_LIMIT",
@@ -26,6 +23,7 @@ __all__ = [
     "Observation",
     "Probe",
     "ProbeRequest",
+    "ZoneComparison",
 ]
 
 DEFAULT_BODY_LIMIT = 1024 * 1024  # bytes of a response body a probe reads at most
@@ -44,6 +42,22 @@ class ErrorKind(StrEnum):
     DENIED = "denied"  # the address policy refuses the target; nothing was sent to it
     DRIFT = "drift"  # dns-drift: the live zone differs from the catalog (the message says how)
     ERROR = "error"  # anything else; the message says what
+
+
+class ZoneComparison(Protocol):
+    """What a ``dns-drift`` probe compares: a catalog zone and its provider (built by the
+    monitor from the catalog: ``infradex.dns.drift.DriftTarget``). Probes import nothing
+    above them, so the comparison comes with the request."""
+
+    @property
+    def zone(self) -> str:
+        """The zone's name (python.org)."""
+        ...
+
+    def differences(self, policy: AddressPolicy) -> tuple[list[dict[str, Any]], str]:
+        """The records that differ (as dicts) and a sentence naming them ('' when none);
+        blocking; raises an ``InfradexError`` saying why the zone cannot be read."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +81,7 @@ class ProbeRequest:
     # which addresses may be connected to, checked after resolution on every hop
     policy: AddressPolicy = DEFAULT_POLICY
     # dns-drift: the catalog zone to compare with its provider (built from the catalog)
-    zone: DriftTarget | None = None
+    zone: ZoneComparison | None = None
 
 
 @dataclass(slots=True)

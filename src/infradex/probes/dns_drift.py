@@ -3,7 +3,8 @@ differs, with the differing records in the message (a hand edit in the provider'
 or catalog changes not applied yet); docs/dns.md#drift-as-a-check.
 
 The zone, its provider and its records come with the request (``ProbeRequest.zone``, built
-by the monitor from the catalog). octoDNS reads the live zone synchronously, so the probe
+by the monitor from the catalog: ``infradex.dns.drift``), so the probe imports nothing of
+``dns``. octoDNS reads the live zone synchronously, so the probe
 runs it in a worker thread; the provider's own ``timeout`` bounds that thread, the check's
 ``timeout`` bounds the wait for it.
 """
@@ -13,8 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from infradex.dns.drift import describe, live_changes
-from infradex.dns.providers import DnsProviderError
+from infradex.errors import InfradexError
 from infradex.probes.base import ErrorKind, Observation, ProbeRequest
 
 __all__ = ["probe"]
@@ -32,13 +32,13 @@ async def probe(request: ProbeRequest) -> Observation:
                 "the catalog (a check with url: dns-drift://ZONE) and let the monitor run it",
             )
         try:
-            changes = await asyncio.to_thread(live_changes, zone, request.policy)
-        except DnsProviderError as exc:
+            changes, said = await asyncio.to_thread(zone.differences, request.policy)
+        except InfradexError as exc:  # the provider cannot be built or read: the text says why
             return observation.fail(ErrorKind.ERROR, str(exc))
-        observation.details["changes"] = [c.to_dict() for c in changes]
+        observation.details["changes"] = changes
         observation.values["DRIFT"] = len(changes)
         if changes:
-            return observation.fail(ErrorKind.DRIFT, describe(zone.zone, changes))
+            return observation.fail(ErrorKind.DRIFT, said)
         return observation
     finally:
         observation.phases["total"] = time.monotonic() - started

@@ -2,7 +2,7 @@
 maintenance windows of the services it touches, written before its first change, and its
 audit entry, after. It joins two rooms (``dns`` says what a plan touches, ``monitor`` keeps
 windows), which is the runtime's part: ``dns`` itself imports no monitor, so that the monitor
-can run a DNS drift check."""
+can import ``dns`` to build its DNS drift checks."""
 
 from __future__ import annotations
 

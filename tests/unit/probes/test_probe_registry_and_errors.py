@@ -72,11 +72,7 @@ def test_package_exports() -> None:
 def test_probes_import_nothing_else_from_infradex() -> None:
     # netpolicy is a leaf (no infradex imports) shared with settings and validation
     allowed = ("infradex.probes", "infradex.errors", "infradex.clock", "infradex.netpolicy")
-    # dns-drift compares a catalog zone with its provider through octoDNS: its probe (and the
-    # request's type) need infradex.dns's drift and providers, which import no monitor
-    drift = ("infradex.dns.drift", "infradex.dns.providers")
     for module in PROBES_DIR.glob("*.py"):
-        allowed_here = allowed + drift if module.stem in ("dns_drift", "base") else allowed
         for node in ast.walk(ast.parse(module.read_text())):
             names = []
             if isinstance(node, ast.ImportFrom) and node.module:
@@ -85,7 +81,7 @@ def test_probes_import_nothing_else_from_infradex() -> None:
                 names = [alias.name for alias in node.names]
             for name in names:
                 if name == "infradex" or name.startswith("infradex."):
-                    assert name.startswith(allowed_here), f"{module.name} imports {name}"
+                    assert name.startswith(allowed), f"{module.name} imports {name}"
 
 
 # ------------------------------------------------------------------------ error kinds
