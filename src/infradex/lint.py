@@ -24,6 +24,7 @@ from infradex.catalog.secrets import literal_check_secrets
 from infradex.catalog.specs import spec_checks
 from infradex.catalog.zones import record_name
 from infradex.clock import utcnow
+from infradex.lint_dns import dns_warnings
 from infradex.oncall import coverage_gaps
 from infradex.oncall.routing import default_policy, route, unrouted_fix, unrouted_why
 
@@ -63,6 +64,7 @@ def lint(catalog: Catalog, now: datetime | None = None) -> list[Problem]:
         problems.extend(_check_secrets(entity))
         problems.extend(_locations_ignored(entity))
     problems.extend(_pages_nobody(catalog))
+    problems.extend(dns_warnings(catalog))
     return problems
 
 

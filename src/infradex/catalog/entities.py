@@ -160,8 +160,11 @@ class Catalog:
         edges: Iterable[tuple[Ref, str, Ref]],
         zone_records: dict[str, dict[str, Any]] | None = None,
         root: Path | None = None,
+        record_places: dict[str, dict[str, tuple[str, int]]] | None = None,
     ) -> None:
         self.root = root
+        # zone → record key → (file, line) the record is written at, for warnings about it
+        self.record_places = record_places or {}
         self.entities: dict[Ref, Entity] = {
             e.ref: _spec_fits_kind(e) for e in sorted(entities, key=lambda e: _sort_key(e.ref))
         }

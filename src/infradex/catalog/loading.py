@@ -122,11 +122,11 @@ def build(
     for doc in documents:
         read.setdefault(doc.file, []).append(doc)
     failed = {p.file for p in problems}
-    records = zone_records(
+    records, places = zone_records(
         unique, root, problems, {f: read.get(f, []) for f in zone_files if f in read or f in failed}
     )
     edges.extend(serves_zone_edges(unique, records))
-    catalog = Catalog(unique.values(), edges, records, root)
+    catalog = Catalog(unique.values(), edges, records, root, places)
     problems = sort_problems(problems)
     has_errors = any(p.severity == "error" for p in problems)
     return LoadedCatalog(None if has_errors else catalog, problems, catalog)

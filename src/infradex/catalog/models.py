@@ -60,7 +60,7 @@ __all__ = [
 ]
 
 API_VERSION = "infradex/v1"
-PROBE_SCHEMES = ("http", "https", "tcp", "dns", "tls")
+PROBE_SCHEMES = ("http", "https", "tcp", "dns", "tls", "dns-drift")
 Weekday = Literal["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -117,6 +117,11 @@ def _check_url(value: str) -> str:
         raise ValueError(f"{value!r} has no host; write e.g. https://docs.python.org/3/")
     if parts.scheme in ("tcp", "tls") and (not parts.hostname or port is None):
         raise ValueError(f"{value!r} needs a host and a port, e.g. {parts.scheme}://host:443")
+    if parts.scheme == "dns-drift" and (not parts.hostname or parts.path.strip("/")):
+        raise ValueError(
+            f"{value!r} names the zone to compare as its host and nothing else, e.g. "
+            "dns-drift://python.org"
+        )
     if parts.scheme == "dns" and not parts.path.strip("/"):
         raise ValueError(
             f"{value!r} needs a name to look up, e.g. dns://9.9.9.9/python.org?type=A "
@@ -134,6 +139,16 @@ def _address(value: str) -> str:
     except ValueError:
         raise ValueError(
             f"{value!r} is not an IP address (e.g. 192.0.2.10 or 2001:db8::1)"
+        ) from None
+    return value
+
+
+def _network(value: str) -> str:
+    try:
+        ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not an IP address or network (e.g. 192.0.2.10 or 151.101.0.0/16)"
         ) from None
     return value
 
@@ -395,6 +410,11 @@ class ProviderSpec(Model):
     maintenance: list[Maintenance] = Field(default_factory=list)
     escalation: RefText | None = None  # extension: who is paged when the provider fails
     octodns: OctodnsProvider | None = None  # extension: the zones' octoDNS provider (docs/dns.md)
+    # extensions for validate's DNS cross-checks (docs/catalog.md): the domains the
+    # provider's servers answer under (a CNAME into one points at it: fastly.net) and the
+    # addresses or networks they answer on (an A record there points at it)
+    edge_domains: list[Domain] = Field(default_factory=list)
+    addresses: list[Annotated[str, AfterValidator(_network)]] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _check_names(self) -> ProviderSpec:

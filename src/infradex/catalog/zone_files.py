@@ -15,7 +15,10 @@ from infradex.catalog.refs import Ref
 from infradex.catalog.yaml_reader import RawDocument, inside, read_yaml_file
 from infradex.catalog.zones import check_records
 
-__all__ = ["zone_file_paths", "zone_key", "zone_records"]
+__all__ = ["RecordPlaces", "zone_file_paths", "zone_key", "zone_records"]
+
+#: zone name → record key → (file, line) where the record is written
+RecordPlaces = dict[str, dict[str, tuple[str, int]]]
 
 
 def zone_file_paths(documents: Sequence[RawDocument]) -> set[str]:
@@ -40,11 +43,13 @@ def zone_records(
     root: Path | None,
     problems: list[Problem],
     already_read: dict[str, list[RawDocument]],
-) -> dict[str, dict[str, Any]]:
-    """Each valid zone's records by zone name, inline or read from its ``file``, appending a
-    problem for each bad record or unreadable file. ``already_read``: the zone files read
-    with the catalog (their documents; empty when they could not be read)."""
+) -> tuple[dict[str, dict[str, Any]], RecordPlaces]:
+    """Each valid zone's records by zone name, inline or read from its ``file``, and where
+    each record is written, appending a problem for each bad record or unreadable file.
+    ``already_read``: the zone files read with the catalog (their documents; empty when they
+    could not be read)."""
     records_by_zone: dict[str, dict[str, Any]] = {}
+    places: RecordPlaces = {}
     for entity in entities.values():
         if not has_spec(entity, ZoneSpec):
             continue
@@ -131,4 +136,13 @@ def zone_records(
             )
         if not bad:
             records_by_zone[entity.name] = records
-    return records_by_zone
+            places[entity.name] = {
+                str(name): (
+                    source,
+                    positions.get(str(name))
+                    or entity.where((*path, str(name)))[0]
+                    or entity.where(path)[0],
+                )
+                for name in records
+            }
+    return records_by_zone, places

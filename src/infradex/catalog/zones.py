@@ -9,7 +9,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["RecordProblem", "check_records", "record_name", "zone_domains"]
+__all__ = [
+    "RecordProblem",
+    "RecordSet",
+    "check_records",
+    "record_name",
+    "record_sets",
+    "record_targets",
+]
 
 DEFAULT_TTL = 3600  # octoDNS YamlProvider's default_ttl
 
@@ -55,7 +62,7 @@ def check_records(zone: str, records: Any) -> Iterator[RecordProblem]:
                     "write e.g. {type: A, value: 192.0.2.1}",
                 )
                 continue
-            for pointed in _targets(item):
+            for pointed in record_targets(item):
                 if not pointed.endswith("."):
                     yield RecordProblem(
                         str(name),
@@ -91,7 +98,7 @@ _TARGET_FIELDS = {
 }
 
 
-def _targets(record: dict[str, Any]) -> list[str]:
+def record_targets(record: dict[str, Any]) -> list[str]:
     """Host names a record points at; octoDNS wants them fully qualified (ending in a dot)."""
     kind = str(record.get("type", "")).upper()
     if kind not in _TARGET_FIELDS:
@@ -113,10 +120,28 @@ def record_name(zone: str, domain: str) -> str:
     return "" if domain == zone else domain.removesuffix("." + zone)
 
 
-def zone_domains(zone: str, records: dict[str, Any]) -> set[str]:
-    """Every fully qualified name (without the trailing dot) the zone's records define.
+@dataclass(frozen=True, slots=True)
+class RecordSet:
+    """One record of a zone's mapping: its key, type, values and the names it points at."""
 
-    Unused today; kept for DNS as code (issue 15), whose ``validate`` cross-check warns about a
-    record for a name no service claims."""
-    zone = zone.rstrip(".")
-    return {f"{name}.{zone}" if name else zone for name in records}
+    name: str  # '' is the apex
+    type: str  # upper case: A, CNAME, MX, ...
+    values: tuple[Any, ...]  # strings (A, CNAME, ...) or mappings (MX, CAA, SRV, ...)
+    targets: tuple[str, ...]  # host names it points at, lower case, without the final dot
+
+
+def record_sets(records: dict[str, Any]) -> list[RecordSet]:
+    """Every record of a valid zone's mapping (as ``infradex validate`` accepted it)."""
+    out = []
+    for name, value in records.items():
+        for item in value if isinstance(value, list) else [value]:
+            values = item.get("values", [item.get("value")])
+            out.append(
+                RecordSet(
+                    str(name),
+                    str(item.get("type", "")).upper(),
+                    tuple(values if isinstance(values, list) else [values]),
+                    tuple(t.rstrip(".").lower() for t in record_targets(item)),
+                )
+            )
+    return out

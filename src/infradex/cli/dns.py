@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import getpass
-import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -20,12 +19,14 @@ from infradex.cli.app import app, load_catalog, settings_of
 from infradex.cli.output import console, err_console, print_json
 from infradex.clock import utcnow
 from infradex.dns.annotate import annotate_all
-from infradex.dns.apply import apply_plan, maintenance_windows
-from infradex.dns.plan import DnsPlan, compute_plan
-from infradex.dns.providers import DEFAULT_CLASSES, build_provider, zone_targets
+from infradex.dns.apply import apply_plan
+from infradex.dns.plan import DnsPlan, plan_zones
+from infradex.dns.providers import provider_factory
 from infradex.dns.render import plan_json, plan_markdown, record_text, services_text
 from infradex.monitor.maintenance import Window
-from infradex.settings import Settings
+
+if TYPE_CHECKING:
+    from infradex.store.db import Database
 
 dns_app = typer.Typer(help="DNS as code: plan, apply and check the catalog's zones (octoDNS).")
 app.add_typer(dns_app, name="dns")
@@ -47,24 +48,14 @@ _RISK_STYLE = {"high": "bold red", "medium": "yellow", "low": "green"}
 
 
 def _builder(ctx: typer.Context) -> Callable[[Entity[ProviderSpec]], Any]:
-    settings: Settings = settings_of(ctx)
-    allowed = DEFAULT_CLASSES | settings.dns_provider_classes
-    # octoDNS logs notes (an unmanaged root NS, say) to the root logger; problems reach the
-    # user as errors, so its chatter stays off the terminal
-    logging.getLogger().addHandler(logging.NullHandler())
-
-    def build(provider: Entity[ProviderSpec]) -> Any:
-        return build_provider(provider, allowed=allowed, policy=settings.monitor_policy)
-
-    return build
+    return provider_factory(settings_of(ctx))
 
 
 def _plan(ctx: typer.Context, zones: list[str] | None) -> tuple[Catalog, DnsPlan]:
     catalog = load_catalog(ctx)
-    build = _builder(ctx)
-    targets = zone_targets(catalog, zones or ())
-    with err_console.status(f"reading {len(targets)} live zone(s)"):
-        return catalog, compute_plan(catalog, targets, build)
+    count = len(zones) if zones else len(catalog.of_kind("zone"))
+    with err_console.status(f"reading {count} live zone(s)"):
+        return catalog, plan_zones(catalog, zones or (), settings_of(ctx))
 
 
 def _show(catalog: Catalog, plan: DnsPlan) -> None:
@@ -143,6 +134,8 @@ def apply_(
     catalog, plan = _plan(ctx, zone)
     windows: list[Window] = []
     if maintenance and plan.checksum == checksum.strip().lower() and plan.changes:
+        from infradex.runtime.dns_changes import maintenance_windows
+
         annotated = annotate_all(catalog, plan.changes, utcnow())
         windows = maintenance_windows(annotated, utcnow(), plan.checksum)
     applied = apply_plan(plan, checksum, force=force, before=lambda: _record(ctx, windows))
@@ -163,53 +156,39 @@ def apply_(
 
 
 def _record(ctx: typer.Context, windows: list[Window]) -> None:
-    """Write the maintenance windows before anything is applied (the monitor picks them up
-    within 15 s; the apply and the old TTLs take longer)."""
-    if not windows:
-        return
-    from infradex.monitor import history
-    from infradex.store.db import Database
+    """Write the maintenance windows before anything is applied."""
+    from infradex.runtime.dns_changes import record_windows
 
-    settings = settings_of(ctx)
-
-    async def record() -> None:
-        db = Database(settings.database_url)
-        try:
-            await db.upgrade()
-            for window in windows:
-                await history.add_window(db, window, f"cli:{getpass.getuser()}", utcnow())
-        finally:
-            await db.close()
-
-    asyncio.run(record())
+    if windows:
+        _with_store(ctx, lambda db: record_windows(db, windows, _actor(), utcnow()))
 
 
 def _audit(ctx: typer.Context, plan: DnsPlan, zones: tuple[str, ...], force: bool) -> None:
-    from infradex.store.audit import audit
+    from infradex.runtime.dns_changes import record_apply
+
+    _with_store(
+        ctx, lambda db: record_apply(db, plan, zones, force=force, actor=_actor(), now=utcnow())
+    )
+
+
+def _actor() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+def _with_store(ctx: typer.Context, work: Callable[[Database], Awaitable[None]]) -> None:
     from infradex.store.db import Database
 
     settings = settings_of(ctx)
 
-    async def record() -> None:
+    async def run() -> None:
         db = Database(settings.database_url)
         try:
             await db.upgrade()
-            await audit(
-                db,
-                at=utcnow(),
-                actor=f"cli:{getpass.getuser()}",
-                action="dns.apply",
-                target=", ".join(zones) or None,
-                detail={
-                    "checksum": plan.checksum,
-                    "force": force,
-                    "changes": [c.to_dict() for c in plan.changes],
-                },
-            )
+            await work(db)
         finally:
             await db.close()
 
-    asyncio.run(record())
+    asyncio.run(run())
 
 
 @dns_app.command("drift")

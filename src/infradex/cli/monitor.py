@@ -43,7 +43,9 @@ def _select(ctx: typer.Context, target: str, conditions: list[str], timeout: str
             raise UsageError(_first_error(exc)) from None
     settings = settings_of(ctx)
     catalog = load_catalog(ctx)
-    checks = checks_of(catalog, settings.ca_file, settings.monitor_policy)
+    checks = checks_of(
+        catalog, settings.ca_file, settings.monitor_policy, settings.dns_provider_classes
+    )
     if "/" in target:
         chosen = [c for c in checks if c.id == target]
     else:

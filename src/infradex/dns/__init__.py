@@ -6,5 +6,8 @@ names it touches (docs/dns.md).
 address policy); ``desired`` turns a zone's records into octoDNS's model; ``plan`` computes
 and fingerprints plans (I/O: reads the live zone); ``annotate`` says which services, owners
 and on-call people each change touches and how risky it is (pure); ``render`` shows a plan as
-a table, Markdown or JSON (pure); ``apply`` applies exactly a planned checksum.
+a table, Markdown or JSON (pure); ``apply`` applies exactly a planned checksum; ``drift``
+compares one zone for the monitor's ``dns-drift`` probe (the monitor builds it into the
+probe's request). The package imports no ``monitor``, which imports it; the books of an apply
+(maintenance windows, audit) are ``infradex.runtime.dns_changes``.
 """

@@ -11,11 +11,20 @@ from typing import Any, Literal
 
 from infradex.catalog import Catalog, Entity
 from infradex.catalog.models import ServiceSpec
+from infradex.catalog.refs import Ref
 from infradex.dns.plan import RecordChange
 from infradex.oncall.escalation import recipients
 from infradex.oncall.routing import merged, route
 
-__all__ = ["AnnotatedChange", "Risk", "TouchedService", "annotate", "annotate_all"]
+__all__ = [
+    "AnnotatedChange",
+    "Risk",
+    "ServiceNames",
+    "TouchedService",
+    "annotate",
+    "annotate_all",
+    "services_named",
+]
 
 Grade = Literal["low", "medium", "high"]
 _RANK: dict[Grade, int] = {"low": 0, "medium": 1, "high": 2}
@@ -90,19 +99,42 @@ def _touched(catalog: Catalog, service: Entity[ServiceSpec], now: datetime) -> T
     )
 
 
+class ServiceNames:
+    """The services by the names they claim, built once per plan: a change finds its
+    services by one lookup instead of a scan of every service's domains."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self._services = catalog.of_kind("service")
+        self._by_name: dict[str, list[Entity[ServiceSpec]]] = {}
+        for service in self._services:
+            for domain in dict.fromkeys(d.rstrip(".").lower() for d in service.spec.domains):
+                self._by_name.setdefault(domain, []).append(service)
+        self._by_zone: dict[str, list[Entity[ServiceSpec]]] = {}
+
+    def touched_by(self, change: RecordChange) -> list[Entity[ServiceSpec]]:
+        """The services whose domains the change touches: the name itself, or for a
+        zone-wide record at the apex (NS, MX, CAA) every service with a name in the zone."""
+        if change.name == "" and change.type in _ZONE_WIDE:
+            return self.in_zone(change.zone)
+        return list(self._by_name.get(change.fqdn.lower(), ()))
+
+    def in_zone(self, zone: str) -> list[Entity[ServiceSpec]]:
+        """Every service with a name in ``zone`` (the apex or below), in catalog order."""
+        if zone not in self._by_zone:
+            self._by_zone[zone] = [
+                service
+                for service in self._services
+                if any(
+                    d.rstrip(".").lower() == zone or d.rstrip(".").lower().endswith("." + zone)
+                    for d in service.spec.domains
+                )
+            ]
+        return list(self._by_zone[zone])
+
+
 def services_named(catalog: Catalog, change: RecordChange) -> list[Entity[ServiceSpec]]:
-    """The services whose domains the change touches: the name itself, or for a zone-wide
-    record at the apex (NS, MX, CAA) every service with a name in the zone."""
-    zone_wide = change.name == "" and change.type in _ZONE_WIDE
-    out = []
-    for service in catalog.of_kind("service"):
-        for domain in service.spec.domains:
-            domain = domain.rstrip(".").lower()
-            in_zone = domain == change.zone or domain.endswith("." + change.zone)
-            if domain == change.fqdn.lower() or (zone_wide and in_zone):
-                out.append(service)
-                break
-    return out
+    """The services whose domains ``change`` touches (:meth:`ServiceNames.touched_by`)."""
+    return ServiceNames(catalog).touched_by(change)
 
 
 def risk_of(change: RecordChange, services: Sequence[TouchedService]) -> Risk:
@@ -139,11 +171,22 @@ def risk_of(change: RecordChange, services: Sequence[TouchedService]) -> Risk:
 
 
 def annotate(catalog: Catalog, change: RecordChange, now: datetime) -> AnnotatedChange:
-    services = tuple(_touched(catalog, s, now) for s in services_named(catalog, change))
-    return AnnotatedChange(change, services, risk_of(change, services))
+    return annotate_all(catalog, [change], now)[0]
 
 
 def annotate_all(
     catalog: Catalog, changes: Sequence[RecordChange], now: datetime
 ) -> list[AnnotatedChange]:
-    return [annotate(catalog, c, now) for c in changes]
+    """Every change annotated; each service's owners and on-call people are worked out once
+    per plan, however many changes touch it."""
+    names = ServiceNames(catalog)
+    touched: dict[Ref, TouchedService] = {}
+    out = []
+    for change in changes:
+        services = []
+        for service in names.touched_by(change):
+            if service.ref not in touched:
+                touched[service.ref] = _touched(catalog, service, now)
+            services.append(touched[service.ref])
+        out.append(AnnotatedChange(change, tuple(services), risk_of(change, services)))
+    return out

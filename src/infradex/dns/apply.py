@@ -4,20 +4,14 @@ were applied and which were left untouched."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
-from infradex.dns.annotate import AnnotatedChange
 from infradex.dns.plan import DnsPlan
 from infradex.dns.providers import error_text
 from infradex.errors import InfradexError
-from infradex.monitor.maintenance import Window
 
-__all__ = ["APPLY_ALLOWANCE", "Applied", "DnsApplyError", "apply_plan", "maintenance_windows"]
-
-#: how long an apply itself is allowed in a maintenance window, before the old TTLs run out
-APPLY_ALLOWANCE = timedelta(minutes=2)
+__all__ = ["Applied", "DnsApplyError", "apply_plan"]
 
 
 class DnsApplyError(InfradexError):
@@ -78,26 +72,3 @@ def apply_plan(
             ) from None
         done.append(zone.zone)
     return Applied(tuple(done), sum(len(z.changes) for z in pending))
-
-
-def maintenance_windows(
-    annotated: Sequence[AnnotatedChange], now: datetime, checksum: str
-) -> list[Window]:
-    """One window per service the plan touches, from now until the apply has had its
-    allowance and the longest old TTL among that service's changes has passed (resolvers may
-    serve the old answer until then, so its checks may fail for a while without an outage)."""
-    longest: dict[str, int] = {}
-    for item in annotated:
-        ttl = item.change.before.ttl if item.change.before else 0
-        for service in item.services:
-            longest[service.ref] = max(longest.get(service.ref, 0), ttl)
-    return [
-        Window(
-            target=ref,
-            starts_at=now,
-            ends_at=now + APPLY_ALLOWANCE + timedelta(seconds=ttl),
-            reason=f"DNS change {checksum} (infradex dns apply)",
-            source="cli",
-        )
-        for ref, ttl in sorted(longest.items())
-    ]

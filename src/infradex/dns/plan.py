@@ -19,15 +19,25 @@ from typing import Any, Literal
 from infradex.catalog import Catalog, Entity
 from infradex.catalog.models import ProviderSpec
 from infradex.dns.desired import desired_zone
-from infradex.dns.providers import DnsProviderError, ZoneTarget, error_text
+from infradex.dns.providers import (
+    DnsProviderError,
+    ZoneTarget,
+    error_text,
+    provider_factory,
+    zone_targets,
+)
+from infradex.settings import Settings
 
 __all__ = [
     "DnsPlan",
+    "ProviderFactory",
     "RecordChange",
     "RecordData",
     "ZonePlan",
     "checksum_of",
     "compute_plan",
+    "plan_zone",
+    "plan_zones",
 ]
 
 Action = Literal["create", "update", "delete"]
@@ -188,3 +198,10 @@ def compute_plan(
         records = catalog.zone_records.get(target.zone.name, {})
         zones.append(plan_zone(target, providers[key], records))
     return DnsPlan(tuple(zones))
+
+
+def plan_zones(catalog: Catalog, zones: Sequence[str], settings: Settings) -> DnsPlan:
+    """The plan for the zones named (all when none), each against its live provider, built
+    as the operator allows. Blocking (octoDNS is synchronous): the server runs it in a
+    worker thread."""
+    return compute_plan(catalog, zone_targets(catalog, zones), provider_factory(settings))

@@ -11,8 +11,9 @@ the catalog chose that address too.
 from __future__ import annotations
 
 import importlib
+import logging
 import socket
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,7 @@ from infradex.catalog.refs import parse_ref
 from infradex.errors import InfradexError, NotFoundError
 from infradex.netpolicy import AddressPolicy
 from infradex.secretrefs import MissingSecret, is_reference, resolve
+from infradex.settings import Settings
 
 __all__ = [
     "DEFAULT_CLASSES",
@@ -29,6 +31,7 @@ __all__ = [
     "ZoneTarget",
     "build_provider",
     "error_text",
+    "provider_factory",
     "zone_targets",
 ]
 
@@ -157,3 +160,18 @@ def build_provider(
             f"{provider.ref}'s octodns settings do not fit {name}: {exc}; see that "
             "provider's documentation for its settings"
         ) from None
+
+
+def provider_factory(settings: Settings) -> Callable[[Entity[ProviderSpec]], Any]:
+    """Builds each zone's octoDNS provider as the operator allows: the classes of
+    :data:`DEFAULT_CLASSES` and ``INFRADEX_DNS_PROVIDER_CLASSES``, the monitor's address
+    policy."""
+    allowed = DEFAULT_CLASSES | settings.dns_provider_classes
+    # octoDNS logs notes (an unmanaged root NS, say) to the root logger; problems reach the
+    # user as errors, so its chatter stays off the terminal and out of the server's log
+    logging.getLogger().addHandler(logging.NullHandler())
+
+    def build(provider: Entity[ProviderSpec]) -> Any:
+        return build_provider(provider, allowed=allowed, policy=settings.monitor_policy)
+
+    return build

@@ -23,6 +23,7 @@ from infradex.conditions import (
     evaluate,
     parse_condition,
 )
+from infradex.dns.drift import drift_target
 from infradex.durations import parse_duration
 from infradex.netpolicy import DEFAULT_POLICY, AddressPolicy
 from infradex.probes.base import ErrorKind, Observation, ProbeRequest
@@ -102,10 +103,17 @@ def check_def(
     title: str = "",
     ca_file: str | None = None,
     policy: AddressPolicy = DEFAULT_POLICY,
+    catalog: Catalog | None = None,
+    dns_classes: frozenset[str] = frozenset(),
 ) -> CheckDef:
     """Turn a catalog check into something the scheduler runs (under ``policy``: the
-    addresses it may reach)."""
+    addresses it may reach). A ``dns-drift://ZONE`` check takes its zone from ``catalog``,
+    and may build the octoDNS classes allowed by default and ``dns_classes``."""
     conditions = conditions_or_default(check.url, check.conditions)
+    parts = urlsplit(check.url)
+    zone = None
+    if parts.scheme == "dns-drift" and catalog is not None:
+        zone = drift_target(catalog, parts.hostname or "", dns_classes)
     request = ProbeRequest(
         url=check.url,
         timeout=parse_duration(check.timeout).total_seconds(),
@@ -122,6 +130,7 @@ def check_def(
         starttls=check.starttls,
         ca_file=ca_file,
         policy=policy,
+        zone=zone,
     )
     return CheckDef(
         id=f"{owner}/{check.name}",
@@ -138,7 +147,10 @@ def check_def(
 
 @functools.lru_cache(maxsize=4)
 def checks_of(
-    catalog: Catalog, ca_file: str | None = None, policy: AddressPolicy = DEFAULT_POLICY
+    catalog: Catalog,
+    ca_file: str | None = None,
+    policy: AddressPolicy = DEFAULT_POLICY,
+    dns_classes: frozenset[str] = frozenset(),
 ) -> list[CheckDef]:
     """Every check declared in the catalog (on services and providers), in catalog order.
     Cached per catalog (a catalog never changes; a reload makes a new one): do not mutate."""
@@ -146,7 +158,11 @@ def checks_of(
     for kind in ("service", "provider"):
         for entity in catalog.of_kind(kind):
             for check in spec_checks(entity):
-                found.append(check_def(str(entity.ref), check, entity.title, ca_file, policy))
+                found.append(
+                    check_def(
+                        str(entity.ref), check, entity.title, ca_file, policy, catalog, dns_classes
+                    )
+                )
     return found
 
 

@@ -98,12 +98,14 @@ class Monitor:
         location: str = "local",
         clock: Callable[[], datetime] = utcnow,
         queue_max: int = QUEUE_MAX,
+        dns_classes: frozenset[str] = frozenset(),
     ) -> None:
         self.db = db
         self.retention = retention or Retention()
         self.location = location
         self.ca_file = ca_file
         self.policy = policy
+        self.dns_classes = dns_classes  # octoDNS classes dns-drift checks may build
         self._clock = clock
         self.scheduler = Scheduler(self._run_scheduled, concurrency)
         self.catalog: Catalog | None = None
@@ -176,7 +178,7 @@ class Monitor:
     def set_catalog(self, catalog: Catalog) -> dict[str, int]:
         """Run this catalog's checks from now on (a reload: no restart, history kept)."""
         self.catalog = catalog
-        checks = checks_of(catalog, self.ca_file, self.policy)
+        checks = checks_of(catalog, self.ca_file, self.policy, self.dns_classes)
         self.checks = {check.id: check for check in checks}
         self._recompute_coverage()
         counts = self.scheduler.update(checks)
@@ -257,7 +259,8 @@ class Monitor:
             batch.changes.append(change)
             self._flush_loop.wake()
         self._bound(batch)
-        answered = result.observation.ok or result.error_kind == "condition"
+        # the target answered, and what it said did not hold
+        answered = result.observation.ok or result.error_kind in ("condition", "drift")
         latency = result.duration_ms if answered else None
         for period in PERIODS:
             key = (check.id, period, bucket_start(started_at, period))

@@ -24,6 +24,7 @@ __all__ = [
     "Observation",
     "Probe",
     "ProbeRequest",
+    "ZoneComparison",
 ]
 
 DEFAULT_BODY_LIMIT = 1024 * 1024  # bytes of a response body a probe reads at most
@@ -43,7 +44,24 @@ class ErrorKind(StrEnum):
     UNREACHABLE = "unreachable"  # no route, network down
     CONDITION = "condition"  # the probe worked; a condition did not hold (set by the monitor)
     DENIED = "denied"  # the address policy refuses the target; nothing was sent to it
+    DRIFT = "drift"  # dns-drift: the live zone differs from the catalog (the message says how)
     ERROR = "error"  # anything else; the message says what
+
+
+class ZoneComparison(Protocol):
+    """What a ``dns-drift`` probe compares: a catalog zone and its provider (built by the
+    monitor from the catalog: ``infradex.dns.drift.DriftTarget``). Probes import nothing
+    above them, so the comparison comes with the request."""
+
+    @property
+    def zone(self) -> str:
+        """The zone's name (python.org)."""
+        ...
+
+    def differences(self, policy: AddressPolicy) -> tuple[list[dict[str, Any]], str]:
+        """The records that differ (as dicts) and a sentence naming them ('' when none);
+        blocking; raises an ``InfradexError`` saying why the zone cannot be read."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +87,8 @@ class ProbeRequest:
     certificate_horizon: float = DEFAULT_CERTIFICATE_HORIZON
     # which addresses may be connected to, checked after resolution on every hop
     policy: AddressPolicy = DEFAULT_POLICY
+    # dns-drift: the catalog zone to compare with its provider (built from the catalog)
+    zone: ZoneComparison | None = None
 
 
 @dataclass(slots=True)

@@ -5,7 +5,7 @@ them: a probe module needs ``base``, never the other way round)."""
 
 from __future__ import annotations
 
-from infradex.probes import dns, http, tcp, tls
+from infradex.probes import dns, dns_drift, http, tcp, tls
 from infradex.probes.base import Probe
 
 __all__ = ["PROBES", "probe_for", "schemes"]
@@ -13,6 +13,7 @@ __all__ = ["PROBES", "probe_for", "schemes"]
 #: URL scheme → the probe that handles it
 PROBES: dict[str, Probe] = {
     "dns": dns.probe,
+    "dns-drift": dns_drift.probe,
     "http": http.probe,
     "https": http.probe,
     "tcp": tcp.probe,

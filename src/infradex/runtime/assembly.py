@@ -42,6 +42,7 @@ def monitor_for(settings: Settings, db: Database) -> Monitor:
         ca_file=settings.ca_file,
         policy=settings.monitor_policy,
         queue_max=settings.monitor_queue_max,
+        dns_classes=settings.dns_provider_classes,
     )
 
 

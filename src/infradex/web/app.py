@@ -28,6 +28,7 @@ from infradex.web import (
     accounts,
     api,
     board,
+    dns,
     home,
     impact,
     incidents,
@@ -181,6 +182,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     static = resources.files("infradex.docs") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(api.router)
+    app.include_router(dns.router)
     app.include_router(monitoring.router)
     app.include_router(monitoring.metrics_router)
     app.include_router(incidents.api_router)

@@ -16,6 +16,8 @@ from typing import Any
 import dns.exception
 import dns.message
 import dns.query
+import dns.tsigkeyring
+import dns.update
 import pytest
 import yaml
 from typer.testing import CliRunner, Result
@@ -108,6 +110,14 @@ controls {{ }};
         process.terminate()
         process.wait(10)
         log.close()
+
+
+def hand_edit(bind: Bind, name: str, address: str) -> None:
+    """What someone does in the provider's console: an update infradex did not make."""
+    keyring = dns.tsigkeyring.from_text({"infradex": SECRET})
+    update = dns.update.Update("example.test", keyring=keyring, keyalgorithm="hmac-sha256")
+    update.replace(name, 300, "A", address)
+    dns.query.tcp(update, "127.0.0.1", port=bind.port, timeout=5)
 
 
 @pytest.fixture

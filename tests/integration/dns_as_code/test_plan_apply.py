@@ -8,19 +8,7 @@ import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import dns.query
-import dns.tsigkeyring
-import dns.update
-
-from .conftest import RECORDS, SECRET, Bind, checksum_in, run, write_catalog
-
-
-def _hand_edit(bind: Bind, name: str, address: str) -> None:
-    """What someone does in the provider's console: an update infradex did not make."""
-    keyring = dns.tsigkeyring.from_text({"infradex": SECRET})
-    update = dns.update.Update("example.test", keyring=keyring, keyalgorithm="hmac-sha256")
-    update.replace(name, 300, "A", address)
-    dns.query.tcp(update, "127.0.0.1", port=bind.port, timeout=5)
+from .conftest import RECORDS, Bind, checksum_in, hand_edit, run, write_catalog
 
 
 def test_plan_annotates_each_change_with_the_catalog(bind: Bind, tmp_path: Path) -> None:
@@ -78,7 +66,7 @@ def test_apply_serves_exactly_the_reviewed_plan(bind: Bind, tmp_path: Path) -> N
 def test_a_plan_older_than_the_live_zone_is_refused(bind: Bind, tmp_path: Path) -> None:
     root = write_catalog(tmp_path / "catalog", bind.port)
     checksum = checksum_in(run(root, "dns", "plan").stdout)
-    _hand_edit(bind, "www", "192.0.2.50")
+    hand_edit(bind, "www", "192.0.2.50")
     result = run(root, "dns", "apply", "--checksum", checksum)
     assert result.exit_code == 1
     assert "changed since it was reviewed; nothing was applied" in result.output
@@ -95,10 +83,10 @@ def test_a_wrong_checksum_applies_nothing(bind: Bind, tmp_path: Path) -> None:
     assert bind.query("www.example.test") == ["192.0.2.10"]
 
 
-def test_drift_finds_a_hand_edit(bind: Bind, tmp_path: Path) -> None:
+def test_drift_finds_ahand_edit(bind: Bind, tmp_path: Path) -> None:
     root = write_catalog(tmp_path / "catalog", bind.port)
     run(root, "dns", "apply", "--checksum", checksum_in(run(root, "dns", "plan").stdout))
-    _hand_edit(bind, "www", "192.0.2.66")
+    hand_edit(bind, "www", "192.0.2.66")
     result = run(root, "dns", "drift", "--format", "json")
     assert result.exit_code == 3, result.output
     [change] = json.loads(result.stdout)["changes"]

@@ -99,6 +99,97 @@ EXPECTED = [
 ]
 
 
+#: the DNS cross-checks (dns.yaml, zones/example.com.yaml): (code, file, line, entity, field,
+#: text in the message); several share a code, entity and field, so they are told apart by line
+DNS_EXPECTED = [
+    (
+        "cdn-bypassed",
+        "dns.yaml",
+        40,
+        "service:shop",
+        "spec.domains[0]",
+        "shop.example.org is fronted by provider:edge (`frontedBy`), but its records "
+        "(A 192.0.2.50) do not point there",
+    ),
+    (
+        "no-caa",
+        "dns.yaml",
+        49,
+        "zone:example.org",
+        "spec.records",
+        "zone example.org serves TLS (one-zone.example.org, of service:one-zone, checked over "
+        "https) but has no CAA record at its apex",
+    ),
+    (
+        "mx-without-mail",
+        "dns.yaml",
+        50,
+        "zone:example.org",
+        "spec.records",
+        "the apex record (MX) sends mail for example.org to mx.example.org., which no mail "
+        "service in the catalog receives",
+    ),
+    (
+        "unclaimed-record",
+        "dns.yaml",
+        50,
+        "zone:example.org",
+        "spec.records",
+        "the apex record (A): no service claims example.org",
+    ),
+    (
+        "unknown-address",
+        "dns.yaml",
+        50,
+        "zone:example.org",
+        "spec.records",
+        "the apex record (A) points at 192.0.2.10, which no host or provider",
+    ),
+    (
+        "undeclared-cdn",
+        "dns.yaml",
+        58,
+        "zone:example.org",
+        "spec.records",
+        "record 'blog' sends blog.example.org to provider:edge (blog.edge.example.net.), but "
+        "service:blog does not list it in `frontedBy`",
+    ),
+    (
+        "unknown-address",
+        "dns.yaml",
+        64,
+        "zone:example.org",
+        "spec.records",
+        "record 'shop' (A) points at 192.0.2.50",
+    ),
+    (
+        "unclaimed-record",
+        "zones/example.com.yaml",
+        6,
+        "zone:example.com",
+        "spec.file",
+        "record 'cdn' (A): no service claims cdn.example.com",
+    ),
+    (
+        "unclaimed-record",
+        "zones/example.com.yaml",
+        9,
+        "zone:example.com",
+        "spec.file",
+        "record 'stale' (CNAME): no service claims stale.example.com",
+    ),
+    (
+        "drift-check",
+        "dns.yaml",
+        87,
+        "provider:dns-host",
+        "spec.checks[0].url",
+        "check drift cannot compare its zone, so it will always be down: no zone "
+        "'example.net' in the catalog",
+    ),
+]
+
+
 @pytest.fixture(scope="module")
 def loaded() -> LoadedCatalog:
     return load(WARNINGS)
@@ -107,12 +198,38 @@ def loaded() -> LoadedCatalog:
 def test_warnings_do_not_block(loaded: LoadedCatalog) -> None:
     assert loaded.errors == []
     assert loaded.catalog is not None
-    assert len(loaded.catalog.of_kind("service")) == 7
+    assert len(loaded.catalog.of_kind("service")) == 9
 
 
 def test_exactly_the_expected_warnings(loaded: LoadedCatalog) -> None:
     found = sorted((p.code, p.file, p.line, p.entity, p.field) for p in loaded.warnings)
-    assert found == sorted(e[:5] for e in EXPECTED)
+    assert found == sorted(e[:5] for e in [*EXPECTED, *DNS_EXPECTED])
+
+
+@pytest.mark.parametrize(
+    "expected", [pytest.param(e, id=f"{e[0]}-{e[1]}:{e[2]}") for e in DNS_EXPECTED]
+)
+def test_each_dns_warning(loaded: LoadedCatalog, expected: tuple) -> None:
+    code, file, line, entity, field, text = expected
+    (warning,) = [p for p in loaded.warnings if (p.code, p.file, p.line) == (code, file, line)]
+    assert (warning.severity, warning.entity, warning.field) == ("warning", entity, field)
+    assert text in warning.message
+    assert warning.hint
+    text = str(warning)
+    assert text.startswith(f"{file}:{line}:")
+    assert f" warning: {entity} {field}: " in text
+
+
+def test_dns_names_that_serve_the_zone_itself_are_not_unclaimed(loaded: LoadedCatalog) -> None:
+    """An underscored name (_dmarc), a delegation (lab NS), a null MX at the apex, a host's
+    own address (web1) and a name a service claims (www) draw no DNS warning."""
+    dns = [p for p in loaded.warnings if p.file in ("dns.yaml", "zones/example.com.yaml")]
+    lines = {(p.file, p.line) for p in dns if p.code != "cdn-bypassed"}
+    assert ("dns.yaml", 55) not in lines  # _dmarc
+    assert ("dns.yaml", 61) not in lines  # lab
+    assert ("dns.yaml", 67) not in lines  # www: service:www's, on host:web1's address
+    assert ("zones/example.com.yaml", 3) not in lines  # the null MX
+    assert ("zones/example.com.yaml", 12) not in lines  # web1
 
 
 @pytest.mark.parametrize(
@@ -141,6 +258,13 @@ def test_every_warning_code_is_covered(loaded: LoadedCatalog) -> None:
         "no-contact",
         "oncall-gap",
         "locations-ignored",
+        "unclaimed-record",
+        "undeclared-cdn",
+        "cdn-bypassed",
+        "unknown-address",
+        "no-caa",
+        "mx-without-mail",
+        "drift-check",
     }
 
 

@@ -13,7 +13,7 @@ import yaml
 
 from infradex.catalog import Catalog, load
 from infradex.catalog.secrets import REDACTED, redact_document
-from infradex.dns.annotate import annotate, services_named
+from infradex.dns.annotate import annotate, annotate_all, services_named
 from infradex.dns.plan import RecordChange, RecordData, ZonePlan, checksum_of
 
 NOW = datetime(2026, 12, 5, 12, tzinfo=UTC)
@@ -84,6 +84,32 @@ def test_zone_wide_records_touch_every_service_in_the_zone() -> None:
     assert {s.name for s in services_named(_catalog(), ns)} == {"www", "wiki"}
     txt = _change("", "TXT", "update", (3600, '"a"'), (3600, '"b"'))
     assert services_named(_catalog(), txt) == []
+
+
+def test_one_plan_looks_each_name_up_once_and_gives_what_each_change_alone_gives() -> None:
+    catalog = _catalog_of(
+        {"kind": "Service", "metadata": {"name": "www"},
+         "spec": {"domains": ["WWW.python.org.", "python.org"]}},
+        {"kind": "Service", "metadata": {"name": "mirror"},
+         "spec": {"domains": ["www.python.org"], "lifecycle": "experimental"}},
+        {"kind": "Service", "metadata": {"name": "pypi"}, "spec": {"domains": ["pypi.org"]}},
+    )  # fmt: skip
+    changes = [
+        _change("www", "A", "update", (300, "192.0.2.1"), (300, "192.0.2.2")),
+        _change("", "MX", "create", None, (3600, "10 mail.python.org.")),
+        _change("", "A", "update", (300, "192.0.2.1"), (300, "192.0.2.2")),
+        _change("docs", "CNAME", "create", None, (300, "www.python.org.")),
+    ]
+    together = annotate_all(catalog, changes, NOW)
+    assert together == [annotate(catalog, c, NOW) for c in changes]
+    assert [[s.ref for s in a.services] for a in together] == [
+        ["service:mirror", "service:www"],  # both claim the name (case and dot aside)
+        ["service:mirror", "service:www"],  # the zone's MX: every service in python.org
+        ["service:www"],  # the apex is www's own name
+        [],
+    ]
+    # the same service is the same annotation wherever it appears in the plan
+    assert together[0].services[1] is together[1].services[1]
 
 
 def test_the_checksum_covers_the_live_state_and_the_zones() -> None:
