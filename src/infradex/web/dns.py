@@ -26,6 +26,7 @@ from infradex.monitor.maintenance import Window
 from infradex.runtime.dns_changes import maintenance_windows, record_apply, record_windows
 from infradex.settings import Settings
 from infradex.web.auth import Caller, require
+from infradex.wire import Instant, ReadModel
 
 __all__ = ["router"]
 
@@ -92,7 +93,76 @@ def _lock(request: Request) -> asyncio.Lock:
     return lock
 
 
-@router.get("/plan", summary="The annotated DNS plan and its checksum (admin)", responses=_ERRORS)
+class RecordOut(ReadModel):
+    ttl: int
+    values: list[str]
+
+
+class RiskOut(ReadModel):
+    grade: str = Field(description="low, medium or high")
+    reasons: list[str]
+
+
+class TouchedServiceOut(ReadModel):
+    ref: str
+    title: str
+    lifecycle: str
+    owners: list[str]
+    on_call: list[str] = Field(description="who the service's policy would page now")
+    fronted_by: list[str] = Field(description="CDN providers in front of it")
+
+
+class ChangeOut(ReadModel):
+    zone: str
+    name: str
+    fqdn: str
+    type: str
+    action: str = Field(description="create, update or delete")
+    before: RecordOut | None
+    after: RecordOut | None
+    services: list[TouchedServiceOut]
+    risk: RiskOut
+
+
+class ZoneOut(ReadModel):
+    zone: str
+    provider: str
+    changes: int
+    unsafe: str | None = Field(description="octoDNS's safety verdict, when it objects")
+
+
+class PlanOut(ReadModel):
+    """The annotated plan, as `infradex dns plan --format json` prints it."""
+
+    checksum: str = Field(description="apply with exactly this checksum")
+    zones: list[ZoneOut]
+    changes: list[ChangeOut]
+
+
+class DriftOut(PlanOut):
+    in_sync: bool
+    drifted: list[str] = Field(description="the zones whose live records differ")
+
+
+class WindowOut(ReadModel):
+    target: str
+    starts_at: Instant
+    ends_at: Instant
+
+
+class ApplyOut(ReadModel):
+    checksum: str
+    applied: list[str] = Field(description="the zones changed, in order")
+    changes: int
+    maintenance: list[WindowOut]
+
+
+@router.get(
+    "/plan",
+    summary="The annotated DNS plan and its checksum (admin)",
+    responses=_ERRORS,
+    response_model=PlanOut,
+)
 async def plan(request: Request, caller: Admin, zone: Zones = []) -> dict[str, Any]:  # noqa: B006
     catalog, planned = await _plan(request, zone)
     return plan_json(planned, annotate_all(catalog, planned.changes, utcnow()))
@@ -102,6 +172,7 @@ async def plan(request: Request, caller: Admin, zone: Zones = []) -> dict[str, A
     "/drift",
     summary="Whether the live zones match the catalog, with the differences (admin)",
     responses=_ERRORS,
+    response_model=DriftOut,
 )
 async def drift(request: Request, caller: Admin, zone: Zones = []) -> dict[str, Any]:  # noqa: B006
     catalog, planned = await _plan(request, zone)
@@ -124,6 +195,7 @@ async def drift(request: Request, caller: Admin, zone: Zones = []) -> dict[str, 
             "zones applied and those untouched"
         },
     },
+    response_model=ApplyOut,
 )
 async def apply(request: Request, caller: Admin, body: ApplyRequest) -> dict[str, Any]:
     db = request.app.state.db
