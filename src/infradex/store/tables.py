@@ -44,6 +44,7 @@ __all__ = [
     "sessions",
     "sign_in_limits",
     "state_changes",
+    "status_overrides",
     "store_heartbeat",
     "subscribers",
     "users",
@@ -302,6 +303,23 @@ maintenance_windows = Table(
     Column("created_by", String(200)),
     Column("created_at", Time, nullable=False),
     Index(None, "target_ref"),
+)
+
+# The status page's operator overrides (docs/status-page.md): a component's state set by a
+# person, always with an expiry; a new override of a component ends the previous one.
+status_overrides = Table(
+    "status_overrides",
+    metadata,
+    _id(),
+    Column("component_ref", String(200), nullable=False),  # service:pypi, provider:fastly
+    Column("status", String(32), nullable=False),  # one of Statuspage's five states
+    Column("reason", Text, nullable=False),
+    Column("created_by", String(200), nullable=False),  # token:NAME, user:NAME
+    Column("created_at", Time, nullable=False),
+    Column("expires_at", Time, nullable=False),
+    Column("ended_at", Time),  # ended early: replaced or deleted
+    Column("ended_by", String(200)),
+    Index(None, "component_ref", "expires_at"),
 )
 
 # Reserved for the public status page (issue 14: email subscribers, double opt-in, per
