@@ -29,6 +29,7 @@ __all__ = [
     "Status",
     "derive",
     "indicator",
+    "window_covers",
     "worst",
 ]
 
@@ -117,23 +118,26 @@ def _health(catalog: Catalog, states: Mapping[str, CheckState]) -> dict[Ref, tup
     return found
 
 
+def window_covers(catalog: Catalog, window: Window) -> tuple[Ref, ...]:
+    """The entities a window puts under maintenance: its target (or the entity of its
+    check) and everything the target takes down."""
+    try:
+        root = parse_ref(window.target.split("/", 1)[0])
+    except RefError:
+        return ()
+    if root not in catalog:
+        return ()
+    down = (a.ref for a in impact(catalog, root).affected if a.effect == "down")
+    return (root, *down)
+
+
 def _maintained(catalog: Catalog, windows: Sequence[Window], at: datetime) -> dict[Ref, Window]:
-    """The entities a public window active at ``at`` covers: its target (or the target of
-    its check) and everything the target takes down."""
+    """The entities the public windows active at ``at`` cover."""
     covered: dict[Ref, Window] = {}
     for window in windows:
-        if not window.public or not window.active_at(at):
-            continue
-        try:
-            root = parse_ref(window.target.split("/", 1)[0])
-        except RefError:
-            continue
-        if root not in catalog:
-            continue
-        covered.setdefault(root, window)
-        for affected in impact(catalog, root).affected:
-            if affected.effect == "down":
-                covered.setdefault(affected.ref, window)
+        if window.public and window.active_at(at):
+            for ref in window_covers(catalog, window):
+                covered.setdefault(ref, window)
     return covered
 
 

@@ -24,7 +24,7 @@ from infradex.runtime.assembly import assemble
 from infradex.settings import Settings
 from infradex.store import Database
 from infradex.store.db import StoreError
-from infradex.web import accounts, api, incidents, monitoring, oncall, pages
+from infradex.web import accounts, api, incidents, monitoring, oncall, pages, status
 from infradex.web.auth import reader_allowed
 from infradex.web.clients import client_address
 from infradex.web.errors import store_reason, store_unavailable
@@ -168,6 +168,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
             return JSONResponse({"status": "not ready", "catalog": "not loaded"}, 503)
         return JSONResponse({"status": "ready", "entities": len(state.catalog)})
 
+    status.install(app, settings, state)  # after the middleware above: its host runs first
     static = resources.files("infradex.docs") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(api.router)

@@ -1,0 +1,155 @@
+"""The status page of one server, kept as rendered bytes: the state is re-derived from the
+store at most once per ``interval``, and the JSON and HTML are rendered again only when what
+they show has changed (docs/status-page.md, "Routes"). While the store cannot be read, the
+last rendered copy is served.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from infradex.catalog.entities import Catalog
+from infradex.clock import utcnow
+from infradex.monitor.reads import (
+    catalog_check_ids,
+    check_states_of,
+    last_report_at,
+    maintenance_windows_of,
+)
+from infradex.statuspage.components import Layout, layout
+from infradex.statuspage.derive import PageState, derive, group_states
+from infradex.statuspage.html import render_page
+from infradex.statuspage.maintenance import PublicMaintenance, public_maintenances
+from infradex.statuspage.overrides import active_overrides
+from infradex.statuspage.v2 import PageInfo, Snapshot, documents
+from infradex.store.db import Database, StoreError
+
+__all__ = ["Rendered", "StatusBoard"]
+
+log = logging.getLogger("infradex.statuspage")
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    snapshot: Snapshot
+    json: dict[str, bytes]  # path under /api/v2/ → body
+    html: bytes
+
+
+@dataclass
+class _Memory:
+    """What the board remembers between refreshes: when each component last changed."""
+
+    catalog: Catalog | None = None
+    layout: Layout | None = None
+    statuses: dict[str, str] = field(default_factory=dict)
+    changed_at: dict[str, datetime] = field(default_factory=dict)
+    fingerprint: object = None
+    rendered: Rendered | None = None
+    refreshed: float = float("-inf")
+
+
+class StatusBoard:
+    def __init__(
+        self,
+        db: Database,
+        catalog: Callable[[], tuple[Catalog, datetime]],
+        info: PageInfo,
+        *,
+        stale_after: timedelta,
+        interval: float = 1.0,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.db = db
+        self.catalog = catalog  # the catalog being served and when it was loaded
+        self.info = info
+        self.stale_after = stale_after
+        self.interval = interval
+        self.clock = clock
+        self._memory = _Memory()
+        self._lock = asyncio.Lock()
+        self.renders = 0  # how often the bytes were rendered (a change, or a new catalog)
+
+    async def current(self) -> Rendered:
+        """The rendered page, at most ``interval`` seconds old (older while the store is
+        down and a copy exists; a StoreError when there is none yet)."""
+        memory = self._memory
+        if memory.rendered is not None and time.monotonic() - memory.refreshed < self.interval:
+            return memory.rendered
+        async with self._lock:
+            if memory.rendered is None or time.monotonic() - memory.refreshed >= self.interval:
+                try:
+                    await self._refresh()
+                except StoreError as exc:
+                    if memory.rendered is None:
+                        raise
+                    log.warning("status page: serving the last copy, the store failed: %s", exc)
+                memory.refreshed = time.monotonic()
+            assert memory.rendered is not None
+            return memory.rendered
+
+    async def page_state(self) -> tuple[PageState, tuple[PublicMaintenance, ...], datetime]:
+        """The page derived now from the store (with each state's reason: internal callers
+        use this; the public gets :meth:`current`), its public maintenance and when the
+        catalog was loaded."""
+        memory = self._memory
+        catalog, loaded_at = self.catalog()
+        if memory.catalog is not catalog:
+            memory.catalog, memory.layout = catalog, layout(catalog)
+        the_layout = memory.layout
+        assert the_layout is not None
+        now = self.clock()
+        async with self.db.begin() as connection:
+            states = await check_states_of(connection, catalog_check_ids(catalog))
+            windows = await maintenance_windows_of(connection, catalog)
+            overrides = await active_overrides(connection, now)
+            last_report = await last_report_at(connection)
+        components = derive(catalog, the_layout, states, windows, overrides, now)
+        for state in components:
+            key = state.component.id
+            if memory.statuses.get(key) != state.status:
+                if key in memory.statuses:
+                    memory.changed_at[key] = now
+                memory.statuses[key] = state.status
+        stale = last_report is None or now - last_report > self.stale_after
+        maintenances = public_maintenances(catalog, the_layout, windows, now)
+        changed = [memory.changed_at.get(c.component.id, loaded_at) for c in components]
+        page = PageState(
+            components,
+            group_states(the_layout, components),
+            max(changed, default=loaded_at),
+            last_report,
+            stale,
+        )
+        return page, maintenances, loaded_at
+
+    async def _refresh(self) -> None:
+        memory = self._memory
+        page, maintenances, loaded_at = await self.page_state()
+        components, last_report, stale = page.components, page.last_report, page.stale
+        # the minute of the last report is on the page: a new one re-renders at most per minute
+        report_minute = last_report.replace(second=0, microsecond=0) if last_report else None
+        fingerprint = (
+            id(memory.catalog),
+            tuple((c.component.id, c.status, c.override is not None) for c in components),
+            stale,
+            report_minute,
+            maintenances,
+        )
+        if fingerprint == memory.fingerprint and memory.rendered is not None:
+            return
+        snapshot = Snapshot(page, loaded_at, dict(memory.changed_at), maintenances)
+        bodies = {
+            path: json.dumps(document, separators=(",", ":")).encode()
+            for path, document in documents(self.info, snapshot).items()
+        }
+        html = render_page(self.info, snapshot, self.stale_after).encode()
+        memory.rendered = Rendered(snapshot, bodies, html)
+        memory.fingerprint = fingerprint
+        self.renders += 1

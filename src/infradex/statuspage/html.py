@@ -1,0 +1,143 @@
+"""The public status page as one HTML document: no script, one stylesheet from the site
+(the strict CSP holds), readable on a phone, states in words as well as colours. Pure.
+
+Like the JSON, it is written from an allowlist: public names, descriptions and states only.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from markupsafe import Markup
+
+from infradex.statuspage.derive import ComponentState, Status, indicator, worst
+from infradex.statuspage.maintenance import PublicMaintenance
+from infradex.statuspage.v2 import PageInfo, Snapshot
+
+__all__ = ["STYLESHEET", "render_page"]
+
+#: the page's stylesheet, served next to it (also on INFRADEX_STATUS_HOST)
+STYLESHEET = "/status/status.css"
+
+
+def _when(value: datetime) -> Markup:
+    text = value.strftime("%Y-%m-%d %H:%M UTC")
+    return Markup('<time datetime="{}">{}</time>').format(value.isoformat(), text)
+
+
+def _badge(status: Status) -> Markup:
+    return Markup('<span class="state state-{}">{}</span>').format(status.value, status.label)
+
+
+def _component(state: ComponentState) -> Markup:
+    component = state.component
+    description = (
+        Markup('<p class="description">{}</p>').format(component.description)
+        if component.description
+        else Markup("")
+    )
+    return Markup(
+        '<li class="component" id="component-{}"><span class="name">{}</span> {}{}</li>'
+    ).format(component.id, component.name, _badge(state.status), description)
+
+
+def _components(snapshot: Snapshot) -> Markup:
+    page = snapshot.page
+    shown = {c.component.id: c for c in page.components if page.shown(c)}
+    entries: list[tuple[int, Markup]] = []
+    for state in shown.values():
+        if state.component.group is None:
+            entries.append((state.component.position, _component(state)))
+    for group in page.groups:
+        members = [shown[m.component.id] for m in group.members if m.component.id in shown]
+        if not members:
+            continue
+        items = Markup("").join(_component(m) for m in members)
+        entries.append(
+            (
+                group.group.position,
+                Markup(
+                    '<li class="group" id="group-{}"><h3><span class="name">{}</span> {}</h3>'
+                    '<ul class="members">{}</ul></li>'
+                ).format(
+                    group.group.id,
+                    group.group.name,
+                    _badge(worst(m.status for m in members)),
+                    items,
+                ),
+            )
+        )
+    body = Markup("").join(item for _, item in sorted(entries, key=lambda pair: pair[0]))
+    return Markup('<ul class="components">{}</ul>').format(body)
+
+
+def _maintenances(items: tuple[PublicMaintenance, ...]) -> Markup:
+    shown = [m for m in items if m.status != "completed"]
+    if not shown:
+        return Markup("")
+    rows = Markup("").join(
+        Markup('<li id="maintenance-{}"><strong>{}</strong> ({}): {} to {}. {}</li>').format(
+            m.id,
+            m.name,
+            "in progress" if m.status == "in_progress" else "scheduled",
+            _when(m.scheduled_for),
+            _when(m.scheduled_until),
+            m.body,
+        )
+        for m in shown
+    )
+    return Markup(
+        '<section aria-labelledby="maintenance"><h2 id="maintenance">Scheduled maintenance</h2>'
+        '<ul class="maintenances">{}</ul></section>'
+    ).format(rows)
+
+
+def _stale(snapshot: Snapshot, stale_after: timedelta) -> Markup:
+    if not snapshot.page.stale:
+        return Markup("")
+    minutes = max(1, int(stale_after.total_seconds() // 60))
+    last = snapshot.page.last_report
+    since = (
+        Markup("the monitor last reported at {}").format(_when(last))
+        if last is not None
+        else Markup("the monitor has not reported yet")
+    )
+    known = (
+        "The states below are the last known."
+        if last is not None
+        else "No state below has been confirmed by a check."
+    )
+    return Markup(
+        '<p class="stale" role="alert"><strong>Status may be out of date:</strong> {} '
+        "(it should report at least every {} minutes). {}</p>"
+    ).format(since, minutes, known)
+
+
+def render_page(info: PageInfo, snapshot: Snapshot, stale_after: timedelta) -> str:
+    found, description = indicator(snapshot.page)
+    document = Markup(
+        "<!doctype html>\n"
+        '<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        "<title>{name}</title>"
+        '<link rel="stylesheet" href="{css}"></head>'
+        '<body><main class="status-page">'
+        "<header><h1>{name}</h1></header>"
+        '<p class="overall overall-{indicator}" role="status">{description}</p>'
+        "{stale}{maintenance}"
+        '<section aria-labelledby="components"><h2 id="components">Components</h2>{components}'
+        "</section>"
+        '<footer><p>Last updated {updated}. <a href="/api/v2/summary.json">This page as JSON'
+        "</a> (Statuspage API v2).</p></footer>"
+        "</main></body></html>\n"
+    ).format(
+        name=info.name,
+        css=STYLESHEET,
+        indicator=found,
+        description=description,
+        stale=_stale(snapshot, stale_after),
+        maintenance=_maintenances(snapshot.maintenances),
+        components=_components(snapshot),
+        updated=_when(snapshot.page.updated_at),
+    )
+    return str(document)

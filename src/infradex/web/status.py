@@ -1,0 +1,250 @@
+"""The public status page on the server: ``/status``, Statuspage's v2 JSON under
+``/api/v2/``, the internal view of each component's state and reason, and operator
+overrides (docs/status-page.md). With ``INFRADEX_STATUS_HOST``, requests for that host get
+the status page and its JSON only, public even on a private server.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from importlib import resources
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from infradex.catalog.entities import Catalog
+from infradex.catalog.refs import Ref, RefError, parse_ref
+from infradex.clock import utcnow
+from infradex.errors import UsageError
+from infradex.runtime.live_catalog import LiveCatalog
+from infradex.settings import Settings
+from infradex.statuspage.board import StatusBoard
+from infradex.statuspage.components import layout, stable_id
+from infradex.statuspage.html import STYLESHEET
+from infradex.statuspage.overrides import end_override, set_override
+from infradex.statuspage.v2 import ENDPOINTS, PageInfo
+from infradex.store.audit import audit
+from infradex.store.db import StoreError
+from infradex.web.auth import Caller, require
+from infradex.web.errors import store_unavailable
+from infradex.web.headers import SECURITY_HEADERS
+from infradex.web.inputs import TextIn
+
+__all__ = ["install", "public_router", "router"]
+
+public_router = APIRouter(tags=["status page"])
+router = APIRouter(prefix="/api/v1/status", tags=["status page"])
+
+_CSS = (resources.files("infradex.statuspage") / "status.css").read_bytes()
+#: GET from any origin: the JSON is public, and pages elsewhere poll it (python.org's footer)
+CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET",
+    "Cache-Control": "public, max-age=10",
+}
+#: what a request for INFRADEX_STATUS_HOST may reach
+_STATUS_HOST_PATHS = frozenset(
+    {"/", "/status", "/status/", STYLESHEET} | {f"/api/v2/{p}" for p in ENDPOINTS}
+)
+
+
+def page_info(settings: Settings) -> PageInfo:
+    url = (
+        f"https://{settings.status_host}"
+        if settings.status_host
+        else settings.base_url.rstrip("/") + "/status"
+    )
+    return PageInfo(id=stable_id("page", url), name=settings.status_name, url=url)
+
+
+def _board(request: Request) -> StatusBoard:
+    board: StatusBoard = request.app.state.status_board
+    return board
+
+
+def _with_headers(response: Response, extra: dict[str, str]) -> Response:
+    for name, value in {**SECURITY_HEADERS, **extra}.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+async def status_response(request: Request, path: str) -> Response:
+    """The pre-rendered bytes for ``path`` (``/status``, the stylesheet, ``/api/v2/...``)."""
+    if path == STYLESHEET:
+        return _with_headers(
+            Response(_CSS, media_type="text/css", headers={"Cache-Control": "max-age=300"}), {}
+        )
+    try:
+        rendered = await _board(request).current()
+    except StoreError as exc:
+        return store_unavailable(request, exc)
+    if path.startswith("/api/v2/"):
+        body = rendered.json[path.removeprefix("/api/v2/")]
+        return _with_headers(Response(body, media_type="application/json"), CORS)
+    return _with_headers(
+        Response(rendered.html, media_type="text/html; charset=utf-8"),
+        {"Cache-Control": "no-cache"},
+    )
+
+
+@public_router.get("/status", include_in_schema=False)
+@public_router.get("/status/", include_in_schema=False)
+async def status_page(request: Request) -> Response:
+    return await status_response(request, "/status")
+
+
+@public_router.get(STYLESHEET, include_in_schema=False)
+async def status_stylesheet(request: Request) -> Response:
+    return await status_response(request, STYLESHEET)
+
+
+def _json_route(path: str) -> None:
+    async def endpoint(request: Request) -> Response:
+        return await status_response(request, f"/api/v2/{path}")
+
+    endpoint.__name__ = "statuspage_" + path.replace("/", "_").replace("-", "_").replace(".", "_")
+    public_router.add_api_route(
+        f"/api/v2/{path}",
+        endpoint,
+        methods=["GET"],
+        summary=f"Statuspage v2: {path} (public, CORS)",
+        response_class=Response,
+    )
+
+
+for _path in ENDPOINTS:
+    _json_route(_path)
+
+
+# ----------------------------------------------------------------------------- internal
+def _live(request: Request) -> LiveCatalog:
+    state: LiveCatalog = request.app.state.catalog
+    return state
+
+
+def _component_ref(request: Request, text: str) -> Ref:
+    try:
+        ref = parse_ref(text)
+    except RefError as exc:
+        raise UsageError(str(exc)) from None
+    catalog = _live(request).catalog
+    catalog.get(ref)  # NotFoundError with a suggestion
+    if not any(c.ref == ref for c in layout(catalog).components):
+        raise UsageError(
+            f"{ref} is not a status-page component: give it a `status:` block in the catalog "
+            "(a provider: `statusPage:`), see docs/status-page.md"
+        )
+    return ref
+
+
+@router.get("/components", summary="Each component's state, with why (internal)")
+async def components(request: Request) -> dict[str, Any]:
+    page, _, _ = await _board(request).page_state()
+    return {
+        "stale": page.stale,
+        "lastReport": page.last_report.isoformat() if page.last_report else None,
+        "items": [
+            {
+                "ref": str(c.component.ref),
+                "id": c.component.id,
+                "name": c.component.name,
+                "group": c.component.group,
+                "public": c.component.public,
+                "status": str(c.status),
+                "reason": c.reason,
+                "override": None
+                if c.override is None
+                else {
+                    "status": str(c.override.status),
+                    "expiresAt": c.override.expires_at.isoformat(),
+                    "reason": c.override.reason,
+                    "by": c.override.created_by,
+                },
+            }
+            for c in page.components
+        ],
+    }
+
+
+class OverrideIn(BaseModel):
+    status: TextIn = Field(description="operational, under_maintenance, degraded_performance, …")
+    expires_at: datetime | None = Field(
+        None, alias="expiresAt", description="required: ISO 8601 with an offset, ≤ 7 days ahead"
+    )
+    reason: TextIn = Field(description="why (internal: never shown publicly)", max_length=1000)
+
+
+@router.put("/overrides/{ref}", summary="Override a component's state until it expires (write)")
+async def put_override(
+    request: Request,
+    ref: str,
+    body: OverrideIn,
+    caller: Annotated[Caller, Depends(require("write"))],
+) -> dict[str, Any]:
+    component = _component_ref(request, ref)
+    db = request.app.state.db
+    now = utcnow()
+    made = await set_override(
+        db,
+        str(component),
+        body.status,
+        expires_at=body.expires_at,
+        reason=body.reason,
+        by=caller.actor,
+        at=now,
+    )
+    shown = {"status": str(made.status), "expiresAt": made.expires_at.isoformat()}
+    await audit(db, at=now, actor=caller.actor, action="status.override",
+                target=str(component), detail=shown)  # fmt: skip
+    return {"ref": made.ref, **shown}
+
+
+@router.delete("/overrides/{ref}", summary="End a component's override (write)")
+async def delete_override(
+    request: Request, ref: str, caller: Annotated[Caller, Depends(require("write"))]
+) -> dict[str, Any]:
+    component = _component_ref(request, ref)
+    db = request.app.state.db
+    now = utcnow()
+    await end_override(db, str(component), by=caller.actor, at=now)
+    await audit(db, at=now, actor=caller.actor, action="status.override.end",
+                target=str(component))  # fmt: skip
+    return {"ref": str(component), "ended": now.isoformat()}
+
+
+# ----------------------------------------------------------------------------- wiring
+def install(app: FastAPI, settings: Settings, live: LiveCatalog) -> None:
+    """The board on ``app.state``, the routes, and (with a status host) the middleware that
+    answers that host before sign-in is asked for. Call it after the app's own middleware,
+    so this one runs first."""
+
+    def served() -> tuple[Catalog, datetime]:
+        return live.catalog, live.good_at or utcnow()
+
+    app.state.status_board = StatusBoard(
+        app.state.db, served, page_info(settings), stale_after=settings.status_stale_after
+    )
+    app.include_router(public_router)
+    app.include_router(router)
+    host = settings.status_host
+    if host is None:
+        return
+
+    @app.middleware("http")
+    async def status_host_only(request: Request, call_next):  # type: ignore[no-untyped-def]
+        asked = (request.headers.get("host") or "").rsplit(":", 1)[0].lower().rstrip(".")
+        if asked != host:
+            return await call_next(request)
+        path = request.url.path
+        if request.method not in ("GET", "HEAD") or path not in _STATUS_HOST_PATHS:
+            return _with_headers(
+                Response(
+                    b"Not found: this host serves the status page only.\n",
+                    404,
+                    media_type="text/plain",
+                ),
+                {},
+            )
+        return await status_response(request, "/status" if path in ("/", "/status/") else path)
