@@ -359,3 +359,32 @@ async def test_the_status_host_serves_the_status_page_only_and_publicly(
             private = await c.get("/status", headers={"Host": "infradex.example.org"})
             assert private.status_code == 303
             assert (await c.get("/api/v2/status.json")).status_code == 401
+
+
+async def test_the_psf_example_has_status_pythons_components(
+    db: Database, tmp_path: Path, database_url: str
+) -> None:
+    """Groups as on status.python.org, Mail with its two parts, the CDN as a provider; the
+    example is not monitored, so the page says it may be out of date."""
+    from infradex.settings import embedded_example
+
+    app = create_app(settings_for(embedded_example(), tmp_path, database_url), db)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            summary = (await client.get("/api/v2/summary.json")).json()
+    top = [c["name"] for c in summary["components"] if c["group_id"] is None]
+    assert top == [
+        "Python.org",
+        "Python Package Index",
+        "Mail",
+        "Content Delivery Network",
+        "Core development",
+        "Community",
+    ]
+    by_id = {c["id"]: c["name"] for c in summary["components"]}
+    groups = {c["name"]: [by_id[i] for i in c.get("components", [])] for c in summary["components"]}
+    assert groups["Mail"] == ["Mailing lists (mail.python.org)", "Mail delivery (SMTP)"]
+    assert groups["Python.org"][:3] == ["www.python.org", "Python downloads", "docs.python.org"]
+    assert groups["Python Package Index"] == ["pypi.org"]
+    assert summary["status"] == {"indicator": "minor", "description": "Status may be out of date"}
