@@ -9,6 +9,7 @@ from infradex.cli import incidents as _incidents  # noqa: F401
 from infradex.cli import monitor as _monitor  # noqa: F401
 from infradex.cli import oncall as _oncall  # noqa: F401
 from infradex.cli import server as _server  # noqa: F401
+from infradex.cli import status as _status  # noqa: F401
 from infradex.cli.app import app
 
 __all__ = ["app", "main"]

@@ -22,7 +22,8 @@ from infradex.monitor.reads import (
     last_report_at,
     maintenance_windows_of,
 )
-from infradex.statuspage.components import Layout, layout
+from infradex.settings import Settings
+from infradex.statuspage.components import Layout, layout, stable_id
 from infradex.statuspage.derive import PageState, derive, group_states
 from infradex.statuspage.html import render_page
 from infradex.statuspage.maintenance import PublicMaintenance, public_maintenances
@@ -30,9 +31,20 @@ from infradex.statuspage.overrides import active_overrides
 from infradex.statuspage.v2 import PageInfo, Snapshot, documents
 from infradex.store.db import Database, StoreError
 
-__all__ = ["Rendered", "StatusBoard"]
+__all__ = ["Rendered", "StatusBoard", "page_info"]
 
 log = logging.getLogger("infradex.statuspage")
+
+
+def page_info(settings: Settings) -> PageInfo:
+    """The page's name, address and id: ``https://`` + the status host when there is one,
+    else the server's base URL + ``/status``."""
+    url = (
+        f"https://{settings.status_host}"
+        if settings.status_host
+        else settings.base_url.rstrip("/") + "/status"
+    )
+    return PageInfo(id=stable_id("page", url), name=settings.status_name, url=url)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ Like the JSON, it is written from an allowlist: public names, descriptions and s
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from importlib import resources
 
 from markupsafe import Markup
 
@@ -14,10 +15,14 @@ from infradex.statuspage.derive import ComponentState, Status, indicator, worst
 from infradex.statuspage.maintenance import PublicMaintenance
 from infradex.statuspage.v2 import PageInfo, Snapshot
 
-__all__ = ["STYLESHEET", "render_page"]
+__all__ = ["STYLESHEET", "render_page", "stylesheet"]
 
 #: the page's stylesheet, served next to it (also on INFRADEX_STATUS_HOST)
 STYLESHEET = "/status/status.css"
+
+
+def stylesheet() -> bytes:
+    return (resources.files("infradex.statuspage") / "status.css").read_bytes()
 
 
 def _when(value: datetime) -> Markup:

@@ -7,7 +7,6 @@ the status page and its JSON only, public even on a private server.
 from __future__ import annotations
 
 from datetime import datetime
-from importlib import resources
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -20,11 +19,11 @@ from infradex.clock import utcnow
 from infradex.errors import UsageError
 from infradex.runtime.live_catalog import LiveCatalog
 from infradex.settings import Settings
-from infradex.statuspage.board import StatusBoard
-from infradex.statuspage.components import layout, stable_id
-from infradex.statuspage.html import STYLESHEET
+from infradex.statuspage.board import StatusBoard, page_info
+from infradex.statuspage.components import layout
+from infradex.statuspage.html import STYLESHEET, stylesheet
 from infradex.statuspage.overrides import end_override, set_override
-from infradex.statuspage.v2 import ENDPOINTS, PageInfo
+from infradex.statuspage.v2 import ENDPOINTS
 from infradex.store.audit import audit
 from infradex.store.db import StoreError
 from infradex.web.auth import Caller, require
@@ -37,7 +36,7 @@ __all__ = ["install", "public_router", "router"]
 public_router = APIRouter(tags=["status page"])
 router = APIRouter(prefix="/api/v1/status", tags=["status page"])
 
-_CSS = (resources.files("infradex.statuspage") / "status.css").read_bytes()
+_CSS = stylesheet()
 #: GET from any origin: the JSON is public, and pages elsewhere poll it (python.org's footer)
 CORS = {
     "Access-Control-Allow-Origin": "*",
@@ -48,15 +47,6 @@ CORS = {
 _STATUS_HOST_PATHS = frozenset(
     {"/", "/status", "/status/", STYLESHEET} | {f"/api/v2/{p}" for p in ENDPOINTS}
 )
-
-
-def page_info(settings: Settings) -> PageInfo:
-    url = (
-        f"https://{settings.status_host}"
-        if settings.status_host
-        else settings.base_url.rstrip("/") + "/status"
-    )
-    return PageInfo(id=stable_id("page", url), name=settings.status_name, url=url)
 
 
 def _board(request: Request) -> StatusBoard:
