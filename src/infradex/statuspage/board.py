@@ -26,6 +26,8 @@ from infradex.settings import Settings
 from infradex.statuspage.components import Layout, layout, stable_id
 from infradex.statuspage.derive import PageState, derive, group_states
 from infradex.statuspage.html import render_page
+from infradex.statuspage.incident_store import list_public
+from infradex.statuspage.incidents import PublicIncident
 from infradex.statuspage.maintenance import PublicMaintenance, public_maintenances
 from infradex.statuspage.overrides import active_overrides
 from infradex.statuspage.v2 import PageInfo, Snapshot, documents
@@ -106,7 +108,9 @@ class StatusBoard:
             assert memory.rendered is not None
             return memory.rendered
 
-    async def page_state(self) -> tuple[PageState, tuple[PublicMaintenance, ...], datetime]:
+    async def page_state(
+        self,
+    ) -> tuple[PageState, tuple[PublicMaintenance, ...], tuple[PublicIncident, ...], datetime]:
         """The page derived now from the store (with each state's reason: internal callers
         use this; the public gets :meth:`current`), its public maintenance and when the
         catalog was loaded."""
@@ -122,6 +126,7 @@ class StatusBoard:
             windows = await maintenance_windows_of(connection, catalog)
             overrides = await active_overrides(connection, now)
             last_report = await last_report_at(connection)
+            published = tuple(await list_public(connection, published_only=True))
         components = derive(catalog, the_layout, states, windows, overrides, now)
         for state in components:
             key = state.component.id
@@ -139,11 +144,11 @@ class StatusBoard:
             last_report,
             stale,
         )
-        return page, maintenances, loaded_at
+        return page, maintenances, published, loaded_at
 
     async def _refresh(self) -> None:
         memory = self._memory
-        page, maintenances, loaded_at = await self.page_state()
+        page, maintenances, published, loaded_at = await self.page_state()
         components, last_report, stale = page.components, page.last_report, page.stale
         # the minute of the last report is on the page: a new one re-renders at most per minute
         report_minute = last_report.replace(second=0, microsecond=0) if last_report else None
@@ -153,10 +158,11 @@ class StatusBoard:
             stale,
             report_minute,
             maintenances,
+            tuple((i.id, i.status, i.updated_at, i.name, len(i.updates)) for i in published),
         )
         if fingerprint == memory.fingerprint and memory.rendered is not None:
             return
-        snapshot = Snapshot(page, loaded_at, dict(memory.changed_at), maintenances)
+        snapshot = Snapshot(page, loaded_at, dict(memory.changed_at), maintenances, published)
         bodies = {
             path: json.dumps(document, separators=(",", ":")).encode()
             for path, document in documents(self.info, snapshot).items()

@@ -11,6 +11,7 @@ from importlib import resources
 
 from markupsafe import Markup
 
+from infradex.statuspage.components import stable_id
 from infradex.statuspage.derive import ComponentState, Status, indicator, worst
 from infradex.statuspage.maintenance import PublicMaintenance
 from infradex.statuspage.v2 import PageInfo, Snapshot
@@ -97,6 +98,32 @@ def _maintenances(items: tuple[PublicMaintenance, ...]) -> Markup:
     ).format(rows)
 
 
+def _incidents(snapshot: Snapshot) -> Markup:
+    shown = [i for i in snapshot.incidents if i.unresolved]
+    if not shown:
+        return Markup("")
+    items = []
+    for incident in shown:
+        updates = Markup("").join(
+            Markup("<li><strong>{}</strong> ({}): {}</li>").format(
+                u.status.capitalize(), _when(u.created_at), u.body
+            )
+            for u in reversed(incident.updates)
+        )
+        items.append(
+            Markup(
+                '<li class="incident impact-{}" id="incident-{}"><h3>{}</h3>'
+                '<ul class="updates">{}</ul></li>'
+            ).format(
+                incident.impact, stable_id("incident", str(incident.id)), incident.name, updates
+            )
+        )
+    return Markup(
+        '<section aria-labelledby="incidents"><h2 id="incidents">Current incidents</h2>'
+        '<ul class="incidents">{}</ul></section>'
+    ).format(Markup("").join(items))
+
+
 def _stale(snapshot: Snapshot, stale_after: timedelta) -> Markup:
     if not snapshot.page.stale:
         return Markup("")
@@ -129,7 +156,7 @@ def render_page(info: PageInfo, snapshot: Snapshot, stale_after: timedelta) -> s
         '<body><main class="status-page">'
         "<header><h1>{name}</h1></header>"
         '<p class="overall overall-{indicator}" role="status">{description}</p>'
-        "{stale}{maintenance}"
+        "{stale}{incidents}{maintenance}"
         '<section aria-labelledby="components"><h2 id="components">Components</h2>{components}'
         "</section>"
         '<footer><p>Last updated {updated}. <a href="/api/v2/summary.json">This page as JSON'
@@ -141,6 +168,7 @@ def render_page(info: PageInfo, snapshot: Snapshot, stale_after: timedelta) -> s
         indicator=found,
         description=description,
         stale=_stale(snapshot, stale_after),
+        incidents=_incidents(snapshot),
         maintenance=_maintenances(snapshot.maintenances),
         components=_components(snapshot),
         updated=_when(snapshot.page.updated_at),

@@ -16,6 +16,7 @@ from typing import Any
 
 from infradex.statuspage.components import Component, Group, stable_id
 from infradex.statuspage.derive import ComponentState, PageState, indicator, worst
+from infradex.statuspage.incidents import PublicIncident
 from infradex.statuspage.maintenance import PublicMaintenance
 
 __all__ = ["ENDPOINTS", "PageInfo", "Snapshot", "documents", "timestamp"]
@@ -50,6 +51,7 @@ class Snapshot:
     created_at: datetime  # when the components appeared (the catalog's load)
     changed_at: Mapping[str, datetime]  # component id → when its state last changed
     maintenances: tuple[PublicMaintenance, ...]
+    incidents: tuple[PublicIncident, ...] = ()  # published ones, newest first
 
 
 def timestamp(value: datetime) -> str:
@@ -185,6 +187,65 @@ def _maintenance(
     }
 
 
+def _incident(incident: PublicIncident, info: PageInfo, snapshot: Snapshot) -> dict[str, Any]:
+    public = {str(c.component.ref): c for c in snapshot.page.public_components}
+    key = stable_id("incident", str(incident.id))
+    updates = []
+    previous: dict[str, str] = {}
+    for update in incident.updates:
+        affected = []
+        for ref, new in update.components.items():
+            if ref not in public:
+                continue
+            component = public[ref].component
+            label = f"{component.group} - {component.name}" if component.group else component.name
+            affected.append(
+                {
+                    "code": component.id,
+                    "name": label,
+                    "old_status": previous.get(ref, "operational"),
+                    "new_status": new,
+                }
+            )
+            previous[ref] = new
+        at = timestamp(update.created_at)
+        updates.append(
+            {
+                "id": stable_id("incident-update", str(update.id)),
+                "status": update.status,
+                "body": update.body,
+                "incident_id": key,
+                "created_at": at,
+                "updated_at": at,
+                "display_at": at,
+                "affected_components": affected,
+                "deliver_notifications": True,
+                "custom_tweet": None,
+                "tweet_id": None,
+            }
+        )
+    started = incident.published_at or incident.created_at
+    return {
+        "id": key,
+        "name": incident.name,
+        "status": incident.status,
+        "created_at": timestamp(incident.created_at),
+        "updated_at": timestamp(incident.updated_at),
+        "monitoring_at": timestamp(incident.monitoring_at) if incident.monitoring_at else None,
+        "resolved_at": timestamp(incident.resolved_at) if incident.resolved_at else None,
+        "impact": incident.impact,
+        "shortlink": f"{info.url.rstrip('/')}/status#incident-{key}",
+        "started_at": timestamp(min(started, incident.created_at)),
+        "page_id": info.id,
+        "incident_updates": list(reversed(updates)),  # newest first, as Statuspage lists them
+        "components": [
+            _component(public[r].component, str(public[r].status), info, snapshot)
+            for r in incident.components
+            if r in public
+        ],
+    }
+
+
 def documents(info: PageInfo, snapshot: Snapshot) -> dict[str, dict[str, Any]]:
     """Every endpoint's document, keyed by its path under /api/v2/."""
     page = _page(info, snapshot)
@@ -194,19 +255,22 @@ def documents(info: PageInfo, snapshot: Snapshot) -> dict[str, dict[str, Any]]:
     maintenances = [_maintenance(m, info, snapshot) for m in snapshot.maintenances]
     upcoming = [m for m in maintenances if m["status"] == "scheduled"]
     active = [m for m in maintenances if m["status"] == "in_progress"]
-    incidents: list[dict[str, Any]] = []  # public incidents come with the next increment
+    incidents = [_incident(i, info, snapshot) for i in snapshot.incidents]
+    unresolved = [
+        shown for shown, i in zip(incidents, snapshot.incidents, strict=True) if i.unresolved
+    ]
     return {
         "summary.json": {
             "page": page,
             "components": components,
-            "incidents": incidents,
+            "incidents": unresolved,
             "scheduled_maintenances": active + upcoming,
             "status": status,
         },
         "status.json": {"page": page, "status": status},
         "components.json": {"page": page, "components": components},
         "incidents.json": {"page": page, "incidents": incidents},
-        "incidents/unresolved.json": {"page": page, "incidents": incidents},
+        "incidents/unresolved.json": {"page": page, "incidents": unresolved},
         "scheduled-maintenances.json": {
             "page": page,
             "scheduled_maintenances": list(reversed(maintenances)),

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import Path as PathParam
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -22,6 +23,8 @@ from infradex.settings import Settings
 from infradex.statuspage.board import StatusBoard, page_info
 from infradex.statuspage.components import layout
 from infradex.statuspage.html import STYLESHEET, stylesheet
+from infradex.statuspage.incident_store import add_update, list_public, publish, sync_drafts
+from infradex.statuspage.incidents import PublicIncident
 from infradex.statuspage.overrides import end_override, set_override
 from infradex.statuspage.v2 import ENDPOINTS
 from infradex.store.audit import audit
@@ -131,7 +134,7 @@ def _component_ref(request: Request, text: str) -> Ref:
 
 @router.get("/components", summary="Each component's state, with why (internal)")
 async def components(request: Request) -> dict[str, Any]:
-    page, _, _ = await _board(request).page_state()
+    page, _, _, _ = await _board(request).page_state()
     return {
         "stale": page.stale,
         "lastReport": page.last_report.isoformat() if page.last_report else None,
@@ -156,6 +159,86 @@ async def components(request: Request) -> dict[str, Any]:
             for c in page.components
         ],
     }
+
+
+def _incident_json(incident: PublicIncident) -> dict[str, Any]:
+    def when(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "id": incident.id,
+        "name": incident.name,
+        "status": incident.status,
+        "impact": incident.impact,
+        "components": list(incident.components),
+        "published": incident.published_at is not None,
+        "publishedAt": when(incident.published_at),
+        "createdAt": when(incident.created_at),
+        "resolvedAt": when(incident.resolved_at),
+        "updates": [
+            {
+                "status": u.status,
+                "body": u.body,
+                "components": u.components,
+                "createdAt": when(u.created_at),
+            }
+            for u in incident.updates
+        ],
+    }
+
+
+@router.get("/incidents", summary="Public incidents and drafts (internal)")
+async def list_incidents(request: Request) -> dict[str, Any]:
+    """Drafts are made here for open internal incidents that reach public components."""
+    board = _board(request)
+    page, _, _, _ = await board.page_state()
+    db = request.app.state.db
+    await sync_drafts(db, _live(request).catalog, page.components, utcnow())
+    async with db.begin() as connection:
+        found = await list_public(connection, published_only=False)
+    return {"items": [_incident_json(i) for i in found]}
+
+
+class PublishIn(BaseModel):
+    name: TextIn | None = Field(None, max_length=200, description="the public title")
+    body: TextIn | None = Field(None, max_length=10_000, description="the first update's words")
+
+
+@router.post("/incidents/{incident_id}/publish", summary="Publish a draft (write)")
+async def publish_incident(
+    request: Request,
+    incident_id: Annotated[int, PathParam(ge=1, le=2**63 - 1)],
+    body: PublishIn,
+    caller: Annotated[Caller, Depends(require("write"))],
+) -> dict[str, Any]:
+    db = request.app.state.db
+    now = utcnow()
+    await publish(db, incident_id, name=body.name, body=body.body, by=caller.actor, at=now)
+    await audit(db, at=now, actor=caller.actor, action="status.incident.publish",
+                target=str(incident_id))  # fmt: skip
+    return {"id": incident_id, "published": now.isoformat()}
+
+
+class UpdateIn(BaseModel):
+    status: TextIn = Field(description="investigating, identified, monitoring, resolved")
+    body: TextIn = Field(max_length=10_000, description="what people can expect")
+
+
+@router.post("/incidents/{incident_id}/updates", summary="Add an update (write)")
+async def update_incident(
+    request: Request,
+    incident_id: Annotated[int, PathParam(ge=1, le=2**63 - 1)],
+    body: UpdateIn,
+    caller: Annotated[Caller, Depends(require("write"))],
+) -> dict[str, Any]:
+    db = request.app.state.db
+    now = utcnow()
+    page, _, _, _ = await _board(request).page_state()
+    await add_update(db, incident_id, status=body.status, body=body.body,
+                     states=page.components, by=caller.actor, at=now)  # fmt: skip
+    await audit(db, at=now, actor=caller.actor, action="status.incident.update",
+                target=str(incident_id), detail={"status": body.status})  # fmt: skip
+    return {"id": incident_id, "status": body.status}
 
 
 class OverrideIn(BaseModel):

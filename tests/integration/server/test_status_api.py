@@ -388,3 +388,100 @@ async def test_the_psf_example_has_status_pythons_components(
     assert groups["Python.org"][:3] == ["www.python.org", "Python downloads", "docs.python.org"]
     assert groups["Python Package Index"] == ["pypi.org"]
     assert summary["status"] == {"indicator": "minor", "description": "Status may be out of date"}
+
+
+async def test_a_public_incident_from_draft_to_resolved(
+    app_client: tuple[Any, httpx.AsyncClient], db: Database, write_token: str, read_token: str
+) -> None:
+    from sqlalchemy import insert
+
+    from infradex.store.tables import incidents
+
+    _, client = app_client
+    writer = {"Authorization": f"Bearer {write_token}"}
+    reader = {"Authorization": f"Bearer {read_token}"}
+    now = datetime.now(UTC)
+    async with db.begin(writes=True) as connection:
+        await connection.execute(
+            insert(incidents).values(
+                key="service:uploads", title="SECRET db7.internal disk full (ann paged)",
+                status="open", root_ref="service:uploads", opened_at=now, updated_at=now,
+            )
+        )  # fmt: skip
+    response = await client.put(
+        "/api/v1/status/overrides/service:uploads",
+        json={
+            "status": "major_outage",
+            "reason": "r",
+            "expiresAt": (now + timedelta(hours=1)).isoformat(),
+        },
+        headers=writer,
+    )
+    assert response.status_code == 200
+
+    (draft,) = (await client.get("/api/v1/status/incidents", headers=reader)).json()["items"]
+    assert draft["name"] == "Problems with Uploads"
+    assert draft["impact"] == "critical" and draft["published"] is False
+    assert draft["components"] == ["service:uploads"]
+    assert draft["updates"][0]["body"] == "We are investigating problems with Uploads."
+    # a second look makes no second draft
+    assert len((await client.get("/api/v1/status/incidents", headers=reader)).json()["items"]) == 1
+    assert (await client.get("/api/v2/incidents.json")).json()["incidents"] == []  # a draft
+
+    path = f"/api/v1/status/incidents/{draft['id']}"
+    assert (await client.post(f"{path}/publish", json={})).status_code == 401
+    published = await client.post(
+        f"{path}/publish", json={"body": "Uploads fail; we are on it."}, headers=writer
+    )
+    assert published.status_code == 200, published.text
+    again = await client.post(f"{path}/publish", json={}, headers=writer)
+    assert again.status_code == 400 and "already published" in again.json()["error"]
+
+    listed = (await client.get("/api/v2/incidents.json")).json()["incidents"]
+    (incident,) = listed
+    same_shape(incident, recorded("incidents.json")["incidents"][0], ("incidents",))
+    assert incident["name"] == "Problems with Uploads" and incident["status"] == "investigating"
+    (first,) = incident["incident_updates"]
+    assert first["body"] == "Uploads fail; we are on it."
+    assert first["affected_components"] == [
+        {
+            "code": incident["components"][0]["id"],
+            "name": "Web - Uploads",
+            "old_status": "operational",
+            "new_status": "major_outage",
+        }
+    ]
+    summary = (await client.get("/api/v2/summary.json")).json()
+    assert [i["id"] for i in summary["incidents"]] == [incident["id"]]
+    page = (await client.get("/status")).text
+    assert "Current incidents" in page and "Uploads fail; we are on it." in page
+    for text in (page, json.dumps(summary), json.dumps(listed)):
+        assert "SECRET" not in text and "db7" not in text
+
+    monitoring = await client.post(
+        f"{path}/updates", json={"status": "monitoring", "body": "A fix is out."}, headers=writer
+    )
+    assert monitoring.status_code == 200, monitoring.text
+    back = await client.post(
+        f"{path}/updates", json={"status": "investigating", "body": "x"}, headers=writer
+    )
+    assert back.status_code == 400 and "cannot go back" in back.json()["error"]
+    empty = await client.post(f"{path}/updates", json={"status": "resolved", "body": " "},
+                              headers=writer)  # fmt: skip
+    assert empty.status_code == 400 and "needs words" in empty.json()["error"]
+    resolved = await client.post(
+        f"{path}/updates", json={"status": "resolved", "body": "Uploads work again."},
+        headers=writer,
+    )  # fmt: skip
+    assert resolved.status_code == 200
+    assert (await client.get("/api/v2/incidents/unresolved.json")).json()["incidents"] == []
+    (done,) = (await client.get("/api/v2/incidents.json")).json()["incidents"]
+    same_shape(done, recorded("incidents.json")["incidents"][0], ("incidents",))
+    assert done["status"] == "resolved" and done["resolved_at"] is not None
+    assert done["monitoring_at"] is not None
+    assert [u["status"] for u in done["incident_updates"]] == [
+        "resolved",
+        "monitoring",
+        "investigating",
+    ]
+    assert "Current incidents" not in (await client.get("/status")).text
