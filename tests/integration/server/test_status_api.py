@@ -485,3 +485,36 @@ async def test_a_public_incident_from_draft_to_resolved(
         "investigating",
     ]
     assert "Current incidents" not in (await client.get("/status")).text
+
+
+async def test_the_last_copy_is_served_while_the_store_is_down(
+    app_client: tuple[Any, httpx.AsyncClient], tmp_path: Path
+) -> None:
+    """The board re-derives from a store that refuses connections (a SQLite file in a
+    directory that no longer exists): the last rendered bytes keep being served."""
+    from infradex.store import Database
+
+    app, client = app_client
+    board = app.state.status_board
+    before = await client.get("/api/v2/summary.json")
+    page = await client.get("/status")
+    gone = tmp_path / "gone"
+    board.db = Database(f"sqlite:///{gone / 'store.db'}")  # its directory does not exist
+    try:
+        after = await client.get("/api/v2/summary.json")
+        assert after.status_code == 200 and after.content == before.content
+        assert (await client.get("/status")).content == page.content
+    finally:
+        await board.db.close()
+
+    # with no copy yet, the answer is the server's 503 for a store that is down
+    fresh = type(board)(
+        Database(f"sqlite:///{gone / 'other.db'}"), board.catalog, board.info,
+        stale_after=board.stale_after,
+    )  # fmt: skip
+    app.state.status_board = fresh
+    try:
+        response = await client.get("/api/v2/status.json")
+        assert response.status_code == 503
+    finally:
+        await fresh.db.close()
