@@ -41,11 +41,10 @@ router = APIRouter(prefix="/api/v1/status", tags=["status page"])
 
 _CSS = stylesheet()
 #: GET from any origin: the JSON is public, and pages elsewhere poll it (python.org's footer)
-CORS = {
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Allow-Methods": "GET",
-    "Cache-Control": "public, max-age=10",
-}
+CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET"}
+#: shared caches may keep the JSON briefly, only where it is public (a private server's
+#: signed-in answer must not land in a proxy's cache)
+_CACHE = {True: "public, max-age=10", False: "private, no-cache"}
 #: what a request for INFRADEX_STATUS_HOST may reach
 _STATUS_HOST_PATHS = frozenset(
     {"/", "/status", "/status/", STYLESHEET} | {f"/api/v2/{p}" for p in ENDPOINTS}
@@ -63,8 +62,11 @@ def _with_headers(response: Response, extra: dict[str, str]) -> Response:
     return response
 
 
-async def status_response(request: Request, path: str) -> Response:
-    """The pre-rendered bytes for ``path`` (``/status``, the stylesheet, ``/api/v2/...``)."""
+async def status_response(request: Request, path: str, *, public: bool | None = None) -> Response:
+    """The pre-rendered bytes for ``path`` (``/status``, the stylesheet, ``/api/v2/...``);
+    ``public``: served to anyone (default: as the server's reads are)."""
+    if public is None:
+        public = bool(request.app.state.settings.public_read)
     if path == STYLESHEET:
         return _with_headers(
             Response(_CSS, media_type="text/css", headers={"Cache-Control": "max-age=300"}), {}
@@ -75,7 +77,8 @@ async def status_response(request: Request, path: str) -> Response:
         return store_unavailable(request, exc)
     if path.startswith("/api/v2/"):
         body = rendered.json[path.removeprefix("/api/v2/")]
-        return _with_headers(Response(body, media_type="application/json"), CORS)
+        headers = {**CORS, "Cache-Control": _CACHE[public]}
+        return _with_headers(Response(body, media_type="application/json"), headers)
     return _with_headers(
         Response(rendered.html, media_type="text/html; charset=utf-8"),
         {"Cache-Control": "no-cache"},
@@ -320,4 +323,5 @@ def install(app: FastAPI, settings: Settings, live: LiveCatalog) -> None:
                 ),
                 {},
             )
-        return await status_response(request, "/status" if path in ("/", "/status/") else path)
+        shown = "/status" if path in ("/", "/status/") else path
+        return await status_response(request, shown, public=True)

@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from infradex.store import Database
+from infradex.store.tokens import create_token
 from infradex.web.app import create_app
 from live_server import serving
 
@@ -179,6 +180,7 @@ async def test_every_endpoint_has_statuspages_shape(
         assert response.status_code == 200, path
         assert response.headers["content-type"] == "application/json"
         assert response.headers["access-control-allow-origin"] == "*"
+        assert response.headers["cache-control"] == "public, max-age=10"
         same_shape(response.json(), recorded(fixture), ())
     summary = (await client.get("/api/v2/summary.json")).json()
     names = [c["name"] for c in summary["components"]]
@@ -337,6 +339,7 @@ async def test_the_status_host_serves_the_status_page_only_and_publicly(
         status_host="status.example.org",
     )
     app = create_app(settings, db)
+    token = await create_token(db, "reader", ["read"], datetime.now(UTC))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
@@ -352,6 +355,7 @@ async def test_the_status_host_serves_the_status_page_only_and_publicly(
             )
             assert summary.status_code == 200
             assert summary.json()["page"]["url"] == "https://status.example.org"
+            assert summary.headers["cache-control"] == "public, max-age=10"
             for path in ("/api/v1/entities", "/login", "/services/web", "/static/style.css"):
                 assert (await c.get(path, headers=status_host)).status_code == 404, path
             assert (await c.post("/api/v2/status.json", headers=status_host)).status_code == 404
@@ -359,6 +363,11 @@ async def test_the_status_host_serves_the_status_page_only_and_publicly(
             private = await c.get("/status", headers={"Host": "infradex.example.org"})
             assert private.status_code == 303
             assert (await c.get("/api/v2/status.json")).status_code == 401
+            signed = await c.get(
+                "/api/v2/status.json", headers={"Authorization": f"Bearer {token}"}
+            )
+            assert signed.status_code == 200
+            assert signed.headers["cache-control"] == "private, no-cache"
 
 
 async def test_the_psf_example_has_status_pythons_components(
