@@ -124,6 +124,11 @@ def test_the_status_page_on_a_desktop(monitored: str, page: Page) -> None:
     expect(page.locator("text=Mailing lists")).to_have_count(0)  # only shown if degraded
     expect(page.locator(".stale")).to_have_count(0)  # the monitor reports
     assert page.locator("script").count() == 0
+    bars = page.locator(".uptime svg")
+    expect(bars).to_have_count(3)  # the group and its two members
+    assert bars.first.locator("rect").count() == 90
+    fill = bars.last.locator("rect").last.evaluate("e => getComputedStyle(e).fill")
+    assert fill == "rgb(179, 38, 30)", fill  # today's bar of the failing component
     shot(page, "40-status-page")
     assert errors == []
 

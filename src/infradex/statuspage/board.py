@@ -10,18 +10,22 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from markupsafe import Markup
+
 from infradex.catalog.entities import Catalog
 from infradex.clock import utcnow
+from infradex.monitor.history import rollup_series
 from infradex.monitor.reads import (
     catalog_check_ids,
     check_states_of,
     last_report_at,
     maintenance_windows_of,
 )
+from infradex.monitor.rollups import Rollup, bucket_start
 from infradex.settings import Settings
 from infradex.statuspage.components import Layout, layout, stable_id
 from infradex.statuspage.derive import PageState, derive, group_states
@@ -30,12 +34,16 @@ from infradex.statuspage.incident_store import list_public
 from infradex.statuspage.incidents import PublicIncident
 from infradex.statuspage.maintenance import PublicMaintenance, public_maintenances
 from infradex.statuspage.overrides import active_overrides
+from infradex.statuspage.uptime import DAYS, bar_checks, pooled_days
 from infradex.statuspage.v2 import PageInfo, Snapshot, documents
 from infradex.store.db import Database, StoreError
 
 __all__ = ["Rendered", "StatusBoard", "page_info"]
 
 log = logging.getLogger("infradex.statuspage")
+
+#: draws one component's bars from its pooled daily rollups (``web.charts.uptime_bars``)
+BarRenderer = Callable[[Sequence[Rollup], datetime], Markup]
 
 
 def page_info(settings: Settings) -> PageInfo:
@@ -79,6 +87,8 @@ class StatusBoard:
         stale_after: timedelta,
         interval: float = 1.0,
         clock: Callable[[], datetime] = utcnow,
+        bars: BarRenderer | None = None,
+        bars_every: float = 300.0,
     ) -> None:
         self.db = db
         self.catalog = catalog  # the catalog being served and when it was loaded
@@ -89,6 +99,12 @@ class StatusBoard:
         self._memory = _Memory()
         self._lock = asyncio.Lock()
         self.renders = 0  # how often the bytes were rendered (a change, or a new catalog)
+        self.bars = bars  # the 90-day bars' renderer (the web's charts), None: no bars
+        self.bars_every = bars_every  # seconds between reads of the daily rollups
+        self._bars: dict[str, Markup] = {}
+        self._bars_read = float("-inf")
+        self._bars_version = 0
+        self._bars_catalog: Catalog | None = None  # the catalog the bars were read for
 
     async def current(self) -> Rendered:
         """The rendered page, at most ``interval`` seconds old (older while the store is
@@ -160,14 +176,35 @@ class StatusBoard:
             maintenances,
             tuple((i.id, i.status, i.updated_at, i.name, len(i.updates)) for i in published),
         )
-        if fingerprint == memory.fingerprint and memory.rendered is not None:
+        await self._read_bars()
+        if (fingerprint, self._bars_version) == memory.fingerprint and memory.rendered is not None:
             return
         snapshot = Snapshot(page, loaded_at, dict(memory.changed_at), maintenances, published)
         bodies = {
             path: json.dumps(document, separators=(",", ":")).encode()
             for path, document in documents(self.info, snapshot).items()
         }
-        html = render_page(self.info, snapshot, self.stale_after).encode()
+        html = render_page(self.info, snapshot, self.stale_after, self._bars).encode()
         memory.rendered = Rendered(snapshot, bodies, html)
-        memory.fingerprint = fingerprint
+        memory.fingerprint = (fingerprint, self._bars_version)
         self.renders += 1
+
+    async def _read_bars(self) -> None:
+        """The bars from the daily rollups, read again every ``bars_every`` seconds (a day's
+        bar changes slowly; the read covers 90 days of every check)."""
+        memory = self._memory
+        fresh = time.monotonic() - self._bars_read < self.bars_every
+        if self.bars is None or (fresh and self._bars_catalog is memory.catalog):
+            return
+        assert memory.catalog is not None and memory.layout is not None
+        now = self.clock()
+        today = bucket_start(now, "day")
+        pooled = bar_checks(memory.catalog, memory.layout)
+        ids = sorted({i for checks in pooled.values() for i in checks})
+        series = await rollup_series(self.db, ids, "day", today - timedelta(days=DAYS - 1))
+        self._bars = {
+            key: self.bars(pooled_days(checks, series), today) for key, checks in pooled.items()
+        }
+        self._bars_read = time.monotonic()
+        self._bars_catalog = memory.catalog
+        self._bars_version += 1

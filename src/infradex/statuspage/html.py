@@ -6,6 +6,7 @@ Like the JSON, it is written from an allowlist: public names, descriptions and s
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from importlib import resources
 
@@ -35,7 +36,12 @@ def _badge(status: Status) -> Markup:
     return Markup('<span class="state state-{}">{}</span>').format(status.value, status.label)
 
 
-def _component(state: ComponentState) -> Markup:
+def _bars(bars: Mapping[str, Markup], key: str) -> Markup:
+    found = bars.get(key)
+    return Markup('<div class="uptime">{}</div>').format(found) if found else Markup("")
+
+
+def _component(state: ComponentState, bars: Mapping[str, Markup]) -> Markup:
     component = state.component
     description = (
         Markup('<p class="description">{}</p>').format(component.description)
@@ -43,32 +49,35 @@ def _component(state: ComponentState) -> Markup:
         else Markup("")
     )
     return Markup(
-        '<li class="component" id="component-{}"><span class="name">{}</span> {}{}</li>'
-    ).format(component.id, component.name, _badge(state.status), description)
+        '<li class="component" id="component-{}"><span class="name">{}</span> {}{}{}</li>'
+    ).format(
+        component.id, component.name, _badge(state.status), description, _bars(bars, component.id)
+    )
 
 
-def _components(snapshot: Snapshot) -> Markup:
+def _components(snapshot: Snapshot, bars: Mapping[str, Markup]) -> Markup:
     page = snapshot.page
     shown = {c.component.id: c for c in page.components if page.shown(c)}
     entries: list[tuple[int, Markup]] = []
     for state in shown.values():
         if state.component.group is None:
-            entries.append((state.component.position, _component(state)))
+            entries.append((state.component.position, _component(state, bars)))
     for group in page.groups:
         members = [shown[m.component.id] for m in group.members if m.component.id in shown]
         if not members:
             continue
-        items = Markup("").join(_component(m) for m in members)
+        items = Markup("").join(_component(m, bars) for m in members)
         entries.append(
             (
                 group.group.position,
                 Markup(
                     '<li class="group" id="group-{}"><h3><span class="name">{}</span> {}</h3>'
-                    '<ul class="members">{}</ul></li>'
+                    '{}<ul class="members">{}</ul></li>'
                 ).format(
                     group.group.id,
                     group.group.name,
                     _badge(worst(m.status for m in members)),
+                    _bars(bars, group.group.id),
                     items,
                 ),
             )
@@ -145,13 +154,20 @@ def _stale(snapshot: Snapshot, stale_after: timedelta) -> Markup:
     ).format(since, minutes, known)
 
 
-def render_page(info: PageInfo, snapshot: Snapshot, stale_after: timedelta) -> str:
+def render_page(
+    info: PageInfo,
+    snapshot: Snapshot,
+    stale_after: timedelta,
+    bars: Mapping[str, Markup] | None = None,
+) -> str:
+    """The page; ``bars``: each component's and group's 90-day bars (SVG), when known."""
     found, description = indicator(snapshot.page)
     document = Markup(
         "<!doctype html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         "<title>{name}</title>"
+        '<link rel="icon" href="data:,">'  # no /favicon.ico request (the status host has none)
         '<link rel="stylesheet" href="{css}"></head>'
         '<body><main class="status-page">'
         "<header><h1>{name}</h1></header>"
@@ -170,7 +186,7 @@ def render_page(info: PageInfo, snapshot: Snapshot, stale_after: timedelta) -> s
         stale=_stale(snapshot, stale_after),
         incidents=_incidents(snapshot),
         maintenance=_maintenances(snapshot.maintenances),
-        components=_components(snapshot),
+        components=_components(snapshot, bars or {}),
         updated=_when(snapshot.page.updated_at),
     )
     return str(document)

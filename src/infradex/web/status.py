@@ -30,6 +30,7 @@ from infradex.statuspage.v2 import ENDPOINTS
 from infradex.store.audit import audit
 from infradex.store.db import StoreError
 from infradex.web.auth import Caller, require
+from infradex.web.charts import uptime_bars
 from infradex.web.errors import store_unavailable
 from infradex.web.headers import SECURITY_HEADERS
 from infradex.web.inputs import TextIn
@@ -300,7 +301,11 @@ def install(app: FastAPI, settings: Settings, live: LiveCatalog) -> None:
         return live.catalog, live.good_at or utcnow()
 
     app.state.status_board = StatusBoard(
-        app.state.db, served, page_info(settings), stale_after=settings.status_stale_after
+        app.state.db,
+        served,
+        page_info(settings),
+        stale_after=settings.status_stale_after,
+        bars=uptime_bars,
     )
     app.include_router(public_router)
     app.include_router(router)

@@ -17,6 +17,7 @@ from infradex.statuspage.incident_store import add_update, list_public, publish,
 from infradex.statuspage.v2 import PageInfo
 from infradex.store import Database
 from infradex.store.tables import incidents
+from infradex.web.charts import uptime_bars
 
 from .alerting_harness import T0, Inbox, Rig, Target, inbox, load_org, target, write_org
 
@@ -49,6 +50,8 @@ async def test_failure_to_public_incident_to_recovery(
         stale_after=timedelta(minutes=10),
         interval=0.0,
         clock=lambda: rig.now,
+        bars=uptime_bars,
+        bars_every=0.0,
     )
 
     async def summary() -> dict[str, object]:
@@ -98,6 +101,9 @@ async def test_failure_to_public_incident_to_recovery(
     html = (await board.current()).html.decode()
     assert "Major Service Outage" in html and "Solo is down; we are on it." in html
     assert "503" not in html and "solo.example.org" not in html  # internal details stay out
+    # today's bar, the component's and its group's: 1 up and 3 down results pooled
+    assert html.count('aria-label="Uptime per day over 90 days"') == 2
+    assert html.count('class="bar-down"><title>2026-') == 2
 
     target.status["/solo"] = 200
     for _ in range(2):  # successThreshold 2
