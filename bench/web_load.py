@@ -2,11 +2,18 @@
 
     .venv/bin/python bench/web_load.py [--entities 10000] [--duration 10]
 
+For the console pages at 10,000 checks (one check per service, ~52 % of the entities):
+``--entities 19500``.
+
 A synthetic catalog (``bench/synthetic_catalog.py``, fixed seed) is served by a real
 ``infradex serve`` process, once on SQLite and once on PostgreSQL. ``wrk`` (Debian) loads, one
 at a time: the home page, a service page, the entity list API (50 services a page), the search
 API and the search page. Each URL gets one warm-up request first (pages are rendered once per
-loaded catalog, then cached).
+loaded catalog, then cached). The console pages are loaded too: the home (status strip,
+services with their health) and ``/board`` (every check, worst first, 500 a page). Before the
+server starts, every check gets a stored state and 24 hourly rollups, as a separate
+``infradex monitor`` would have written them (2 % down, 2 % flapping, 1 % in maintenance), so
+those pages work on real states and uptimes.
 
 The peer, in the same run: nginx (Debian) serving the same service page pre-built by
 ``infradex docs build`` as a static file, the fastest way to deliver that page on this machine.
@@ -18,8 +25,10 @@ Results: a table on stdout and ``bench/results/web_load.json``.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -27,6 +36,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,12 +44,17 @@ from rich.console import Console
 from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).parent))
+from infradex.catalog import load
+from infradex.monitor.reads import catalog_check_ids
+from infradex.monitor.rollups import bucket_start
+from infradex.store import Database
+from infradex.store.tables import check_rollups, check_states
 from synthetic_catalog import write_catalog
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 POSTGRES = os.environ.get("INFRADEX_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
-BENCH_DB = "infradex_bench"
+BENCH_DB = os.environ.get("INFRADEX_BENCH_DB", "infradex_bench")  # one per concurrent run
 
 #: wrk prints one JSON line with the numbers we need (it has no p95 of its own)
 WRK_SCRIPT = """
@@ -55,11 +70,67 @@ end
 
 TARGETS = [
     ("home page", "/"),
+    ("board", "/board"),
+    ("board, down only", "/board?state=down"),
     ("service page", "/services/svc-00010"),
     ("entity list API", "/api/v1/entities?kind=service&limit=50&offset=2000"),
     ("search API", "/api/v1/search?q=svc-0001"),
     ("search page", "/search?q=svc-0001"),
 ]
+
+
+def seed_monitor_rows(catalog: Path, database_url: str) -> int:
+    """A stored state for every check and 24 hourly rollups each (deterministic); returns
+    the number of checks."""
+    loaded = load(catalog)
+    assert loaded.catalog is not None, loaded.errors[:3]
+    ids = catalog_check_ids(loaded.catalog)
+    chance = random.Random(1)
+    now = datetime.now(UTC)
+    hour = bucket_start(now, "hour")
+    states, rollups = [], []
+    for check_id in ids:
+        draw = chance.random()
+        shown = (
+            "down" if draw < 0.02 else "flapping" if draw < 0.04 else
+            "maintenance" if draw < 0.05 else "up"
+        )  # fmt: skip
+        history = "".join("d" if shown == "down" or chance.random() < 0.03 else "u"
+                          for _ in range(21))  # fmt: skip
+        states.append({
+            "check_id": check_id, "state": shown,
+            "hard_state": "down" if shown == "down" else "up",
+            "failures": 3 if shown == "down" else 0, "successes": 0,
+            "flapping": shown == "flapping",
+            "history": history, "since": now - timedelta(minutes=chance.randint(1, 600)),
+            "last_result_at": now, "last_status": "up" if shown != "down" else "down",
+            "last_message": "200 OK" if shown != "down" else "connection refused",
+            "last_duration_ms": chance.uniform(20, 400), "last_observed": None,
+        })  # fmt: skip
+        for back in range(24):
+            down = 60 if shown == "down" else chance.choice((0, 0, 0, 1))
+            rollups.append({
+                "check_id": check_id, "period": "hour", "bucket": hour - timedelta(hours=back),
+                "up": 60 - down, "down": down, "unknown": 0, "maintenance": 0,
+                "latency_count": 60, "latency_sum": 60 * 120.0, "latency_min": 40.0,
+                "latency_max": 400.0, "latency_p95": 300.0, "latency_histogram": {},
+            })  # fmt: skip
+
+    async def write() -> None:
+        db = Database(database_url)
+        try:
+            await db.upgrade()
+            async with db.begin() as connection:
+                await connection.execute(check_states.insert(), states)
+                for start in range(0, len(rollups), 20_000):
+                    await connection.execute(
+                        check_rollups.insert(), rollups[start : start + 20_000]
+                    )
+        finally:
+            await db.close()
+
+    asyncio.run(write())
+    return len(ids)
 
 
 def free_port() -> int:
@@ -212,7 +283,9 @@ def main() -> int:
             peer.wait()
         for store in args.stores.split(","):
             database_url = fresh_store(store, work / "bench.db")
-            console.print(f"infradex serve on {store}")
+            checks = seed_monitor_rows(catalog, database_url)
+            results["checks"] = checks
+            console.print(f"infradex serve on {store} ({checks} checks with stored states)")
             process, url = serve(catalog, work / f"data-{store}", database_url)
             try:
                 run: dict[str, Any] = {}

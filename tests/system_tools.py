@@ -1,6 +1,6 @@
 """The programs some tests run for real, in one table: which program, where it lives, and the
-package that brings it (a Debian package, or for Mermaid's parser an npm package kept in
-``.cache/npm/``).
+package that brings it (a Debian package, or for Mermaid's parser and axe-core an npm package
+kept in ``.cache/npm/``).
 
 ``make test`` (through ``python tests/system_tools.py install``) installs the missing ones when
 it can (root or passwordless sudo, and apt). A test that needs one calls :func:`require_tool`:
@@ -74,6 +74,14 @@ TOOLS: dict[str, SystemTool] = {
             str(NPM_DIR / "node_modules" / "mermaid" / "dist" / "mermaid.min.js"),
             "mermaid@11.17.2",
             "parsing the Mermaid diagrams with Mermaid itself",
+            browser=True,
+            npm=True,
+        ),
+        SystemTool(
+            "axe-core",
+            str(NPM_DIR / "node_modules" / "axe-core" / "axe.min.js"),
+            "axe-core@4.14.1",
+            "checking the pages' accessibility (WCAG 2 A/AA, contrast) in Chromium",
             browser=True,
             npm=True,
         ),

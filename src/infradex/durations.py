@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-__all__ = ["DurationError", "format_duration", "parse_duration"]
+__all__ = ["DurationError", "format_age", "format_duration", "parse_duration"]
 
 #: microseconds in each unit: integer arithmetic, so "22489631357550ms" stays exact
 _UNITS = {
@@ -60,3 +60,19 @@ def format_duration(value: timedelta) -> str:
     if ms % 1000 == 0:
         return f"{ms // 1000}s"
     return f"{ms}ms"
+
+
+def format_age(value: timedelta) -> str:
+    """How long something has lasted, for people: ``45s``, ``12m``, ``2h 14m``, ``3d 4h`` (days
+    and hours carry the next unit; a negative span, from clocks apart, reads ``0s``)."""
+    seconds = max(0, int(value.total_seconds()))
+    units = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+    for index, (unit, size) in enumerate(units):
+        if seconds < size and unit != "s":
+            continue
+        whole, rest = divmod(seconds, size)
+        text = f"{whole}{unit}"
+        if unit in ("d", "h") and rest >= units[index + 1][1]:
+            text += f" {rest // units[index + 1][1]}{units[index + 1][0]}"
+        return text
+    raise AssertionError("unreachable: seconds is the last unit")

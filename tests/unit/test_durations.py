@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from infradex.durations import DurationError, format_duration, parse_duration
+from infradex.durations import DurationError, format_age, format_duration, parse_duration
 
 
 @pytest.mark.parametrize(
@@ -114,3 +114,12 @@ def test_huge_duration_is_a_duration_error() -> None:
 def test_long_millisecond_durations_are_exact() -> None:
     value = timedelta(milliseconds=22_489_631_357_550)
     assert parse_duration(format_duration(value)) == value
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [(-5, "0s"), (0, "0s"), (45, "45s"), (60, "1m"), (12 * 60 + 59, "12m"), (3600, "1h"),
+     (2 * 3600 + 14 * 60 + 9, "2h 14m"), (3 * 86400 + 4 * 3600 + 59, "3d 4h"), (86400 + 30, "1d")],
+)  # fmt: skip
+def test_format_age_gives_the_two_largest_units(seconds: int, shown: str) -> None:
+    assert format_age(timedelta(seconds=seconds)) == shown

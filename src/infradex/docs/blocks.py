@@ -24,6 +24,7 @@ __all__ = [
     "Link",
     "Page",
     "Para",
+    "State",
     "Strong",
     "Table",
     "Text",
@@ -49,7 +50,15 @@ class Link:
     anchor: str | None = None
 
 
-Inline: TypeAlias = Text | Strong | Link
+@dataclass(frozen=True, slots=True)
+class State:
+    """A live state word (``up``, ``down``, ``not monitored``): HTML shows it with a coloured
+    dot; the text formats, as the word."""
+
+    text: str
+
+
+Inline: TypeAlias = Text | Strong | Link | State
 Cell: TypeAlias = Sequence[Inline]
 
 

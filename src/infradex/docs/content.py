@@ -45,13 +45,24 @@ from infradex.docs.blocks import (
     Link,
     Page,
     Para,
+    State,
     Strong,
     Table,
     Text,
 )
 from infradex.docs.diagram import to_svg
 
-__all__ = ["PAGE_DIRS", "build_page", "build_pages", "page_id"]
+__all__ = [
+    "PAGE_DIRS",
+    "SERVICES_PER_PAGE",
+    "build_page",
+    "build_pages",
+    "impact_section",
+    "page_id",
+    "pager",
+    "service_cells",
+    "who_rows",
+]
 
 #: kinds that get a page of their own, and the directory their pages live in
 PAGE_DIRS = {
@@ -72,8 +83,9 @@ def page_id(ref: Ref) -> str | None:
 class _Writer:
     """Helpers that turn catalog facts into inline text, shared by every page."""
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, live: bool = False) -> None:
         self.catalog = catalog
+        self.live = live  # for the server's pages, which show the monitor's state themselves
 
     def link(self, ref: Ref) -> Inline:
         target = page_id(ref)
@@ -165,14 +177,18 @@ def build_pages(catalog: Catalog, problems: Sequence[Problem] = ()) -> list[Page
 
 
 def build_page(
-    catalog: Catalog, page: str, problems: Sequence[Problem] = (), page_number: int | None = None
+    catalog: Catalog, page: str, problems: Sequence[Problem] = (), live: bool = False
 ) -> Page | None:
     """One page by its id (``index``, ``services/docs``), or None if there is no such page.
-    ``page_number`` pages the overview's service list (the server never renders them all)."""
-    w = _Writer(catalog)
+    ``live``: for the server, whose home shows the title, the state and the services itself
+    (so its ``index`` holds only the catalog's other sections), and whose pages show the
+    checks' state (so they do not send readers elsewhere for it)."""
+    w = _Writer(catalog, live)
     if page in ("index", "dependencies"):
         full = _drawable(catalog, graph(catalog))
-        return _overview(w, full, page_number) if page == "index" else _diagram_page(w, full)
+        if page == "dependencies":
+            return _diagram_page(w, full)
+        return _overview_sections(w, full) if live else _overview(w, full)
     if page == "ownership":
         return _ownership(w, problems)
     directory, _, name = page.partition("/")
@@ -201,9 +217,9 @@ def _drawable(catalog: Catalog, picture: Graph) -> Graph:
 SERVICES_PER_PAGE = 100
 
 
-def _overview(w: _Writer, full: Graph, page_number: int | None = None) -> Page:
-    """The overview. With ``page_number`` (the server), services are listed a page at a time
-    and described one by one only when they all fit on one page."""
+def _overview(w: _Writer, full: Graph) -> Page:
+    """The static site's overview: the team, providers, data centers, the diagram, then every
+    service described, DNS and on call."""
     c = w.catalog
     page = Page("index", "Infrastructure overview")
     page.add(
@@ -217,26 +233,57 @@ def _overview(w: _Writer, full: Graph, page_number: int | None = None) -> Page:
             ]
         ),
     )
-    if (fallback := fallback_team(c)) is not None:
-        team = c.get(fallback)
-        page.add(Heading(2, team.title, "team"))
-        if team.metadata.description:
-            page.add(Para([Text(team.metadata.description)]))
-        members = []
-        for ref in c.related(team.ref, "hasMember"):
-            person = c.typed(ref, PersonSpec)
-            note = (
-                [Text(" — " + person.metadata.description)] if person.metadata.description else []
-            )
-            kind = [Text(" (staff)")] if person.spec.staff else []
-            members.append([w.link(ref), *kind, *note])
-        if members:
-            page.add(Para([Text("Members:")]), Bullets(members))
-        page.add(Heading(3, "How to reach the team", "contact"))
-        page.add(Bullets([_channel(ch.type, ch.address, ch.network) for ch in channels_of(team)]))
+    page.add(*_team_section(w))
     page.add(Heading(2, "Providers", "providers"), _providers_table(w))
     page.add(Heading(2, "Data centers", "datacenters"), _datacenters_table(w))
-    page.add(
+    page.add(*_dependencies_section(w, full))
+    services = sorted(c.of_kind("service"), key=lambda e: (e.title.lower(), e.name))
+    page.add(Heading(2, "Services", "services"), _services_table(w, services))
+    for service in services:
+        page.add(*_service_summary(w, service))
+    page.add(*_dns_section(w))
+    page.add(*_oncall_section(w))
+    return page
+
+
+def _overview_sections(w: _Writer, full: Graph) -> Page:
+    """The server's home below its live part (the state and the services, which the server
+    writes per request): providers, data centers, the team, the diagram, DNS and on call."""
+    page = Page("index", "Infrastructure overview")
+    page.add(Heading(2, "Providers", "providers"), _providers_table(w))
+    page.add(Heading(2, "Data centers", "datacenters"), _datacenters_table(w))
+    page.add(*_team_section(w))
+    page.add(*_dependencies_section(w, full))
+    page.add(*_dns_section(w))
+    page.add(*_oncall_section(w))
+    return page
+
+
+def _team_section(w: _Writer) -> list[Block]:
+    c = w.catalog
+    fallback = fallback_team(c)
+    if fallback is None:
+        return []
+    team = c.get(fallback)
+    blocks: list[Block] = [Heading(2, team.title, "team")]
+    if team.metadata.description:
+        blocks.append(Para([Text(team.metadata.description)]))
+    members = []
+    for ref in c.related(team.ref, "hasMember"):
+        person = c.typed(ref, PersonSpec)
+        note = [Text(" — " + person.metadata.description)] if person.metadata.description else []
+        kind = [Text(" (staff)")] if person.spec.staff else []
+        members.append([w.link(ref), *kind, *note])
+    if members:
+        blocks += [Para([Text("Members:")]), Bullets(members)]
+    blocks.append(Heading(3, "How to reach the team", "contact"))
+    blocks.append(Bullets([_channel(ch.type, ch.address, ch.network) for ch in channels_of(team)]))
+    return blocks
+
+
+def _dependencies_section(w: _Writer, full: Graph) -> list[Block]:
+    c = w.catalog
+    return [
         Heading(2, "Dependencies", "dependencies"),
         Para(
             [
@@ -250,25 +297,13 @@ def _overview(w: _Writer, full: Graph, page_number: int | None = None) -> Page:
             "Dependency diagram: services, hosts, data centers, providers",
             lambda href: to_svg(c, full, href),
         ),
-    )
-    services = sorted(c.of_kind("service"), key=lambda e: (e.title.lower(), e.name))
-    if page_number is None or len(services) <= SERVICES_PER_PAGE:
-        page.add(Heading(2, "Services", "services"), _services_table(w, services))
-        for service in services:
-            page.add(*_service_summary(w, service))
-    else:
-        pages = -(-len(services) // SERVICES_PER_PAGE)
-        number = min(max(page_number, 1), pages)
-        window = services[(number - 1) * SERVICES_PER_PAGE : number * SERVICES_PER_PAGE]
-        page.add(
-            Heading(2, f"Services ({len(services)})", "services"),
-            _pager(number, pages),
-            _services_table(w, window),
-            _pager(number, pages),
-        )
-    page.add(*_dns_section(w))
-    page.add(*_oncall_section(w))
-    return page
+    ]
+
+
+def service_cells(catalog: Catalog, service: Entity[ServiceSpec]) -> tuple[Cell, Cell, Cell]:
+    """A service's owners, where it runs and its CDN, as the overview's table shows them."""
+    w = _Writer(catalog)
+    return w.owners(service), w.hosting(service), w.links(catalog.related(service.ref, "frontedBy"))
 
 
 def _providers_table(w: _Writer) -> Table:
@@ -307,7 +342,7 @@ def _datacenters_table(w: _Writer) -> Table:
     return Table(["Name", "Provider", "Provider's region", "Hosts"], rows)
 
 
-def _pager(number: int, pages: int) -> Para:
+def pager(number: int, pages: int) -> Para:
     """``Page 2 of 52 · previous · next``, linking to ``?page=N#services``."""
     parts: list[Inline] = [Text(f"Page {number} of {pages}")]
     if number > 1:
@@ -320,14 +355,8 @@ def _pager(number: int, pages: int) -> Para:
 def _services_table(w: _Writer, services: Sequence[Entity[ServiceSpec]]) -> Table:
     rows: list[list[Cell]] = []
     for service in services:
-        rows.append(
-            [
-                [w.link(service.ref)],
-                w.hosting(service),
-                w.links(w.catalog.related(service.ref, "frontedBy")),
-                w.owners(service),
-            ]
-        )
+        owners, hosting, cdn = service_cells(w.catalog, service)
+        rows.append([[w.link(service.ref)], hosting, cdn, owners])
     return Table(["Service", "Runs on", "CDN", "Owners"], rows)
 
 
@@ -449,41 +478,50 @@ def _header(page: Page, entity: Entity, kind_label: str) -> None:
         page.add(Para([Text(entity.metadata.description)]))
 
 
-def _who_table(w: _Writer, ref: Ref) -> list[Block]:
-    answer = who(w.catalog, ref)
-    rows: list[list[Cell]] = []
-    for number, entry in enumerate(answer.contacts, 1):
+def who_rows(catalog: Catalog, ref: Ref) -> list[tuple[Ref, Cell, str]]:
+    """Whom to contact about ``ref``, in the order to try them: (who, how to reach, why)."""
+    rows: list[tuple[Ref, Cell, str]] = []
+    for entry in who(catalog, ref).contacts:
         channels: list[Inline] = []
         for channel in entry.channels:
             if channel is not entry.channels[0]:
                 channels.append(Text(", "))
             channels.extend(_channel(channel.type, channel.address, channel.network))
-        rows.append(
-            [
-                [Text(str(number))],
-                [w.link(entry.ref)],
-                channels or [Text("—")],
-                [Text(entry.reason)],
-            ]
-        )
+        rows.append((entry.ref, channels or [Text("—")], entry.reason))
+    return rows
+
+
+def _who_table(w: _Writer, ref: Ref) -> list[Block]:
+    rows: list[list[Cell]] = [
+        [[Text(str(number))], [w.link(who_ref)], channels, [Text(reason)]]
+        for number, (who_ref, channels, reason) in enumerate(who_rows(w.catalog, ref), 1)
+    ]
     return [Heading(2, "Who to contact", "who"), Table(["#", "Who", "How to reach", "Why"], rows)]
 
 
-def _impact_table(w: _Writer, ref: Ref) -> list[Block]:
-    result = impact(w.catalog, ref)
-    heading = Heading(2, f"What breaks if {w.catalog.title(ref)} fails", "impact")
+def impact_section(catalog: Catalog, ref: Ref, health: dict[str, str] | None = None) -> list[Block]:
+    """What breaks if ``ref`` fails: down or degraded, and the path that carries it. With
+    ``health`` (entity ref → state, the server's), each line shows that entity's health now."""
+    w = _Writer(catalog)
+    result = impact(catalog, ref)
+    heading = Heading(2, f"What breaks if {catalog.title(ref)} fails", "impact")
     notes = [Para([Text(note)]) for note in result.notes]
     if not result.affected:
         return [heading, Para([Text("Nothing in the catalog needs it.")]), *notes]
     rows: list[list[Cell]] = []
     for item in result.affected:
         path: list[Inline] = _join([w.link(r) for r in item.path], " → ")
-        rows.append([[w.link(item.ref)], [Strong(item.effect)], path])
+        row: list[Cell] = [[w.link(item.ref)], [Strong(item.effect)], path]
+        if health is not None:
+            state = health.get(str(item.ref))
+            row.insert(0, [State(state)] if state else [Text("no checks")])
+        rows.append(row)
     down = sum(a.effect == "down" for a in result.affected)
+    headers = ["Affected", "Effect", "Because"]
     return [
         heading,
         Para([Text(f"{down} down, {len(result.affected) - down} degraded.")]),
-        Table(["Affected", "Effect", "Because"], rows),
+        Table(["Health now", *headers] if health is not None else headers, rows),
         *notes,
     ]
 
@@ -548,9 +586,9 @@ def _service(w: _Writer, service: Entity[ServiceSpec]) -> Page:
     page.add(Bullets(facts))
     page.add(*_who_table(w, service.ref))
     page.add(*_dns_rows(w, service))
-    page.add(*_checks(service))
+    page.add(*_checks(w, service))
     page.add(*_focus_diagram(w, service.ref))
-    page.add(*_impact_table(w, service.ref))
+    page.add(*impact_section(c, service.ref))
     return page
 
 
@@ -599,7 +637,7 @@ def _record_value(value: object) -> str:
     return str(value)
 
 
-def _checks(entity: Entity) -> list[Block]:
+def _checks(w: _Writer, entity: Entity) -> list[Block]:
     checks = spec_checks(entity)
     if not checks:
         return []
@@ -614,6 +652,9 @@ def _checks(entity: Entity) -> list[Block]:
                 [Text("; ".join(conditions_or_default(check.url, check.conditions)))],
             ]
         )
+    table = Table(["Check", "Target", "Schedule", "Conditions"], rows)
+    if w.live:  # the server shows their state above (Health): no need to send readers there
+        return [Heading(2, "Checks", "checks"), table]
     return [
         Heading(2, "Checks", "checks"),
         Para(
@@ -625,7 +666,7 @@ def _checks(entity: Entity) -> list[Block]:
                 )
             ]
         ),
-        Table(["Check", "Target", "Schedule", "Conditions"], rows),
+        table,
     ]
 
 
@@ -649,8 +690,8 @@ def _provider(w: _Writer, provider: Entity[ProviderSpec]) -> Page:
         refs = c.related(provider.ref, relation)
         if refs:
             facts.append([Strong(label), *w.links(refs)])
-    page.add(Bullets(facts), *_checks(provider), *_focus_diagram(w, provider.ref))
-    page.add(*_impact_table(w, provider.ref))
+    page.add(Bullets(facts), *_checks(w, provider), *_focus_diagram(w, provider.ref))
+    page.add(*impact_section(c, provider.ref))
     return page
 
 
@@ -666,7 +707,7 @@ def _datacenter(w: _Writer, dc: Entity[DatacenterSpec]) -> Page:
             ]
         )
     )
-    page.add(*_impact_table(w, dc.ref))
+    page.add(*impact_section(w.catalog, dc.ref))
     return page
 
 
@@ -690,7 +731,7 @@ def _host(w: _Writer, host: Entity[HostSpec]) -> Page:
             ]
         )
     )
-    page.add(*_who_table(w, host.ref), *_impact_table(w, host.ref))
+    page.add(*_who_table(w, host.ref), *impact_section(w.catalog, host.ref))
     return page
 
 

@@ -119,9 +119,12 @@ def to_svg(catalog: Catalog, picture: Graph, href: Href | None = None) -> str:
                 MARGIN + _LEGEND_H + offset + row * (NODE_H + GAP_Y),
             )
     title = f"Dependencies of {catalog.title(picture.focus)}" if picture.focus else "Dependencies"
+    # with links inside, the picture is a group of links, not one image (an image's content
+    # is hidden from assistive technology, links included)
+    role = "group" if href is not None else "img"
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" role="img" aria-labelledby="t" '
+        f'width="{width}" height="{height}" role="{role}" aria-labelledby="t" '
         'font-family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif" font-size="12">',
         f'<title id="t">{_xml(title)}</title>',
         "<defs>",

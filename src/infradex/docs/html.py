@@ -19,6 +19,7 @@ from infradex.docs.blocks import (
     Link,
     Page,
     Para,
+    State,
     Strong,
     Table,
     Text,
@@ -26,7 +27,7 @@ from infradex.docs.blocks import (
 )
 from infradex.inert import link_target, valid_chars
 
-__all__ = ["NAV", "SUFFIX", "render"]
+__all__ = ["NAV", "SUFFIX", "render", "render_body", "state_class"]
 
 SUFFIX = ".html"
 #: the site's navigation: (label, page id, anchor)
@@ -40,10 +41,17 @@ NAV = (
     ("Ownership", "ownership", None),
     ("Diagram", "dependencies", None),
 )
-#: the server's pages: who is on call now (not the overview's section) and the incidents
+#: the server's pages: the board and the incidents first, who is on call now (not the
+#: overview's section), and the impact page
 LIVE_NAV = (
-    *(("On call", "oncall", None) if label == "On call" else (label, t, a) for label, t, a in NAV),
+    NAV[0],
+    ("Board", "board", None),
     ("Incidents", "incidents", None),
+    *(
+        ("On call", "oncall", None) if label == "On call" else (label, t, a)
+        for label, t, a in NAV[1:]
+    ),
+    ("Impact", "impact", None),
 )
 
 
@@ -67,6 +75,13 @@ def _code_spans(text: str) -> Markup:
     return out
 
 
+def state_class(state: str) -> str:
+    """The CSS class of a state word: ``state-not-monitored`` (letters and dashes only)."""
+    return "state-" + "-".join(
+        "".join(c if c.isascii() and c.isalpha() else " " for c in state.lower()).split()
+    )
+
+
 def _inline(page: Page, inlines: Sequence[Inline], suffix: str = SUFFIX) -> Markup:
     out = Markup("")
     for item in inlines:
@@ -74,6 +89,8 @@ def _inline(page: Page, inlines: Sequence[Inline], suffix: str = SUFFIX) -> Mark
             out += _code_spans(item.text)
         elif isinstance(item, Strong):
             out += Markup("<strong>%s</strong>") % item.text
+        elif isinstance(item, State):
+            out += Markup('<span class="health %s">%s</span>') % (state_class(item.text), item.text)
         elif isinstance(item, Link):
             if item.url:
                 target = link_target(item.url)
@@ -112,13 +129,19 @@ def _block(page: Page, block: Block, suffix: str) -> Markup:
         return Markup("<ul>%s</ul>") % items
     if isinstance(block, Table):
         head = Markup("").join(Markup('<th scope="col">%s</th>') % h for h in block.headers)
+        # each cell carries its column's name: a phone shows a row as a card of labelled lines
+        labels = [*block.headers, *[""] * max(0, max(map(len, block.rows), default=0))]
         rows = Markup("").join(
             Markup("<tr>%s</tr>")
-            % Markup("").join(Markup("<td>%s</td>") % _inline(page, cell, suffix) for cell in row)
+            % Markup("").join(
+                Markup('<td data-label="%s">%s</td>') % (label, _inline(page, cell, suffix))
+                for label, cell in zip(labels, row, strict=False)
+            )
             for row in block.rows
         )
         return Markup(
-            '<div class="table"><table><thead><tr>%s</tr></thead><tbody>%s</tbody></table></div>'
+            '<div class="table cards"><table><thead><tr>%s</tr></thead><tbody>%s</tbody></table>'
+            "</div>"
         ) % (head, rows)
     if isinstance(block, Code):
         return Markup("<pre><code>%s</code></pre>") % block.text
@@ -145,10 +168,12 @@ def render(
     query: str = "",
     body: Markup | None = None,
     account: dict[str, str] | None = None,
+    refresh: int | None = None,
 ) -> str:
     """A page as a complete HTML document. ``live`` (the server): links without a file suffix,
     a search form and the sign-in state (``account``: ``user`` and ``csrf``); otherwise a
-    static site of ``.html`` files."""
+    static site of ``.html`` files. ``refresh``: seconds after which the browser reloads the
+    page by itself (a live console, without scripts)."""
     nav = [
         (label, relative(page.id, target, suffix, anchor))
         for label, target, anchor in (LIVE_NAV if live else NAV)
@@ -164,6 +189,7 @@ def render(
             live=live,
             query=query,
             account=account or {},
+            refresh=refresh,
         )
     )
     return valid_chars(document)

@@ -15,6 +15,7 @@ from infradex.docs.blocks import (
     Link,
     Page,
     Para,
+    State,
     Strong,
     Table,
     Text,
@@ -47,7 +48,7 @@ def _line_start(text: str) -> str:
 def _inline(page: Page, inlines: Sequence[Inline]) -> str:
     out = []
     for item in inlines:
-        if isinstance(item, Text):
+        if isinstance(item, Text | State):
             out.append(_escape(item.text))
         elif isinstance(item, Strong):
             stripped = one_line(item.text).strip()

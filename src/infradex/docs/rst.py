@@ -21,6 +21,7 @@ from infradex.docs.blocks import (
     Link,
     Page,
     Para,
+    State,
     Strong,
     Table,
     Text,
@@ -100,7 +101,7 @@ def _inline(page: Page, inlines: Sequence[Inline]) -> str:
     it to a neighbour that is neither."""
     pieces: list[tuple[str, bool]] = []  # (text, is markup)
     for item in inlines:
-        if isinstance(item, Text):
+        if isinstance(item, Text | State):
             pieces.append((_escape(item.text), False))
             continue
         pieces.append((_markup(page, item), True))

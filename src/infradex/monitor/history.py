@@ -36,11 +36,13 @@ __all__ = [
     "first_seen",
     "latest_results",
     "list_windows",
+    "load_glance_states",
     "load_rollups",
     "load_states",
     "prune",
     "rollup_series",
     "state_from_row",
+    "uptime_24h_all",
     "uptime_report",
     "uptimes",
     "window_from_row",
@@ -159,6 +161,24 @@ async def load_states(
     async with db.begin() as connection:
         rows = (await connection.execute(query)).all()
     return {row.check_id: state_from_row(row) for row in rows}
+
+
+async def load_glance_states(db: Database) -> dict[str, CheckState]:
+    """Every check's state with only what a glance shows (state, failures, the last outcomes,
+    the last latency): a tenth of the cost of :func:`load_states` for the home and the board,
+    which read them all."""
+    c = check_states.c
+    query = select(c.check_id, c.state, c.failures, c.history, c.last_duration_ms)
+    async with db.begin() as connection:
+        rows = (await connection.execute(query)).all()
+    shown = {s.value: s for s in Shown}
+    return {
+        row[0]: CheckState(
+            row[0], shown.get(row[1], Shown.UNKNOWN), failures=row[2], history=row[3] or "",
+            last_duration_ms=row[4],
+        )
+        for row in rows
+    }  # fmt: skip
 
 
 async def load_rollups(db: Database, at: datetime) -> dict[tuple[str, str, datetime], Rollup]:
@@ -419,6 +439,21 @@ async def uptimes(
     rollups, counting today): up against down, maintenance and unknown left out."""
     async with db.begin() as connection:
         return await _uptimes(connection, check_ids, now)
+
+
+async def uptime_24h_all(db: Database, now: datetime) -> dict[str, float | None]:
+    """Every check's uptime over the last 24 hourly buckets, in one grouped query (the board
+    shows them all; checks with no rollups are absent)."""
+    period, start = _span_starts(now)["24h"]
+    c = check_rollups.c
+    query = (
+        select(c.check_id, func.sum(c.up), func.sum(c.down))
+        .where(c.period == period, c.bucket >= start)
+        .group_by(c.check_id)
+    )
+    async with db.begin() as connection:
+        rows = (await connection.execute(query)).all()
+    return {row[0]: uptime_percent(int(row[1] or 0), int(row[2] or 0)) for row in rows}
 
 
 async def overview(

@@ -3,20 +3,49 @@ and ``/metrics``. Pure."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from infradex.monitor.checks import CheckDef
 from infradex.monitor.evaluate import CheckState
 
-__all__ = ["NOT_MONITORED", "check_summary"]
+__all__ = [
+    "DEGRADED_STATES",
+    "NOT_MONITORED",
+    "STATE_ORDER",
+    "check_summary",
+    "shown_state",
+    "state_rank",
+    "worst",
+]
 
 NOT_MONITORED = "not monitored"
+#: shown states from the worst to the best, the order a console lists checks in
+STATE_ORDER = ("down", "flapping", "unknown", "maintenance", "pending", "up", NOT_MONITORED)
+#: states counted as "degraded" at a glance: failing on and off, or not known to work
+DEGRADED_STATES = frozenset({"flapping", "unknown"})
+
+
+def state_rank(state: str) -> int:
+    """0 for the worst state (down); unknown words after every known one."""
+    return STATE_ORDER.index(state) if state in STATE_ORDER else len(STATE_ORDER)
+
+
+def worst(states: Iterable[str]) -> str | None:
+    """The worst of ``states`` (an entity's health from its checks'), None if there are none."""
+    return min(states, key=state_rank, default=None)
+
+
+def shown_state(state: CheckState | None, monitored: bool) -> str:
+    """The state people see; without a state row, the check has not run: ``pending`` if a
+    monitor runs, ``not monitored`` if none does."""
+    return str(state.state) if state else ("pending" if monitored else NOT_MONITORED)
 
 
 def check_summary(check: CheckDef, state: CheckState | None, monitored: bool) -> dict[str, Any]:
     """The check's definition and its current state. Without a state row the check has not
     run: ``pending`` if a monitor runs, ``not monitored`` if none does."""
-    shown = str(state.state) if state else ("pending" if monitored else NOT_MONITORED)
+    shown = shown_state(state, monitored)
     observed = (state.last_observed if state else None) or {}
     return {
         "id": check.id,

@@ -24,7 +24,18 @@ from infradex.runtime.assembly import assemble
 from infradex.settings import Settings
 from infradex.store import Database
 from infradex.store.db import StoreError
-from infradex.web import accounts, api, incidents, monitoring, oncall, pages, status
+from infradex.web import (
+    accounts,
+    api,
+    board,
+    home,
+    impact,
+    incidents,
+    monitoring,
+    oncall,
+    pages,
+    status,
+)
 from infradex.web.auth import reader_allowed
 from infradex.web.clients import client_address
 from infradex.web.errors import store_reason, store_unavailable
@@ -178,5 +189,8 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(incidents.pages_router)
     app.include_router(accounts.router)
     app.include_router(oncall.router)
+    app.include_router(home.router)
+    app.include_router(board.router)
+    app.include_router(impact.router)
     app.include_router(pages.router)
     return app

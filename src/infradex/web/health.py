@@ -21,11 +21,30 @@ from infradex.monitor.report import NOT_MONITORED, check_summary
 from infradex.web.charts import latency_chart, uptime_bars
 from infradex.web.monitoring import current_states, monitored
 
-__all__ = ["health_section", "with_health"]
+__all__ = [
+    "checks_by_owner",
+    "health_section",
+    "not_monitored_notice",
+    "state_badge",
+    "with_health",
+]
 
 PHASES = ("dns", "connect", "tls", "processing", "transfer", "total")
 CHART_HOURS = 48  # the latency chart's span (the API gives up to two years)
 CACHE_SECONDS = 5.0  # at most this stale; with the monitor in-process, fresh on every write
+
+
+def not_monitored_notice(request: Request) -> Markup:
+    """Why nothing is monitored, and how to change that (one sentence, for any page)."""
+    why = (
+        "the embedded example's checks aim at real sites, so they run only when asked"
+        if request.app.state.settings.catalog_is_embedded
+        else "monitoring is switched off (INFRADEX_MONITOR=false)"
+    )
+    return Markup(
+        "Not monitored: {}. Start the server with <code>infradex serve --monitor</code> to run "
+        "these checks."
+    ).format(why)
 
 
 def _when(value: str | None) -> str:
@@ -60,7 +79,7 @@ def _uptime_cells(
     return Markup("").join(cells)
 
 
-def _state_badge(state: str) -> Markup:
+def state_badge(state: str) -> Markup:
     css = "state-" + state.replace(" ", "-")
     return Markup(f'<span class="state {css}">{escape(state)}</span>')
 
@@ -77,7 +96,7 @@ def _check_html(
 ) -> Markup:
     out = [
         Markup('<div class="check-health" id="check-{}">').format(summary["name"]),
-        Markup("<h3>{} {}</h3>").format(summary["name"], _state_badge(summary["state"])),
+        Markup("<h3>{} {}</h3>").format(summary["name"], state_badge(summary["state"])),
         Markup("<p><code>{}</code> every {:g} s</p>").format(
             summary["url"], summary["intervalSeconds"]
         ),
@@ -116,19 +135,22 @@ def _check_html(
     heads = Markup("").join(Markup('<th scope="col">{}</th>').format(k) for k in uptime)
     out.append(
         Markup(
-            '<div class="table"><table><thead><tr><th scope="col">Uptime</th>{}</tr></thead>'
+            '<div class="table" tabindex="0" role="region" aria-label="Uptime">'
+            '<table><thead><tr><th scope="col">Uptime</th>{}</tr></thead>'
             '<tbody><tr><th scope="row">up / (up + down)</th>{}</tr></tbody></table></div>'
         ).format(heads, cells)
     )
     out.append(
         Markup(
-            '<figure class="chart">{}<figcaption>Uptime per day, last 90 days (maintenance and '
+            '<figure class="chart" tabindex="0" aria-label="Uptime per day">{}'
+            "<figcaption>Uptime per day, last 90 days (maintenance and "
             "unknown results left out)</figcaption></figure>"
         ).format(uptime_bars(daily, now))
     )
     out.append(
         Markup(
-            '<figure class="chart">{}<figcaption>Latency per hour, last 48 hours: '
+            '<figure class="chart" tabindex="0" aria-label="Latency per hour">{}'
+            "<figcaption>Latency per hour, last 48 hours: "
             '<span class="legend-avg">average</span> and <span class="legend-p95">95th '
             "percentile</span></figcaption></figure>"
         ).format(latency_chart(hourly, now, CHART_HOURS))
@@ -200,18 +222,7 @@ async def _health_section(request: Request, checks: list[CheckDef]) -> Markup:
     ]
     parts = [Markup('<h2 id="health">Health</h2>')]
     if not on:
-        settings = request.app.state.settings
-        why = (
-            "the embedded example's checks aim at real sites, so they run only when asked"
-            if settings.catalog_is_embedded
-            else "monitoring is switched off (INFRADEX_MONITOR=false)"
-        )
-        parts.append(
-            Markup(
-                '<p class="notice">Not monitored: {}. Start the server with '
-                "<code>infradex serve --monitor</code> to run these checks.</p>"
-            ).format(why)
-        )
+        parts.append(Markup('<p class="notice">{}</p>').format(not_monitored_notice(request)))
         parts.extend(_check_html(s, None, {}, [], [], utcnow()) for s in summaries)
         return Markup("").join(parts)
     now = utcnow()

@@ -7,25 +7,21 @@ fetch GETs, and must not acknowledge anything by doing so. The POST acts.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Template
-from markupsafe import Markup
 from pydantic import BaseModel, Field
 
 from infradex.alerting import records
 from infradex.alerting.model import IncidentStatus
-from infradex.alerting.timeline import describe
 from infradex.clock import utcnow
-from infradex.docs.blocks import Bullets, Cell, Heading, Link, Page, Para, Strong, Table, Text
-from infradex.docs.content import page_id
+from infradex.docs.blocks import Cell, Heading, Link, Page, Para, Strong, Table, Text
 from infradex.durations import DurationError, parse_duration
 from infradex.errors import InfradexError, NotFoundError, UsageError
 from infradex.store.audit import audit
 from infradex.web.auth import Caller, require
+from infradex.web.incident_view import confirm_body, incident_body, when
 from infradex.web.inputs import TextIn
 from infradex.web.render import page_response
 from infradex.web.sessions import read_session
@@ -131,12 +127,6 @@ async def add_note(
 
 
 # ----------------------------------------------------------------------------- pages
-def _when(text: str | None) -> str:
-    if not text:
-        return ""
-    return datetime.fromisoformat(text).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
 def _status_cell(status: str) -> Cell:
     return [Strong(status)] if status == IncidentStatus.OPEN else [Text(status)]
 
@@ -176,9 +166,9 @@ async def incidents_page(
                 _status_cell(i["status"]),
                 [Text(i["title"])],
                 [Text(str(i["impactedCount"]))],
-                [Text(_when(i["openedAt"]))],
+                [Text(when(i["openedAt"]))],
                 [Text(i["acknowledgedBy"] or "")],
-                [Text(_when(i["resolvedAt"]))],
+                [Text(when(i["resolvedAt"]))],
             ]
             for i in items
         ]
@@ -194,40 +184,6 @@ async def incidents_page(
     return page_response(request, result)
 
 
-_ACTIONS_FORM = Template(
-    """<section class="incident-actions" aria-label="Act on this incident">
-{% if status != "resolved" %}
-<form method="post" action="{{ id }}/act" class="inline">
-  <input type="hidden" name="csrf" value="{{ csrf }}">
-  {% if status == "acknowledged" %}
-  <button name="action" value="unacknowledge">Un-acknowledge</button>
-  {% else %}
-  <button name="action" value="acknowledge">Acknowledge</button>
-  {% endif %}
-  <button name="action" value="resolve">Resolve</button>
-</form>
-<form method="post" action="{{ id }}/act" class="inline">
-  <input type="hidden" name="csrf" value="{{ csrf }}">
-  <input type="hidden" name="action" value="snooze">
-  <label for="duration">Snooze for</label>
-  <select id="duration" name="duration">
-    <option>30m</option><option selected>1h</option><option>4h</option><option>24h</option>
-  </select>
-  <button>Snooze</button>
-</form>
-{% endif %}
-<form method="post" action="{{ id }}/act">
-  <input type="hidden" name="csrf" value="{{ csrf }}">
-  <input type="hidden" name="action" value="note">
-  <label for="note">Add a note to the timeline</label>
-  <textarea id="note" name="note" rows="3" maxlength="5000" required></textarea>
-  <button>Add note</button>
-</form>
-</section>""",
-    autoescape=True,
-)
-
-
 @pages_router.get("/incidents/{incident_id}")
 async def incident_page(request: Request, incident_id: IncidentId) -> HTMLResponse:
     try:
@@ -238,127 +194,8 @@ async def incident_page(request: Request, incident_id: IncidentId) -> HTMLRespon
         return page_response(request, page, status=404)
     session = read_session(request)
     result = Page(f"incidents/{incident_id}", f"#{incident_id} {detail['title']}")
-    result.add(Heading(1, f"#{incident_id}: {detail['title']}"))
-    facts: list[Any] = [Text("Status: "), Strong(detail["status"]), Text(". Opened ")]
-    facts.append(Text(_when(detail["openedAt"]) + "."))
-    if detail["acknowledgedBy"]:
-        facts.append(Text(f" Acknowledged by {detail['acknowledgedBy']}."))
-    if detail["snoozedUntil"]:
-        facts.append(Text(f" Snoozed until {_when(detail['snoozedUntil'])}."))
-    if detail["resolvedAt"]:
-        facts.append(Text(f" Resolved {_when(detail['resolvedAt'])}."))
-    if detail["nextEscalationAt"]:
-        facts.append(Text(f" Next escalation step {_when(detail['nextEscalationAt'])}."))
-    result.add(Para(facts))
-    if detail["unrouted"]:  # the one thing an on-call reader must not miss
-        result.add(Para([Strong("Nobody was paged."), Text(" " + (detail["routing"] or ""))]))
-    root = detail["root"]
-    if root.startswith(("service:", "provider:")):
-        kind, name = root.split(":", 1)
-        result.add(
-            Para(
-                [
-                    Text("Root: "),
-                    Link(root, page=f"{kind}s/{name}"),
-                    Text(f" · escalation policy: {detail['policy'] or 'none'}"),
-                ]
-            )
-        )
-    body = [Markup(_render_blocks(result))]
-    if session.user:
-        body.append(
-            Markup(_ACTIONS_FORM.render(id=incident_id, status=detail["status"], csrf=session.csrf))
-        )
-    else:
-        body.append(
-            Markup(
-                '<p><a href="../login?next=/incidents/{0}">Sign in</a> to acknowledge, '
-                "resolve, snooze or add a note.</p>"
-            ).format(incident_id)
-        )
-    rest = Page(result.id, result.title)
-    impact = _impact(request, detail)
-    if impact:
-        rest.add(Heading(2, f"Impact ({len(impact)})", "impact"))
-        rest.add(Bullets(impact))
-    rest.add(Heading(2, "Checks", "checks"))
-    rest.add(
-        Table(
-            ["Check", "Entity", "Role", "Down since", "Up since", "Last message"],
-            [
-                [
-                    [Text(m["check"])],
-                    [Text(m["entity"])],
-                    [Text(m["role"])],
-                    [Text(_when(m["downAt"]))],
-                    [Text(_when(m["upAt"]))],
-                    [Text(m["message"] or "")],
-                ]
-                for m in detail["members"]
-            ],
-        )
-    )
-    rest.add(Heading(2, "Timeline", "timeline"))
-    rest.add(
-        Table(
-            ["When", "What", "Who", "Detail"],
-            [
-                [
-                    [Text(_when(e["at"]))],
-                    [Text(e["kind"].replace("_", " "))],
-                    [Text(e["actor"] or "")],
-                    [Text(describe(e["kind"], e["data"]))],
-                ]
-                for e in detail["timeline"]
-            ],
-        )
-    )
-    if detail["notifications"]:
-        rest.add(Heading(2, "Messages", "messages"))
-        rest.add(
-            Table(
-                ["#", "Kind", "To", "By", "Status", "Attempts", "Last error"],
-                [
-                    [
-                        [Text(str(n["id"]))],
-                        [Text(n["kind"])],
-                        [Text(n["recipient"] or n["target"])],
-                        [Text(n["channel"])],
-                        [Text(n["status"])],
-                        [Text(str(n["attempts"]))],
-                        [Text(n["lastError"] or "")],
-                    ]
-                    for n in detail["notifications"]
-                ],
-            )
-        )
-    body.append(_render_blocks(rest))
-    return page_response(request, result, session, body=Markup("\n").join(body))
-
-
-def _impact(request: Request, detail: dict[str, Any]) -> list[list[Any]]:
-    """What the catalog says the root takes down, those failing now first (as bullets)."""
-    from infradex.alerting.messages import IncidentView
-
-    catalog = request.app.state.catalog.catalog
-    view = IncidentView(detail["id"], detail["key"], detail["title"], detail["status"],
-                        datetime.fromisoformat(detail["openedAt"]))  # fmt: skip
-    failing = {m["entity"] for m in detail["members"] if m["role"] == "impacted" and not m["upAt"]}
-    items = []
-    for ref, effect, why in sorted(view.impacted(catalog), key=lambda p: str(p[0]) not in failing):
-        target = page_id(ref)
-        name = Link(catalog.title(ref), page=target) if target else Text(catalog.title(ref))
-        mark: list[Any] = [Text(" (degraded)")] if effect == "degraded" else []
-        if str(ref) in failing:
-            mark.append(Strong(" failing now"))
-        items.append([name, *mark, Text(f": {why}")])
-    return items
-
-
-def _render_blocks(page: Page) -> Markup:
-    from infradex.docs import html
-
-    return html.render_body(page, suffix="")
+    body = await incident_body(request, detail, session)
+    return page_response(request, result, session, body=body)
 
 
 @pages_router.post("/incidents/{incident_id}/act")
@@ -389,19 +226,6 @@ async def incident_action(
 
 
 # ----------------------------------------------------------------------------- one-click links
-_CONFIRM = Template(
-    """<h1>{{ verb }} incident #{{ incident.id }}?</h1>
-<p><strong>{{ incident.title }}</strong> — {{ incident.status }} since {{ opened }}.</p>
-<p>This link was sent to {{ recipient }}. It works once{% if incident.status != "resolved" %}; the
-button below does it{% endif %}.</p>
-{% if incident.status != "resolved" %}
-<form method="post"><button>{{ verb }}</button></form>
-{% else %}<p>The incident is already resolved: nothing to do.</p>{% endif %}
-<p><a href="../incidents/{{ incident.id }}">See the incident</a></p>""",
-    autoescape=True,
-)
-
-
 def _link_problem(request: Request, exc: InfradexError) -> HTMLResponse:
     page = Page(LINK_PAGE, "Link not usable")
     page.add(Heading(1, "This link cannot be used"), Para([Text(str(exc))]))
@@ -416,14 +240,7 @@ async def link_confirm(request: Request, token: Annotated[str, Path(max_length=1
     except InfradexError as exc:
         return _link_problem(request, exc)
     incident = found["incident"]
-    body = Markup(
-        _CONFIRM.render(
-            verb=found["action"].capitalize(),
-            incident=incident,
-            opened=_when(incident["openedAt"]),
-            recipient=found["recipient"],
-        )
-    )
+    body = confirm_body(found["action"], incident, found["recipient"])
     response = page_response(
         request, Page(LINK_PAGE, f"{found['action']} #{incident['id']}"), body=body
     )

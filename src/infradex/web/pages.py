@@ -27,7 +27,7 @@ from infradex.runtime.live_catalog import LiveCatalog
 from infradex.web.health import with_health
 from infradex.web.render import page_response
 
-__all__ = ["router"]
+__all__ = ["rendered_page", "router"]
 
 router = APIRouter(include_in_schema=False)
 
@@ -37,7 +37,7 @@ def _state(request: Request) -> LiveCatalog:
     return state
 
 
-def _rendered(request: Request, page: str, number: int = 1) -> tuple[Page, Markup] | None:
+def rendered_page(request: Request, page: str) -> tuple[Page, Markup] | None:
     """A page's content depends only on the catalog: rendered once per loaded catalog (the
     cache lives on the app, tied to the catalog it was rendered from, and starts empty when
     a reload brings another)."""
@@ -50,13 +50,12 @@ def _rendered(request: Request, page: str, number: int = 1) -> tuple[Page, Marku
         held = (catalog, {})
         request.app.state.rendered_pages = held
     cache = held[1]
-    key = f"{page}?{number}"
-    if key not in cache:
+    if page not in cache:
         if len(cache) >= 2048:
             cache.pop(next(iter(cache)))
-        built = build_page(catalog, page, state.problems, page_number=number)
-        cache[key] = (built, html.render_body(built, suffix="")) if built else None
-    return cache[key]
+        built = build_page(catalog, page, state.problems, live=True)
+        cache[page] = (built, html.render_body(built, suffix="")) if built else None
+    return cache[page]
 
 
 def _not_found(request: Request, path: str) -> HTMLResponse:
@@ -73,13 +72,6 @@ def _not_found(request: Request, path: str) -> HTMLResponse:
         ),
     )
     return page_response(request, page, status=404)
-
-
-@router.get("/")
-async def home(request: Request, page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:
-    found = _rendered(request, "index", page)
-    assert found is not None
-    return page_response(request, found[0], body=found[1])
 
 
 @router.get("/search")
@@ -232,13 +224,13 @@ async def api_reference(request: Request) -> HTMLResponse:
                     [
                         [Strong(parameter["name"])],
                         [Text(parameter["in"])],
-                        [Text("required" if parameter.get("required") else "optional")],
+                        [Text("yes" if parameter.get("required") else "no")],
                         [Text(kind or "")],
                         [Text(parameter.get("description", ""))],
                     ]
                 )
             if rows:
-                result.add(Table(["Parameter", "In", "", "Type", "Meaning"], rows))
+                result.add(Table(["Parameter", "In", "Required", "Type", "Meaning"], rows))
             if "security" in operation:
                 result.add(Para([Text("Needs a bearer token.")]))
     return page_response(request, result)
@@ -253,7 +245,7 @@ async def index_alias() -> RedirectResponse:
 async def page(request: Request, path: str) -> Response:
     if path.startswith("api/"):
         return JSONResponse({"error": f"no API at /{path}; see /api/docs"}, status_code=404)
-    found = _rendered(request, path.strip("/") or "index")
+    found = rendered_page(request, path.strip("/") or "index")
     if found is None:
         return _not_found(request, path)
     body = await with_health(request, found[0].id, found[1])

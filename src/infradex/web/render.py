@@ -16,10 +16,12 @@ __all__ = ["page_response"]
 
 def page_response(request: Request, page: Page, session: Session | None = None, *,
                   body: Markup | None = None, status: int = 200,
-                  query: str = "") -> HTMLResponse:  # fmt: skip
+                  query: str = "", refresh: int | None = None) -> HTMLResponse:  # fmt: skip
     session = session or read_session(request)
     account = {"csrf": session.csrf, "user": session.user or ""}
-    text = html.render(page, suffix="", live=True, query=query, body=body, account=account)
+    text = html.render(
+        page, suffix="", live=True, query=query, body=body, account=account, refresh=refresh
+    )
     response = HTMLResponse(text, status_code=status)
     if session.fresh:
         write_session(request, response, session)

@@ -109,7 +109,7 @@ async def test_pages_show_incidents_and_act_only_when_signed_in(
     page = await client.get(f"/incidents/{incident_id}")
     assert page.status_code == 200
     assert "Timeline" in page.text and "provider:edgecdn/edge" in page.text
-    assert "Sign in</a> to acknowledge" in page.text and 'value="acknowledge"' not in page.text
+    assert "Sign in to act</a>" in page.text and 'value="acknowledge"' not in page.text
     # anonymous POST: sent to sign in, nothing changes
     sent = await client.post(f"/incidents/{incident_id}/act", data={"action": "acknowledge"})
     assert sent.status_code == 303 and "/login" in sent.headers["location"]
@@ -233,3 +233,28 @@ async def test_an_entity_page_names_the_incidents_it_is_failing_in(
     cdn = (await client.get("/providers/edgecdn")).text
     assert f"Incident #{incident_id}</strong> (open): Edge CDN is down." in cdn
     assert "Incident #" not in (await client.get("/services/solo")).text
+
+
+async def test_incident_page_reads_at_a_glance(client: httpx.AsyncClient, db: Database) -> None:
+    """State first and large, then who is on call for its policy, who was told, whom to
+    contact, the checks, and the timeline last."""
+    now = utcnow()
+    incident = Incident("provider:edgecdn", "Edge CDN is down", now - timedelta(minutes=75))
+    incident.members["provider:edgecdn/edge"] = Member(
+        "provider:edgecdn/edge", "provider:edgecdn", "root", now, None, "timeout"
+    )
+    incident.events.append(Event(now, "opened", {"check": "provider:edgecdn/edge"}))
+    async with db.begin() as connection:
+        number = await records.save(
+            connection, incident, now, {"ref": "escalationpolicy:staff-first"}
+        )
+    text = (await client.get(f"/incidents/{number}")).text
+    main = text[text.index("<main") :]
+    hero = main[main.index('class="incident-hero status-open"') : main.index("</section>")]
+    assert '<p class="big-state">open</p>' in hero and "for 1h 15m" in hero
+    order = [main.index(f'id="{a}"') for a in ("impact", "oncall", "paged", "contacts", "checks")]
+    assert order == sorted(order) and main.index('id="timeline"') > order[-1]
+    oncall = main[order[1] : order[2]]
+    assert "Step 1, at once: " in oncall and "Sam Staff" in oncall
+    assert "Step 2, after 15m: " in oncall and "via schedule:volunteers" in oncall
+    assert "Nobody has been sent anything yet." in main

@@ -15,6 +15,19 @@ async def test_home_is_the_overview(client: httpx.AsyncClient) -> None:
     assert '<form class="search"' in page.text
 
 
+async def test_home_says_once_that_nothing_is_monitored(client: httpx.AsyncClient) -> None:
+    """The embedded PSF example with the monitor off: one quiet line, no health column."""
+    text = (await client.get("/")).text
+    assert text.count("Not monitored:") == 1 and '<p class="quiet">' in text
+    assert '<th scope="col">Health</th>' not in text and "No open incidents." in text
+
+
+async def test_live_pages_do_not_send_readers_to_the_server(client: httpx.AsyncClient) -> None:
+    """The static site's sentence about "the server's page" has no place on the server."""
+    text = (await client.get("/services/docs")).text
+    assert 'id="checks"' in text and "the server's page for this entity" not in text
+
+
 async def test_entity_page_and_its_links(client: httpx.AsyncClient) -> None:
     page = await client.get("/services/docs")
     assert page.status_code == 200
