@@ -177,6 +177,21 @@ def _url(environ: Mapping[str, str], name: str, default: str) -> str:
     return raw.rstrip("/")
 
 
+def _host_name(environ: Mapping[str, str], name: str) -> str | None:
+    """A bare host name (``status.python.org``), lower-cased; None when unset."""
+    value = environ.get(name, "").strip().lower().rstrip(".")
+    if not value:
+        return None
+    if not re.fullmatch(
+        r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*", value
+    ):
+        raise UsageError(
+            f"{name}={environ[name]!r} is not a host name: give the name alone, without a "
+            "scheme, port or path, e.g. status.python.org"
+        )
+    return value
+
+
 def _policy(environ: Mapping[str, str]) -> AddressPolicy:
     try:
         return AddressPolicy.from_text(
@@ -242,6 +257,10 @@ class Settings:
     leader_lease: timedelta = timedelta(seconds=15)
     # octoDNS classes the operator allows beyond the defaults (docs/dns.md)
     dns_provider_classes: frozenset[str] = frozenset()
+    # the public status page (docs/status-page.md)
+    status_name: str = "Status"
+    status_host: str | None = None  # requests for this Host get only the status page
+    status_stale_after: timedelta = timedelta(minutes=10)
 
     @property
     def monitor_enabled(self) -> bool:
@@ -313,6 +332,9 @@ class Settings:
                 for c in environ.get("INFRADEX_DNS_PROVIDER_CLASSES", "").split(",")
                 if c.strip()
             ),
+            status_name=(environ.get("INFRADEX_STATUS_NAME") or "Status").strip(),
+            status_host=_host_name(environ, "INFRADEX_STATUS_HOST"),
+            status_stale_after=_duration(environ, "INFRADEX_STATUS_STALE_AFTER", "10m"),
         )
 
     def resolved_secret_key(self) -> str:

@@ -98,7 +98,7 @@ def test_list_json_has_refs() -> None:
     data = run_json("list", "service")
     assert isinstance(data, list)
     refs = [item["ref"] for item in data]
-    assert "service:docs" in refs and len(refs) == 16
+    assert "service:docs" in refs and len(refs) == 17
     docs = next(item for item in data if item["ref"] == "service:docs")
     assert docs["kind"] == "Service" and docs["spec"]["frontedBy"] == ["provider:fastly"]
 
@@ -224,7 +224,7 @@ def test_catalog_export_round_trips_entities() -> None:
     data = run_json("catalog", "export")
     assert isinstance(data, dict)
     refs = [e["ref"] for e in data["entities"]]
-    assert len(refs) == len(set(refs)) == 74
+    assert len(refs) == len(set(refs)) == 75
     assert "relations" in data["entities"][0]
 
 

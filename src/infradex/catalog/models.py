@@ -54,6 +54,7 @@ __all__ = [
     "ProviderSpec",
     "ScheduleSpec",
     "ServiceSpec",
+    "ServiceStatus",
     "Spec",
     "TeamSpec",
     "ZoneSpec",
@@ -309,7 +310,10 @@ class Maintenance(Model):
     rrule: str | None = None
     timezone: TimeZone = "UTC"
     check: Slug | None = None  # only this check of the entity; default: all of them
-    reason: str | None = None
+    reason: str | None = None  # internal: never shown on the public status page
+    # the status page shows the window (docs/status-page.md) under `publicName`
+    public: bool = False
+    public_name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Maintenance:
@@ -415,6 +419,8 @@ class ProviderSpec(Model):
     # addresses or networks they answer on (an A record there points at it)
     edge_domains: list[Domain] = Field(default_factory=list)
     addresses: list[Annotated[str, AfterValidator(_network)]] = Field(default_factory=list)
+    # extension: a component of the status page; `status` is taken by active/retired
+    status_page: ServiceStatus | None = None
 
     @model_validator(mode="after")
     def _check_names(self) -> ProviderSpec:
@@ -474,9 +480,17 @@ class ConfigManagement(Model):
 
 
 class ServiceStatus(Model):
-    group: str | None = None
-    name: str | None = None
+    """A component of the public status page (docs/status-page.md): its group and name as
+    the page shows them (default: no group, the entity's title), whether the public sees it,
+    its description, its position (``order``, then catalog order), and whether it is listed
+    only while something is wrong (``onlyShowIfDegraded``)."""
+
+    group: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
     public: bool = True
+    description: Annotated[str, Field(max_length=1000)] | None = None
+    order: Annotated[int, Field(ge=0, le=100_000)] | None = None
+    only_show_if_degraded: bool = False
 
 
 class Dependency(Model):

@@ -25,9 +25,10 @@ MODULES = (
     "infradex.cli.monitor",
     "infradex.cli.oncall",
     "infradex.cli.server",
+    "infradex.cli.status",
 )
 #: command groups that live in one module of their own, by the name they are called with
-GROUPS = {"dns": "infradex.cli.dns"}
+GROUPS = {"dns": "infradex.cli.dns", "status": "infradex.cli.status"}
 #: the root's options that take a value (the next argument is not a command)
 _VALUED = ("--catalog", "-c")
 

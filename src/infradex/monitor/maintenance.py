@@ -63,6 +63,8 @@ class Window:
     reason: str | None = None
     id: int | None = None
     source: str = "api"  # api, cli or catalog
+    public: bool = False  # shown on the status page (catalog windows only, for now)
+    public_name: str | None = None
 
     @property
     def duration(self) -> timedelta:
@@ -184,6 +186,8 @@ def catalog_windows(catalog: Catalog) -> list[Window]:
                         spec.timezone,
                         spec.reason,
                         source="catalog",
+                        public=spec.public,
+                        public_name=spec.public_name,
                     )
                 )
     return found

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from infradex.catalog.entities import Catalog
@@ -26,6 +26,7 @@ __all__ = [
     "catalog_check_ids",
     "check_states_of",
     "in_maintenance",
+    "last_report_at",
     "maintenance_windows_of",
     "unwell_checks",
 ]
@@ -87,3 +88,11 @@ async def in_maintenance(
         return {}
     windows = await maintenance_windows_of(connection, catalog)
     return windows_covering(windows, catalog, check_ids, at)
+
+
+async def last_report_at(connection: AsyncConnection) -> datetime | None:
+    """When the monitor last wrote a result (any check); None if it never has."""
+    # max() keeps the column's type, so the value comes back aware UTC on both engines
+    found = await connection.execute(select(func.max(check_states.c.last_result_at)))
+    value: datetime | None = found.scalar_one_or_none()
+    return value

@@ -42,9 +42,12 @@ __all__ = [
     "maintenance_windows",
     "metadata",
     "notifications",
+    "public_incident_updates",
+    "public_incidents",
     "sessions",
     "sign_in_limits",
     "state_changes",
+    "status_overrides",
     "store_heartbeat",
     "subscribers",
     "users",
@@ -303,6 +306,62 @@ maintenance_windows = Table(
     Column("created_by", String(200)),
     Column("created_at", Time, nullable=False),
     Index(None, "target_ref"),
+)
+
+# The status page's operator overrides (docs/status-page.md): a component's state set by a
+# person, always with an expiry; a new override of a component ends the previous one.
+status_overrides = Table(
+    "status_overrides",
+    metadata,
+    _id(),
+    Column("component_ref", String(200), nullable=False),  # service:pypi, provider:fastly
+    Column("status", String(32), nullable=False),  # one of Statuspage's five states
+    Column("reason", Text, nullable=False),
+    Column("created_by", String(200), nullable=False),  # token:NAME, user:NAME
+    Column("created_at", Time, nullable=False),
+    Column("expires_at", Time, nullable=False),
+    Column("ended_at", Time),  # ended early: replaced or deleted
+    Column("ended_by", String(200)),
+    Index(None, "component_ref", "expires_at"),
+)
+
+# The status page's public incidents (docs/status-page.md): a draft made from an internal
+# incident that touches public components, published by a person; its updates follow
+# investigating → identified → monitoring → resolved. Nothing here is public until published.
+public_incidents = Table(
+    "public_incidents",
+    metadata,
+    _id(),
+    Column("incident_id", Id, ForeignKey("incidents.id", ondelete="SET NULL"), unique=True),
+    Column("name", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # investigating … resolved, postmortem
+    Column("impact", String(16), nullable=False),  # none, minor, major, critical
+    Column("components", JSON, nullable=False),  # component refs it affects
+    Column("created_at", Time, nullable=False),
+    Column("updated_at", Time, nullable=False),
+    Column("published_at", Time),  # null: a draft, seen by signed-in people only
+    Column("published_by", String(200)),
+    Column("monitoring_at", Time),
+    Column("resolved_at", Time),
+    Index(None, "published_at"),
+)
+
+public_incident_updates = Table(
+    "public_incident_updates",
+    metadata,
+    _id(),
+    Column(
+        "public_incident_id",
+        Id,
+        ForeignKey("public_incidents.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("status", String(16), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("components", JSON, nullable=False),  # component ref → its state in this update
+    Column("created_at", Time, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Index(None, "public_incident_id"),
 )
 
 # Reserved for the public status page (issue 14: email subscribers, double opt-in, per

@@ -35,6 +35,7 @@ from infradex.web import (
     monitoring,
     oncall,
     pages,
+    status,
 )
 from infradex.web.auth import reader_allowed
 from infradex.web.clients import client_address
@@ -179,6 +180,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
             return JSONResponse({"status": "not ready", "catalog": "not loaded"}, 503)
         return JSONResponse({"status": "ready", "entities": len(state.catalog)})
 
+    status.install(app, settings, state)  # after the middleware above: its host runs first
     static = resources.files("infradex.docs") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(api.router)

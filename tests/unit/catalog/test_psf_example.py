@@ -16,6 +16,7 @@ SERVICES = {
     "docs",
     "hg",
     "mail",
+    "mail-smtp",
     "planet",
     "pythontest",
     "speed",
@@ -69,9 +70,10 @@ def test_digitalocean_data_centers_and_regions(psf: Catalog) -> None:
     ]
 
 
-def test_sixteen_services(psf: Catalog) -> None:
-    # the overview's 14, plus the downloads and the core-workflow bots it describes
-    assert len(psf.of_kind("service")) == 16
+def test_seventeen_services(psf: Catalog) -> None:
+    # the overview's 14, plus the downloads, the core-workflow bots and the mail's SMTP half
+    # it describes inside others
+    assert len(psf.of_kind("service")) == 17
     assert names(psf, "service") == SERVICES
 
 
@@ -250,6 +252,11 @@ def test_ams1_outage_takes_down_mail(psf: Catalog) -> None:
             "down",
             (ams1, Ref("host", "mail-ams1"), Ref("service", "mail")),
         ),
+        (
+            Ref("service", "mail-smtp"),
+            "down",
+            (ams1, Ref("host", "mail-ams1"), Ref("service", "mail-smtp")),
+        ),
     ]
 
 
@@ -340,10 +347,11 @@ def test_a_gandi_outage_takes_nothing_down_but_a_lapsed_registration_would(
 
 def test_ownership_report_flags(psf: Catalog) -> None:
     rows = {row.service.name: row for row in ownership_report(psf)}
-    assert len(rows) == 16
+    assert len(rows) == 17
     assert rows["bugs"].flags == ("unowned",)
     assert rows["docs"].flags == ("single-owner", "all-volunteers")
     assert rows["mail"].flags == ("no-people",)
+    assert rows["mail-smtp"].flags == ("no-people",)
     assert rows["pypi"].flags == ()
     assert rows["pypi"].staff == 1
     assert rows["pypi"].timezones == ("America/Chicago", "America/New_York")

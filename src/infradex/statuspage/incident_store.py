@@ -1,0 +1,218 @@
+"""Public incidents as rows: drafts made from the internal incidents that reach public
+components, published by a person, then updated until resolved (docs/status-page.md,
+"Public incidents"). Publishing claims the draft with a conditional UPDATE, so two clicks
+publish it once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from infradex.catalog.entities import Catalog
+from infradex.errors import NotFoundError, UsageError
+from infradex.statuspage.derive import ComponentState
+from infradex.statuspage.incidents import (
+    PublicIncident,
+    PublicUpdate,
+    check_update,
+    draft_for,
+)
+from infradex.store.db import Database
+from infradex.store.tables import incidents, public_incident_updates, public_incidents
+
+__all__ = ["add_update", "list_public", "publish", "sync_drafts"]
+
+#: who wrote a draft's first words
+DRAFTER = "infradex"
+
+
+async def sync_drafts(
+    db: Database, catalog: Catalog, states: Sequence[ComponentState], at: datetime
+) -> int:
+    """A draft for each open internal incident that reaches a public component and has
+    none yet; how many were made."""
+    made = 0
+    async with db.begin(writes=True) as connection:
+        rows = await connection.execute(
+            select(incidents.c.id, incidents.c.root_ref)
+            .select_from(
+                incidents.outerjoin(
+                    public_incidents, public_incidents.c.incident_id == incidents.c.id
+                )
+            )
+            .where(and_(incidents.c.status != "resolved", public_incidents.c.id.is_(None)))
+        )
+        for row in rows.all():
+            draft = draft_for(catalog, row.root_ref, states)
+            if draft is None:
+                continue
+            result = await connection.execute(
+                insert(public_incidents).values(
+                    incident_id=row.id,
+                    name=draft.name,
+                    status="investigating",
+                    impact=draft.impact,
+                    components=list(draft.components),
+                    created_at=at,
+                    updated_at=at,
+                )
+            )
+            key = result.inserted_primary_key
+            assert key is not None
+            await connection.execute(
+                insert(public_incident_updates).values(
+                    public_incident_id=int(key[0]),
+                    status="investigating",
+                    body=draft.body,
+                    components=draft.components,
+                    created_at=at,
+                    created_by=DRAFTER,
+                )
+            )
+            made += 1
+    return made
+
+
+def _incident(row: Any, updates: list[PublicUpdate]) -> PublicIncident:
+    return PublicIncident(
+        id=row.id,
+        name=row.name,
+        status=row.status,
+        impact=row.impact,
+        components=tuple(row.components),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        published_at=row.published_at,
+        monitoring_at=row.monitoring_at,
+        resolved_at=row.resolved_at,
+        updates=tuple(updates),
+    )
+
+
+async def list_public(
+    connection: AsyncConnection, *, published_only: bool, limit: int = 50
+) -> list[PublicIncident]:
+    """Newest first, with their updates: the published ones (the public), or drafts too."""
+    query = select(public_incidents).order_by(public_incidents.c.id.desc()).limit(limit)
+    if published_only:
+        query = query.where(public_incidents.c.published_at.is_not(None))
+    rows = (await connection.execute(query)).all()
+    if not rows:
+        return []
+    found = await connection.execute(
+        select(public_incident_updates)
+        .where(public_incident_updates.c.public_incident_id.in_([r.id for r in rows]))
+        .order_by(public_incident_updates.c.id)
+    )
+    by_incident: dict[int, list[PublicUpdate]] = {}
+    for u in found:
+        by_incident.setdefault(u.public_incident_id, []).append(
+            PublicUpdate(u.id, u.status, u.body, dict(u.components), u.created_at)
+        )
+    return [_incident(r, by_incident.get(r.id, [])) for r in rows]
+
+
+async def _row(connection: AsyncConnection, incident_id: int) -> Any:
+    row = (
+        await connection.execute(
+            select(public_incidents).where(public_incidents.c.id == incident_id)
+        )
+    ).first()
+    if row is None:
+        raise NotFoundError(
+            f"no public incident {incident_id}; list them at /api/v1/status/incidents"
+        )
+    return row
+
+
+async def publish(
+    db: Database,
+    incident_id: int,
+    *,
+    name: str | None,
+    body: str | None,
+    by: str,
+    at: datetime,
+) -> None:
+    """Publish a draft, with the person's words for its name and first update if given."""
+    if name is not None and not name.strip():
+        raise UsageError("the incident's name is empty; give a few words, or leave it out")
+    if body is not None and not body.strip():
+        raise UsageError("the update's words are empty; write them, or leave them out")
+    async with db.begin(writes=True) as connection:
+        await _row(connection, incident_id)
+        values: dict[str, Any] = {"published_at": at, "published_by": by, "updated_at": at}
+        if name is not None:
+            values["name"] = name.strip()
+        claimed = await connection.execute(
+            update(public_incidents)
+            .where(
+                and_(
+                    public_incidents.c.id == incident_id,
+                    public_incidents.c.published_at.is_(None),
+                )
+            )
+            .values(**values)
+        )
+        if claimed.rowcount != 1:
+            raise UsageError(f"public incident {incident_id} is already published")
+        if body is not None:
+            first = (
+                await connection.execute(
+                    select(public_incident_updates.c.id)
+                    .where(public_incident_updates.c.public_incident_id == incident_id)
+                    .order_by(public_incident_updates.c.id)
+                    .limit(1)
+                )
+            ).scalar_one()
+            await connection.execute(
+                update(public_incident_updates)
+                .where(public_incident_updates.c.id == first)
+                .values(body=body.strip(), created_by=by, created_at=at)
+            )
+
+
+async def add_update(
+    db: Database,
+    incident_id: int,
+    *,
+    status: str,
+    body: str,
+    states: Sequence[ComponentState],
+    by: str,
+    at: datetime,
+) -> None:
+    """A published incident's next update, with its components' states now."""
+    async with db.begin(writes=True) as connection:
+        row = await _row(connection, incident_id)
+        if row.published_at is None:
+            raise UsageError(f"public incident {incident_id} is a draft: publish it first")
+        check_update(row.status, status, body)
+        now_states = {
+            str(s.component.ref): str(s.status)
+            for s in states
+            if str(s.component.ref) in row.components
+        }
+        await connection.execute(
+            insert(public_incident_updates).values(
+                public_incident_id=incident_id,
+                status=status,
+                body=body.strip(),
+                components=now_states,
+                created_at=at,
+                created_by=by,
+            )
+        )
+        values: dict[str, Any] = {"status": status, "updated_at": at}
+        if status == "monitoring" and row.monitoring_at is None:
+            values["monitoring_at"] = at
+        if status == "resolved":
+            values["resolved_at"] = at
+        await connection.execute(
+            update(public_incidents).where(public_incidents.c.id == incident_id).values(**values)
+        )

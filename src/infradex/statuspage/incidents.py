@@ -1,0 +1,121 @@
+"""Public incidents: what a draft made from an internal incident says (pure), and the
+lifecycle rules a person's update must follow (docs/status-page.md, "Public incidents").
+
+A draft names only public components, by their public names: the internal incident's
+title, hosts, people and check messages never reach it. A person edits the words and
+publishes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from infradex.catalog.entities import Catalog
+from infradex.catalog.impact import impact
+from infradex.catalog.refs import RefError, parse_ref
+from infradex.errors import UsageError
+from infradex.statuspage.derive import ComponentState, Status, worst
+
+__all__ = [
+    "STATUSES",
+    "Draft",
+    "PublicIncident",
+    "PublicUpdate",
+    "check_update",
+    "draft_for",
+    "impact_of",
+]
+
+#: the order an incident's updates follow; ``postmortem`` comes after ``resolved``
+STATUSES = ("investigating", "identified", "monitoring", "resolved", "postmortem")
+_IMPACT = {
+    Status.OPERATIONAL: "none",
+    Status.UNDER_MAINTENANCE: "none",
+    Status.DEGRADED_PERFORMANCE: "minor",
+    Status.PARTIAL_OUTAGE: "major",
+    Status.MAJOR_OUTAGE: "critical",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    name: str
+    body: str
+    impact: str
+    components: dict[str, str]  # component ref → its state now
+
+
+@dataclass(frozen=True, slots=True)
+class PublicUpdate:
+    id: int
+    status: str
+    body: str
+    components: dict[str, str]
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PublicIncident:
+    id: int
+    name: str
+    status: str
+    impact: str
+    components: tuple[str, ...]  # refs
+    created_at: datetime
+    updated_at: datetime
+    published_at: datetime | None
+    monitoring_at: datetime | None
+    resolved_at: datetime | None
+    updates: tuple[PublicUpdate, ...]  # oldest first
+
+    @property
+    def unresolved(self) -> bool:
+        return self.status not in ("resolved", "postmortem")
+
+
+def impact_of(states: Sequence[ComponentState]) -> str:
+    """Statuspage's impact from the worst affected component: degraded is minor, partial
+    outage major, major outage critical."""
+    return _IMPACT[worst(s.status for s in states)]
+
+
+def draft_for(catalog: Catalog, root: str, states: Sequence[ComponentState]) -> Draft | None:
+    """The draft for an internal incident rooted at ``root``: the public components it
+    reaches (the root itself and what ``impact`` says it takes down or degrades); None when
+    it reaches none."""
+    try:
+        ref = parse_ref(root)
+    except RefError:
+        return None
+    if ref not in catalog:
+        return None
+    reached = {ref} | {a.ref for a in impact(catalog, ref).affected}
+    affected = [s for s in states if s.component.public and s.component.ref in reached]
+    if not affected:
+        return None
+    names = [s.component.name for s in affected]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return Draft(
+        name=f"Problems with {listed}",
+        body=f"We are investigating problems with {listed}.",
+        impact=impact_of(affected),
+        components={str(s.component.ref): str(s.status) for s in affected},
+    )
+
+
+def check_update(current: str, status: str, body: str) -> None:
+    """A person's update: a known status that does not go back (resolved stays resolved,
+    but a postmortem may follow it), and words."""
+    if status not in STATUSES:
+        raise UsageError(f"{status!r} is not an incident status; use one of {', '.join(STATUSES)}")
+    if STATUSES.index(status) < STATUSES.index(current) and current != "postmortem":
+        raise UsageError(
+            f"the incident is {current}; an update cannot go back to {status} (open a new "
+            "incident if the problem is back)"
+        )
+    if current == "postmortem" and status != "postmortem":
+        raise UsageError("the incident has its postmortem; it takes no other update")
+    if not body.strip():
+        raise UsageError("an update needs words: say what people can expect")

@@ -1,0 +1,332 @@
+"""The public status page on the server: ``/status``, Statuspage's v2 JSON under
+``/api/v2/``, the internal view of each component's state and reason, and operator
+overrides (docs/status-page.md). With ``INFRADEX_STATUS_HOST``, requests for that host get
+the status page and its JSON only, public even on a private server.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import Path as PathParam
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from infradex.catalog.entities import Catalog
+from infradex.catalog.refs import Ref, RefError, parse_ref
+from infradex.clock import utcnow
+from infradex.errors import UsageError
+from infradex.runtime.live_catalog import LiveCatalog
+from infradex.settings import Settings
+from infradex.statuspage.board import StatusBoard, page_info
+from infradex.statuspage.components import layout
+from infradex.statuspage.html import STYLESHEET, stylesheet
+from infradex.statuspage.incident_store import add_update, list_public, publish, sync_drafts
+from infradex.statuspage.incidents import PublicIncident
+from infradex.statuspage.overrides import end_override, set_override
+from infradex.statuspage.v2 import ENDPOINTS
+from infradex.store.audit import audit
+from infradex.store.db import StoreError
+from infradex.web.auth import Caller, require
+from infradex.web.charts import uptime_bars
+from infradex.web.errors import store_unavailable
+from infradex.web.headers import SECURITY_HEADERS
+from infradex.web.inputs import TextIn
+
+__all__ = ["install", "public_router", "router"]
+
+public_router = APIRouter(tags=["status page"])
+router = APIRouter(prefix="/api/v1/status", tags=["status page"])
+
+_CSS = stylesheet()
+#: GET from any origin: the JSON is public, and pages elsewhere poll it (python.org's footer)
+CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET"}
+#: shared caches may keep the JSON briefly, only where it is public (a private server's
+#: signed-in answer must not land in a proxy's cache)
+_CACHE = {True: "public, max-age=10", False: "private, no-cache"}
+#: what a request for INFRADEX_STATUS_HOST may reach
+_STATUS_HOST_PATHS = frozenset(
+    {"/", "/status", "/status/", STYLESHEET} | {f"/api/v2/{p}" for p in ENDPOINTS}
+)
+
+
+def _board(request: Request) -> StatusBoard:
+    board: StatusBoard = request.app.state.status_board
+    return board
+
+
+def _with_headers(response: Response, extra: dict[str, str]) -> Response:
+    for name, value in {**SECURITY_HEADERS, **extra}.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+async def status_response(request: Request, path: str, *, public: bool | None = None) -> Response:
+    """The pre-rendered bytes for ``path`` (``/status``, the stylesheet, ``/api/v2/...``);
+    ``public``: served to anyone (default: as the server's reads are)."""
+    if public is None:
+        public = bool(request.app.state.settings.public_read)
+    if path == STYLESHEET:
+        return _with_headers(
+            Response(_CSS, media_type="text/css", headers={"Cache-Control": "max-age=300"}), {}
+        )
+    try:
+        rendered = await _board(request).current()
+    except StoreError as exc:
+        return store_unavailable(request, exc)
+    if path.startswith("/api/v2/"):
+        body = rendered.json[path.removeprefix("/api/v2/")]
+        headers = {**CORS, "Cache-Control": _CACHE[public]}
+        return _with_headers(Response(body, media_type="application/json"), headers)
+    return _with_headers(
+        Response(rendered.html, media_type="text/html; charset=utf-8"),
+        {"Cache-Control": "no-cache"},
+    )
+
+
+@public_router.get("/status", include_in_schema=False)
+@public_router.get("/status/", include_in_schema=False)
+async def status_page(request: Request) -> Response:
+    return await status_response(request, "/status")
+
+
+@public_router.get(STYLESHEET, include_in_schema=False)
+async def status_stylesheet(request: Request) -> Response:
+    return await status_response(request, STYLESHEET)
+
+
+def _json_route(path: str) -> None:
+    async def endpoint(request: Request) -> Response:
+        return await status_response(request, f"/api/v2/{path}")
+
+    endpoint.__name__ = "statuspage_" + path.replace("/", "_").replace("-", "_").replace(".", "_")
+    public_router.add_api_route(
+        f"/api/v2/{path}",
+        endpoint,
+        methods=["GET"],
+        summary=f"Statuspage v2: {path} (public, CORS)",
+        response_class=Response,
+    )
+
+
+for _path in ENDPOINTS:
+    _json_route(_path)
+
+
+# ----------------------------------------------------------------------------- internal
+def _live(request: Request) -> LiveCatalog:
+    state: LiveCatalog = request.app.state.catalog
+    return state
+
+
+def _component_ref(request: Request, text: str) -> Ref:
+    try:
+        ref = parse_ref(text)
+    except RefError as exc:
+        raise UsageError(str(exc)) from None
+    catalog = _live(request).catalog
+    catalog.get(ref)  # NotFoundError with a suggestion
+    if not any(c.ref == ref for c in layout(catalog).components):
+        raise UsageError(
+            f"{ref} is not a status-page component: give it a `status:` block in the catalog "
+            "(a provider: `statusPage:`), see docs/status-page.md"
+        )
+    return ref
+
+
+@router.get("/components", summary="Each component's state, with why (internal)")
+async def components(request: Request) -> dict[str, Any]:
+    page, _, _, _ = await _board(request).page_state()
+    return {
+        "stale": page.stale,
+        "lastReport": page.last_report.isoformat() if page.last_report else None,
+        "items": [
+            {
+                "ref": str(c.component.ref),
+                "id": c.component.id,
+                "name": c.component.name,
+                "group": c.component.group,
+                "public": c.component.public,
+                "status": str(c.status),
+                "reason": c.reason,
+                "override": None
+                if c.override is None
+                else {
+                    "status": str(c.override.status),
+                    "expiresAt": c.override.expires_at.isoformat(),
+                    "reason": c.override.reason,
+                    "by": c.override.created_by,
+                },
+            }
+            for c in page.components
+        ],
+    }
+
+
+def _incident_json(incident: PublicIncident) -> dict[str, Any]:
+    def when(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "id": incident.id,
+        "name": incident.name,
+        "status": incident.status,
+        "impact": incident.impact,
+        "components": list(incident.components),
+        "published": incident.published_at is not None,
+        "publishedAt": when(incident.published_at),
+        "createdAt": when(incident.created_at),
+        "resolvedAt": when(incident.resolved_at),
+        "updates": [
+            {
+                "status": u.status,
+                "body": u.body,
+                "components": u.components,
+                "createdAt": when(u.created_at),
+            }
+            for u in incident.updates
+        ],
+    }
+
+
+@router.get("/incidents", summary="Public incidents and drafts (internal)")
+async def list_incidents(request: Request) -> dict[str, Any]:
+    """Drafts are made here for open internal incidents that reach public components."""
+    board = _board(request)
+    page, _, _, _ = await board.page_state()
+    db = request.app.state.db
+    await sync_drafts(db, _live(request).catalog, page.components, utcnow())
+    async with db.begin() as connection:
+        found = await list_public(connection, published_only=False)
+    return {"items": [_incident_json(i) for i in found]}
+
+
+class PublishIn(BaseModel):
+    name: TextIn | None = Field(None, max_length=200, description="the public title")
+    body: TextIn | None = Field(None, max_length=10_000, description="the first update's words")
+
+
+@router.post("/incidents/{incident_id}/publish", summary="Publish a draft (write)")
+async def publish_incident(
+    request: Request,
+    incident_id: Annotated[int, PathParam(ge=1, le=2**63 - 1)],
+    body: PublishIn,
+    caller: Annotated[Caller, Depends(require("write"))],
+) -> dict[str, Any]:
+    db = request.app.state.db
+    now = utcnow()
+    await publish(db, incident_id, name=body.name, body=body.body, by=caller.actor, at=now)
+    await audit(db, at=now, actor=caller.actor, action="status.incident.publish",
+                target=str(incident_id))  # fmt: skip
+    return {"id": incident_id, "published": now.isoformat()}
+
+
+class UpdateIn(BaseModel):
+    status: TextIn = Field(description="investigating, identified, monitoring, resolved")
+    body: TextIn = Field(max_length=10_000, description="what people can expect")
+
+
+@router.post("/incidents/{incident_id}/updates", summary="Add an update (write)")
+async def update_incident(
+    request: Request,
+    incident_id: Annotated[int, PathParam(ge=1, le=2**63 - 1)],
+    body: UpdateIn,
+    caller: Annotated[Caller, Depends(require("write"))],
+) -> dict[str, Any]:
+    db = request.app.state.db
+    now = utcnow()
+    page, _, _, _ = await _board(request).page_state()
+    await add_update(db, incident_id, status=body.status, body=body.body,
+                     states=page.components, by=caller.actor, at=now)  # fmt: skip
+    await audit(db, at=now, actor=caller.actor, action="status.incident.update",
+                target=str(incident_id), detail={"status": body.status})  # fmt: skip
+    return {"id": incident_id, "status": body.status}
+
+
+class OverrideIn(BaseModel):
+    status: TextIn = Field(description="operational, under_maintenance, degraded_performance, …")
+    expires_at: datetime | None = Field(
+        None, alias="expiresAt", description="required: ISO 8601 with an offset, ≤ 7 days ahead"
+    )
+    reason: TextIn = Field(description="why (internal: never shown publicly)", max_length=1000)
+
+
+@router.put("/overrides/{ref}", summary="Override a component's state until it expires (write)")
+async def put_override(
+    request: Request,
+    ref: str,
+    body: OverrideIn,
+    caller: Annotated[Caller, Depends(require("write"))],
+) -> dict[str, Any]:
+    component = _component_ref(request, ref)
+    db = request.app.state.db
+    now = utcnow()
+    made = await set_override(
+        db,
+        str(component),
+        body.status,
+        expires_at=body.expires_at,
+        reason=body.reason,
+        by=caller.actor,
+        at=now,
+    )
+    shown = {"status": str(made.status), "expiresAt": made.expires_at.isoformat()}
+    await audit(db, at=now, actor=caller.actor, action="status.override",
+                target=str(component), detail=shown)  # fmt: skip
+    return {"ref": made.ref, **shown}
+
+
+@router.delete("/overrides/{ref}", summary="End a component's override (write)")
+async def delete_override(
+    request: Request, ref: str, caller: Annotated[Caller, Depends(require("write"))]
+) -> dict[str, Any]:
+    component = _component_ref(request, ref)
+    db = request.app.state.db
+    now = utcnow()
+    await end_override(db, str(component), by=caller.actor, at=now)
+    await audit(db, at=now, actor=caller.actor, action="status.override.end",
+                target=str(component))  # fmt: skip
+    return {"ref": str(component), "ended": now.isoformat()}
+
+
+# ----------------------------------------------------------------------------- wiring
+def install(app: FastAPI, settings: Settings, live: LiveCatalog) -> None:
+    """The board on ``app.state``, the routes, and (with a status host) the middleware that
+    answers that host before sign-in is asked for. Call it after the app's own middleware,
+    so this one runs first."""
+
+    def served() -> tuple[Catalog, datetime]:
+        return live.catalog, live.good_at or utcnow()
+
+    app.state.status_board = StatusBoard(
+        app.state.db,
+        served,
+        page_info(settings),
+        stale_after=settings.status_stale_after,
+        bars=uptime_bars,
+    )
+    app.include_router(public_router)
+    app.include_router(router)
+    host = settings.status_host
+    if host is None:
+        return
+
+    @app.middleware("http")
+    async def status_host_only(request: Request, call_next):  # type: ignore[no-untyped-def]
+        asked = (request.headers.get("host") or "").rsplit(":", 1)[0].lower().rstrip(".")
+        if asked != host:
+            return await call_next(request)
+        path = request.url.path
+        if request.method not in ("GET", "HEAD") or path not in _STATUS_HOST_PATHS:
+            return _with_headers(
+                Response(
+                    b"Not found: this host serves the status page only.\n",
+                    404,
+                    media_type="text/plain",
+                ),
+                {},
+            )
+        shown = "/status" if path in ("/", "/status/") else path
+        return await status_response(request, shown, public=True)

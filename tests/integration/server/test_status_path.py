@@ -1,0 +1,125 @@
+"""The status page's whole path with real parts and a frozen clock: a local target fails,
+the real probe sees it, the monitor passes the threshold, the alerter opens an internal
+incident, a public draft names the public component with the right impact, a person
+publishes it, and summary.json and the page agree; the target recovers, the component is
+operational again, a resolved update closes the public incident."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from infradex.statuspage.board import StatusBoard
+from infradex.statuspage.incident_store import add_update, list_public, publish, sync_drafts
+from infradex.statuspage.v2 import PageInfo
+from infradex.store import Database
+from infradex.store.tables import incidents
+from infradex.web.charts import uptime_bars
+
+from .alerting_harness import T0, Inbox, Rig, Target, inbox, load_org, target, write_org
+
+__all__ = ["inbox", "target"]  # fixtures
+
+SOLO = "service:solo/home"
+
+
+def org_with_a_component(directory: Path, target: Target) -> Path:
+    write_org(directory, target)
+    path = directory / "catalog.yaml"
+    text = path.read_text(encoding="utf-8")
+    head = "metadata: {name: solo, title: solo.example.org}\nspec:\n"
+    assert head in text
+    path.write_text(
+        text.replace(head, head + "  status: {group: Apps, name: Solo}\n"), encoding="utf-8"
+    )
+    return directory
+
+
+async def test_failure_to_public_incident_to_recovery(
+    db: Database, tmp_path: Path, inbox: Inbox, target: Target
+) -> None:
+    catalog = load_org(org_with_a_component(tmp_path / "org", target))
+    rig = Rig(db, catalog, inbox.url)
+    board = StatusBoard(
+        db,
+        lambda: (catalog, T0),
+        PageInfo("abcdefabcdef", "Example Status", "https://status.example.org"),
+        stale_after=timedelta(minutes=10),
+        interval=0.0,
+        clock=lambda: rig.now,
+        bars=uptime_bars,
+        bars_every=0.0,
+    )
+
+    async def summary() -> dict[str, object]:
+        rendered = await board.current()
+        found: dict[str, object] = json.loads(rendered.json["summary.json"])
+        return found
+
+    await rig.run(SOLO)
+    await rig.turn()
+    assert (await summary())["status"] == {
+        "indicator": "none",
+        "description": "All Systems Operational",
+    }
+
+    target.status["/solo"] = 503
+    for _ in range(3):  # failureThreshold 3, every 10 s
+        rig.now += timedelta(seconds=10)
+        await rig.run(SOLO)
+        await rig.turn()
+    async with db.begin() as connection:
+        (internal,) = (await connection.execute(select(incidents))).all()
+    assert internal.root_ref == "service:solo" and internal.status == "open"
+
+    page, _, _, _ = await board.page_state()
+    (solo,) = page.components
+    assert str(solo.status) == "major_outage"
+    assert solo.reason == "solo.example.org: every check is down"
+    assert await sync_drafts(db, catalog, page.components, rig.now) == 1
+    async with db.begin() as connection:
+        (draft,) = await list_public(connection, published_only=False)
+    assert (draft.name, draft.impact, draft.components) == (
+        "Problems with Solo",
+        "critical",
+        ("service:solo",),
+    )
+    assert (await summary())["incidents"] == []  # a draft is not public
+    await publish(db, draft.id, name=None, body="Solo is down; we are on it.", by="user:ann",
+                  at=rig.now)  # fmt: skip
+
+    shown = await summary()
+    assert shown["status"] == {"indicator": "critical", "description": "Major Service Outage"}
+    components = {c["name"]: c["status"] for c in shown["components"]}  # type: ignore[attr-defined]
+    assert components == {"Apps": "major_outage", "Solo": "major_outage"}
+    (incident,) = shown["incidents"]  # type: ignore[misc]
+    assert incident["impact"] == "critical"
+    assert incident["incident_updates"][0]["body"] == "Solo is down; we are on it."
+    html = (await board.current()).html.decode()
+    assert "Major Service Outage" in html and "Solo is down; we are on it." in html
+    assert "503" not in html and "solo.example.org" not in html  # internal details stay out
+    # today's bar, the component's and its group's: 1 up and 3 down results pooled
+    assert html.count('aria-label="Uptime per day over 90 days"') == 2
+    assert html.count('class="bar-down"><title>2026-') == 2
+
+    target.status["/solo"] = 200
+    for _ in range(2):  # successThreshold 2
+        rig.now += timedelta(seconds=10)
+        await rig.run(SOLO)
+        await rig.turn()
+    page, _, _, _ = await board.page_state()
+    assert str(page.components[0].status) == "operational"
+    await add_update(db, draft.id, status="resolved", body="Solo is back.",
+                     states=page.components, by="user:ann", at=rig.now)  # fmt: skip
+    shown = await summary()
+    assert shown["status"] == {"indicator": "none", "description": "All Systems Operational"}
+    assert shown["incidents"] == []
+    resolved = json.loads((await board.current()).json["incidents.json"])["incidents"][0]
+    assert resolved["status"] == "resolved"
+    assert resolved["incident_updates"][0]["affected_components"][0]["new_status"] == "operational"
+    assert resolved["incident_updates"][1]["affected_components"][0]["new_status"] == (
+        "major_outage"
+    )

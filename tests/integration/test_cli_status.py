@@ -1,0 +1,47 @@
+"""``infradex status export DIR``: the page, its stylesheet and every v2 JSON document as
+static files, the same documents the server serves; bad targets get a clear error."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from infradex.cli.main import app
+from infradex.statuspage.v2 import ENDPOINTS
+
+runner = CliRunner()
+
+
+def env(tmp_path: Path) -> dict[str, str]:
+    return {"INFRADEX_CATALOG": "", "INFRADEX_DATA_DIR": str(tmp_path / "data")}
+
+
+def test_export_writes_the_page_and_every_json_document(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    result = runner.invoke(app, ["status", "export", str(out)], env=env(tmp_path))
+    assert result.exit_code == 0, result.stderr
+    assert "files in" in result.stdout
+    page = (out / "index.html").read_text()
+    assert page == (out / "status" / "index.html").read_text()
+    assert "Status may be out of date" in page  # the example is not monitored
+    assert 'href="/status/status.css"' in page and (out / "status" / "status.css").is_file()
+    for path in ENDPOINTS:
+        document = json.loads((out / "api" / "v2" / path).read_text())
+        assert "page" in document, path
+    summary = json.loads((out / "api" / "v2" / "summary.json").read_text())
+    assert {c["name"] for c in summary["components"]} >= {"Mail", "Content Delivery Network"}
+    assert not list(out.rglob("*.partial"))
+    # a second export replaces the files in place
+    again = runner.invoke(app, ["status", "export", str(out)], env=env(tmp_path))
+    assert again.exit_code == 0, again.stderr
+
+
+def test_export_into_a_file_is_refused(tmp_path: Path) -> None:
+    target = tmp_path / "taken"
+    target.write_text("keep me")
+    result = runner.invoke(app, ["status", "export", str(target)], env=env(tmp_path))
+    assert result.exit_code == 2
+    assert "is a file: give a directory" in result.stderr
+    assert target.read_text() == "keep me"

@@ -1,0 +1,78 @@
+"""Drafts of public incidents from internal ones (public components only, public names
+only, impact from the worst) and the lifecycle rules of updates."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from infradex.catalog import Catalog
+from infradex.errors import UsageError
+from infradex.monitor.evaluate import CheckState, Shown
+from infradex.statuspage.components import layout
+from infradex.statuspage.derive import derive
+from infradex.statuspage.incidents import check_update, draft_for
+
+NOW = datetime(2026, 12, 6, 3, 0, tzinfo=UTC)
+
+
+def down(*check_ids: str) -> dict[str, CheckState]:
+    return {c: CheckState(c, Shown.DOWN, Shown.DOWN) for c in check_ids}
+
+
+def test_a_cdn_incident_drafts_every_public_component_it_reaches(catalog: Catalog) -> None:
+    states = derive(catalog, layout(catalog), down("provider:fastly/edge"), (), (), NOW)
+    draft = draft_for(catalog, "provider:fastly", states)
+    assert draft is not None
+    assert draft.name == (
+        "Problems with pypi.org, files.pythonhosted.org and Content Delivery Network"
+    )
+    assert draft.body.startswith("We are investigating problems with pypi.org")
+    assert draft.impact == "critical"
+    assert draft.components == {
+        "service:pypi": "major_outage",
+        "service:files": "major_outage",
+        "provider:fastly": "major_outage",
+    }
+
+
+def test_a_private_component_and_internal_names_stay_out(catalog: Catalog) -> None:
+    states = derive(catalog, layout(catalog), down("service:search/query"), (), (), NOW)
+    draft = draft_for(catalog, "service:search", states)
+    assert draft is not None  # docs is public and degrades without search
+    assert draft.components == {"service:docs": "degraded_performance"}
+    assert draft.impact == "minor"
+    assert "Search" not in draft.name and "search" not in draft.body
+
+
+def test_no_public_component_reached_no_draft(catalog: Catalog) -> None:
+    states = derive(catalog, layout(catalog), {}, (), (), NOW)
+    assert draft_for(catalog, "host:web2", states) is not None  # docs, pypi are on it
+    assert draft_for(catalog, "provider:do", states) is not None
+    assert draft_for(catalog, "service:nothing", states) is None
+    assert draft_for(catalog, "not a ref", states) is None
+
+
+@pytest.mark.parametrize(
+    ("current", "status", "body", "message"),
+    [
+        ("monitoring", "investigating", "x", "cannot go back"),
+        ("resolved", "monitoring", "x", "cannot go back"),
+        ("postmortem", "resolved", "x", "no other update"),
+        ("investigating", "fixed", "x", "not an incident status"),
+        ("investigating", "identified", "  ", "needs words"),
+    ],
+)
+def test_updates_that_break_the_lifecycle_are_refused(
+    current: str, status: str, body: str, message: str
+) -> None:
+    with pytest.raises(UsageError, match=message):
+        check_update(current, status, body)
+
+
+def test_updates_that_follow_it_are_accepted() -> None:
+    check_update("investigating", "identified", "found it")
+    check_update("investigating", "resolved", "gone by itself")
+    check_update("resolved", "postmortem", "what happened")
+    check_update("monitoring", "monitoring", "still watching")
