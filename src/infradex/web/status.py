@@ -34,6 +34,7 @@ from infradex.web.charts import uptime_bars
 from infradex.web.errors import store_unavailable
 from infradex.web.headers import SECURITY_HEADERS
 from infradex.web.inputs import TextIn
+from infradex.wire import Instant, ReadModel
 
 __all__ = ["install", "public_router", "router"]
 
@@ -116,6 +117,75 @@ for _path in ENDPOINTS:
 
 
 # ----------------------------------------------------------------------------- internal
+class OverrideOut(ReadModel):
+    status: str
+    expires_at: Instant
+    reason: str | None
+    by: str | None
+
+
+class ComponentOut(ReadModel):
+    ref: str
+    id: str
+    name: str
+    group: str | None
+    public: bool
+    status: str = Field(description="operational, degraded_performance, partial_outage, ...")
+    reason: str = Field(description="why (internal: never shown publicly)")
+    override: OverrideOut | None
+
+
+class ComponentsOut(ReadModel):
+    stale: bool = Field(description="the monitor has not reported for too long")
+    last_report: Instant | None
+    items: list[ComponentOut]
+
+
+class UpdateOut(ReadModel):
+    status: str
+    body: str
+    components: dict[str, str] = Field(description="component ref to its state at the update")
+    created_at: Instant | None
+
+
+class PublicIncidentOut(ReadModel):
+    id: int
+    name: str
+    status: str
+    impact: str
+    components: list[str]
+    published: bool
+    published_at: Instant | None
+    created_at: Instant | None
+    resolved_at: Instant | None
+    updates: list[UpdateOut]
+
+
+class PublicIncidentsOut(ReadModel):
+    items: list[PublicIncidentOut]
+
+
+class PublishedOut(ReadModel):
+    id: int
+    published: Instant
+
+
+class UpdatedOut(ReadModel):
+    id: int
+    status: str
+
+
+class OverrideSetOut(ReadModel):
+    ref: str
+    status: str
+    expires_at: Instant
+
+
+class OverrideEndedOut(ReadModel):
+    ref: str
+    ended: Instant
+
+
 def _live(request: Request) -> LiveCatalog:
     state: LiveCatalog = request.app.state.catalog
     return state
@@ -136,7 +206,11 @@ def _component_ref(request: Request, text: str) -> Ref:
     return ref
 
 
-@router.get("/components", summary="Each component's state, with why (internal)")
+@router.get(
+    "/components",
+    summary="Each component's state, with why (internal)",
+    response_model=ComponentsOut,
+)
 async def components(request: Request) -> dict[str, Any]:
     page, _, _, _ = await _board(request).page_state()
     return {
@@ -191,7 +265,11 @@ def _incident_json(incident: PublicIncident) -> dict[str, Any]:
     }
 
 
-@router.get("/incidents", summary="Public incidents and drafts (internal)")
+@router.get(
+    "/incidents",
+    summary="Public incidents and drafts (internal)",
+    response_model=PublicIncidentsOut,
+)
 async def list_incidents(request: Request) -> dict[str, Any]:
     """Drafts are made here for open internal incidents that reach public components."""
     board = _board(request)
@@ -208,7 +286,11 @@ class PublishIn(BaseModel):
     body: TextIn | None = Field(None, max_length=10_000, description="the first update's words")
 
 
-@router.post("/incidents/{incident_id}/publish", summary="Publish a draft (write)")
+@router.post(
+    "/incidents/{incident_id}/publish",
+    summary="Publish a draft (write)",
+    response_model=PublishedOut,
+)
 async def publish_incident(
     request: Request,
     incident_id: Annotated[int, PathParam(ge=1, le=2**63 - 1)],
@@ -228,7 +310,11 @@ class UpdateIn(BaseModel):
     body: TextIn = Field(max_length=10_000, description="what people can expect")
 
 
-@router.post("/incidents/{incident_id}/updates", summary="Add an update (write)")
+@router.post(
+    "/incidents/{incident_id}/updates",
+    summary="Add an update (write)",
+    response_model=UpdatedOut,
+)
 async def update_incident(
     request: Request,
     incident_id: Annotated[int, PathParam(ge=1, le=2**63 - 1)],
@@ -253,7 +339,11 @@ class OverrideIn(BaseModel):
     reason: TextIn = Field(description="why (internal: never shown publicly)", max_length=1000)
 
 
-@router.put("/overrides/{ref}", summary="Override a component's state until it expires (write)")
+@router.put(
+    "/overrides/{ref}",
+    summary="Override a component's state until it expires (write)",
+    response_model=OverrideSetOut,
+)
 async def put_override(
     request: Request,
     ref: str,
@@ -278,7 +368,11 @@ async def put_override(
     return {"ref": made.ref, **shown}
 
 
-@router.delete("/overrides/{ref}", summary="End a component's override (write)")
+@router.delete(
+    "/overrides/{ref}",
+    summary="End a component's override (write)",
+    response_model=OverrideEndedOut,
+)
 async def delete_override(
     request: Request, ref: str, caller: Annotated[Caller, Depends(require("write"))]
 ) -> dict[str, Any]:
