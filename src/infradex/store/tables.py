@@ -38,6 +38,7 @@ __all__ = [
     "incident_events",
     "incident_members",
     "incidents",
+    "leases",
     "maintenance_windows",
     "metadata",
     "notifications",
@@ -386,4 +387,16 @@ audit_log = Table(
     Column("detail", JSON),
     Column("remote_addr", String(64)),
     Index(None, "at"),
+)
+leases = Table(
+    # who may do a job only one server may do (the alerter's turn): the holder, until when,
+    # and a fencing token that grows with every change of holder; the holder's writes check
+    # the token in their own transaction, so a paused, demoted holder cannot write late
+    "leases",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(200), nullable=False),  # host:pid:random, per process start
+    Column("token", BigInteger, nullable=False),
+    Column("acquired_at", Time, nullable=False),
+    Column("expires_at", Time, nullable=False),
 )
