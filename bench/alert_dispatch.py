@@ -310,6 +310,19 @@ class Statements:
         event.remove(self.engine, "before_cursor_execute", self._seen)
 
 
+def channel_module(name: str) -> Any:
+    """``infradex.channels.<name>`` (base, email, registry); before the channels had a package
+    of their own (tag ``pre-renovation``) the same were ``infradex.alerting.notifiers.base``,
+    ``…notifiers.email`` and ``infradex.alerting.channels``, so one copy of the bench runs both."""
+    import importlib
+
+    try:
+        return importlib.import_module(f"infradex.channels.{name}")
+    except ModuleNotFoundError:
+        old = {"registry": "infradex.alerting.channels"}
+        return importlib.import_module(old.get(name, f"infradex.alerting.notifiers.{name}"))
+
+
 def alerter_for_bench(db: Any, catalog: Any, clock: Any, dispatcher: Any) -> Any:
     """The alerter as the server builds it. Before the renovation (tag ``pre-renovation``) it
     read check states from a ``Monitor`` in the same process, passed as its second argument;
@@ -369,7 +382,7 @@ async def outbox_rows(db: Any) -> list[tuple[int, str, Any]]:
     """(id, address, Message) of every queued row, as the dispatcher would read them."""
     from sqlalchemy import select
 
-    from infradex.alerting.notifiers.base import Message
+    Message = channel_module("base").Message
     from infradex.store.tables import notifications
 
     async with db.begin() as connection:
@@ -396,7 +409,7 @@ async def outbox_status(db: Any) -> dict[str, int]:
 
 def smtplib_send(port: int, message: Any, address: str, delivery: str) -> None:
     """One message, one connection: what the email notifier does, minus the outbox."""
-    from infradex.alerting.notifiers.email import build_email
+    build_email = channel_module("email").build_email
 
     email = build_email(message, SENDER, address, delivery)
     with smtplib.SMTP("127.0.0.1", port, timeout=15) as client:
@@ -453,7 +466,6 @@ async def run_one(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from infradex.alerting import outbox
-    from infradex.alerting.channels import notifiers_for
     from infradex.alerting.dispatcher import Dispatcher
     from infradex.settings import Settings
     from infradex.store.db import Database
@@ -489,6 +501,7 @@ async def run_one(
                 smtp_url=sink_.url,
                 mail_from=SENDER,
             )
+            notifiers_for = channel_module("registry").notifiers_for
             dispatcher = Dispatcher(db, notifiers_for(settings), clock=clock)
             alerter = alerter_for_bench(db, catalog, clock, dispatcher)
 

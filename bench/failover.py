@@ -17,9 +17,11 @@ for each side (interleaved, so machine load hits both alike):
   ``--restart-after`` seconds later (a service manager's restart delay; systemd's default
   ``RestartSec`` is 100 ms, 1 s is common).
 
-Measured: **late** = when step 2 arrived − when it was due (step 1's arrival +
-``STEP_2_AFTER``). Without a failure it is about one alerter turn. Also: how many messages
-arrived in all (must be exactly 2: nothing sent twice).
+Measured: **late** = when step 2 arrived − when it was due (the open incident's
+``escalation_at`` in the store, read after step 1 arrives; the leader is killed
+``KILL_BEFORE`` before that, so it cannot have queued step 2). Without a failure it is about
+one alerter turn. Also: how many messages arrived in all (must be exactly 2: nothing sent
+twice).
 
 Results: a table on stdout and JSON (``--out``).
 """
@@ -41,6 +43,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +52,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 STEP_2_AFTER = 12.0  # seconds
-KILL_BEFORE = 0.25  # seconds before step 2 is due: the old leader cannot have sent it
+KILL_BEFORE = 0.5  # seconds before step 2 is due (as the store has it): not yet queued
 POSTGRES = os.environ.get("INFRADEX_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 CATALOG = """\
@@ -206,7 +209,7 @@ def one_round(
         else:
             processes.append(serve(env))
         wait_for(lambda: len(inbox.arrivals) >= 1, 60, "step 1")
-        due = inbox.arrivals[0][0] + STEP_2_AFTER
+        due = due_in_monotonic(env["INFRADEX_DATABASE_URL"] or sqlite_url(work / "data"))
         time.sleep(max(0.0, due - KILL_BEFORE - time.monotonic()))
         if database is not None:
             pid = database.leader_pid()
@@ -234,6 +237,37 @@ def one_round(
             database.drop()
 
 
+def sqlite_url(data_dir: Path) -> str:
+    (store,) = data_dir.glob("*.db")
+    return f"sqlite:///{store}"
+
+
+def due_in_monotonic(url: str) -> float:
+    """When step 2 is due, as the store says (the incident's ``escalation_at``), on this
+    process's monotonic clock."""
+    engine = create_engine(
+        make_url(url).set(drivername="postgresql+psycopg") if url.startswith("postgres") else url
+    )
+    try:
+        for _ in range(100):
+            with engine.connect() as connection:
+                at = connection.execute(
+                    text("SELECT escalation_at FROM incidents WHERE status = 'open'")
+                ).scalar()
+            if at is not None:
+                break
+            time.sleep(0.05)
+        else:
+            raise RuntimeError("no open incident with a next step in the store")
+    finally:
+        engine.dispose()
+    if isinstance(at, str):  # SQLite keeps ISO text
+        at = datetime.fromisoformat(at)
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return time.monotonic() + (at - datetime.now(UTC)).total_seconds()
+
+
 def summary(values: list[float]) -> dict[str, float]:
     ordered = sorted(values)
     return {
@@ -249,7 +283,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--lease", default="3s", help="INFRADEX_LEADER_LEASE for the HA side")
     parser.add_argument("--restart-after", type=float, default=1.0)
-    parser.add_argument("--out", type=Path, default=Path("bench-failover.json"))
+    parser.add_argument("--out", type=Path, default=Path("bench/results/failover.json"))
     args = parser.parse_args()
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Failing)
@@ -292,6 +326,7 @@ def main() -> None:
             f"{label:28} {stats['median']:8.2f} {stats['p90']:8.2f} {stats['min']:8.2f} "
             f"{stats['max']:8.2f}  {counts}"
         )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2))
     print(f"\nJSON: {args.out}")
 

@@ -17,14 +17,15 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from integration_serve import wait_ready
 from live_server import POSTGRES
 
 from .process_harness import CATALOG, Inbox, free_port, serve_quietly, wait_for
 
 pytestmark = pytest.mark.postgresql_only
 
-STEP_2_AFTER = 12  # seconds
-LEASE = "3s"
+STEP_2_AFTER = 8  # seconds
+LEASE = "2s"
 
 
 @pytest.fixture
@@ -72,8 +73,9 @@ def _two_servers(
         "INFRADEX_MAIL_FROM": "infradex@example.org",
         "INFRADEX_LEADER_LEASE": LEASE,
     }
-    first = serve_quietly(env, free_port())
-    time.sleep(3)  # the first migrates the store and leads
+    port = free_port()
+    first = serve_quietly(env, port)
+    wait_ready(port, first)  # the first has migrated the store
     return first, serve_quietly(env, free_port())
 
 
@@ -100,7 +102,7 @@ def _stop(*processes: subprocess.Popen[bytes]) -> None:
             process.kill()
 
 
-def test_kill_9_of_the_leader_mid_escalation_step_2_goes_out_once(
+def kill_the_leader(
     tmp_path: Path, failing_target: str, smtp: tuple[Inbox, int], store_url: str
 ) -> None:
     inbox, smtp_port = smtp
@@ -119,7 +121,7 @@ def test_kill_9_of_the_leader_mid_escalation_step_2_goes_out_once(
     assert [to for _, to, _ in inbox.mails] == ["sam@example.org", "val@example.org"]
 
 
-def test_a_paused_leader_is_replaced_and_sends_nothing_when_it_wakes(
+def pause_the_leader(
     tmp_path: Path, failing_target: str, smtp: tuple[Inbox, int], store_url: str
 ) -> None:
     inbox, smtp_port = smtp
@@ -138,3 +140,30 @@ def test_a_paused_leader_is_replaced_and_sends_nothing_when_it_wakes(
     finally:
         _stop(*servers)
     assert [to for _, to, _ in inbox.mails] == ["sam@example.org", "val@example.org"]
+
+
+def test_kill_9_of_the_leader_mid_escalation_step_2_goes_out_once(
+    tmp_path: Path, failing_target: str, smtp: tuple[Inbox, int], store_url: str
+) -> None:
+    kill_the_leader(tmp_path, failing_target, smtp, store_url)
+
+
+def test_a_paused_leader_is_replaced_and_sends_nothing_when_it_wakes(
+    tmp_path: Path, failing_target: str, smtp: tuple[Inbox, int], store_url: str
+) -> None:
+    pause_the_leader(tmp_path, failing_target, smtp, store_url)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("round_", range(20))
+def test_failover_twenty_times(
+    round_: int,
+    tmp_path: Path,
+    failing_target: str,
+    smtp: tuple[Inbox, int],
+    store_url: str,
+) -> None:
+    """Twenty failovers, each on a fresh store, kill -9 and SIGSTOP in turn (`make
+    test-slow`, run by CI)."""
+    scenario = kill_the_leader if round_ % 2 == 0 else pause_the_leader
+    scenario(tmp_path, failing_target, smtp, store_url)
