@@ -157,7 +157,10 @@ class Sink:
 
 
 # ------------------------------------------------------------------------------ catalog
-def write_catalog(directory: Path, services: int) -> None:
+def write_catalog(directory: Path, services: int, windows: int = 0) -> None:
+    """N services with one check each, the people, schedule and policy that page for them,
+    and ``windows`` more services, each with a maintenance window in force at the turn (a
+    weekly window, Thursdays 11:00-13:00 UTC) that covers none of the N."""
     directory.mkdir(parents=True)
     people = [
         "apiVersion: infradex/v1\nkind: Person\n"
@@ -180,6 +183,13 @@ def write_catalog(directory: Path, services: int) -> None:
         "    - {after: 0m, notify: [schedule:primary]}\n"
         "    - {after: 15m, notify: [person:p0]}\n"
     )
+    people += [
+        "apiVersion: infradex/v1\nkind: Service\n"
+        f"metadata: {{name: maintained-{w:03d}, title: Maintained {w}}}\n"
+        "spec:\n  maintenance:\n"
+        '    - {start: "2026-01-01T11:00:00", duration: 2h, rrule: "FREQ=WEEKLY;BYDAY=TH"}\n'
+        for w in range(windows)
+    ]
     (directory / "people.yaml").write_text("---\n".join(people), encoding="utf-8")
     for start in range(0, services, 500):
         docs = [
@@ -242,22 +252,102 @@ async def postgres_schema(create: bool) -> None:
 
 # ------------------------------------------------------------------------------ one run
 class Phases:
-    """Wall time spent inside wrapped coroutines, by name."""
+    """Time spent inside wrapped coroutines, by name. Many calls of one phase run at once (a
+    batch's sends and records overlap), so their durations cannot be summed into wall time:
+    ``busy`` is the wall time during which at least one call of the phase was in flight, and
+    ``seconds`` the sum of the calls' own durations (÷ ``calls``: the mean duration)."""
 
     def __init__(self) -> None:
+        self.busy: dict[str, float] = {}
         self.seconds: dict[str, float] = {}
         self.calls: dict[str, int] = {}
+        self._in_flight: dict[str, int] = {}
+        self._busy_since: dict[str, float] = {}
 
     def wrap(self, name: str, function: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
         async def timed(*args: Any, **kwargs: Any) -> T:
             started = time.perf_counter()
+            if self._in_flight.get(name, 0) == 0:
+                self._busy_since[name] = started
+            self._in_flight[name] = self._in_flight.get(name, 0) + 1
             try:
                 return await function(*args, **kwargs)
             finally:
-                self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+                ended = time.perf_counter()
+                self._in_flight[name] -= 1
+                if self._in_flight[name] == 0:
+                    elapsed = ended - self._busy_since[name]
+                    self.busy[name] = self.busy.get(name, 0.0) + elapsed
+                self.seconds[name] = self.seconds.get(name, 0.0) + ended - started
                 self.calls[name] = self.calls.get(name, 0) + 1
 
         return timed
+
+    def mean_ms(self, name: str) -> float:
+        calls = self.calls.get(name, 0)
+        return self.seconds.get(name, 0.0) * 1000 / calls if calls else 0.0
+
+
+class Statements:
+    """The SQL statements a store connection runs while counting (``with counting:``)."""
+
+    def __init__(self, db: Any) -> None:
+        self.engine = db.engine.sync_engine
+        self.count = 0
+
+    def _seen(self, *_: Any) -> None:
+        self.count += 1
+
+    def __enter__(self) -> Statements:
+        from sqlalchemy import event
+
+        event.listen(self.engine, "before_cursor_execute", self._seen)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        from sqlalchemy import event
+
+        event.remove(self.engine, "before_cursor_execute", self._seen)
+
+
+def channel_module(name: str) -> Any:
+    """``infradex.channels.<name>`` (base, email, registry); before the channels had a package
+    of their own (tag ``pre-renovation``) the same were ``infradex.alerting.notifiers.base``,
+    ``…notifiers.email`` and ``infradex.alerting.channels``, so one copy of the bench runs both."""
+    import importlib
+
+    try:
+        return importlib.import_module(f"infradex.channels.{name}")
+    except ModuleNotFoundError:
+        old = {"registry": "infradex.alerting.channels"}
+        return importlib.import_module(old.get(name, f"infradex.alerting.notifiers.{name}"))
+
+
+def alerter_for_bench(db: Any, catalog: Any, clock: Any, dispatcher: Any) -> Any:
+    """The alerter as the server builds it. Before the renovation (tag ``pre-renovation``) it
+    read check states from a ``Monitor`` in the same process, passed as its second argument;
+    this script then builds one on the same store, so one copy of the bench measures both."""
+    import inspect
+
+    from infradex.alerting.service import Alerter, AlertSettings
+
+    extra: list[Any] = []
+    if "monitor" in inspect.signature(Alerter).parameters:
+        from infradex.monitor.service import Monitor
+
+        monitor = Monitor(db, clock=clock)
+        monitor.set_catalog(catalog)
+        extra.append(monitor)
+    alerter = Alerter(
+        db,
+        *extra,
+        {},
+        settings=AlertSettings(base_url="http://infradex.bench"),
+        clock=clock,
+        dispatcher=dispatcher,
+    )
+    alerter.set_catalog(catalog)
+    return alerter
 
 
 async def create_incidents(db: Any, catalog: Any, count: int, progress: Any) -> float:
@@ -292,7 +382,7 @@ async def outbox_rows(db: Any) -> list[tuple[int, str, Any]]:
     """(id, address, Message) of every queued row, as the dispatcher would read them."""
     from sqlalchemy import select
 
-    from infradex.channels.base import Message
+    Message = channel_module("base").Message
     from infradex.store.tables import notifications
 
     async with db.begin() as connection:
@@ -319,7 +409,7 @@ async def outbox_status(db: Any) -> dict[str, int]:
 
 def smtplib_send(port: int, message: Any, address: str, delivery: str) -> None:
     """One message, one connection: what the email notifier does, minus the outbox."""
-    from infradex.channels.email import build_email
+    build_email = channel_module("email").build_email
 
     email = build_email(message, SENDER, address, delivery)
     with smtplib.SMTP("127.0.0.1", port, timeout=15) as client:
@@ -377,8 +467,6 @@ async def run_one(
 
     from infradex.alerting import outbox
     from infradex.alerting.dispatcher import Dispatcher
-    from infradex.alerting.service import Alerter, AlertSettings
-    from infradex.channels.registry import notifiers_for
     from infradex.settings import Settings
     from infradex.store.db import Database
 
@@ -413,39 +501,36 @@ async def run_one(
                 smtp_url=sink_.url,
                 mail_from=SENDER,
             )
+            notifiers_for = channel_module("registry").notifiers_for
             dispatcher = Dispatcher(db, notifiers_for(settings), clock=clock)
-            alerter = Alerter(
-                db,
-                {},
-                settings=AlertSettings(base_url="http://infradex.bench"),
-                clock=clock,
-                dispatcher=dispatcher,
-            )
-            alerter.set_catalog(catalog)
+            alerter = alerter_for_bench(db, catalog, clock, dispatcher)
 
             task = progress.add_task("escalation turn", total=1)
             profiler = cProfile.Profile() if args.profile else None
-            cpu, started = time.process_time(), time.perf_counter()
-            if profiler:
-                profiler.enable()
-            queued = await alerter.turn(T1)
-            if profiler:
-                profiler.disable()
-                profiles["turn"] = profile_text(profiler)
-            result["turn"] = {
-                "wall_s": time.perf_counter() - started,
-                "cpu_s": time.process_time() - cpu,
-                "queued": queued,
-            }
+            with Statements(db) as statements:
+                cpu, started = time.process_time(), time.perf_counter()
+                if profiler:
+                    profiler.enable()
+                queued = await alerter.turn(T1)
+                if profiler:
+                    profiler.disable()
+                    profiles["turn"] = profile_text(profiler)
+                result["turn"] = {
+                    "wall_s": time.perf_counter() - started,
+                    "cpu_s": time.process_time() - cpu,
+                    "queued": queued,
+                }
+            result["turn"]["statements"] = statements.count
             progress.update(task, completed=1)
 
             rows = await outbox_rows(db)
             result["outbox_rows"] = len(rows)
 
-            # the dispatch, its phases timed through the module functions it calls
+            # the dispatch, its phases timed through the functions it calls
             phases = Phases()
             original = {"claim": outbox.claim}
             outbox.claim = phases.wrap("claim", outbox.claim)  # type: ignore[assignment]
+            dispatcher._send = phases.wrap("send", dispatcher._send)  # type: ignore[assignment]
             dispatcher._record = phases.wrap("record", dispatcher._record)  # type: ignore[assignment]
             now["value"] = T2
             sink_.ask("reset")
@@ -454,17 +539,10 @@ async def run_one(
             sink_cpu, cpu, started = sink_.cpu(), time.process_time(), time.perf_counter()
             if profiler:
                 profiler.enable()
-            batches = sends_wall = 0.0
+            batches = 0
             try:
-                while True:
-                    batch_started = time.perf_counter()
-                    before = phases.seconds.get("claim", 0.0) + phases.seconds.get("record", 0.0)
-                    outcomes = await dispatcher.run_once(T2)
-                    if not outcomes:
-                        break
+                while outcomes := await dispatcher.run_once(T2):
                     batches += 1
-                    after = phases.seconds.get("claim", 0.0) + phases.seconds.get("record", 0.0)
-                    sends_wall += time.perf_counter() - batch_started - (after - before)
                     progress.update(task, advance=len(outcomes))
             finally:
                 outbox.claim = original["claim"]
@@ -483,10 +561,12 @@ async def run_one(
                 "retried": totals.retried,
                 "failed": totals.failed,
                 "last_error": totals.last_error,
-                "batches": int(batches),
-                "claim_s": phases.seconds.get("claim", 0.0),
-                "send_s": sends_wall,
-                "record_s": phases.seconds.get("record", 0.0),
+                "batches": batches,
+                "claim_s": phases.busy.get("claim", 0.0),
+                "send_s": phases.busy.get("send", 0.0),
+                "record_s": phases.busy.get("record", 0.0),
+                "send_mean_ms": phases.mean_ms("send"),
+                "record_mean_ms": phases.mean_ms("record"),
                 "accepted": counted["accepted"],
                 "pages": counted["pages"],
                 "outbox": await outbox_status(db),
@@ -535,6 +615,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, Any] = {
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": " ".join(sys.argv),
+        "windows": args.windows,
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
@@ -562,7 +643,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     try:
         for count in counts:
             console.print(f"catalog: {count:,} services")
-            write_catalog(work / f"catalog-{count}", count)
+            write_catalog(work / f"catalog-{count}", count, args.windows)
             catalog = load_catalog(work / f"catalog-{count}")
             for store in stores:
                 console.print(f"{count:,} incidents on {store}")
@@ -602,6 +683,7 @@ def tables(results: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]
                 f"{t['wall_s'] * 1000 / n:.2f}",
                 f"{t['cpu_s'] * 1000 / n:.2f}",
                 f"{n / t['wall_s']:,.0f}",
+                f"{t['statements'] / n:.2f}" if "statements" in t else "",
                 f"{r['create_s']:.2f}",
             ]
         )
@@ -627,6 +709,8 @@ def tables(results: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]
                 f"{d['claim_s']:.2f}",
                 f"{d['send_s']:.2f}",
                 f"{d['record_s']:.2f}",
+                f"{d['send_mean_ms']:.1f}" if "send_mean_ms" in d else "",
+                f"{d['record_mean_ms']:.1f}" if "record_mean_ms" in d else "",
                 f"{d['sink_cpu_s'] / d['wall_s']:.2f}",
                 f"{peers[1]['sink_cpu_s'] / peers[1]['wall_s']:.2f}",
             ]
@@ -644,6 +728,7 @@ def tables(results: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]
                 "ms/incident",
                 "CPU ms/incident",
                 "incidents/s",
+                "SQL statements/incident",
                 "creating them, s",
             ],
             turn_rows,
@@ -664,7 +749,9 @@ def tables(results: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]
             dispatch_rows,
         ),
         (
-            "where the dispatcher's time goes (s, wall) and the mail server's load (cores)",
+            "where the dispatcher's time goes (s of wall time with at least one call of the "
+            "phase in flight: sends and records overlap, so the phases add up to more than "
+            "the total), each call's mean (ms), and the mail server's load (cores)",
             [
                 "store",
                 "messages",
@@ -672,6 +759,8 @@ def tables(results: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]
                 "claim",
                 "send",
                 "record",
+                "one send, ms",
+                "one record, ms",
                 "sink cores (infradex)",
                 f"sink cores (smtplib {threads})",
             ],
@@ -693,6 +782,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--incidents", default="1000,10000", help="e.g. 1000 or 1000,10000")
     parser.add_argument("--stores", default="sqlite,postgresql")
+    parser.add_argument(
+        "--windows",
+        type=int,
+        default=0,
+        help="maintenance windows in force during the turn (on other services)",
+    )
     parser.add_argument("--profile", action="store_true", help="cProfile the turn and dispatch")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--report", type=Path, help="print the tables of an earlier run")

@@ -4,7 +4,7 @@ the numbers right-aligned."""
 
 from __future__ import annotations
 
-LABELS = ("store", "system")
+LABELS = ("store", "system", "side")
 
 
 def print_table(

@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -58,7 +58,7 @@ from infradex.channels.config import ChannelSpec
 from infradex.channels.registry import acknowledges_itself
 from infradex.clock import utcnow
 from infradex.monitor import reads
-from infradex.monitor.maintenance import Window, windows_covering
+from infradex.monitor.maintenance import ActiveCoverage, active_coverage
 from infradex.oncall.escalation import (
     PolicySnapshot,
     quiet_until_of,
@@ -318,20 +318,22 @@ class Alerter:
             ).all()
             # once a turn, not once an incident: a burst escalates thousands at once
             windows = await reads.maintenance_windows_of(connection, catalog) if due else []
+        # what each active window covers (an impact query per window), also once a turn
+        maintenance = active_coverage(windows, catalog, now)
         queued = 0
         # a few incidents per transaction: a burst of separate outages (not one CDN) is
         # escalated at a few hundred a second instead of paying a commit each
         for start in range(0, len(due), ESCALATE_PER_TRANSACTION):
             async with self._leader_write(now) as connection:
                 for (incident_id,) in due[start : start + ESCALATE_PER_TRANSACTION]:
-                    queued += await self._escalate_one(connection, incident_id, windows, now)
+                    queued += await self._escalate_one(connection, incident_id, maintenance, now)
         return queued
 
     async def _escalate_one(
         self,
         connection: AsyncConnection,
         incident_id: int,
-        windows: Sequence[Window],
+        maintenance: ActiveCoverage,
         now: datetime,
     ) -> int:
         """The due steps of one incident, in one transaction that first takes the incident
@@ -363,7 +365,7 @@ class Alerter:
             policy=row.policy,
             failing=failing,
         )
-        covered = windows_covering(windows, catalog, failing, now)
+        covered = maintenance.covering(failing)
         queued = 0
         for action in escalation_step(incident, catalog, now, covered):
             match action:

@@ -25,12 +25,16 @@ from infradex.recurrence import RecurrenceError, compile_rule, last_start, next_
 from infradex.wire import Instant, ReadModel
 
 __all__ = [
+    "ActiveCoverage",
+    "Reach",
     "Window",
     "WindowRecord",
     "WindowStatus",
+    "active_coverage",
     "catalog_windows",
     "coverage",
     "parse_rrule",
+    "reach",
     "windows_covering",
 ]
 
@@ -140,32 +144,71 @@ def parse_rrule(text: str, starts_at: datetime, timezone: str) -> str:
     return rule
 
 
-def coverage(catalog: Catalog, target: str, check_ids: Iterable[str]) -> set[str]:
-    """The check ids a window aimed at ``target`` covers."""
-    ids = list(check_ids)
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """What a window aimed at one target covers: that one check, or every check of these
+    entities (the target and all it takes down or degrades)."""
+
+    checks: frozenset[str] = frozenset()
+    owners: frozenset[str] = frozenset()
+
+    def covers(self, check_id: str) -> bool:
+        return check_id in self.checks or check_id.rsplit("/", 1)[0] in self.owners
+
+
+def reach(catalog: Catalog, target: str) -> Reach:
+    """What a window aimed at ``target`` (a check id or an entity ref) covers."""
     if "/" in target:
-        return {target} if target in ids else set()
+        return Reach(checks=frozenset({target}))
     try:
         root = parse_ref(target)
     except RefError:
-        return set()
+        return Reach()
     if root not in catalog:
-        return set()
+        return Reach()
     owners = {str(root)} | {str(a.ref) for a in impact(catalog, root).affected}
-    return {check_id for check_id in ids if check_id.rsplit("/", 1)[0] in owners}
+    return Reach(owners=frozenset(owners))
+
+
+def coverage(catalog: Catalog, target: str, check_ids: Iterable[str]) -> set[str]:
+    """The check ids a window aimed at ``target`` covers."""
+    found = reach(catalog, target)
+    return {check_id for check_id in check_ids if found.covers(check_id)}
 
 
 def windows_covering(
     windows: Sequence[Window], catalog: Catalog, check_ids: Iterable[str], at: datetime
 ) -> dict[str, Window]:
     """Check id → the active window that covers it, at ``at``."""
-    ids = list(check_ids)
-    covered: dict[str, Window] = {}
-    for window in windows:
-        if window.active_at(at):
-            for check_id in coverage(catalog, window.target, ids):
-                covered.setdefault(check_id, window)
-    return covered
+    return active_coverage(windows, catalog, at).covering(check_ids)
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveCoverage:
+    """The windows active at one instant and what each covers, worked out once (an impact
+    query per window) and then asked about any number of checks: the alerter asks once per
+    incident in a turn that may escalate thousands."""
+
+    active: tuple[tuple[Window, Reach], ...]
+
+    def covering(self, check_ids: Iterable[str]) -> dict[str, Window]:
+        """Check id → the first active window that covers it, for those of ``check_ids``."""
+        covered: dict[str, Window] = {}
+        if not self.active:
+            return covered
+        ids = list(check_ids)
+        for window, found in self.active:
+            for check_id in ids:
+                if found.covers(check_id):
+                    covered.setdefault(check_id, window)
+        return covered
+
+
+def active_coverage(windows: Sequence[Window], catalog: Catalog, at: datetime) -> ActiveCoverage:
+    """The windows of ``windows`` active at ``at``, each with what it covers."""
+    return ActiveCoverage(
+        tuple((window, reach(catalog, window.target)) for window in windows if window.active_at(at))
+    )
 
 
 def catalog_windows(catalog: Catalog) -> list[Window]:

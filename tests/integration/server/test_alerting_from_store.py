@@ -8,15 +8,19 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from infradex.alerting import records
+from infradex.alerting.incidents import Event, Incident, Member, ref_of
+from infradex.alerting.model import EventKind
 from infradex.alerting.service import Alerter, AlertSettings
 from infradex.catalog import Catalog
-from infradex.monitor import history, reads
+from infradex.monitor import history, maintenance, reads
 from infradex.monitor.checks import checks_of, run_check
-from infradex.monitor.maintenance import Window
+from infradex.monitor.maintenance import Window, reach
 from infradex.monitor.service import Monitor
+from infradex.oncall.escalation import PolicySnapshot, policy_for
 from infradex.store import Database
 from infradex.store.tables import notifications
 
@@ -115,3 +119,46 @@ async def test_reads_see_what_the_monitor_wrote(
     await probe_and_write(db, catalog, 200, target, T0 + timedelta(seconds=10))
     async with db.begin() as connection:
         assert await reads.unwell_checks(connection) == frozenset()
+
+
+async def test_a_turn_works_out_each_window_s_reach_once_not_once_an_incident(
+    db: Database, tmp_path: Path, target: Target, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Six separate incidents due in one turn, a window in force on the CDN in front of five
+    of them and one not yet begun on the sixth: the five are held, the sixth pages, and the
+    CDN's reach (an impact query) is worked out once for the turn."""
+    catalog = load_org(write_org(tmp_path / "org", target))
+    services = ["www", "docs", "wiki", "blog", "events", "solo"]
+    ids = []
+    async with db.begin() as connection:
+        for name in services:
+            ref, check = f"service:{name}", f"service:{name}/home"
+            incident = Incident(ref, f"{name} is down", T0)
+            incident.members[check] = Member(check, ref, "root", T0, None, "got 503")
+            incident.events.append(Event(T0, EventKind.OPENED, {"check": check}))
+            policy = PolicySnapshot.of(catalog, policy_for(catalog, ref_of(ref))).to_dict()
+            await records.save(connection, incident, T0, policy)
+            ids.append(incident.id)
+    now = T0 + timedelta(seconds=1)
+    cdn = Window("provider:edgecdn", now - timedelta(minutes=1), now + timedelta(hours=1))
+    await history.add_window(db, cdn, "user:ee", now)
+    later = Window("service:solo", now + timedelta(hours=1), now + timedelta(hours=2))
+    await history.add_window(db, later, "user:ee", now)
+    asked: list[str] = []
+
+    def counted_reach(catalog: Catalog, target: str) -> maintenance.Reach:
+        asked.append(target)
+        return reach(catalog, target)
+
+    monkeypatch.setattr(maintenance, "reach", counted_reach)
+
+    assert await alerter_without_monitor(db, catalog, now).turn(now) == 1
+    assert asked == ["provider:edgecdn"]
+    assert await pages(db) == ["person:sam-staff"]
+    held = []
+    for incident_id in ids:
+        assert incident_id is not None
+        detail = await records.incident_detail(db, incident_id)
+        if "paging_held" in [e["kind"] for e in detail["timeline"]]:
+            held.append(detail["key"])
+    assert sorted(held) == sorted(f"service:{n}" for n in services[:5])

@@ -9,7 +9,15 @@ import pytest
 from infradex.catalog.entities import Catalog
 from infradex.errors import UsageError
 from infradex.monitor.checks import checks_of
-from infradex.monitor.maintenance import Window, coverage, parse_rrule, windows_covering
+from infradex.monitor.maintenance import (
+    Reach,
+    Window,
+    active_coverage,
+    coverage,
+    parse_rrule,
+    reach,
+    windows_covering,
+)
 
 
 def utc(*args: int) -> datetime:
@@ -79,6 +87,38 @@ def test_only_active_windows_cover(psf: Catalog) -> None:
     covered = windows_covering(windows, catalog, ids, utc(2026, 12, 1, 10, 30))
     assert set(covered) == {i for i in ids if i.startswith("service:docs/")}
     assert all(w.id == 1 for w in covered.values())
+
+
+def test_active_coverage_answers_as_windows_covering_for_any_checks(psf: Catalog) -> None:
+    catalog = psf
+    ids = [check.id for check in checks_of(catalog)]
+    at = utc(2026, 12, 1, 10, 30)
+    windows = [
+        Window("service:pypi/home", utc(2026, 12, 1, 10), utc(2026, 12, 1, 11), id=1),
+        Window("provider:fastly", utc(2026, 12, 1, 10), utc(2026, 12, 1, 11), id=2),
+        Window("service:docs", utc(2026, 12, 2, 10), utc(2026, 12, 2, 11), id=3),
+        Window("not a ref", utc(2026, 12, 1, 10), utc(2026, 12, 1, 11), id=4),
+    ]
+    coverage_now = active_coverage(windows, catalog, at)
+    assert [w.id for w, _ in coverage_now.active] == [1, 2, 4]  # the third is not in force
+    # a check the catalog no longer declares is still covered through its entity
+    asked = [*ids, "service:docs/removed", "service:nope/home"]
+    covered = coverage_now.covering(asked)
+    assert covered == windows_covering(windows, catalog, asked, at)
+    assert covered["service:pypi/home"].id == 1  # the first window in force wins
+    assert covered["service:docs/removed"].id == 2
+    assert "service:nope/home" not in covered
+    assert coverage_now.covering(["service:docs/home"]) == {"service:docs/home": windows[1]}
+    assert active_coverage(windows, catalog, utc(2026, 12, 3)).covering(ids) == {}
+
+
+def test_the_reach_of_a_target(psf: Catalog) -> None:
+    assert reach(psf, "service:docs/home") == Reach(checks=frozenset({"service:docs/home"}))
+    assert reach(psf, "service:nope") == Reach()  # not in the catalog
+    assert reach(psf, "not a ref") == Reach()
+    assert {"provider:fastly", "service:docs"} <= reach(psf, "provider:fastly").owners
+    assert Reach(owners=frozenset({"service:docs"})).covers("service:docs/home")
+    assert not Reach(owners=frozenset({"service:docs"})).covers("service:docsy/home")
 
 
 CATALOG_WINDOWS = """\
