@@ -24,7 +24,7 @@ from infradex.runtime.assembly import assemble
 from infradex.settings import Settings
 from infradex.store import Database
 from infradex.store.db import StoreError
-from infradex.web import accounts, api, incidents, monitoring, oncall, pages
+from infradex.web import accounts, agents, api, incidents, monitoring, oncall, pages
 from infradex.web.auth import reader_allowed
 from infradex.web.clients import client_address
 from infradex.web.errors import store_reason, store_unavailable
@@ -42,13 +42,16 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     database = db or Database(settings.database_url)
     runtime = assemble(settings, database, monitor=settings.monitor_enabled)
     state = runtime.live
+    sweep = agents.stale_sweep(state, database)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await database.upgrade()
         await runtime.start()
         runtime.reload_on_sighup()
+        sweep.start()
         yield
+        await sweep.stop()
         await runtime.stop()
         if db is None:
             await database.close()
@@ -69,6 +72,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.monitor = runtime.monitor
     app.state.alerter = runtime.alerter
     app.state.secret_key = settings.resolved_secret_key()
+    app.state.agent_refusals = agents.AgentRefusals()
     trusted = settings.trusted_proxies
 
     if not settings.public_read:
@@ -171,6 +175,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     static = resources.files("infradex.docs") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(api.router)
+    app.include_router(agents.router)
     app.include_router(monitoring.router)
     app.include_router(monitoring.metrics_router)
     app.include_router(incidents.api_router)
