@@ -71,3 +71,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="sqlite",
         help="the store the store and server tests run on (CI runs both)",
     )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``postgresql_only`` are deselected (counted as such, not skipped) unless
+    the run is on PostgreSQL (``--db postgresql``, as `make test-pg` runs)."""
+    if config.getoption("--db") == "postgresql":
+        return
+    kept = [item for item in items if item.get_closest_marker("postgresql_only") is None]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+        items[:] = kept

@@ -173,6 +173,7 @@ def check_list(
 def monitor(ctx: typer.Context) -> None:
     """Run the catalog's checks without the web server (SIGHUP re-reads the catalog)."""
     from infradex.runtime.assembly import assemble
+    from infradex.runtime.single_server import hold_if_sqlite
     from infradex.web.logs import configure_logging
 
     settings = settings_of(ctx)
@@ -183,6 +184,7 @@ def monitor(ctx: typer.Context) -> None:
             "python.org sites",
             style="yellow",
         )
+    server_lock = hold_if_sqlite(settings.database_url)  # one such process per SQLite file
     db = Database(settings.database_url)
     # the same assembly as `infradex serve`: a SIGHUP reload is recorded like the server's
     runtime = assemble(settings, db, monitor=True)
@@ -214,7 +216,11 @@ def monitor(ctx: typer.Context) -> None:
         finally:
             await db.close()
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    finally:
+        if server_lock is not None:
+            server_lock.release()
 
 
 # ----------------------------------------------------------------------------- maintenance

@@ -64,6 +64,7 @@ def serve(
     """Serve the web UI and the REST API (SIGHUP or `infradex reload` re-reads the catalog)."""
     import uvicorn
 
+    from infradex.runtime.single_server import hold_if_sqlite
     from infradex.web.app import create_app
     from infradex.web.edge import protocol_with_header_timeout
     from infradex.web.logs import configure_logging
@@ -92,6 +93,8 @@ def serve(
         markup=False,
     )
     checks = sum(len(spec_checks(e)) for e in catalog.entities.values())
+    # held until the process ends: a second server on one SQLite file is refused
+    server_lock = hold_if_sqlite(settings.database_url) if settings.monitor_enabled else None
     if settings.monitor_enabled:
         console.print(f"infradex: monitoring {checks} checks", style="green")
     elif checks:
@@ -116,6 +119,8 @@ def serve(
         limit_concurrency=1000,
         h11_max_incomplete_event_size=64 * 1024,
     )
+    if server_lock is not None:
+        server_lock.release()
 
 
 @app.command()

@@ -46,11 +46,19 @@ class Lease:
 
 
 async def claim(
-    db: Database, name: str, holder: str, *, ttl: timedelta, now: datetime
+    db: Database,
+    name: str,
+    holder: str,
+    *,
+    ttl: timedelta,
+    now: datetime,
+    takeover: bool = False,
 ) -> Lease | None:
     """Take the lease if nobody holds it or it has expired, or extend it if ``holder``
-    already does. None if another holder's lease is still running. A takeover (and a holder
-    coming back after its own lease expired) gets a new, higher token."""
+    already does. None if another holder's lease is still running, unless ``takeover`` (the
+    caller knows the holder is gone: its PostgreSQL session, which held the lock, ended). A
+    change of holder (and a holder coming back after its own lease expired) gets a new,
+    higher token."""
     try:
         async with db.begin(writes=True) as connection:
             row = (
@@ -61,11 +69,15 @@ async def claim(
             if row is None:
                 await connection.execute(
                     insert(leases).values(
-                        name=name, holder=holder, token=1, acquired_at=now, expires_at=now + ttl
+                        name=name,
+                        holder=holder,
+                        token=1,
+                        acquired_at=now,
+                        expires_at=now + ttl,
                     )
                 )
                 return Lease(name, holder, 1, now + ttl)
-            if row.expires_at > now:
+            if row.expires_at > now and not (takeover and row.holder != holder):
                 if row.holder != holder:
                     return None
                 await connection.execute(
@@ -76,7 +88,12 @@ async def claim(
             await connection.execute(
                 update(leases)
                 .where(leases.c.name == name)
-                .values(holder=holder, token=token, acquired_at=now, expires_at=now + ttl)
+                .values(
+                    holder=holder,
+                    token=token,
+                    acquired_at=now,
+                    expires_at=now + ttl,
+                )
             )
             return Lease(name, holder, token, now + ttl)
     except IntegrityError:

@@ -18,6 +18,7 @@ from infradex.store import Database
 from infradex.store.db import async_url, configure_sqlite
 from infradex.store.tokens import create_token
 from infradex.web.app import create_app
+from live_server import fresh_database
 
 POSTGRES = os.environ.get("INFRADEX_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -86,3 +87,18 @@ async def write_token(db: Database) -> str:
 @pytest.fixture
 async def read_token(db: Database) -> str:
     return await create_token(db, "reader", ["read"], utcnow())
+
+
+@pytest.fixture
+async def two_servers(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[tuple[Database, Database]]:
+    """Two engines on one fresh store, as two server processes would have."""
+    async with fresh_database(request, tmp_path) as url:
+        a, b = Database(url), Database(url)
+        await a.upgrade()
+        try:
+            yield a, b
+        finally:
+            await a.close()
+            await b.close()

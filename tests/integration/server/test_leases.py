@@ -4,34 +4,16 @@ with two separate engines as two servers would have."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, insert, select
 
-from infradex.store import Database
 from infradex.store.leases import Fenced, claim, current, fence, release, renew
 from infradex.store.tables import audit_log, leases
-from live_server import fresh_database
 
 T0 = datetime(2026, 12, 6, 3, 0, tzinfo=UTC)
 TTL = timedelta(seconds=10)
-
-
-@pytest.fixture
-async def two_servers(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[tuple[Database, Database]]:
-    async with fresh_database(request, tmp_path) as url:
-        a, b = Database(url), Database(url)
-        await a.upgrade()
-        try:
-            yield a, b
-        finally:
-            await a.close()
-            await b.close()
 
 
 async def test_one_holder_at_a_time_and_a_takeover_gets_a_higher_token(two_servers) -> None:
