@@ -8,15 +8,22 @@ from typing import Any
 from infradex.monitor.checks import CheckDef
 from infradex.monitor.evaluate import CheckState
 
-__all__ = ["NOT_MONITORED", "check_summary"]
+__all__ = ["NOT_MONITORED", "NO_AGENT", "check_summary"]
 
 NOT_MONITORED = "not monitored"
+NO_AGENT = "no agent"  # a check with locations that no probe agent has reported yet
 
 
 def check_summary(check: CheckDef, state: CheckState | None, monitored: bool) -> dict[str, Any]:
     """The check's definition and its current state. Without a state row the check has not
-    run: ``pending`` if a monitor runs, ``not monitored`` if none does."""
-    shown = str(state.state) if state else ("pending" if monitored else NOT_MONITORED)
+    run: ``pending`` if a monitor runs, ``not monitored`` if none does, and ``no agent`` for a
+    check with locations (probe agents run it, docs/agents.md) that no agent has reported."""
+    if state is not None:
+        shown = str(state.state)
+    elif check.locations:
+        shown = NO_AGENT
+    else:
+        shown = "pending" if monitored else NOT_MONITORED
     observed = (state.last_observed if state else None) or {}
     return {
         "id": check.id,
@@ -28,6 +35,7 @@ def check_summary(check: CheckDef, state: CheckState | None, monitored: bool) ->
         "conditions": [c.text for c in check.conditions],
         "failureThreshold": check.failure_threshold,
         "successThreshold": check.success_threshold,
+        "locations": list(check.locations),
         "state": shown,
         "hardState": str(state.hard_state) if state else None,
         "flapping": state.flapping if state else False,

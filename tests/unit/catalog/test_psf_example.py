@@ -102,14 +102,7 @@ def test_every_production_service_but_bugs_and_the_bots_has_an_owner(
 
 def test_warnings_are_the_documented_gaps(psf_loaded: LoadedCatalog) -> None:
     codes = {p.code for p in psf_loaded.warnings}
-    assert codes == {"no-owner", "no-check", "bus-factor", "no-contact", "locations-ignored"}
-    # the PSF would check its front doors from its three data centers; until probe agents
-    # exist, the server checks them alone, and says so
-    ignored = {(p.entity, p.field) for p in psf_loaded.warnings if p.code == "locations-ignored"}
-    assert ignored == {
-        ("service:www", "spec.checks[0].locations"),
-        ("service:pypi", "spec.checks[0].locations"),
-    }
+    assert codes == {"no-owner", "no-check", "bus-factor", "no-contact"}
     no_check = {p.entity for p in psf_loaded.warnings if p.code == "no-check"}
     assert no_check == {"service:core-workflow"}  # the overview names no page of theirs
     single = {p.entity for p in psf_loaded.warnings if p.message.startswith("single owner")}
