@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from infradex.cli import catalog as _catalog  # noqa: F401  (registers its commands)
+from infradex.cli import agent as _agent  # noqa: F401  (registers its commands)
+from infradex.cli import catalog as _catalog  # noqa: F401
 from infradex.cli import dns as _dns  # noqa: F401
 from infradex.cli import docs as _docs  # noqa: F401
 from infradex.cli import incidents as _incidents  # noqa: F401
