@@ -11,11 +11,25 @@ LOCATIONS = ("ams1", "nyc1", "sfo1")
 
 
 def agents_catalog(
-    root: Path, base_url: str, *, interval: str = "1s", timeout: str = "500ms", quorum: int = 2
+    root: Path,
+    base_url: str,
+    *,
+    interval: str = "1s",
+    timeout: str = "500ms",
+    quorum: int = 2,
+    with_eu: bool = True,
 ) -> Path:
     """``service:web/home`` (``base_url/home``, from all three, ``quorum``),
-    ``service:web/eu`` (``base_url/eu``, from ams1 only) and ``service:web/local`` (no
-    locations: the server's own). Thresholds 2 down, 1 up."""
+    ``service:web/eu`` (``base_url/eu``, from ams1 only; left out without ``with_eu``) and
+    ``service:web/local`` (no locations: the server's own). Thresholds 2 down, 1 up."""
+    eu = f"""    - name: eu
+      url: "{base_url}/eu"
+      interval: {interval}
+      timeout: {timeout}
+      failureThreshold: 2
+      successThreshold: 1
+      locations: [datacenter:ams1]
+"""
     documents = [
         f"""apiVersion: infradex/v1
 kind: Datacenter
@@ -47,14 +61,8 @@ spec:
       locations: [ams1, nyc1, sfo1]
       quorum: {quorum}
       headers: {{X-Probe-Key: "env:INFRADEX_TEST_PROBE_KEY"}}
-    - name: eu
-      url: "{base_url}/eu"
-      interval: {interval}
-      timeout: {timeout}
-      failureThreshold: 2
-      successThreshold: 1
-      locations: [datacenter:ams1]
-    - {{name: local, url: "{base_url}/local", interval: {interval}, timeout: {timeout}}}
+{eu if with_eu else ""}    - {{name: local, url: "{base_url}/local", interval: {interval},
+       timeout: {timeout}}}
 """
     )
     root.mkdir(parents=True, exist_ok=True)

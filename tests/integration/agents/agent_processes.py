@@ -45,13 +45,17 @@ class Fleet:
         self.tokens[location] = done.stdout.strip().splitlines()[-1]
         return self.tokens[location]
 
-    async def start_server(self) -> None:
+    async def start_server(self, *, host: str = "127.0.0.1", prefix: Sequence[str] = ()) -> None:
+        """Start the server (in a network namespace with ``prefix``; then readiness is the
+        caller's to wait for, as this process cannot reach it)."""
         log = (self.tmp_path / "server.log").open("ab")  # a file: a full pipe would block it
         self.server = subprocess.Popen(
-            [sys.executable, "-m", "infradex", "serve", "--port", str(self.port)],
+            [*prefix, sys.executable, "-m", "infradex", "serve", "--host", host,
+             "--port", str(self.port)],
             env=self.env, stdout=log, stderr=log,
         )  # fmt: skip
-        await asyncio.to_thread(wait_ready, self.port, self.server)
+        if not prefix:
+            await asyncio.to_thread(wait_ready, self.port, self.server)
 
     def stop_server(self) -> None:
         if self.server is not None:
