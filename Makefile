@@ -8,7 +8,7 @@ PORT   ?= 8000
 INFRADEX_TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export INFRADEX_TEST_POSTGRES_URL
 
-.PHONY: run mail test test-pg test-browser lint ci bench docs clean
+.PHONY: run mail test test-pg test-slow test-browser lint ci bench docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,7 +41,7 @@ mail: $(VENV)/.installed-run
 ## promtool, Graphviz) when it can, and otherwise skips those tests, naming the package
 test: $(VENV)/.installed-test
 	@$(BIN)/python tests/system_tools.py install
-	$(BIN)/pytest -q -m "not browser"
+	$(BIN)/pytest -q -m "not browser and not slow"
 
 ## test-browser: click through the UI in Debian's Chromium, parse the Mermaid diagrams in Mermaid (both
 ## installed when they can be: Chromium from Debian, Mermaid from npm into .cache/npm/; screenshots
@@ -52,7 +52,11 @@ test-browser: $(VENV)/.installed-test
 
 ## test-pg: the store and server tests again on PostgreSQL ($$INFRADEX_TEST_POSTGRES_URL)
 test-pg: $(VENV)/.installed-test
-	$(BIN)/pytest -q --db postgresql tests/integration/server
+	$(BIN)/pytest -q --db postgresql -m "not slow" tests/integration/server
+
+## test-slow: the repeated end-to-end runs (failover 20 times on PostgreSQL; minutes)
+test-slow: $(VENV)/.installed-test
+	$(BIN)/pytest -q --db postgresql -m slow tests/integration/server
 
 ## lint: ruff (lint and format) and mypy --strict
 lint: $(VENV)/.installed-test
@@ -61,7 +65,7 @@ lint: $(VENV)/.installed-test
 	$(BIN)/mypy
 
 ## ci: everything .ci/run runs
-ci: lint test test-pg test-browser
+ci: lint test test-pg test-browser test-slow
 
 ## bench: catalog scale benchmark against check-jsonschema (results in docs/benchmarks.md)
 bench: $(VENV)/.installed-bench

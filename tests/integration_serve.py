@@ -38,8 +38,11 @@ def serve(environment: dict[str, str], port: int) -> subprocess.Popen[bytes]:
                             stderr=subprocess.STDOUT)  # fmt: skip
 
 
-def wait_ready(port: int, process: subprocess.Popen[bytes]) -> None:
-    for _ in range(150):
+def wait_ready(port: int, process: subprocess.Popen[bytes], seconds: float = 60) -> None:
+    """Until /readyz says ready (a fresh PostgreSQL store takes a while to migrate on a
+    loaded machine), or the process exits, or ``seconds`` pass."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError(process.stdout.read().decode() if process.stdout else "exited")
         try:
@@ -47,5 +50,6 @@ def wait_ready(port: int, process: subprocess.Popen[bytes]) -> None:
                 if json.load(r)["status"] == "ready":
                     return
         except OSError:
-            time.sleep(0.1)
-    raise AssertionError("the server did not become ready")
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"the server did not become ready in {seconds} s")

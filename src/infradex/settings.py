@@ -70,6 +70,9 @@ VARIABLES = {
     "on to fail too before it pages on its own (default 60s)",
     "INFRADEX_HEARTBEAT_URL": "a URL the server calls every minute while alerting runs, so a "
     "service outside (e.g. a dead man's switch) knows when it stops",
+    "INFRADEX_LEADER_LEASE": "on PostgreSQL with several servers: how long the leading "
+    "server's lease lasts; it is renewed every third of that, and another server takes over "
+    "when it runs out (default 15s; a killed leader is replaced at once)",
     "INFRADEX_RELOAD_MAX_REMOVED": "the share of entities or checks a reload may remove "
     "before it is held as a plan to confirm (default 0.30; 30% also works); a reload that "
     "would close open incidents is always held",
@@ -236,6 +239,7 @@ class Settings:
     monitor_queue_max: int = 50_000
     # a reload removing more than this share of entities or checks waits for confirmation
     reload_max_removed: float = 0.30
+    leader_lease: timedelta = timedelta(seconds=15)
     # octoDNS classes the operator allows beyond the defaults (docs/dns.md)
     dns_provider_classes: frozenset[str] = frozenset()
 
@@ -303,6 +307,7 @@ class Settings:
             trusted_proxies=_networks(environ, "INFRADEX_TRUSTED_PROXIES"),
             header_timeout=float(_count(environ, "INFRADEX_HEADER_TIMEOUT", 5)),
             reload_max_removed=_share(environ, "INFRADEX_RELOAD_MAX_REMOVED", 0.30),
+            leader_lease=_duration(environ, "INFRADEX_LEADER_LEASE", "15s"),
             dns_provider_classes=frozenset(
                 c.strip()
                 for c in environ.get("INFRADEX_DNS_PROVIDER_CLASSES", "").split(",")

@@ -19,9 +19,10 @@ least once a second, and at once when the monitor writes a state change):
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -64,6 +65,7 @@ from infradex.oncall.escalation import (
 )
 from infradex.oncall.routing import route, routing_json
 from infradex.store.db import Database
+from infradex.store.leases import Lease, fence
 from infradex.store.tables import incidents, state_changes
 
 __all__ = ["AlertSettings", "Alerter"]
@@ -92,8 +94,14 @@ class Alerter:
         settings: AlertSettings | None = None,
         clock: Callable[[], datetime] = utcnow,
         dispatcher: Dispatcher | None = None,
+        leader_lease: Callable[[], Lease | None] | None = None,
     ) -> None:
         self.db = db
+        #: on several servers: the lease this process leads with, or None while another
+        #: server leads (runtime.leadership); unset, this process always leads
+        self.leader_lease = leader_lease
+        self._lease: Lease | None = None  # the lease this turn writes under
+        self.following = False
         self.settings = settings or AlertSettings()
         self.clock = clock
         self.correlator = Correlator(self.settings.window, self.settings.reopen_window)
@@ -144,6 +152,16 @@ class Alerter:
         last = self.last_good_turn
         return last is not None and self.clock() - last <= within
 
+    @contextlib.asynccontextmanager
+    async def _leader_write(self, now: datetime) -> AsyncIterator[AsyncConnection]:
+        """A write transaction of the turn. On several servers it first checks, in the same
+        transaction, that this process still holds the leader's lease (``fence``): a leader
+        paused past its lease and demoted meanwhile writes nothing, so pages nobody twice."""
+        async with self.db.begin(writes=True) as connection:
+            if self._lease is not None:
+                await fence(connection, self._lease, now)
+            yield connection
+
     async def _turn_and_prune(self) -> None:
         await self.turn()
         if self._pruned_at is None or time.monotonic() - self._pruned_at > PRUNE_EVERY:
@@ -156,6 +174,15 @@ class Alerter:
         assert self.catalog is not None, "set_catalog first"
         now = now or self.clock()
         self.turns += 1
+        if self.leader_lease is not None:
+            self._lease = self.leader_lease()
+            if self._lease is None:  # another server leads: it correlates and escalates
+                self.following = True
+                self.last_good_turn = now
+                return 0
+            if self.following:  # just became the leader: the store is ahead of memory
+                self.following = False
+                self._stale = True
         if self._stale:  # a failed turn left memory ahead of the store: start from the store
             self.correlator = Correlator(self.settings.window, self.settings.reopen_window)
             await self.load()
@@ -181,7 +208,7 @@ class Alerter:
         catalog = self.catalog
         assert catalog is not None
         c = self.correlator
-        async with self.db.begin(writes=True) as connection:
+        async with self._leader_write(now) as connection:
             changes = (
                 await connection.execute(
                     select(state_changes)
@@ -241,7 +268,7 @@ class Alerter:
         not running (``needs_notice``): hand-resolved incidents are forgotten by the
         correlator; the policy's channels hear of acknowledgements, and everyone paged and
         the policy's channels of hand resolves."""
-        async with self.db.begin(writes=True) as connection:
+        async with self._leader_write(now) as connection:
             rows = (
                 await connection.execute(
                     select(
@@ -295,7 +322,7 @@ class Alerter:
         # a few incidents per transaction: a burst of separate outages (not one CDN) is
         # escalated at a few hundred a second instead of paying a commit each
         for start in range(0, len(due), ESCALATE_PER_TRANSACTION):
-            async with self.db.begin(writes=True) as connection:
+            async with self._leader_write(now) as connection:
                 for (incident_id,) in due[start : start + ESCALATE_PER_TRANSACTION]:
                     queued += await self._escalate_one(connection, incident_id, windows, now)
         return queued

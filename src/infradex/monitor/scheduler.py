@@ -116,6 +116,7 @@ class Scheduler:
     # ------------------------------------------------------------------ loop
     async def run_forever(self) -> None:
         loop = asyncio.get_running_loop()
+        self._stopping = False  # a monitor stopped and started again (leadership moved)
         while not self._stopping:
             now = self._clock()
             while self._heap and self._heap[0][0] <= now:

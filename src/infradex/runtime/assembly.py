@@ -4,7 +4,11 @@ and the heartbeat, wired the same way for ``infradex serve`` (the web app's life
 
 Start order matters: the catalog is loaded first (a process with no good catalog refuses to
 start), then the monitor (its checks), then the alerter (it reads the monitor's checks), then
-the heartbeat (it beats only while alerting is healthy). Stop goes the other way. A SIGHUP
+the heartbeat (it beats only while alerting is healthy). Stop goes the other way.
+
+On PostgreSQL several servers may share the store: each runs a :class:`Leadership` loop,
+and only the leader runs the monitor and the alerter's turn (its writes fenced by the
+lease's token); a server that stops leading stops its monitor. A SIGHUP
 reloads through :class:`LiveCatalog`, so it is recorded like any other reload.
 """
 
@@ -19,6 +23,7 @@ from infradex.alerting.heartbeat import Heartbeat
 from infradex.alerting.service import Alerter, AlertSettings
 from infradex.catalog.problems import CatalogInvalid
 from infradex.monitor.service import Monitor
+from infradex.runtime.leadership import Leadership
 from infradex.runtime.live_catalog import LiveCatalog, Reload
 from infradex.settings import Settings
 from infradex.store.db import Database
@@ -66,7 +71,13 @@ class Runtime:
     monitor: Monitor | None = None
     alerter: Alerter | None = None
     heartbeat: Heartbeat | None = None
+    #: several servers on PostgreSQL: only the leader probes and alerts (every server
+    #: serves pages and the API and dispatches the outbox)
+    leadership: Leadership | None = None
     _signals: list[signal.Signals] = field(default_factory=list)
+    _monitoring: bool = False
+    _following: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     async def start(self) -> None:
         """Load the catalog (refusing to start without a good one), then start the parts."""
@@ -75,7 +86,9 @@ class Runtime:
             raise CatalogInvalid(outcome.problems)
         catalog = self.live.catalog
         if self.monitor is not None:
-            await self.monitor.start(catalog)
+            if self.leadership is None:
+                await self.monitor.start(catalog)
+                self._monitoring = True
             self.live.listeners.append(self.monitor.set_catalog)
         if self.alerter is not None:
             await self.alerter.start(catalog)
@@ -85,6 +98,27 @@ class Runtime:
                 self.monitor.change_listeners.append(self.alerter.wake)
         if self.heartbeat is not None:
             self.heartbeat.start()
+        if self.leadership is not None:
+            self.leadership.listeners.append(self._leadership_moved)
+            self.leadership.start()
+
+    def _leadership_moved(self, leading: bool) -> None:
+        task = asyncio.get_running_loop().create_task(self._follow(leading))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _follow(self, leading: bool) -> None:
+        """The leader runs the server-side checks; a server that stops leading stops them
+        (the alerter asks the lease itself, every turn)."""
+        async with self._following:
+            if self.monitor is not None and leading and not self._monitoring:
+                await self.monitor.start(self.live.catalog)
+                self._monitoring = True
+            elif self.monitor is not None and not leading and self._monitoring:
+                await self.monitor.stop()
+                self._monitoring = False
+            if leading and self.alerter is not None:
+                self.alerter.wake()
 
     async def stop(self) -> None:
         loop = asyncio.get_running_loop()
@@ -93,10 +127,17 @@ class Runtime:
         self._signals = []
         if self.heartbeat is not None:
             await self.heartbeat.stop()
-        if self.monitor is not None:
+        if self.leadership is not None:
+            await self.leadership.loop.stop()  # no more moves; the lease is released below
+            for task in list(self._tasks):
+                await task
+        if self.monitor is not None and self._monitoring:
             await self.monitor.stop()
+            self._monitoring = False
         if self.alerter is not None:
             await self.alerter.stop()
+        if self.leadership is not None:
+            await self.leadership.stop()
 
     async def reload(self, trigger: str) -> Reload:
         outcome = await self.live.reload(trigger)
@@ -126,4 +167,14 @@ def assemble(settings: Settings, db: Database, *, monitor: bool) -> Runtime:
         if checks is not None and settings.alerting_enabled(True)
         else None
     )
-    return Runtime(live, checks, alerter, heartbeat_for(settings, alerter))
+    # PostgreSQL may be shared by several servers: one leads (SQLite has one server, held
+    # by the CLI's lock on the file: runtime.single_server)
+    leadership = (
+        Leadership(db, ttl=settings.leader_lease)
+        if checks is not None and db.dialect == "postgresql"
+        else None
+    )
+    if alerter is not None and leadership is not None:
+        lead = leadership
+        alerter.leader_lease = lambda: lead.lease if lead.leading else None
+    return Runtime(live, checks, alerter, heartbeat_for(settings, alerter), leadership)

@@ -4,12 +4,15 @@ survives it, and no test depends on another."""
 
 from __future__ import annotations
 
+import http.server
 import os
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from infradex.clock import utcnow
@@ -19,6 +22,8 @@ from infradex.store.db import async_url, configure_sqlite
 from infradex.store.tokens import create_token
 from infradex.web.app import create_app
 from live_server import fresh_database
+
+from .process_harness import Failing, Inbox, free_port
 
 POSTGRES = os.environ.get("INFRADEX_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -102,3 +107,22 @@ async def two_servers(
         finally:
             await a.close()
             await b.close()
+
+
+@pytest.fixture
+def failing_target() -> Iterator[str]:
+    """A local HTTP target that answers 503 to everything."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Failing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    """An SMTP server on 127.0.0.1 recording each message: (inbox, port)."""
+    box, port = Inbox(), free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield box, port
+    controller.stop()
