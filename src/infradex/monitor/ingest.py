@@ -36,6 +36,7 @@ from infradex.monitor.history import state_from_row, state_row, upsert, write_ch
 from infradex.monitor.locations import LocatedCheck, located_checks
 from infradex.monitor.quorum import QuorumVerdict, combine, location_health
 from infradex.monitor.reads import in_maintenance
+from infradex.monitor.report import NO_AGENT
 from infradex.store.db import Database
 from infradex.store.tables import check_results, check_states, location_states
 
@@ -204,8 +205,10 @@ def verdict_state(
         last_observed={
             "locations": {
                 loc: {
-                    "health": location_health(per_location.get(loc), now, located.stale_after),
-                    "duration_ms": (s := per_location.get(loc)) and s.last_duration_ms,
+                    "health": NO_AGENT
+                    if (s := per_location.get(loc)) is None
+                    else location_health(s, now, located.stale_after),
+                    "duration_ms": s and s.last_duration_ms,
                 }
                 for loc in located.locations
             }

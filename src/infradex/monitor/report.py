@@ -48,4 +48,6 @@ def check_summary(check: CheckDef, state: CheckState | None, monitored: bool) ->
         "lastDurationMs": state.last_duration_ms if state else None,
         "lastPhases": observed.get("phases", {}),
         "consecutiveFailures": state.failures if state else 0,
+        # a check with locations: each location's health and last latency (docs/agents.md)
+        "locationStates": observed.get("locations", {}) if check.locations else {},
     }

@@ -26,6 +26,7 @@ from infradex.monitor.report import check_summary
 from infradex.monitor.service import Monitor
 from infradex.runtime.live_catalog import LiveCatalog
 from infradex.store.audit import audit
+from infradex.web.agent_metrics import agents_collector
 from infradex.web.audience import observed_for_reader, sees_secrets, url_for_reader
 from infradex.web.auth import Caller, require
 from infradex.web.inputs import TextIn
@@ -401,6 +402,7 @@ async def metrics(request: Request) -> Response:
     registry.register(
         _ChecksCollector(all_checks(request), states, monitor.stats() if monitor else None)
     )
+    registry.register(await agents_collector(request))
     alerter = getattr(request.app.state, "alerter", None)
     registry.register(
         _AlertingCollector(

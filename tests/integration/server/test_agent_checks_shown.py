@@ -82,3 +82,49 @@ async def test_the_server_leaves_located_checks_to_agents(
     assert shown["service:web/eu"] == "up" and shown["service:web/home"] == "no agent"
     detail = (await monitored.get("/api/v1/checks/service:web/eu")).json()
     assert detail["locations"] == ["ams1"] and detail["lastMessage"] == "up from 1 of 1 locations"
+
+
+async def test_pages_and_metrics_show_each_location(
+    monitored: httpx.AsyncClient, db: Database
+) -> None:
+    tokens = {
+        loc: await create_token(db, f"agent-{loc}", ["agent"], utcnow(), location=loc)
+        for loc in ("ams1", "nyc1")
+    }
+    start = utcnow() - timedelta(seconds=5)
+    for loc, ok in (("ams1", True), ("nyc1", False)):
+        answer = await monitored.post(
+            "/api/agent/results",
+            json={
+                "location": loc,
+                "results": [
+                    {
+                        "check_id": "service:web/home",
+                        "observed_at": (start + timedelta(seconds=i)).isoformat(),
+                        "success": ok,
+                        "duration_ms": 40.0 if ok else 900.0,
+                    }
+                    for i in range(2)
+                ],
+            },
+            headers={"Authorization": f"Bearer {tokens[loc]}"},
+        )
+        assert answer.json()["stored"] == 2
+    await monitored.post(
+        "/api/agent/results",
+        json={"location": "nyc1", "results": [{"check_id": "x", "observed_at": start.isoformat(),
+              "success": True}]},
+        headers={"Authorization": "Bearer idx_wrong"},
+    )  # fmt: skip
+    metrics = (await monitored.get("/metrics")).text
+    home = 'check="service:web/home",location="{}",owner="service:web"'
+    assert f"infradex_location_check_up{{{home.format('ams1')}}} 1.0" in metrics
+    assert f"infradex_location_check_up{{{home.format('nyc1')}}} 0.0" in metrics
+    assert f"infradex_location_probe_duration_seconds{{{home.format('nyc1')}}} 0.9" in metrics
+    assert 'infradex_agent_results_total{location="ams1"} 2.0' in metrics
+    assert 'infradex_agent_refused_requests_total{reason="bad-token"} 1.0' in metrics
+    page = (await monitored.get("/services/web")).text
+    assert '<table class="locations">' in page
+    assert '<th scope="row">nyc1</th><td><span class="state state-down">down</span></td>' in page
+    assert "<td>900 ms</td>" in page
+    assert '<th scope="row">sfo1</th><td><span class="state state-no-agent">no agent</span>' in page

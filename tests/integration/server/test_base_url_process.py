@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from .alerting_harness import Inbox, free_port, inbox
-from .test_alerting_process import _wait_for
+from .process_harness import wait_for as _wait_for
 
 __all__ = ["inbox"]  # fixtures
 
