@@ -40,7 +40,14 @@ from infradex.monitor.report import NO_AGENT
 from infradex.store.db import Database
 from infradex.store.tables import check_results, check_states, location_states
 
-__all__ = ["Ingested", "ingest", "location_states_of", "sweep_stale", "verdict_state"]
+__all__ = [
+    "Ingested",
+    "ingest",
+    "location_states_of",
+    "lock_checks",
+    "sweep_stale",
+    "verdict_state",
+]
 
 log = logging.getLogger("infradex.monitor.ingest")
 
@@ -72,7 +79,7 @@ async def ingest(
     plausible = screen(results, location=location, checks=checks, last_at={}, now=now)
     candidates = sorted(plausible.accepted)
     async with db.begin(writes=True) as connection:
-        current = await _lock_checks(connection, candidates)
+        current = await lock_checks(connection, candidates)
         per_location = await location_states_of(connection, candidates)
         last_at = {
             check_id: (
@@ -151,7 +158,7 @@ async def sweep_stale(db: Database, catalog: Catalog, now: datetime) -> list[Sta
     if not due:
         return []
     async with db.begin(writes=True) as connection:
-        current = await _lock_checks(connection, sorted(due))
+        current = await lock_checks(connection, sorted(due))
         per_location = await location_states_of(connection, due)
         changes = await _write_verdicts(
             connection, [checks[c] for c in due], current, per_location, now=now, at={}
@@ -259,7 +266,7 @@ async def _write_verdicts(
     return changes
 
 
-async def _lock_checks(connection: AsyncConnection, check_ids: list[str]) -> dict[str, CheckState]:
+async def lock_checks(connection: AsyncConnection, check_ids: list[str]) -> dict[str, CheckState]:
     """Lock these checks' rows (creating missing ones as pending) and return their states.
     In id order: two servers locking overlapping batches never wait on each other in a
     circle."""

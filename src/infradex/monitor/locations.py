@@ -20,6 +20,8 @@ from infradex.durations import parse_duration
 __all__ = [
     "STALE_FLOOR",
     "LocatedCheck",
+    "agent_check_id",
+    "agent_locations",
     "assignments",
     "datacenters",
     "located_checks",
@@ -102,3 +104,13 @@ def unknown_location(catalog: Catalog, location: str) -> str | None:
         return None
     choices = ", ".join(known) if known else "none: add a Datacenter to the catalog first"
     return f"{location!r} is no data center of the catalog; data centers are {choices}"
+
+
+def agent_check_id(location: str) -> str:
+    """The synthetic check that is down while the location's agent is silent."""
+    return f"datacenter:{location}/agent"
+
+
+def agent_locations(catalog: Catalog) -> list[str]:
+    """The data centers some check runs from: those whose agent's silence matters."""
+    return sorted({loc for c in located_checks(catalog).values() for loc in c.locations})

@@ -25,6 +25,7 @@ from infradex.background import Loop
 from infradex.catalog.entities import Catalog
 from infradex.clock import utcnow
 from infradex.monitor.admission import AgentResult, BatchTooLarge
+from infradex.monitor.agent_health import sweep_agents
 from infradex.monitor.agent_records import record_heartbeat, record_results
 from infradex.monitor.ingest import ingest, sweep_stale
 from infradex.monitor.locations import assignments
@@ -287,6 +288,8 @@ def stale_sweep(live: LiveCatalog, db: Database) -> Loop:
 
     async def sweep() -> None:
         if live.ready:
-            await sweep_stale(db, live.catalog, utcnow())
+            now = utcnow()
+            await sweep_stale(db, live.catalog, now)
+            await sweep_agents(db, live.catalog, now)
 
     return Loop("agent stale sweep", SWEEP_EVERY, sweep, log=log)
