@@ -343,7 +343,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=60.0)
     parser.add_argument("--stores", default="sqlite,postgresql")
     parser.add_argument("--no-peer", action="store_true")
-    parser.add_argument("--out", type=Path, default=Path("bench-agent-ingest.json"))
+    parser.add_argument("--out", type=Path, default=Path("bench/results/agent_ingest.json"))
     args = parser.parse_args()
     runs: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="infradex-ingest-") as tmp:
@@ -371,6 +371,7 @@ def main() -> None:
             f"{side:26} {per_minute:12,.0f} {run['cores']:7.3f} {run['rss_mb']:8.0f} "
             f"{p50:>7} {p99:>7}"
         )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(
         json.dumps(
             {

@@ -292,7 +292,7 @@ async def outbox_rows(db: Any) -> list[tuple[int, str, Any]]:
     """(id, address, Message) of every queued row, as the dispatcher would read them."""
     from sqlalchemy import select
 
-    from infradex.alerting.notifiers.base import Message
+    from infradex.channels.base import Message
     from infradex.store.tables import notifications
 
     async with db.begin() as connection:
@@ -319,7 +319,7 @@ async def outbox_status(db: Any) -> dict[str, int]:
 
 def smtplib_send(port: int, message: Any, address: str, delivery: str) -> None:
     """One message, one connection: what the email notifier does, minus the outbox."""
-    from infradex.alerting.notifiers.email import build_email
+    from infradex.channels.email import build_email
 
     email = build_email(message, SENDER, address, delivery)
     with smtplib.SMTP("127.0.0.1", port, timeout=15) as client:
@@ -376,9 +376,9 @@ async def run_one(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from infradex.alerting import outbox
-    from infradex.alerting.channels import notifiers_for
     from infradex.alerting.dispatcher import Dispatcher
     from infradex.alerting.service import Alerter, AlertSettings
+    from infradex.channels.registry import notifiers_for
     from infradex.settings import Settings
     from infradex.store.db import Database
 

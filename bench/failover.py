@@ -283,7 +283,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--lease", default="3s", help="INFRADEX_LEADER_LEASE for the HA side")
     parser.add_argument("--restart-after", type=float, default=1.0)
-    parser.add_argument("--out", type=Path, default=Path("bench-failover.json"))
+    parser.add_argument("--out", type=Path, default=Path("bench/results/failover.json"))
     args = parser.parse_args()
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Failing)
@@ -326,6 +326,7 @@ def main() -> None:
             f"{label:28} {stats['median']:8.2f} {stats['p90']:8.2f} {stats['min']:8.2f} "
             f"{stats['max']:8.2f}  {counts}"
         )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2))
     print(f"\nJSON: {args.out}")
 

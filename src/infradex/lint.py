@@ -20,13 +20,12 @@ from infradex.catalog.models import EscalationPolicySpec, PersonSpec, ScheduleSp
 from infradex.catalog.problems import Problem, sort_problems
 from infradex.catalog.queries import ownership_row
 from infradex.catalog.refs import Ref, RefError, parse_ref
-from infradex.catalog.secrets import literal_check_secrets, webhook_url_has_token
+from infradex.catalog.secrets import literal_check_secrets
 from infradex.catalog.specs import spec_checks
 from infradex.catalog.zones import record_name
 from infradex.clock import utcnow
 from infradex.oncall import coverage_gaps
 from infradex.oncall.routing import default_policy, route, unrouted_fix, unrouted_why
-from infradex.secretrefs import is_reference
 
 __all__ = ["lint", "load", "with_warnings"]
 
@@ -66,12 +65,9 @@ def lint(catalog: Catalog, now: datetime | None = None) -> list[Problem]:
     return problems
 
 
-#: channel fields that hold a secret (a Slack webhook URL is one: whoever has it can post)
-_SECRET_FIELDS = (("secret", None), ("routing_key", None), ("url", "slack"))
-
-
 def _secrets(entity: Entity) -> Iterator[Problem]:
-    """A secret written in the catalog is in git, in every clone and in the store."""
+    """A secret written in the catalog is in git, in every clone and in the store. Each
+    channel kind says which of its fields are secrets (``ChannelConfig.written_secrets``)."""
     spec = entity.spec
     base: tuple[str, ...]
     if isinstance(spec, PersonSpec):
@@ -81,26 +77,13 @@ def _secrets(entity: Entity) -> Iterator[Problem]:
     else:
         return  # no other kind has notification channels
     for i, channel in enumerate(channels):
-        for field, only in _SECRET_FIELDS:
-            value = getattr(channel, field)
-            if value and not is_reference(value) and only in (None, channel.type):
-                name = "routingKey" if field == "routing_key" else field
-                yield entity.problem(
-                    "warning",
-                    "secret-in-catalog",
-                    f"the {channel.type} channel's `{name}` is written out: it is a secret, "
-                    "and the catalog is in git",
-                    f"write `{name}: env:NAME` and set NAME in the server's environment",
-                    (*base, "channels", i, name),
-                )
-        if channel.type == "webhook" and channel.url and webhook_url_has_token(channel.url):
+        for found in channel.written_secrets():
             yield entity.problem(
                 "warning",
                 "secret-in-catalog",
-                "the webhook channel's `url` carries a credential (a password or a token in "
-                "its query), and the catalog is in git",
-                "write `url: env:NAME` and set NAME in the server's environment",
-                (*base, "channels", i, "url"),
+                found.message,
+                found.fix,
+                (*base, "channels", i, found.field),
             )
 
 

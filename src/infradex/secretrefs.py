@@ -3,18 +3,29 @@
 
 A reference is resolved only when it is used (a probe runs, a notifier sends), never stored
 resolved, and shown as written (the name, not the value) to whoever may see the catalog.
+:func:`url_has_credential` tells a URL written out with a credential in it (lint warns).
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
-__all__ = ["PREFIXES", "MissingSecret", "is_reference", "resolve"]
+__all__ = [
+    "PREFIXES",
+    "MissingSecret",
+    "credential_parameter",
+    "is_reference",
+    "resolve",
+    "url_has_credential",
+]
 
 PREFIXES = ("env:", "file:")
 _MAX_FILE = 64 * 1024  # a secret is small; refuse to read a log file by mistake
+_CREDENTIAL_PARAMETER = re.compile(r"(token|key|secret|sig|signature|password|auth)", re.I)
 
 
 class MissingSecret(LookupError):
@@ -51,3 +62,19 @@ def resolve(value: str, what: str, environ: Mapping[str, str] | None = None) -> 
                 "permissions or path"
             ) from None
     return value
+
+
+def credential_parameter(name: str) -> bool:
+    """A URL query parameter whose name says it carries a credential (``?token=…``)."""
+    return _CREDENTIAL_PARAMETER.search(name) is not None
+
+
+def url_has_credential(url: str) -> bool:
+    """A URL written out (not a reference) with a password in its userinfo or a credential
+    in its query: a secret in whatever file holds it."""
+    if is_reference(url):
+        return False
+    parts = urlsplit(url)
+    return bool(parts.password) or any(
+        credential_parameter(key) for key, _ in parse_qsl(parts.query)
+    )

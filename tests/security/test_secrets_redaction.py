@@ -20,7 +20,15 @@ from infradex.store.db import async_url, configure_sqlite
 from infradex.store.tokens import create_token
 from infradex.web.app import create_app
 
-SECRETS = ("SLACKSECRET", "ROUTINGSECRET", "HOOKSECRET", "SIGNSECRET", "PASSSECRET", "HDRSECRET")
+SECRETS = (
+    "SLACKSECRET",
+    "ROUTINGSECRET",
+    "HOOKSECRET",
+    "SIGNSECRET",
+    "PASSSECRET",
+    "HDRSECRET",
+    "IRCSECRET",
+)
 
 CATALOG = """\
 apiVersion: infradex/v1
@@ -31,6 +39,8 @@ spec:
   alerting:
     channels:
       - {type: webhook, url: "https://ntfy.example.org/val?token=HOOKSECRET", secret: SIGNSECRET}
+      - {type: irc, url: "ircs://infradex:IRCSECRET@irc.example.org/val,isnick"}
+      - {type: email, address: val-pager@example.org}
 ---
 apiVersion: infradex/v1
 kind: EscalationPolicy
@@ -133,6 +143,12 @@ async def test_redaction_keeps_what_is_not_secret(client: httpx.AsyncClient) -> 
     assert [c["type"] for c in channels] == ["slack", "pagerduty", "pagerduty"]
     assert channels[0]["url"] == "[redacted]"
     assert channels[2]["routingKey"] == "env:PD_KEY"  # a reference names, it does not reveal
+    person = (await client.get("/api/v1/entities/person:val")).json()
+    assert person["spec"]["alerting"]["channels"] == [
+        {"type": "webhook", "url": "[redacted]", "secret": "[redacted]"},
+        {"type": "irc", "url": "[redacted]"},
+        {"type": "email", "address": "val-pager@example.org"},  # public: the person's page
+    ]
     service = (await client.get("/api/v1/entities/service:web")).json()
     (check,) = service["spec"]["checks"]
     assert check["url"] == "http://***@127.0.0.1:9/health"
@@ -146,6 +162,8 @@ async def test_an_admin_token_sees_the_full_values(client: httpx.AsyncClient, db
     admin = await _headers(db, ["admin"])
     policy = (await client.get("/api/v1/entities/escalationpolicy:ops", headers=admin)).json()
     assert policy["spec"]["channels"][1]["routingKey"] == "ROUTINGSECRET"
+    person = (await client.get("/api/v1/entities/person:val", headers=admin)).json()
+    assert "IRCSECRET" in person["spec"]["alerting"]["channels"][1]["url"]
     check = (await client.get("/api/v1/checks/service:web/health", headers=admin)).json()
     assert check["url"] == "http://monitor:PASSSECRET@127.0.0.1:9/health"
     service = (await client.get("/api/v1/entities/service:web", headers=admin)).json()

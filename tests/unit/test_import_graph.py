@@ -8,6 +8,8 @@ program starts. So every ``import`` counts, wherever it is written.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import infradex
@@ -141,3 +143,40 @@ def package_graph(graph: dict[str, set[str]]) -> dict[str, set[str]]:
 def test_no_package_imports_itself_back() -> None:
     found = cycles(package_graph(import_graph()))
     assert not found, "import cycles between packages:\n" + "\n".join(" -> ".join(c) for c in found)
+
+
+#: what the channels may import: the catalog validates channel entries with their models, so
+#: channels sit below it, beside the probes (whose HTTP client the HTTP channels send with)
+CHANNELS_MAY_IMPORT = {
+    "infradex",  # the version, in the User-Agent
+    "infradex.clock",
+    "infradex.errors",
+    "infradex.probes",
+    "infradex.secretrefs",
+    "infradex.settings",
+    "infradex.urls",
+}
+
+
+def test_the_channels_sit_below_the_catalog() -> None:
+    graph = package_graph(import_graph())
+    assert "infradex.channels" in graph["infradex.catalog"]
+    assert graph["infradex.channels"] <= CHANNELS_MAY_IMPORT, (
+        "infradex.channels imports a room above it: "
+        + ", ".join(sorted(graph["infradex.channels"] - CHANNELS_MAY_IMPORT))
+    )
+    reaches_back = {p for p in CHANNELS_MAY_IMPORT if "infradex.catalog" in graph.get(p, set())}
+    assert not reaches_back
+
+
+def test_loading_the_catalog_loads_no_probe_and_no_http_client() -> None:
+    """The channels' notifiers load the probes' HTTP client only when they send, so a
+    command that only reads the catalog (validate, docs) does not pay for it."""
+    script = (
+        "import sys, infradex.catalog.loading, infradex.lint;"
+        "print(sorted(m for m in sys.modules if m.startswith(('infradex.probes', 'httpx'))))"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert found == "[]"

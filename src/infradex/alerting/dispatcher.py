@@ -22,10 +22,10 @@ from datetime import datetime, timedelta
 
 from infradex.alerting import outbox
 from infradex.alerting.model import EventKind
-from infradex.alerting.notifiers.base import Notifier, NotifyError
 from infradex.alerting.outbox import Claimed
 from infradex.alerting.records import add_event
 from infradex.background import Loop
+from infradex.channels.base import Notifier, NotifyError
 from infradex.clock import utcnow
 from infradex.store.db import Database
 

@@ -27,8 +27,8 @@ from typing import Any
 from infradex.alerting.incidents import ref_of
 from infradex.alerting.model import EventKind, IncidentStatus
 from infradex.catalog.entities import Catalog
+from infradex.channels.config import ChannelSpec
 from infradex.oncall.escalation import (
-    ChannelSpec,
     PolicySnapshot,
     catch_up,
     held_until,

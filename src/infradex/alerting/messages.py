@@ -14,10 +14,10 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from infradex.alerting.notifiers.base import Message
 from infradex.catalog.entities import Catalog
 from infradex.catalog.queries import impact
 from infradex.catalog.refs import Ref, RefError, parse_ref
+from infradex.channels.base import Message
 from infradex.inert import one_line
 
 __all__ = ["IncidentView", "render", "render_test"]

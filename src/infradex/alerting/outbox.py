@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from infradex.alerting.model import NoticeStatus
-from infradex.alerting.notifiers.base import Message, Target
+from infradex.channels.base import Message, Target
 from infradex.store.db import Database
 from infradex.store.tables import notifications
 

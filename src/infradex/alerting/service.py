@@ -31,7 +31,6 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from infradex.alerting import incident_store, outbox, records
-from infradex.alerting.channels import acknowledges_itself
 from infradex.alerting.dispatcher import Dispatcher
 from infradex.alerting.escalate import (
     EndSnooze,
@@ -51,15 +50,16 @@ from infradex.alerting.incidents import (
 )
 from infradex.alerting.messages import IncidentView, render
 from infradex.alerting.model import IncidentStatus
-from infradex.alerting.notifiers.base import Notifier
 from infradex.background import Loop
 from infradex.catalog.entities import Catalog
 from infradex.catalog.refs import Ref
+from infradex.channels.base import Notifier
+from infradex.channels.config import ChannelSpec
+from infradex.channels.registry import acknowledges_itself
 from infradex.clock import utcnow
 from infradex.monitor import reads
 from infradex.monitor.maintenance import Window, windows_covering
 from infradex.oncall.escalation import (
-    ChannelSpec,
     PolicySnapshot,
     quiet_until_of,
 )

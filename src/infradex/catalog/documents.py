@@ -87,7 +87,7 @@ def read_entity(doc: RawDocument, problems: list[Problem]) -> Entity | None:
     except ValidationError as exc:
         for error in exc.errors():
             loc = tuple(error["loc"])
-            message, hint = explain(model, error)
+            message, hint = explain(model, error, data)
             report(problem_code(error["type"]), message, hint, loc, label)
         # Without its faulty fields the document may still be checkable against the rest of the
         # catalog (references, duplicates); the load has failed either way.

@@ -10,6 +10,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from infradex.channels.config import ChannelConfig
+from infradex.channels.registry import channel_kind
+
 __all__ = ["explain", "problem_code"]
 
 
@@ -23,13 +26,14 @@ def problem_code(pydantic_type: str) -> str:
     }.get(pydantic_type, "invalid-type")
 
 
-def explain(model: type[BaseModel], error: Any) -> tuple[str, str]:
-    """(message, hint) for one pydantic error found while validating ``model``."""
+def explain(model: type[BaseModel], error: Any, document: Any = None) -> tuple[str, str]:
+    """(message, hint) for one pydantic error found while validating ``document`` with
+    ``model`` (the document tells which model a channel entry has: its ``type``)."""
     loc = tuple(error["loc"])
     field_name = str(loc[-1]) if loc else ""
     kind = error["type"]
     if kind == "extra_forbidden":
-        allowed = _fields_at(model, loc[:-1])
+        allowed = _fields_at(model, loc[:-1], document)
         close = difflib.get_close_matches(field_name, allowed, n=1, cutoff=0.6)
         hint = f"did you mean `{close[0]}`?" if close else "known fields: " + ", ".join(allowed)
         return f"unknown field `{field_name}`", hint
@@ -47,7 +51,7 @@ def explain(model: type[BaseModel], error: Any) -> tuple[str, str]:
         message = str(error["msg"]).removeprefix("Value error, ")
         return message, ""
     if kind in ("model_type", "model_attributes_type", "dict_type"):
-        fields = _fields_at(model, loc)
+        fields = _fields_at(model, loc, document)
         example = f"{{{fields[0]}: ...}}" if fields else "a mapping"
         return (
             f"this must be a mapping, not {_kind_name(error.get('input'))}",
@@ -71,12 +75,15 @@ def _kind_name(value: Any) -> str:
     }.get(got, got)
 
 
-def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+def _fields_at(model: type[BaseModel], loc: tuple[Any, ...], document: Any) -> list[str]:
     """The field names (as written in YAML) of the model found at ``loc`` inside ``model``."""
     current: Any = model
+    value = previous = document
     for part in loc:
+        previous, value = value, _item(value, part)
         if isinstance(part, int) or current is None:
             continue
+        current = _channel_model(current, previous)
         if not (isinstance(current, type) and issubclass(current, BaseModel)):
             return []
         found = None
@@ -84,9 +91,25 @@ def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
             if part in (name, info.alias):
                 found = info.annotation
         current = _unwrap(found)
+    current = _channel_model(current, value)
     if isinstance(current, type) and issubclass(current, BaseModel):
         return sorted(info.alias or name for name, info in current.model_fields.items())
     return []
+
+
+def _channel_model(current: Any, value: Any) -> Any:
+    """A channel entry's own model (its ``type`` names it), else ``current``."""
+    if current is ChannelConfig and isinstance(value, dict) and isinstance(value.get("type"), str):
+        return channel_kind(value["type"]) or current
+    return current
+
+
+def _item(value: Any, part: Any) -> Any:
+    if isinstance(value, dict):
+        return value.get(part)
+    if isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value):
+        return value[part]
+    return None
 
 
 def _unwrap(annotation: Any) -> Any:

@@ -30,9 +30,10 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from infradex.catalog.refs import SLUG
-from infradex.catalog.urls import domain_name, email_address, github_handle, link, web_url
+from infradex.channels.registry import NotifyChannel
 from infradex.conditions import ConditionError, parse_condition
 from infradex.durations import DurationError, parse_duration
+from infradex.urls import domain_name, email_address, github_handle, link, web_url
 
 __all__ = [
     "DOCUMENT_MODELS",
@@ -413,38 +414,6 @@ class HostSpec(Model):
     managed_by: Literal["salt", "chef", "terraform", "ansible", "manual"] | None = None
     addresses: list[Annotated[str, AfterValidator(_address)]] = Field(default_factory=list)
     maintenance: list[Maintenance] = Field(default_factory=list)
-
-
-class NotifyChannel(Model):
-    """Extension: one way to deliver a notification (docs/alerting.md). ``url``,
-    ``routingKey`` and ``secret`` may be written ``env:NAME`` to read them from the server's
-    environment when sending, which keeps secrets out of git."""
-
-    type: Literal["email", "webhook", "slack", "pagerduty", "irc"]
-    address: Email | None = None  # email: default the person's own address
-    url: str | None = None  # webhook, slack; irc: irc(s)://host:port/channel-or-nick
-    routing_key: str | None = None  # pagerduty: the integration (routing) key
-    secret: str | None = None  # webhook: signs each body (HMAC-SHA256)
-
-    @model_validator(mode="after")
-    def _what_it_needs(self) -> NotifyChannel:
-        needed = {"webhook": "url", "slack": "url", "irc": "url", "pagerduty": "routingKey"}.get(
-            self.type
-        )
-        if needed == "url" and not self.url:
-            raise ValueError(f"a {self.type} channel needs `url:` (or `url: env:NAME`)")
-        if needed == "routingKey" and not self.routing_key:
-            raise ValueError(
-                "a pagerduty channel needs `routingKey:` (the Events API v2 integration key, "
-                "or `env:NAME`)"
-            )
-        schemes = ("irc://", "ircs://") if self.type == "irc" else ("http://", "https://")
-        if self.url and not self.url.startswith((*schemes, "env:", "file:")):
-            raise ValueError(
-                f"url {self.url!r} must start with {' or '.join(schemes)} (or env: or file:)"
-                + (", e.g. ircs://irc.libera.chat:6697/python-infra" if self.type == "irc" else "")
-            )
-        return self
 
 
 class PersonAlerting(Model):

@@ -1,9 +1,10 @@
 """Which catalog fields hold secrets, and the one redaction every reader below ``admin`` gets.
 
-Decided by field kind, not by route: a check or a notification channel shows only the fields
-listed public here; every other field (headers, bodies, ``send``, URLs and keys of channels,
-the keys and secrets of a DNS provider's octoDNS settings,
-and whatever field a new channel kind or check option adds) is redacted unless it is a
+Decided by field kind, not by route: a check shows only the fields listed public here, a
+notification channel only those its kind declares public (``ChannelConfig.public``, in
+``channels/<kind>.py``); every other field (headers, bodies, ``send``, URLs and keys of
+channels, the keys and secrets of a DNS provider's octoDNS settings, and whatever field a new
+channel kind or check option adds) is redacted unless it is a
 reference (``env:NAME``, ``file:PATH``: a name, not the secret). Any URL anywhere in a
 document loses its userinfo (``https://user:password@host`` → ``https://***@host``).
 
@@ -19,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from infradex.catalog.specs import spec_checks
-from infradex.secretrefs import is_reference
+from infradex.channels.registry import channel_kind
+from infradex.secretrefs import credential_parameter, is_reference
 
 if TYPE_CHECKING:
     from infradex.catalog.entities import Catalog
@@ -27,7 +29,6 @@ if TYPE_CHECKING:
     from infradex.netpolicy import AddressPolicy
 
 __all__ = [
-    "CHANNEL_PUBLIC",
     "CHECK_PUBLIC",
     "OCTODNS_PUBLIC",
     "REDACTED",
@@ -38,7 +39,6 @@ __all__ = [
     "redact_octodns",
     "redact_url",
     "secret_header",
-    "webhook_url_has_token",
 ]
 
 REDACTED = "[redacted]"
@@ -51,8 +51,6 @@ CHECK_PUBLIC = frozenset(
         "maxRedirects", "verifyTls", "ipVersion", "maxBodyBytes", "expect", "starttls",
     }
 )  # fmt: skip
-#: notification channel fields anyone may read (an email address is on the person's page)
-CHANNEL_PUBLIC = frozenset({"type", "address"})
 #: a DNS provider's octoDNS settings anyone may read: the class and where it is, never keys
 OCTODNS_PUBLIC = frozenset({"class", "host", "port", "ipv6", "timeout", "key_name"})
 
@@ -62,7 +60,6 @@ _SECRET_HEADER = re.compile(
     r"[a-z0-9-]*|[a-z0-9-]*(api-?key|token|secret)[a-z0-9-]*)$",
     re.IGNORECASE,
 )
-_SECRET_PARAMETER = re.compile(r"(token|key|secret|sig|signature|password|auth)", re.IGNORECASE)
 
 
 def secret_header(name: str) -> bool:
@@ -102,7 +99,11 @@ def redact_check(check: dict[str, Any]) -> dict[str, Any]:
 
 
 def redact_channel(channel: dict[str, Any]) -> dict[str, Any]:
-    return {k: v if k in CHANNEL_PUBLIC else _hidden(v) for k, v in channel.items()}
+    """A channel entry with only the fields its kind declares public (an email address is
+    on the person's page); a kind this version does not know shows its ``type`` only."""
+    kind = channel_kind(channel["type"]) if isinstance(channel.get("type"), str) else None
+    public = kind.public if kind is not None else frozenset({"type"})
+    return {k: v if k in public else _hidden(v) for k, v in channel.items()}
 
 
 def redact_octodns(settings: dict[str, Any]) -> dict[str, Any]:
@@ -152,23 +153,13 @@ def literal_check_secrets(check: Any) -> Iterator[tuple[tuple[str | int, ...], s
                 f"write `{name}: env:NAME` (or file:PATH) and set NAME in the server's environment",
             )
     for key, value in parse_qsl(parts.query):
-        if _SECRET_PARAMETER.search(key) and not is_reference(value):
+        if credential_parameter(key) and not is_reference(value):
             yield (
                 ("url",),
                 f"the URL's {key} parameter",
                 "move the credential to a header written `env:NAME` if the server accepts "
                 "one; a query string cannot hold a reference",
             )
-
-
-def webhook_url_has_token(url: str) -> bool:
-    """A webhook URL carrying a credential in its userinfo or its query."""
-    if is_reference(url):
-        return False
-    parts = urlsplit(url)
-    return bool(parts.password) or any(
-        _SECRET_PARAMETER.search(key) for key, _ in parse_qsl(parts.query)
-    )
 
 
 # ----------------------------------------------------------------------------- reach

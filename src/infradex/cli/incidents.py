@@ -15,13 +15,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from infradex.alerting import outbox, records
-from infradex.alerting.channels import notifiers_for
 from infradex.alerting.dispatcher import Dispatcher
 from infradex.alerting.messages import render_test
 from infradex.alerting.model import IncidentStatus
 from infradex.alerting.timeline import describe
 from infradex.catalog.models import EscalationPolicySpec
 from infradex.catalog.refs import RefError
+from infradex.channels.registry import notifiers_for
 from infradex.cli.app import app, load_catalog, settings_of
 from infradex.cli.output import console, err_console, print_json
 from infradex.clock import utcnow

@@ -21,21 +21,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from infradex.catalog.entities import Catalog, Entity, has_spec
-from infradex.catalog.models import (
-    EscalationPolicySpec,
-    NotifyChannel,
-    PersonSpec,
-    ScheduleSpec,
-    TeamSpec,
-)
+from infradex.catalog.models import EscalationPolicySpec, PersonSpec, ScheduleSpec, TeamSpec
 from infradex.catalog.refs import Ref, RefError, parse_ref
 from infradex.catalog.specs import spec_escalation
+from infradex.channels.config import ChannelSpec
 from infradex.durations import parse_duration
 from infradex.oncall.schedules import on_call_at
 
 __all__ = [
     "CatchUp",
-    "ChannelSpec",
     "PolicySnapshot",
     "Recipient",
     "StepSnapshot",
@@ -48,35 +42,6 @@ __all__ = [
 ]
 
 DEFAULT_CYCLE = timedelta(minutes=30)  # one step at 0m and no repeatAfter
-
-
-@dataclass(frozen=True, slots=True)
-class ChannelSpec:
-    """One way to reach a recipient: ``type`` (email, webhook, slack, pagerduty) and where."""
-
-    type: str
-    address: str
-    options: tuple[tuple[str, str], ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"type": self.type, "address": self.address, "options": dict(self.options)}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ChannelSpec:
-        return cls(data["type"], data["address"], tuple(sorted(data.get("options", {}).items())))
-
-
-def channel_of(spec: NotifyChannel, default_email: str | None) -> ChannelSpec | None:
-    """A catalog ``NotifyChannel`` → a :class:`ChannelSpec` (None: an email channel for
-    someone without an address)."""
-    if spec.type == "email":
-        address = spec.address or default_email
-        return ChannelSpec("email", address) if address else None
-    if spec.type == "pagerduty":
-        # the model refuses a pagerduty channel without a key, and the others without a url
-        return ChannelSpec("pagerduty", spec.routing_key or "")
-    options = (("secret", spec.secret),) if spec.secret else ()
-    return ChannelSpec(spec.type, spec.url or "", options)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +73,7 @@ class PolicySnapshot:
             cycle = steps[-1].after + (steps[-1].after - steps[-2].after)
         else:
             cycle = max(DEFAULT_CYCLE, steps[0].after * 2)
-        channels = tuple(c for c in (channel_of(s, None) for s in spec.channels) if c)
+        channels = tuple(c for c in (s.spec(None) for s in spec.channels) if c)
         return cls(str(policy.ref), policy.title, steps, spec.repeat, cycle, channels)
 
     @property
@@ -224,7 +189,7 @@ def person_recipient(person: Entity[PersonSpec], via: str) -> Recipient:
     spec = person.spec
     alerting = spec.alerting
     written = alerting.channels if alerting is not None else []
-    channels = tuple(c for c in (channel_of(w, spec.email) for w in written) if c)
+    channels = tuple(c for c in (w.spec(spec.email) for w in written) if c)
     if not written and spec.email:
         channels = (ChannelSpec("email", spec.email),)
     quiet = None

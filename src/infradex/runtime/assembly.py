@@ -49,7 +49,7 @@ def alerter_for(settings: Settings, db: Database) -> Alerter:
     """The alerter a process runs with its settings (notifiers, links, correlation window);
     the one place an alerter is built for a running process. It reads check states from the
     store, so it needs no monitor in its process (the monitor only wakes it sooner)."""
-    from infradex.alerting.channels import notifiers_for
+    from infradex.channels.registry import notifiers_for
 
     return Alerter(
         db,

@@ -24,11 +24,11 @@ import pytest
 from aiohttp import web
 
 import infradex
-from infradex.alerting.notifiers.base import Message, NotifyError, Target
-from infradex.alerting.notifiers.http import parse_retry_after
-from infradex.alerting.notifiers.pagerduty import PagerDutyNotifier
-from infradex.alerting.notifiers.slack import SECTION_TEXT_LIMIT, SlackNotifier
-from infradex.alerting.notifiers.webhook import WebhookNotifier, sign, verify_signature
+from infradex.channels.base import Message, NotifyError, Target
+from infradex.channels.http import parse_retry_after
+from infradex.channels.pagerduty import PagerDutyNotifier
+from infradex.channels.slack import SECTION_TEXT_LIMIT, SlackNotifier
+from infradex.channels.webhook import WebhookNotifier, sign, verify_signature
 
 NOW = datetime(2026, 5, 1, 12, 0, 0, tzinfo=UTC)
 SECRET = "whsec-test-secret"

@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 import trustme
 
-from infradex.alerting.notifiers.base import Message, NotifyError, Target
-from infradex.alerting.notifiers.irc import MAX_LINE, IrcAddress, IrcNotifier, irc_lines
+from infradex.channels.base import Message, NotifyError, Target
+from infradex.channels.irc import MAX_LINE, IrcAddress, IrcNotifier, irc_lines
 from system_tools import require_tool
 
 PASSWORD = "sekrit-pass"

@@ -20,10 +20,10 @@ import pytest
 from aiohttp import web
 from aiosmtpd.controller import Controller
 
-from infradex.alerting.channels import notifiers_for
 from infradex.alerting.dispatcher import Dispatcher
 from infradex.alerting.service import Alerter, AlertSettings
 from infradex.catalog import Catalog, load
+from infradex.channels.registry import notifiers_for
 from infradex.monitor.checks import run_check
 from infradex.monitor.service import Monitor
 from infradex.settings import Settings

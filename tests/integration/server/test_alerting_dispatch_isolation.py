@@ -24,9 +24,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from infradex.alerting import outbox
 from infradex.alerting.dispatcher import Dispatcher
-from infradex.alerting.notifiers.base import Message
-from infradex.alerting.notifiers.email import EmailNotifier, SmtpConfig
-from infradex.alerting.notifiers.webhook import WebhookNotifier
+from infradex.channels.base import Message
+from infradex.channels.email import EmailNotifier, SmtpConfig
+from infradex.channels.webhook import WebhookNotifier
 from infradex.store import Database
 from infradex.store.db import async_url
 from infradex.store.tables import notifications
@@ -182,8 +182,8 @@ async def _true(value: bool) -> bool:
 DISPATCHER = """
 import asyncio, sys
 from infradex.alerting.dispatcher import Dispatcher
-from infradex.alerting.notifiers.email import EmailNotifier, SmtpConfig
-from infradex.alerting.notifiers.webhook import WebhookNotifier
+from infradex.channels.email import EmailNotifier, SmtpConfig
+from infradex.channels.webhook import WebhookNotifier
 from infradex.store import Database
 
 async def main() -> None:

@@ -21,8 +21,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from infradex.alerting import outbox, records
 from infradex.alerting.dispatcher import Dispatcher
-from infradex.alerting.notifiers.base import Message, Target
-from infradex.alerting.notifiers.webhook import verify_signature
+from infradex.channels.base import Message, Target
+from infradex.channels.webhook import verify_signature
 from infradex.store import Database
 from infradex.store.db import async_url
 from infradex.store.tables import notifications
@@ -135,7 +135,7 @@ async def test_a_row_left_sending_by_a_dead_dispatcher_goes_out_again_after_the_
 async def test_a_permanent_failure_fails_at_once_and_a_transient_one_backs_off(
     db: Database,
 ) -> None:
-    from infradex.alerting.notifiers.base import NotifyError
+    from infradex.channels.base import NotifyError
 
     class Refusing:
         channel = "email"

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from .alerting_harness import Inbox, free_port, inbox
-from .process_harness import wait_for as _wait_for
+from .process_harness import wait_for
 
 __all__ = ["inbox"]  # fixtures
 
@@ -57,7 +57,7 @@ def test_message_links_carry_the_port_the_server_listens_on(tmp_path: Path, inbo
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        _wait_for(lambda: len(inbox.mails) >= 1, 30, "the page")
+        wait_for(lambda: len(inbox.mails) >= 1, 30, "the page")
     finally:
         server.terminate()
         _, stderr = server.communicate(timeout=15)

@@ -21,7 +21,8 @@ from infradex.alerting.escalate import (
 from infradex.alerting.model import EventKind, IncidentStatus
 from infradex.catalog import Catalog
 from infradex.catalog.refs import Ref
-from infradex.oncall.escalation import ChannelSpec, PolicySnapshot, policy_for
+from infradex.channels.config import ChannelSpec
+from infradex.oncall.escalation import PolicySnapshot, policy_for
 
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # a Thursday
 SOLO = "service:solo/home"

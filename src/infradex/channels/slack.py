@@ -12,18 +12,24 @@ a link.
 Slack answers ``200 ok``. Its errors (api.slack.com changelog 2016-05-17, "Improving error
 conditions for Incoming Webhooks") are permanent: 400 ``invalid_payload``, 403
 ``action_prohibited``, 404 ``no_service``/``channel_not_found``, 410 ``channel_is_archived``.
-429, 5xx and no answer are retried (:mod:`infradex.alerting.notifiers.http`).
+429, 5xx and no answer are retried (:mod:`infradex.channels.http`).
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from infradex.alerting.notifiers.base import Message, Target, expand_secret
-from infradex.alerting.notifiers.http import HttpNotifier, check_url, http_error, post_json
+from pydantic import model_validator
 
-__all__ = ["SECTION_TEXT_LIMIT", "SlackNotifier", "mrkdwn_escape", "slack_body"]
+from infradex.channels.base import Message, Notifier, Target, expand_secret
+from infradex.channels.config import ChannelConfig, ChannelSpec, check_url_field
+from infradex.channels.http import HTTP_SCHEMES, HttpNotifier, check_url, http_error, post_json
+
+if TYPE_CHECKING:
+    from infradex.settings import Settings
+
+__all__ = ["SECTION_TEXT_LIMIT", "SlackChannel", "SlackNotifier", "mrkdwn_escape", "slack_body"]
 
 SECTION_TEXT_LIMIT = 3000  # Block Kit: characters in a section block's text
 _LINKS = (("acknowledge", "Acknowledge"), ("resolve", "Resolve"), ("incident", "Open incident"))
@@ -93,6 +99,27 @@ def slack_body(message: Message) -> dict[str, Any]:
     if links:
         blocks.append(_section(_SEPARATOR.join(links)))
     return {"text": text, "blocks": blocks}
+
+
+class SlackChannel(ChannelConfig):
+    """``type: slack``: ``url``, the incoming webhook's URL (whoever has it can post)."""
+
+    type: Literal["slack"]
+    url: str | None = None
+
+    secrets: ClassVar[frozenset[str]] = frozenset({"url"})
+
+    @model_validator(mode="after")
+    def _has_url(self) -> SlackChannel:
+        check_url_field("slack", self.url, HTTP_SCHEMES)
+        return self
+
+    def spec(self, default_email: str | None) -> ChannelSpec:
+        return ChannelSpec("slack", self.url or "")
+
+    @classmethod
+    def notifier(cls, settings: Settings) -> Notifier:
+        return SlackNotifier(ca_file=settings.ca_file)
 
 
 class SlackNotifier(HttpNotifier):

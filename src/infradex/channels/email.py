@@ -18,13 +18,20 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from typing import ClassVar
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from infradex.alerting.notifiers.base import Message, NotifyError, Target
-from infradex.errors import UsageError
+from pydantic import AfterValidator
 
-__all__ = ["SMTP_THREADS", "EmailNotifier", "SmtpConfig"]
+from infradex.channels.base import Message, Notifier, NotifyError, Target
+from infradex.channels.config import ChannelConfig, ChannelSpec
+from infradex.errors import UsageError
+from infradex.urls import email_address
+
+if TYPE_CHECKING:
+    from infradex.settings import Settings
+
+__all__ = ["SMTP_THREADS", "EmailChannel", "EmailNotifier", "SmtpConfig"]
 
 SMTP_THREADS = 20  # mails in flight at once: the dispatcher's places per channel
 
@@ -106,9 +113,32 @@ def build_email(message: Message, sender: str, to: str, delivery: str) -> EmailM
     return email
 
 
+class EmailChannel(ChannelConfig):
+    """``type: email``: ``address`` (default: the person's own ``email``)."""
+
+    type: Literal["email"]
+    address: Annotated[str, AfterValidator(email_address)] | None = None
+
+    public: ClassVar[frozenset[str]] = frozenset({"type", "address"})  # on the person's page
+    secrets: ClassVar[frozenset[str]] = frozenset()
+
+    def spec(self, default_email: str | None) -> ChannelSpec | None:
+        address = self.address or default_email
+        return ChannelSpec("email", address) if address else None
+
+    @classmethod
+    def notifier(cls, settings: Settings) -> Notifier:
+        """Email without ``INFRADEX_SMTP_URL`` still exists: its rows wait in the outbox
+        with an error saying what to set, so nothing is lost meanwhile."""
+        smtp = (
+            SmtpConfig.from_url(settings.smtp_url, settings.ca_file) if settings.smtp_url else None
+        )
+        sender = settings.mail_from or f"infradex@{socket.getfqdn() or 'localhost'}"
+        return EmailNotifier(smtp, sender)
+
+
 class EmailNotifier:
     channel: ClassVar[str] = "email"
-    acknowledges_itself: ClassVar[bool] = False
 
     def __init__(self, config: SmtpConfig | None, sender: str) -> None:
         self.config = config

@@ -25,17 +25,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import urlsplit
 
 import infradex
-from infradex.alerting.notifiers.base import NotifyError
+from infradex.channels.base import NotifyError
 from infradex.clock import utcnow
-from infradex.probes.base import ProbeRequest
-from infradex.probes.registry import probe_for
 
 __all__ = [
     "BODY_QUOTE",
+    "HTTP_SCHEMES",
     "USER_AGENT",
     "HttpAnswer",
     "HttpNotifier",
@@ -47,6 +46,7 @@ __all__ = [
 ]
 
 USER_AGENT = f"infradex/{infradex.__version__}"
+HTTP_SCHEMES = ("http://", "https://")  # what an HTTP channel's `url` may start with
 BODY_QUOTE = 200  # characters of an error answer quoted in the error
 _BODY_LIMIT = 64 * 1024  # bytes of an answer read at most; we quote 200 characters of it
 _TRANSIENT = frozenset({408, 429})
@@ -86,8 +86,6 @@ class HttpAnswer:
 class HttpNotifier:
     """What the HTTP notifiers share: a timeout, the CAs to trust, and a clock (for the
     webhook's timestamp and Retry-After dates)."""
-
-    acknowledges_itself: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -145,6 +143,11 @@ async def post_json(
 ) -> HttpAnswer:
     """POST ``body`` (JSON text, sent as UTF-8) to ``url`` and return whatever answer came
     back, any status. Raises a transient :class:`NotifyError` when no answer came."""
+    # deferred: the probes (their HTTP client, DNS resolver…) load when the first notification
+    # is sent, not when the catalog's models (which include every channel's config) are
+    from infradex.probes.base import ProbeRequest
+    from infradex.probes.registry import probe_for
+
     sent = (
         ("Content-Type", "application/json"),
         ("User-Agent", USER_AGENT),
@@ -160,6 +163,7 @@ async def post_json(
         body_limit=_BODY_LIMIT,
         ca_file=ca_file,
     )
+
     seen = await probe_for(url)(request)
     host = where(url)
     status = seen.values.get("STATUS")

@@ -1,10 +1,11 @@
 """Checks for catalog values that end up as links in every output (pages, Markdown, RST,
 the API's consumers): catalog text arrives by pull request, so a ``javascript:`` or ``data:``
 address must be refused where it is written, with its file and line. The renderers refuse unsafe
-links again at output (defence in depth).
+links again at output (defence in depth). A leaf (no infradex imports): the catalog's models
+and the channels' models (an email channel's address) both use it.
 
 Check URLs (``checks[].url``) are not links: their scheme picks a probe and is checked in
-``models``.
+``catalog.models``.
 """
 
 from __future__ import annotations

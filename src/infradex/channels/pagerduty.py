@@ -27,10 +27,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from infradex.alerting.notifiers.base import Message, NotifyError, Target, expand_secret
-from infradex.alerting.notifiers.http import (
+from pydantic import model_validator
+
+from infradex.channels.base import Message, Notifier, NotifyError, Target, expand_secret
+from infradex.channels.config import ChannelConfig, ChannelSpec
+from infradex.channels.http import (
     HttpAnswer,
     HttpNotifier,
     check_url,
@@ -39,7 +42,17 @@ from infradex.alerting.notifiers.http import (
 )
 from infradex.clock import utcnow
 
-__all__ = ["EVENTS_URL", "PagerDutyNotifier", "dedup_key", "event_action", "pagerduty_event"]
+if TYPE_CHECKING:
+    from infradex.settings import Settings
+
+__all__ = [
+    "EVENTS_URL",
+    "PagerDutyChannel",
+    "PagerDutyNotifier",
+    "dedup_key",
+    "event_action",
+    "pagerduty_event",
+]
 
 EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
 SUMMARY_LIMIT = 1024  # characters of payload.summary
@@ -132,9 +145,35 @@ def _refusal(answer: HttpAnswer) -> NotifyError:
     )
 
 
+class PagerDutyChannel(ChannelConfig):
+    """``type: pagerduty``: ``routingKey``, the Events API v2 integration key."""
+
+    type: Literal["pagerduty"]
+    routing_key: str | None = None
+
+    secrets: ClassVar[frozenset[str]] = frozenset({"routingKey"})
+    #: PagerDuty's own acknowledge and resolve: its pages carry no one-click links
+    acknowledges_itself: ClassVar[bool] = True
+
+    @model_validator(mode="after")
+    def _has_key(self) -> PagerDutyChannel:
+        if not self.routing_key:
+            raise ValueError(
+                "a pagerduty channel needs `routingKey:` (the Events API v2 integration key, "
+                "or `env:NAME`)"
+            )
+        return self
+
+    def spec(self, default_email: str | None) -> ChannelSpec:
+        return ChannelSpec("pagerduty", self.routing_key or "")
+
+    @classmethod
+    def notifier(cls, settings: Settings) -> Notifier:
+        return PagerDutyNotifier(settings.pagerduty_events_url, ca_file=settings.ca_file)
+
+
 class PagerDutyNotifier(HttpNotifier):
     channel: ClassVar[str] = "pagerduty"
-    acknowledges_itself: ClassVar[bool] = True  # PagerDuty's own acknowledge and resolve
 
     def __init__(
         self,

@@ -14,7 +14,7 @@ the secret. Signing the timestamp with the body lets a receiver refuse replays: 
 signature with :func:`verify_signature`, which also refuses timestamps more than five minutes
 from its clock (the scheme Stripe uses for its webhooks).
 
-Answers are sorted as in :mod:`infradex.alerting.notifiers.http`: 2xx delivered; 408, 429,
+Answers are sorted as in :mod:`infradex.channels.http`: 2xx delivered; 408, 429,
 5xx and no answer retried; 3xx and other 4xx permanent (docs/notifiers.md).
 """
 
@@ -23,12 +23,27 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from typing import ClassVar
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, ClassVar, Literal
 
-from infradex.alerting.notifiers.base import Message, NotifyError, Target, expand_secret
-from infradex.alerting.notifiers.http import HttpNotifier, check_url, http_error, post_json
+from pydantic import model_validator
 
-__all__ = ["SIGNATURE_TOLERANCE", "WebhookNotifier", "sign", "verify_signature", "webhook_body"]
+from infradex.channels.base import Message, Notifier, NotifyError, Target, expand_secret
+from infradex.channels.config import ChannelConfig, ChannelSpec, WrittenSecret, check_url_field
+from infradex.channels.http import HTTP_SCHEMES, HttpNotifier, check_url, http_error, post_json
+from infradex.secretrefs import url_has_credential
+
+if TYPE_CHECKING:
+    from infradex.settings import Settings
+
+__all__ = [
+    "SIGNATURE_TOLERANCE",
+    "WebhookChannel",
+    "WebhookNotifier",
+    "sign",
+    "verify_signature",
+    "webhook_body",
+]
 
 SIGNATURE_TOLERANCE = 300  # seconds a signed timestamp may be away from the receiver's clock
 _SCHEME = "sha256="
@@ -83,6 +98,40 @@ def verify_signature(
         return False
     expected = sign(secret, stamp, body)
     return hmac.compare_digest(expected.encode(), header.strip().encode())
+
+
+class WebhookChannel(ChannelConfig):
+    """``type: webhook``: ``url``, and ``secret`` to sign every body (HMAC-SHA256)."""
+
+    type: Literal["webhook"]
+    url: str | None = None
+    secret: str | None = None
+
+    #: the URL is redacted too (it may carry a token), but is a secret only when it does
+    secrets: ClassVar[frozenset[str]] = frozenset({"secret"})
+
+    @model_validator(mode="after")
+    def _has_url(self) -> WebhookChannel:
+        check_url_field("webhook", self.url, HTTP_SCHEMES)
+        return self
+
+    def spec(self, default_email: str | None) -> ChannelSpec:
+        options = (("secret", self.secret),) if self.secret else ()
+        return ChannelSpec("webhook", self.url or "", options)
+
+    @classmethod
+    def notifier(cls, settings: Settings) -> Notifier:
+        return WebhookNotifier(ca_file=settings.ca_file)
+
+    def written_secrets(self) -> Iterator[WrittenSecret]:
+        yield from super().written_secrets()
+        if self.url and url_has_credential(self.url):
+            yield WrittenSecret(
+                "url",
+                "the webhook channel's `url` carries a credential (a password or a token in "
+                "its query), and the catalog is in git",
+                "write `url: env:NAME` and set NAME in the server's environment",
+            )
 
 
 class WebhookNotifier(HttpNotifier):

@@ -39,13 +39,19 @@ import socket
 import ssl
 import unicodedata
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar, Literal
 from urllib.parse import unquote, urlsplit
 
-from infradex.alerting.notifiers.base import Message, NotifyError, Target, expand_secret
+from pydantic import model_validator
+
+from infradex.channels.base import Message, Notifier, NotifyError, Target, expand_secret
+from infradex.channels.config import ChannelConfig, ChannelSpec, check_url_field
 from infradex.errors import UsageError
 
-__all__ = ["MAX_LINE", "MAX_LINES", "IrcAddress", "IrcNotifier", "irc_lines"]
+if TYPE_CHECKING:
+    from infradex.settings import Settings
+
+__all__ = ["MAX_LINE", "MAX_LINES", "IrcAddress", "IrcChannel", "IrcNotifier", "irc_lines"]
 
 MAX_LINE = 512  # RFC 2812 2.3: bytes in one line, the relayed prefix and CR LF included
 MAX_LINES = 4  # PRIVMSG lines per message: subject, text, links
@@ -312,9 +318,32 @@ def _refused(where: str, line: _Line, doing: str, hint: str, nick: str, target: 
     )
 
 
+class IrcChannel(ChannelConfig):
+    """``type: irc``: ``url``, ``irc(s)://[nick[:password]@]host[:port]/channel-or-nick``."""
+
+    type: Literal["irc"]
+    url: str | None = None
+
+    #: the URL is redacted (it may hold a server password), but is not always a secret
+    secrets: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="after")
+    def _has_url(self) -> IrcChannel:
+        check_url_field(
+            "irc", self.url, ("irc://", "ircs://"), "ircs://irc.libera.chat:6697/python-infra"
+        )
+        return self
+
+    def spec(self, default_email: str | None) -> ChannelSpec:
+        return ChannelSpec("irc", self.url or "")
+
+    @classmethod
+    def notifier(cls, settings: Settings) -> Notifier:
+        return IrcNotifier(ca_file=settings.ca_file)
+
+
 class IrcNotifier:
     channel: ClassVar[str] = "irc"
-    acknowledges_itself: ClassVar[bool] = False
 
     def __init__(
         self, nick: str = "infradex", timeout: float = 15.0, ca_file: str | None = None

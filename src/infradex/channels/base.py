@@ -70,9 +70,6 @@ class Notifier(Protocol):
     """
 
     channel: ClassVar[str]
-    #: the other side has its own acknowledge and resolve (PagerDuty): pages carry no
-    #: one-click links, and its acknowledgement comes back through the incident's dedup key
-    acknowledges_itself: ClassVar[bool]
 
     async def send(self, target: Target, message: Message, delivery: str) -> str: ...
 

@@ -1,1 +1,0 @@
-"""One module per way of telling people, all behind :class:`~.base.Notifier`."""
