@@ -5,7 +5,11 @@
 One local target for everyone: nginx (Debian) serving a 1 KiB static file over http:// and
 https:// (a trustme certificate for 127.0.0.1; every client verifies it against the trustme CA
 except check_http, which cannot verify a chain), started as this script's child on its own
-ports and stopped at the end. Every check opens a fresh connection (and a full TLS handshake).
+ports and stopped at the end (TLS 1.2 and 1.3 offered, as real sites do). Every check opens a
+fresh connection; infradex's probe resumes its TLS session between checks of the same target
+(``probes/resumption.py``), and the row "infradex (full handshakes)" keeps no session, so every
+one of its checks is a full handshake, as every other client's is. The "resumed" column is the
+share of checks that resumed.
 
 Each client runs on its own core (``sched_setaffinity``; nginx and the drivers get the other
 one) for ``--seconds`` after a warm-up, with ``--concurrency`` checks in flight, ``--repeat``
@@ -60,6 +64,7 @@ CHECK_HTTP = "/usr/lib/nagios/plugins/check_http"
 WARMUP_CHECKS = 300
 CLIENTS = (
     "infradex",
+    "infradex (full handshakes)",
     "infradex + uvloop",
     "aiohttp",
     "aiohttp + trace",
@@ -68,7 +73,8 @@ CLIENTS = (
     "check_http",
 )
 
-Check = Callable[[], Awaitable[None]]
+# a check; True/False: it resumed a TLS session or not (None: the client cannot tell)
+Check = Callable[[], Awaitable[bool | None]]
 
 
 # ================================================================ in-process clients (child)
@@ -76,16 +82,21 @@ def tls_context(ca_file: str) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=ca_file)
 
 
-async def infradex_check(url: str, ca_file: str) -> Check:
+async def infradex_check(url: str, ca_file: str, resume: bool) -> Check:
     from infradex.probes import ProbeRequest, probe_for
+    from infradex.probes.resumption import SESSIONS
 
+    if not resume:
+        SESSIONS.capacity = 0  # nothing kept: every https check a full handshake
     request = ProbeRequest(url, timeout=5.0, ca_file=ca_file)
     probe = probe_for(url)
 
-    async def check() -> None:
+    async def check() -> bool | None:
         seen = await probe(request)
         if not seen.ok or seen.values.get("STATUS") != 200:
             raise RuntimeError(f"{seen.error_kind}: {seen.error}")
+        resumed: bool | None = seen.details.get("tls_resumed")
+        return resumed
 
     return check
 
@@ -119,11 +130,12 @@ async def aiohttp_check(url: str, ca_file: str, trace: bool) -> Check:
         connector=connector, trace_configs=traces, timeout=aiohttp.ClientTimeout(total=5)
     )
 
-    async def check() -> None:
+    async def check() -> bool | None:
         async with session.get(url, allow_redirects=False) as response:
             await response.content.read(1024 * 1024)
             if response.status != 200:
                 raise RuntimeError(f"status {response.status}")
+        return None
 
     return check
 
@@ -133,13 +145,14 @@ async def streams_check(url: str, ca_file: str) -> Check:
     context = tls_context(ca_file) if url.startswith("https") else None
     request = f"GET /index.html HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n"
 
-    async def check() -> None:
+    async def check() -> bool | None:
         reader, writer = await asyncio.open_connection(host, int(port), ssl=context)
         writer.write(request.encode())
         data = await reader.read(1024 * 1024)
         writer.close()
         if not data.startswith(b"HTTP/1.1 200"):
             raise RuntimeError(f"unexpected answer {data[:40]!r}")
+        return None
 
     return check
 
@@ -147,14 +160,17 @@ async def streams_check(url: str, ca_file: str) -> Check:
 async def measure(check: Check, seconds: float, concurrency: int) -> dict[str, Any]:
     for _ in range(WARMUP_CHECKS):
         await check()
-    done = errors = 0
+    done = errors = resumed = 0
+    told = False  # the client says whether it resumed
     stop = time.monotonic() + seconds
 
     async def worker() -> None:
-        nonlocal done, errors
+        nonlocal done, errors, resumed, told
         while time.monotonic() < stop:
             try:
-                await check()
+                outcome = await check()
+                told |= outcome is not None
+                resumed += bool(outcome)
             except Exception:
                 errors += 1
             done += 1
@@ -168,6 +184,7 @@ async def measure(check: Check, seconds: float, concurrency: int) -> dict[str, A
         "seconds": ended - started,
         "user_s": after.ru_utime - before.ru_utime,
         "sys_s": after.ru_stime - before.ru_stime,
+        "resumed": resumed if told else None,
     }
 
 
@@ -178,7 +195,7 @@ def child(args: argparse.Namespace) -> int:
 
     async def main() -> dict[str, Any]:
         if name.startswith("infradex"):
-            check = await infradex_check(args.url, args.ca)
+            check = await infradex_check(args.url, args.ca, resume="full" not in name)
         elif name.startswith("aiohttp"):
             check = await aiohttp_check(args.url, args.ca, trace="trace" in name)
         else:
@@ -334,6 +351,7 @@ http {{
   types {{ text/html html; }}
   server {{
     listen 127.0.0.1:{http_port}; listen 127.0.0.1:{https_port} ssl;
+    ssl_protocols TLSv1.2 TLSv1.3;
     ssl_certificate {cert}; ssl_certificate_key {key};
     root {site};
   }}
@@ -555,6 +573,10 @@ def summarize(results: dict[str, Any]) -> list[dict[str, Any]]:
                 "checks_per_s": statistics.median(r["checks_per_s"] for r in runs),
                 "errors": sum(r["errors"] for r in runs),
                 "rounds": len(runs),
+                # the share of checks that resumed a TLS session (None: the client cannot tell)
+                "resumed": None
+                if any(r.get("resumed") is None for r in runs)
+                else sum(r["resumed"] for r in runs) / max(sum(r["checks"] for r in runs), 1),
             }
         )
     return rows
@@ -562,8 +584,9 @@ def summarize(results: dict[str, Any]) -> list[dict[str, Any]]:
 
 def report(results: dict[str, Any], console: Console, markdown: bool) -> None:
     rows = summarize(results)
+    by_name = {(r["scheme"], r["concurrency"], r["client"]): r["cpu_ms"] for r in rows}
     headings = ("scheme", "in flight", "client", "CPU ms/check", "(min–max)", "user", "sys")
-    headings += ("checks/s",)
+    headings += ("checks/s", "resumed")
     cells = [
         (
             row["scheme"],
@@ -574,6 +597,7 @@ def report(results: dict[str, Any], console: Console, markdown: bool) -> None:
             f"{row['user_ms']:.3f}",
             f"{row['sys_ms']:.3f}",
             f"{row['checks_per_s']:,.0f}" + (f" ({row['errors']} errors)" if row["errors"] else ""),
+            "—" if row["resumed"] is None or row["scheme"] == "http" else f"{row['resumed']:.0%}",
         )
         for row in rows
     ]
@@ -593,6 +617,12 @@ def report(results: dict[str, Any], console: Console, markdown: bool) -> None:
     for line in cells:
         table.add_row(*line)
     console.print(table)
+    for (scheme, concurrency, client), cpu in by_name.items():
+        peer = by_name.get((scheme, concurrency, "blackbox_exporter"))
+        if client.startswith("infradex") and peer:
+            console.print(
+                f"{scheme} c={concurrency} {client}: {cpu / peer:.2f}× blackbox_exporter's CPU"
+            )
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from infradex.netpolicy import DEFAULT_POLICY, AddressPolicy
 
 __all__ = [
     "DEFAULT_BODY_LIMIT",
+    "DEFAULT_CERTIFICATE_HORIZON",
     "ErrorKind",
     "Observation",
     "Probe",
@@ -26,6 +27,9 @@ __all__ = [
 ]
 
 DEFAULT_BODY_LIMIT = 1024 * 1024  # bytes of a response body a probe reads at most
+# an https check does a full TLS handshake (fresh certificate facts) once the certificate it
+# saw last expires within this many seconds (probes/resumption.py)
+DEFAULT_CERTIFICATE_HORIZON = 30 * 86400.0
 
 
 class ErrorKind(StrEnum):
@@ -60,6 +64,9 @@ class ProbeRequest:
     expect: str | None = None  # tcp: text the peer's answer must contain
     starttls: bool = False  # tcp: upgrade with SMTP STARTTLS before send/expect
     ca_file: str | None = None  # trust these CAs instead of the system's (tests, private CAs)
+    # https: resume TLS sessions only while the certificate last seen expires later than this
+    # (seconds); a check warning earlier than 30 days before expiry sets its own horizon
+    certificate_horizon: float = DEFAULT_CERTIFICATE_HORIZON
     # which addresses may be connected to, checked after resolution on every hop
     policy: AddressPolicy = DEFAULT_POLICY
 

@@ -5,7 +5,10 @@ about half of aiohttp's CPU per check (``bench/probe_cost.py``, docs/benchmarks.
 It sends ``Connection: close`` and never reuses a connection, so every check measures a whole
 connection: ``dns`` (skipped for an address), ``connect``, ``tls``, ``processing`` (request sent
 → first byte of the answer), ``transfer`` (first byte → end of the body read), ``total``, in
-seconds; with redirects each phase is the sum over the hops.
+seconds; with redirects each phase is the sum over the hops. Over TLS it resumes the session
+of the previous check of the same target when ``resumption`` allows it (a full handshake at
+least hourly and in the certificate's last 30 days), and reports the certificate facts of
+the full handshake behind the session.
 
 Responses: status line and headers (64 KiB at most), bodies by Content-Length, chunked
 transfer coding or until the server closes; none for HEAD, 1xx, 204 and 304; interim 1xx
@@ -24,7 +27,8 @@ Values: ``STATUS``, ``RESPONSE_TIME`` (ms), ``BODY`` (decoded by the charset the
 names, else UTF-8, undecodable bytes replaced), ``HEADER:<lower-case name>`` for every header
 (repeated headers joined with ", "), ``CONNECTED``, ``IP`` and, for https,
 ``CERTIFICATE_EXPIRATION``. Details: ``final_url``, ``redirects``, ``http_version``,
-``tls_version``, ``body_truncated``, ``body_bytes``.
+``tls_version``, ``tls_resumed``, ``certificate_seen_at`` (resumed: when the facts were seen),
+``body_truncated``, ``body_bytes``.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ import base64
 import contextlib
 import functools
 import re
+import socket
+import ssl
 import zlib
 from dataclasses import dataclass
 from time import perf_counter
@@ -44,12 +50,14 @@ from infradex.probes.base import ErrorKind, Observation, ProbeRequest
 from infradex.probes.net import (
     ProbeFailure,
     Step,
-    certificate_expiration,
+    certificate_not_after,
     client_context,
     connect,
     failure,
+    iso,
     split_url,
 )
+from infradex.probes.resumption import OFFERED_SESSION, SESSIONS, CertificateFacts, SessionKey
 
 __all__ = ["probe"]
 
@@ -384,18 +392,7 @@ async def _exchange(
     response = _Response(payload, head_only, request.body_limit)
     try:
         if target.tls:
-            step.doing = f"the TLS handshake with {target.host}"
-            response.waiter = loop.create_future()
-            context = client_context(request.verify_tls, request.ca_file)
-            started = perf_counter()
-            transport, _ = await loop.create_connection(
-                lambda: response, sock=sock, ssl=context, server_hostname=target.host
-            )
-            phases["tls"] = phases.get("tls", 0.0) + perf_counter() - started
-            observation.details["tls_version"] = transport.get_extra_info("ssl_object").version()
-            observation.values["CERTIFICATE_EXPIRATION"] = certificate_expiration(transport)
-            step.doing = f"waiting for the answer from {target.shown}"
-            await response.waiter
+            await _tls_exchange(request, target, sock, response, observation, step)
         else:
             # Plain HTTP drives the socket itself: no transport object, fewer system calls
             # (3-12 % less CPU per check than a transport, on asyncio and on uvloop).
@@ -419,6 +416,55 @@ async def _exchange(
     if response.first:
         phases["transfer"] = phases.get("transfer", 0.0) + response.ended - response.first
     return response
+
+
+async def _tls_exchange(
+    request: ProbeRequest,
+    target: _Target,
+    sock: socket.socket,
+    response: _Response,
+    observation: Observation,
+    step: Step,
+) -> None:
+    """The handshake (resuming the target's session when the rule in ``resumption`` allows),
+    then the answer; the session is kept for the next check once the answer is in."""
+    loop = asyncio.get_running_loop()
+    step.doing = f"the TLS handshake with {target.host}"
+    response.waiter = loop.create_future()
+    context = client_context(request.verify_tls, request.ca_file)
+    key = SessionKey(target.host, target.port, target.host, request.verify_tls, request.ca_file)
+    offered = SESSIONS.offer(key, context, request.certificate_horizon)
+    token = OFFERED_SESSION.set(offered[0] if offered else None)
+    started = perf_counter()
+    try:
+        transport, _ = await loop.create_connection(
+            lambda: response, sock=sock, ssl=context, server_hostname=target.host
+        )
+    except BaseException:
+        SESSIONS.forget(key)
+        raise
+    finally:
+        OFFERED_SESSION.reset(token)
+    observation.phases["tls"] = observation.phases.get("tls", 0.0) + perf_counter() - started
+    ssl_object: ssl.SSLObject = transport.get_extra_info("ssl_object")
+    resumed = offered is not None and ssl_object.session_reused
+    if resumed:
+        assert offered is not None
+        facts = offered[1]
+        observation.details["certificate_seen_at"] = iso(facts.seen_at)
+    else:
+        facts = CertificateFacts(certificate_not_after(transport), SESSIONS.now())
+    observation.details["tls_version"] = ssl_object.version()
+    observation.details["tls_resumed"] = resumed
+    observation.values["CERTIFICATE_EXPIRATION"] = (
+        None if facts.not_after is None else facts.not_after - SESSIONS.now().timestamp()
+    )
+    step.doing = f"waiting for the answer from {target.shown}"
+    await response.waiter
+    if response.error is None and not resumed:
+        # a resumed session stays the one stored: reading ``ssl_object.session`` costs as
+        # much as half a handshake (CPython copies it through DER, certificate included)
+        SESSIONS.keep(key, context, ssl_object, facts)
 
 
 def _text(response: _Response, values: dict[str, Any]) -> str:

@@ -33,6 +33,7 @@ from urllib.parse import SplitResult, urlsplit
 from infradex.clock import utcnow
 from infradex.netpolicy import DEFAULT_POLICY, AddressPolicy
 from infradex.probes.base import ErrorKind, ProbeRequest
+from infradex.probes.resumption import ResumableContext
 
 if TYPE_CHECKING:
     from cryptography.x509 import Certificate
@@ -41,6 +42,7 @@ __all__ = [
     "ProbeFailure",
     "Step",
     "certificate_expiration",
+    "certificate_not_after",
     "client_context",
     "connect",
     "failure",
@@ -238,20 +240,24 @@ async def connect(
 
 @functools.lru_cache(maxsize=64)
 def _context(verify: bool, ca_file: str | None) -> ssl.SSLContext:
+    # what ssl.create_default_context does, on a context that can offer a stored session
+    context = ResumableContext(ssl.PROTOCOL_TLS_CLIENT)
     if not verify:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
-        return context
-    return ssl.create_default_context(cafile=ca_file)
+    elif ca_file:
+        context.load_verify_locations(ca_file)
+    else:
+        context.load_default_certs(ssl.Purpose.SERVER_AUTH)
+    return context
 
 
 def client_context(verify: bool, ca_file: str | None) -> ssl.SSLContext:
     """A TLS client context: verifying the chain and the host name against the system's CAs
     (or only ``ca_file``'s), or verifying nothing. Built once per process and reused: one with
-    the system's CAs costs about 18 ms of CPU to build, a hundred plain-HTTP checks. It keeps
-    no TLS sessions, so every handshake is a full one. A ``ca_file`` is read once: restart to
-    pick up a changed bundle."""
+    the system's CAs costs about 18 ms of CPU to build, a hundred plain-HTTP checks. A
+    ``ca_file`` is read once: restart to pick up a changed bundle. A stored TLS session is
+    offered only where the caller sets ``resumption.OFFERED_SESSION`` (the https probe)."""
     try:
         return _context(verify, ca_file if verify else None)
     except (OSError, ssl.SSLError) as exc:
@@ -281,19 +287,24 @@ def _cert_time(text: str) -> float:
     )
 
 
-def certificate_expiration(transport: asyncio.BaseTransport) -> float | None:
-    """Seconds until the notAfter of the certificate the peer of this TLS transport showed
-    (negative once expired)."""
+def certificate_not_after(transport: asyncio.BaseTransport) -> float | None:
+    """The notAfter (POSIX seconds) of the certificate the peer of this TLS transport showed;
+    None when it showed none."""
     # asyncio decoded the certificate already (empty when it was not verified)
     decoded: dict[str, Any] = transport.get_extra_info("peercert") or {}
     if "notAfter" in decoded:
-        not_after = _cert_time(decoded["notAfter"])
-    else:
-        der = transport.get_extra_info("ssl_object").getpeercert(binary_form=True)
-        if not der:
-            return None
-        not_after = load_certificate(der).not_valid_after_utc.timestamp()
-    return not_after - utcnow().timestamp()
+        return _cert_time(decoded["notAfter"])
+    der = transport.get_extra_info("ssl_object").getpeercert(binary_form=True)
+    if not der:
+        return None
+    return load_certificate(der).not_valid_after_utc.timestamp()
+
+
+def certificate_expiration(transport: asyncio.BaseTransport) -> float | None:
+    """Seconds until the notAfter of the certificate the peer of this TLS transport showed
+    (negative once expired)."""
+    not_after = certificate_not_after(transport)
+    return None if not_after is None else not_after - utcnow().timestamp()
 
 
 def iso(moment: datetime) -> str:
