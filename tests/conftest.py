@@ -75,10 +75,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests marked ``postgresql_only`` are deselected (counted as such, not skipped) unless
-    the run is on PostgreSQL (``--db postgresql``, as `make test-pg` runs)."""
-    if config.getoption("--db") == "postgresql":
-        return
-    kept = [item for item in items if item.get_closest_marker("postgresql_only") is None]
+    the run is on PostgreSQL (``--db postgresql``, as `make test-pg` runs); tests marked
+    ``netns`` are deselected where network namespaces cannot be made (not root, no iproute2)."""
+    from netns_topology import netns_available
+
+    unwanted = set()
+    if config.getoption("--db") != "postgresql":
+        unwanted.add("postgresql_only")
+    if any(item.get_closest_marker("netns") for item in items) and not netns_available():
+        unwanted.add("netns")
+    kept = [i for i in items if not any(i.get_closest_marker(m) for m in unwanted)]
     if len(kept) != len(items):
         config.hook.pytest_deselected(items=[i for i in items if i not in kept])
         items[:] = kept

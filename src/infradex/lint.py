@@ -62,7 +62,6 @@ def lint(catalog: Catalog, now: datetime | None = None) -> list[Problem]:
     with_checks: list[Entity] = [*catalog.of_kind("service"), *catalog.of_kind("provider")]
     for entity in with_checks:
         problems.extend(_check_secrets(entity))
-        problems.extend(_locations_ignored(entity))
     problems.extend(_pages_nobody(catalog))
     problems.extend(dns_warnings(catalog))
     return problems
@@ -102,26 +101,6 @@ def _check_secrets(entity: Entity) -> Iterator[Problem]:
                 fix,
                 ("spec", "checks", i, *path),
             )
-
-
-def _locations_ignored(entity: Entity) -> Iterator[Problem]:
-    """``locations`` and ``quorum`` are read and checked, but no probe agent exists yet (issue
-    16): the check runs once, from the server, and one failure there is an outage. Saying so
-    beats a promise of three vantage points the monitor quietly does not keep."""
-    for i, check in enumerate(spec_checks(entity)):
-        written = [name for name in ("locations", "quorum") if getattr(check, name)]
-        if not written:
-            continue
-        said = " and ".join(f"`{name}`" for name in written)
-        yield entity.problem(
-            "warning",
-            "locations-ignored",
-            f"check {check.name} sets {said}, but there are no probe agents yet: it runs on "
-            "the server only, and one failure there counts as down",
-            "keep them if they say where it should run once probe agents exist; otherwise "
-            "remove them",
-            ("spec", "checks", i, written[0]),
-        )
 
 
 def _service(catalog: Catalog, service: Entity[ServiceSpec]) -> Iterator[Problem]:

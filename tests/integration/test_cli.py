@@ -349,3 +349,20 @@ def test_serve_on_a_busy_port_says_so(tmp_path: Path) -> None:
         )
     assert result.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr and "--port" in result.stderr
+
+
+def test_an_agent_token_needs_a_data_center_of_the_catalog(tmp_path: Path) -> None:
+    env = {"INFRADEX_CATALOG": "", "INFRADEX_DATABASE_URL": f"sqlite:///{tmp_path / 's.db'}"}
+    code, _, err = run("token", "create", "--name", "a", "--scope", "agent", env=env)
+    assert code == 2 and "--location with the data center" in err
+    code, _, err = run(
+        "token", "create", "--name", "a", "--scope", "agent", "--location", "mars1", env=env
+    )
+    assert code == 2 and "'mars1' is no data center of the catalog" in err and "nyc1" in err
+    code, out, err = run(
+        "token", "create", "--name", "a", "--scope", "agent", "--location", "nyc1", env=env
+    )
+    assert code == 0, err
+    assert out.strip().splitlines()[-1].startswith("idx_")
+    code, out, _ = run("token", "list", env=env)
+    assert code == 0 and "nyc1" in out

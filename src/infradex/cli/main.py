@@ -18,6 +18,7 @@ __all__ = ["app", "main", "register"]  # noqa: F822
 
 #: the modules that register commands, in the order `infradex --help` lists them
 MODULES = (
+    "infradex.cli.agent",
     "infradex.cli.catalog",
     "infradex.cli.dns",
     "infradex.cli.docs",
@@ -28,7 +29,11 @@ MODULES = (
     "infradex.cli.status",
 )
 #: command groups that live in one module of their own, by the name they are called with
-GROUPS = {"dns": "infradex.cli.dns", "status": "infradex.cli.status"}
+GROUPS = {
+    "agent": "infradex.cli.agent",
+    "dns": "infradex.cli.dns",
+    "status": "infradex.cli.status",
+}
 #: the root's options that take a value (the next argument is not a command)
 _VALUED = ("--catalog", "-c")
 

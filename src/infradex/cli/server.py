@@ -22,11 +22,18 @@ from infradex.cli.base_url import listener_base_url
 from infradex.cli.output import console, err_console
 from infradex.clock import utcnow
 from infradex.errors import InfradexError, UsageError
+from infradex.monitor.locations import unknown_location
 from infradex.settings import VARIABLES
 from infradex.store import Database
 from infradex.store.audit import audit
 from infradex.store.reload_plans import PlanRecord
-from infradex.store.tokens import Token, create_token, list_tokens, revoke_token
+from infradex.store.tokens import (
+    Token,
+    create_token,
+    list_tokens,
+    location_problem,
+    revoke_token,
+)
 from infradex.store.users import Account, create_user, delete_user, disable_user, list_users
 from infradex.web.schemas import ReloadAnswer
 
@@ -264,21 +271,33 @@ def token_create(
     ctx: typer.Context,
     name: Annotated[str, typer.Option(help="What the token is for, e.g. deploy-bot.")],
     scope: Annotated[list[str], typer.Option(help="read, write, admin or agent; repeatable.")],
+    location: Annotated[
+        str | None,
+        typer.Option(help="The data center an agent token reports for (scope agent only)."),
+    ] = None,
 ) -> None:
     """Create an API token. It is printed once; only its hash is kept."""
+    problem = location_problem(scope, location)
+    if problem is None and location:
+        problem = unknown_location(load_catalog(ctx), location)
+    if problem is not None:
+        err_console.print(f"error: {problem}", style="red", markup=False)
+        raise typer.Exit(2)
     db = _database(ctx)
 
     async def run() -> str:
         try:
             await db.upgrade()
-            secret = await create_token(db, name, scope, utcnow(), created_by=_whoami())
+            secret = await create_token(
+                db, name, scope, utcnow(), created_by=_whoami(), location=location
+            )
             await audit(
                 db,
                 at=utcnow(),
                 actor=_whoami(),
                 action="token.create",
                 target=name,
-                detail={"scopes": sorted(scope)},
+                detail={"scopes": sorted(scope)} | ({"location": location} if location else {}),
             )
             return secret
         finally:
@@ -305,12 +324,13 @@ def token_list(ctx: typer.Context) -> None:
             await db.close()
 
     table = Table(title="API tokens", title_justify="left")
-    for heading in ("name", "scopes", "created", "last used", "revoked"):
+    for heading in ("name", "scopes", "location", "created", "last used", "revoked"):
         table.add_column(heading)
     for token in asyncio.run(run()):
         table.add_row(
             token.name,
             " ".join(sorted(token.scopes)),
+            token.location or "",
             f"{token.created_at:%Y-%m-%d %H:%M}",
             f"{token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never",
             f"{token.revoked_at:%Y-%m-%d %H:%M}" if token.revoked_at else "",

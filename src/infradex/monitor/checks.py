@@ -25,6 +25,7 @@ from infradex.conditions import (
 )
 from infradex.dns.drift import drift_target
 from infradex.durations import parse_duration
+from infradex.monitor.locations import location_name
 from infradex.netpolicy import DEFAULT_POLICY, AddressPolicy
 from infradex.probes.base import ErrorKind, Observation, ProbeRequest
 from infradex.probes.registry import probe_for
@@ -55,6 +56,8 @@ class CheckDef:
     failure_threshold: int = 3
     success_threshold: int = 2
     title: str = ""
+    #: data centers whose probe agents run it; empty: the server's own monitor runs it
+    locations: tuple[str, ...] = ()
 
     @property
     def scheme(self) -> str:
@@ -142,6 +145,7 @@ def check_def(
         failure_threshold=check.failure_threshold,
         success_threshold=check.success_threshold,
         title=title,
+        locations=tuple(sorted({location_name(text) for text in check.locations})),
     )
 
 

@@ -50,11 +50,14 @@ __all__ = [
     "prune",
     "rollup_series",
     "state_from_row",
+    "state_row",
+    "upsert",
     "uptime_24h_all",
     "uptime_report",
     "uptimes",
     "window_from_row",
     "write_batch",
+    "write_changes",
 ]
 
 #: label → (period of the rollups summed, how far back)
@@ -84,18 +87,45 @@ class Batch:
         return bool(self.results or self.states or self.changes or self.rollups)
 
 
-def _upsert(
-    connection: AsyncConnection, table: Table, keys: list[str], rows: list[dict[str, Any]]
+def upsert(
+    connection: AsyncConnection,
+    table: Table,
+    keys: list[str],
+    rows: list[dict[str, Any]],
+    *,
+    do_nothing: bool = False,
 ) -> Any:
+    """Insert ``rows``, or on a conflict over ``keys`` update the row (or, with
+    ``do_nothing``, keep the one there)."""
     dialect = connection.dialect.name
     statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    if do_nothing:
+        return connection.execute(statement.on_conflict_do_nothing(index_elements=keys), rows)
     update = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys}
     return connection.execute(
         statement.on_conflict_do_update(index_elements=keys, set_=update), rows
     )
 
 
-def _state_row(state: CheckState) -> dict[str, Any]:
+async def write_changes(connection: AsyncConnection, changes: Sequence[StateChange]) -> None:
+    """Append state changes (alerting claims them)."""
+    if changes:
+        await connection.execute(
+            insert(state_changes),
+            [
+                {
+                    "check_id": c.check_id,
+                    "at": c.at,
+                    "from_state": str(c.from_state),
+                    "to_state": str(c.to_state),
+                    "reason": c.reason,
+                }
+                for c in changes
+            ],
+        )
+
+
+def state_row(state: CheckState) -> dict[str, Any]:
     # field by field: dataclasses.asdict deep-copies last_observed, the largest cost of a
     # flush at 50,000 checks (the state is frozen and its dicts are never changed)
     return {
@@ -120,26 +150,13 @@ async def write_batch(db: Database, batch: Batch) -> None:
     async with db.begin() as connection:
         if batch.results:
             await connection.execute(insert(check_results), batch.results)
-        if batch.changes:
-            await connection.execute(
-                insert(state_changes),
-                [
-                    {
-                        "check_id": c.check_id,
-                        "at": c.at,
-                        "from_state": str(c.from_state),
-                        "to_state": str(c.to_state),
-                        "reason": c.reason,
-                    }
-                    for c in batch.changes
-                ],
-            )
+        await write_changes(connection, batch.changes)
         if batch.states:
-            rows = [_state_row(s) for s in batch.states.values()]
-            await _upsert(connection, check_states, ["check_id"], rows)
+            rows = [state_row(s) for s in batch.states.values()]
+            await upsert(connection, check_states, ["check_id"], rows)
         if batch.rollups:
             rows = [r.to_row() for r in batch.rollups.values()]
-            await _upsert(connection, check_rollups, ["check_id", "period", "bucket"], rows)
+            await upsert(connection, check_rollups, ["check_id", "period", "bucket"], rows)
 
 
 def state_from_row(row: Any) -> CheckState:

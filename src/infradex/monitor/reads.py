@@ -18,6 +18,7 @@ from infradex.catalog.entities import Catalog
 from infradex.catalog.specs import spec_checks
 from infradex.monitor.evaluate import CheckState, Shown
 from infradex.monitor.history import state_from_row, window_from_row
+from infradex.monitor.locations import agent_check_id, agent_locations
 from infradex.monitor.maintenance import Window, catalog_windows, windows_covering
 from infradex.store.tables import check_states, maintenance_windows
 
@@ -37,13 +38,14 @@ UNWELL_STATES = frozenset({Shown.DOWN, Shown.FLAPPING, Shown.UNKNOWN})
 
 def catalog_check_ids(catalog: Catalog) -> list[str]:
     """The ids of every check the catalog declares (``service:docs/home``), in catalog order:
-    the same ids the monitor runs, without building the probes."""
+    the same ids the monitor runs, without building the probes; then the synthetic check of
+    each data center's probe agent (``datacenter:ams1/agent``, down while it is silent)."""
     return [
         f"{entity.ref}/{check.name}"
         for kind in ("service", "provider")
         for entity in catalog.of_kind(kind)
         for check in spec_checks(entity)
-    ]
+    ] + [agent_check_id(location) for location in agent_locations(catalog)]
 
 
 async def check_states_of(

@@ -16,6 +16,7 @@ from infradex.wire import Instant, Number, ReadModel
 __all__ = [
     "DEGRADED_STATES",
     "NOT_MONITORED",
+    "NO_AGENT",
     "STATE_ORDER",
     "CheckDetail",
     "CheckHistory",
@@ -31,6 +32,7 @@ __all__ = [
 ]
 
 NOT_MONITORED = "not monitored"
+NO_AGENT = "no agent"  # a check with locations that no probe agent has reported yet
 #: shown states from the worst to the best, the order a console lists checks in
 STATE_ORDER = ("down", "flapping", "unknown", "maintenance", "pending", "up", NOT_MONITORED)
 #: states counted as "degraded" at a glance: failing on and off, or not known to work
@@ -47,10 +49,15 @@ def worst(states: Iterable[str]) -> str | None:
     return min(states, key=state_rank, default=None)
 
 
-def shown_state(state: CheckState | None, monitored: bool) -> str:
+def shown_state(state: CheckState | None, monitored: bool, located: bool = False) -> str:
     """The state people see; without a state row, the check has not run: ``pending`` if a
-    monitor runs, ``not monitored`` if none does."""
-    return str(state.state) if state else ("pending" if monitored else NOT_MONITORED)
+    monitor runs, ``not monitored`` if none does, and ``no agent`` for a check with locations
+    (probe agents run it, docs/agents.md) that no agent has reported."""
+    if state is not None:
+        return str(state.state)
+    if located:
+        return NO_AGENT
+    return "pending" if monitored else NOT_MONITORED
 
 
 class CheckSummary(ReadModel):
@@ -65,6 +72,7 @@ class CheckSummary(ReadModel):
     conditions: list[str]
     failure_threshold: int
     success_threshold: int
+    locations: list[str] = Field(description="where probe agents run it; empty: the server")
     state: str = Field(description="up, down, flapping, pending, maintenance, not monitored ...")
     hard_state: str | None
     flapping: bool
@@ -75,12 +83,15 @@ class CheckSummary(ReadModel):
     last_duration_ms: Number | None
     last_phases: dict[str, Number]
     consecutive_failures: int
+    location_states: dict[str, Any] = Field(
+        description="a check with locations: each location's health and last latency"
+    )
 
 
 def check_summary(check: CheckDef, state: CheckState | None, monitored: bool) -> CheckSummary:
     """The check's definition and its current state. Without a state row the check has not
     run: ``pending`` if a monitor runs, ``not monitored`` if none does."""
-    shown = shown_state(state, monitored)
+    shown = shown_state(state, monitored, bool(check.locations))
     observed = (state.last_observed if state else None) or {}
     return CheckSummary(
         id=check.id,
@@ -102,6 +113,8 @@ def check_summary(check: CheckDef, state: CheckState | None, monitored: bool) ->
         last_duration_ms=state.last_duration_ms if state else None,
         last_phases=observed.get("phases", {}),
         consecutive_failures=state.failures if state else 0,
+        locations=list(check.locations),
+        location_states=observed.get("locations", {}) if check.locations else {},
     )
 
 

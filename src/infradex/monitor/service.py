@@ -176,9 +176,14 @@ class Monitor:
             )
 
     def set_catalog(self, catalog: Catalog) -> dict[str, int]:
-        """Run this catalog's checks from now on (a reload: no restart, history kept)."""
+        """Run this catalog's checks from now on (a reload: no restart, history kept). Checks
+        with ``locations`` are the probe agents' (docs/agents.md), not this monitor's."""
         self.catalog = catalog
-        checks = checks_of(catalog, self.ca_file, self.policy, self.dns_classes)
+        checks = [
+            c
+            for c in checks_of(catalog, self.ca_file, self.policy, self.dns_classes)
+            if not c.locations
+        ]
         self.checks = {check.id: check for check in checks}
         self._recompute_coverage()
         counts = self.scheduler.update(checks)

@@ -29,6 +29,7 @@ from sqlalchemy.engine import Dialect
 
 __all__ = [
     "action_links",
+    "agents",
     "api_tokens",
     "audit_log",
     "catalog_loads",
@@ -39,6 +40,7 @@ __all__ = [
     "incident_members",
     "incidents",
     "leases",
+    "location_states",
     "maintenance_windows",
     "metadata",
     "notifications",
@@ -140,24 +142,27 @@ check_results = Table(
     Index(None, "check_id", "started_at"),
 )
 
+#: a check's state (monitor.evaluate.CheckState): check_states, and location_states per location
+_STATE_COLUMNS = (
+    ("state", String(16), False),  # shown: pending up down flapping maintenance unknown
+    ("hard_state", String(16), False),  # pending up down (after thresholds)
+    ("failures", Integer, False),  # consecutive
+    ("successes", Integer, False),
+    ("flapping", Boolean, False),
+    ("history", String(32), False),  # last outcomes, oldest first: "uudu"
+    ("since", Time, True),  # when `state` last changed
+    ("last_result_at", Time, True),
+    ("last_status", String(16), True),
+    ("last_message", Text, True),
+    ("last_duration_ms", Float, True),
+    ("last_observed", JSON, True),  # phases, status code, certificate expiry: for /metrics
+)
+
 check_states = Table(
     "check_states",
     metadata,
     Column("check_id", String(200), primary_key=True),
-    Column(
-        "state", String(16), nullable=False
-    ),  # shown: pending up down flapping maintenance unknown
-    Column("hard_state", String(16), nullable=False),  # pending up down (after thresholds)
-    Column("failures", Integer, nullable=False),  # consecutive
-    Column("successes", Integer, nullable=False),
-    Column("flapping", Boolean, nullable=False),
-    Column("history", String(32), nullable=False),  # last outcomes, oldest first: "uudu"
-    Column("since", Time),  # when `state` last changed
-    Column("last_result_at", Time),
-    Column("last_status", String(16)),
-    Column("last_message", Text),
-    Column("last_duration_ms", Float),
-    Column("last_observed", JSON),  # phases, status code, certificate expiry: for /metrics
+    *(Column(name, kind, nullable=nullable) for name, kind, nullable in _STATE_COLUMNS),
 )
 
 check_rollups = Table(
@@ -385,6 +390,7 @@ api_tokens = Table(
     Column("name", String(100), nullable=False, unique=True),
     Column("token_hash", String(64), nullable=False, unique=True),  # sha256 of the secret
     Column("scopes", String(100), nullable=False),  # space-separated: read write admin agent
+    Column("location", String(63)),  # (0008) an agent token's data center; null otherwise
     Column("created_at", Time, nullable=False),
     Column("created_by", String(200)),
     Column("last_used_at", Time),
@@ -458,4 +464,29 @@ leases = Table(
     Column("token", BigInteger, nullable=False),
     Column("acquired_at", Time, nullable=False),
     Column("expires_at", Time, nullable=False),
+)
+
+# (0008) probe agents: a check with `locations` is judged per location, then k of n
+location_states = Table(
+    # one check as seen from one location (the same columns as check_states); the check's
+    # own row in check_states holds the k-of-n verdict over these
+    "location_states",
+    metadata,
+    Column("check_id", String(200), primary_key=True),
+    Column("location", String(63), primary_key=True),
+    *(Column(name, kind, nullable=nullable) for name, kind, nullable in _STATE_COLUMNS),
+)
+agents = Table(
+    # the probe agent of one location, as the server last heard it
+    "agents",
+    metadata,
+    Column("location", String(63), primary_key=True),
+    Column("token_name", String(100), nullable=False),
+    Column("version", String(64)),
+    Column("first_seen_at", Time, nullable=False),
+    Column("last_seen_at", Time, nullable=False),
+    Column("clock_offset_ms", Float),  # server clock minus the agent's, at its last heartbeat
+    Column("results_total", BigInteger, nullable=False, server_default="0"),  # stored
+    Column("refused_total", BigInteger, nullable=False, server_default="0"),
+    Column("dropped_total", BigInteger, nullable=False, server_default="0"),  # by its buffer
 )

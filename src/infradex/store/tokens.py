@@ -19,7 +19,15 @@ from infradex.errors import NotFoundError, UsageError
 from infradex.store.db import Database
 from infradex.store.tables import api_tokens
 
-__all__ = ["SCOPES", "Token", "create_token", "list_tokens", "revoke_token", "verify_token"]
+__all__ = [
+    "SCOPES",
+    "Token",
+    "create_token",
+    "list_tokens",
+    "location_problem",
+    "revoke_token",
+    "verify_token",
+]
 
 SCOPES = ("read", "write", "admin", "agent")
 PREFIX = "idx_"
@@ -33,6 +41,7 @@ class Token:
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    location: str | None = None  # an agent token's data center (docs/agents.md)
 
     def allows(self, scope: str) -> bool:
         """``admin`` implies every scope; ``write`` implies ``read``."""
@@ -47,13 +56,41 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def location_problem(scopes: list[str], location: str | None) -> str | None:
+    """Why these scopes and this location cannot make a token, or None: an ``agent`` token is
+    bound to exactly one location, and only an agent token has one."""
+    if "agent" in scopes and not location:
+        return (
+            "an agent token is bound to one location: add --location with the data center "
+            "the agent runs in, e.g. --location nyc1"
+        )
+    if location and "agent" not in scopes:
+        return "--location binds an agent token to its data center: add --scope agent or drop it"
+    if "agent" in scopes and len(set(scopes)) > 1:
+        return (
+            "an agent token has the agent scope only (it runs on a machine in a data center); "
+            "create a separate token for the other scopes"
+        )
+    return None
+
+
 async def create_token(
-    db: Database, name: str, scopes: list[str], now: datetime, created_by: str = "cli"
+    db: Database,
+    name: str,
+    scopes: list[str],
+    now: datetime,
+    created_by: str = "cli",
+    location: str | None = None,
 ) -> str:
-    """Store a new token and return its secret (the only time it exists in clear)."""
+    """Store a new token and return its secret (the only time it exists in clear). Whether
+    ``location`` is a data center of the catalog is for the caller to check (the store does
+    not read the catalog)."""
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown or not scopes:
         raise UsageError(f"scopes are {', '.join(SCOPES)}; got {', '.join(unknown) or 'none'}")
+    problem = location_problem(scopes, location)
+    if problem is not None:
+        raise UsageError(problem)
     secret = PREFIX + secrets.token_urlsafe(30)
     try:
         async with db.begin() as connection:
@@ -64,6 +101,7 @@ async def create_token(
                     scopes=" ".join(sorted(set(scopes))),
                     created_at=now,
                     created_by=created_by,
+                    location=location or None,
                 )
             )
     except IntegrityError:
@@ -79,6 +117,7 @@ def _token(row: Row[Any]) -> Token:
         row.created_at,
         row.last_used_at,
         row.revoked_at,
+        row.location,
     )
 
 

@@ -26,6 +26,7 @@ from infradex.store import Database
 from infradex.store.db import StoreError
 from infradex.web import (
     accounts,
+    agents,
     api,
     board,
     dns,
@@ -54,13 +55,16 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     database = db or Database(settings.database_url)
     runtime = assemble(settings, database, monitor=settings.monitor_enabled)
     state = runtime.live
+    sweep = agents.stale_sweep(state, database)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await database.upgrade()
         await runtime.start()
         runtime.reload_on_sighup()
+        sweep.start()
         yield
+        await sweep.stop()
         await runtime.stop()
         if db is None:
             await database.close()
@@ -81,6 +85,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.monitor = runtime.monitor
     app.state.alerter = runtime.alerter
     app.state.secret_key = settings.resolved_secret_key()
+    app.state.agent_refusals = agents.AgentRefusals()
     trusted = settings.trusted_proxies
 
     if not settings.public_read:
@@ -185,6 +190,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(api.router)
     app.include_router(dns.router)
+    app.include_router(agents.router)
     app.include_router(monitoring.router)
     app.include_router(monitoring.metrics_router)
     app.include_router(incidents.api_router)

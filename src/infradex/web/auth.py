@@ -53,7 +53,8 @@ def require(scope: str) -> Callable[..., Awaitable[Caller]]:
 
 
 #: reachable without signing in even on a private server
-OPEN_PATHS = ("/login", "/healthz", "/readyz", "/static/", "/act/")  # /act/: the link's secret
+# /act/: the link's secret; /api/agent/: agent tokens, checked by the agent API itself
+OPEN_PATHS = ("/login", "/healthz", "/readyz", "/static/", "/act/", "/api/agent/")
 
 
 async def reader_allowed(request: Request) -> bool:

@@ -106,6 +106,8 @@ def _check_html(summary: CheckSummary, found: CheckOverview | None, now: datetim
     if found is None:
         found = CheckOverview(UptimeReport(uptime={}, uptime_since=None, uptime_covers={}))
     last = found.last
+    if summary.locations:
+        out.append(_locations_html(summary.locations, summary.location_states))
     if last and last.observed:
         conditions = last.observed.get("conditions") or []
         if conditions:
@@ -149,6 +151,26 @@ def _check_html(summary: CheckSummary, found: CheckOverview | None, now: datetim
     )
     out.append(Markup("</div>"))
     return Markup("").join(out)
+
+
+def _locations_html(locations: list[str], seen: dict[str, Any]) -> Markup:
+    """Each location's view of a check run by probe agents (docs/agents.md)."""
+    rows = []
+    for location in locations:
+        view = seen.get(location) or {}
+        took = view.get("duration_ms")
+        rows.append(
+            Markup('<tr><th scope="row">{}</th><td>{}</td><td>{}</td></tr>').format(
+                location,
+                state_badge(str(view.get("health") or "no agent")),
+                f"{took:.0f} ms" if isinstance(took, int | float) else "",
+            )
+        )
+    return Markup(
+        '<div class="table"><table class="locations"><thead><tr><th scope="col">Location</th>'
+        '<th scope="col">State</th><th scope="col">Latency</th></tr></thead><tbody>{}'
+        "</tbody></table></div>"
+    ).format(Markup("").join(rows))
 
 
 async def health_section(request: Request, owner: str) -> Markup | None:

@@ -21,6 +21,7 @@ from infradex.errors import NotFoundError, UsageError
 from infradex.monitor import history
 from infradex.monitor.checks import CheckDef, checks_of
 from infradex.monitor.evaluate import CheckState
+from infradex.monitor.locations import located_checks
 from infradex.monitor.maintenance import Window, catalog_windows, coverage, parse_rrule
 from infradex.monitor.report import (
     CheckDetail,
@@ -32,6 +33,7 @@ from infradex.monitor.report import (
 from infradex.monitor.service import Monitor
 from infradex.runtime.live_catalog import LiveCatalog
 from infradex.store.audit import audit
+from infradex.web.agent_metrics import agents_collector
 from infradex.web.audience import observed_for_reader, sees_secrets, url_for_reader
 from infradex.web.auth import Caller, require
 from infradex.web.inputs import TextIn
@@ -70,15 +72,19 @@ def all_checks(request: Request) -> list[CheckDef]:
 
 
 async def current_states(request: Request, ids: list[str] | None = None) -> dict[str, CheckState]:
-    """The in-process monitor's states, else the store's (a separate `infradex monitor`)."""
+    """The in-process monitor's states, else the store's (a separate `infradex monitor`).
+    Checks with locations come from the store either way: agents' results are ingested there
+    (docs/agents.md), by whichever server received them."""
     monitor = _monitor(request)
-    if monitor is not None:
-        return (
-            monitor.states
-            if ids is None
-            else {i: monitor.states[i] for i in ids if i in monitor.states}
-        )
-    return await history.load_states(request.app.state.db, ids)
+    if monitor is None:
+        return await history.load_states(request.app.state.db, ids)
+    located = located_checks(_catalog_state(request).catalog)
+    wanted = monitor.states if ids is None else ids
+    states = {i: monitor.states[i] for i in wanted if i in monitor.states and i not in located}
+    from_agents = [i for i in (located if ids is None else ids) if i in located]
+    if from_agents:
+        states.update(await history.load_states(request.app.state.db, from_agents))
+    return states
 
 
 def monitored(request: Request, states: dict[str, CheckState]) -> bool:
@@ -449,6 +455,7 @@ async def metrics(request: Request) -> Response:
     registry.register(
         _ChecksCollector(all_checks(request), states, monitor.stats() if monitor else None)
     )
+    registry.register(await agents_collector(request))
     alerter = getattr(request.app.state, "alerter", None)
     registry.register(
         _AlertingCollector(

@@ -170,3 +170,17 @@ async def test_sqlite_read_then_write_transactions_wait_instead_of_failing(tmp_p
     finally:
         await first.close()
         await second.close()
+
+
+async def test_an_agent_token_is_bound_to_one_location(db: Database) -> None:
+    secret = await create_token(db, "agent-nyc1", ["agent"], NOW, location="nyc1")
+    token = await verify_token(db, secret, NOW)
+    assert token is not None and token.location == "nyc1" and token.allows("agent")
+    assert {t.name: t.location for t in await list_tokens(db)} == {"agent-nyc1": "nyc1"}
+    with pytest.raises(UsageError, match="--location with the data center"):
+        await create_token(db, "agent-none", ["agent"], NOW)
+    with pytest.raises(UsageError, match="add --scope agent or drop it"):
+        await create_token(db, "reader", ["read"], NOW, location="nyc1")
+    with pytest.raises(UsageError, match="agent scope only"):
+        await create_token(db, "both", ["agent", "write"], NOW, location="nyc1")
+    assert [t.name for t in await list_tokens(db)] == ["agent-nyc1"]  # nothing half-made

@@ -109,7 +109,6 @@ def test_warnings_are_the_documented_gaps(psf_loaded: LoadedCatalog) -> None:
         "no-check",
         "bus-factor",
         "no-contact",
-        "locations-ignored",
         "no-caa",
     }
     # the zone files hold no CAA record, and every zone but pythontest.net (checked over plain
@@ -126,13 +125,6 @@ def test_warnings_are_the_documented_gaps(psf_loaded: LoadedCatalog) -> None:
             "pycon.org",
             "roundup-tracker.org",
         )
-    }
-    # the PSF would check its front doors from its three data centers; until probe agents
-    # exist, the server checks them alone, and says so
-    ignored = {(p.entity, p.field) for p in psf_loaded.warnings if p.code == "locations-ignored"}
-    assert ignored == {
-        ("service:www", "spec.checks[0].locations"),
-        ("service:pypi", "spec.checks[0].locations"),
     }
     no_check = {p.entity for p in psf_loaded.warnings if p.code == "no-check"}
     assert no_check == {"service:core-workflow"}  # the overview names no page of theirs

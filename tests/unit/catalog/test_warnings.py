@@ -79,23 +79,6 @@ EXPECTED = [
         "spec.layers",
         "nobody on call",
     ),
-    (
-        "locations-ignored",
-        "agents.yaml",
-        18,
-        "provider:cdn",
-        "spec.checks[0].locations",
-        "check edge sets `locations` and `quorum`, but there are no probe agents yet: it runs "
-        "on the server only",
-    ),
-    (
-        "locations-ignored",
-        "agents.yaml",
-        22,
-        "provider:cdn",
-        "spec.checks[1].quorum",
-        "check origin sets `quorum`, but there are no probe agents yet",
-    ),
 ]
 
 
@@ -257,7 +240,6 @@ def test_every_warning_code_is_covered(loaded: LoadedCatalog) -> None:
         "unserved-domain",
         "no-contact",
         "oncall-gap",
-        "locations-ignored",
         "unclaimed-record",
         "undeclared-cdn",
         "cdn-bypassed",

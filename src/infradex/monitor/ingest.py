@@ -1,0 +1,334 @@
+"""Agents' results into the store: per-location states, result rows, the k-of-n verdict.
+
+One transaction per batch (docs/agents.md, "How a batch becomes state"):
+
+1. lock the ``check_states`` row of every check in the batch, in id order (``FOR UPDATE`` on
+   PostgreSQL, so several servers can ingest at once without losing an update; SQLite's
+   ``BEGIN IMMEDIATE`` serialises writers anyway);
+2. screen the results (:mod:`infradex.monitor.admission`, pure) against the stored
+   per-location states;
+3. advance each (check, location) state with :func:`~infradex.monitor.evaluate.advance` in
+   observed order and write a ``check_results`` row per result (location, observed time);
+4. combine the locations with :func:`~infradex.monitor.quorum.combine` into the check's
+   ``check_states`` row, with a ``state_changes`` row when the shown state changes: alerting
+   reads those as it reads the server's own checks.
+
+:func:`sweep_stale` recombines checks whose verdict changed with time alone (a location went
+stale because its agent stopped reporting); the server calls it periodically.
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from infradex.catalog.entities import Catalog
+from infradex.monitor.admission import AgentResult, Refusal, check_batch_size, screen
+from infradex.monitor.evaluate import CheckState, Circumstances, Shown, StateChange, Status, advance
+from infradex.monitor.history import state_from_row, state_row, upsert, write_changes
+from infradex.monitor.locations import LocatedCheck, located_checks
+from infradex.monitor.quorum import QuorumVerdict, combine, location_health
+from infradex.monitor.reads import in_maintenance
+from infradex.monitor.report import NO_AGENT
+from infradex.store.db import Database
+from infradex.store.tables import check_results, check_states, location_states
+
+__all__ = [
+    "Ingested",
+    "ingest",
+    "location_states_of",
+    "lock_checks",
+    "sweep_stale",
+    "verdict_state",
+]
+
+log = logging.getLogger("infradex.monitor.ingest")
+
+_STATUS_OF = {Shown.UP: Status.UP, Shown.DOWN: Status.DOWN, Shown.MAINTENANCE: Status.MAINTENANCE}
+
+
+@dataclass(slots=True)
+class Ingested:
+    """What one batch did: results stored, refused (with why), state changes made."""
+
+    stored: int = 0
+    refused: list[Refusal] = field(default_factory=list)
+    changes: list[StateChange] = field(default_factory=list)
+
+
+async def ingest(
+    db: Database,
+    catalog: Catalog,
+    location: str,
+    results: list[AgentResult],
+    now: datetime,
+) -> Ingested:
+    """Store one batch from ``location`` (raises ``BatchTooLarge`` before touching the
+    store when it is over the limit)."""
+    check_batch_size(len(results))
+    checks = located_checks(catalog)
+    # what passes the limits that need no store: only these checks' rows are locked (and
+    # created), so a refused result leaves no trace
+    plausible = screen(results, location=location, checks=checks, last_at={}, now=now)
+    candidates = sorted(plausible.accepted)
+    async with db.begin(writes=True) as connection:
+        current = await lock_checks(connection, candidates)
+        per_location = await location_states_of(connection, candidates)
+        last_at = {
+            check_id: (
+                per_location.get(check_id, {}).get(location) or CheckState(check_id)
+            ).last_result_at
+            for check_id in candidates
+        }
+        screened = screen(results, location=location, checks=checks, last_at=last_at, now=now)
+        outcome = Ingested(stored=screened.stored, refused=screened.refused)
+        if not screened.accepted:
+            return outcome
+        maintenance = await in_maintenance(connection, catalog, list(screened.accepted), now)
+        rows: list[dict[str, Any]] = []
+        advanced: dict[str, CheckState] = {}
+        for check_id, accepted in screened.accepted.items():
+            located = checks[check_id]
+            circumstances = Circumstances(
+                maintenance=check_id in maintenance,
+                failure_threshold=located.check.failure_threshold,
+                success_threshold=located.check.success_threshold,
+            )
+            state = per_location.get(check_id, {}).get(location) or CheckState(check_id)
+            for result in accepted:
+                state, status, _ = advance(
+                    state,
+                    result.success,
+                    result.observed_at,
+                    result.message,
+                    result.duration_ms,
+                    circumstances,
+                    _small(result.observed),
+                )
+                rows.append(_result_row(result, location, status))
+            advanced[check_id] = state
+            per_location.setdefault(check_id, {})[location] = state
+        await connection.execute(insert(check_results), rows)
+        await upsert(
+            connection,
+            location_states,
+            ["check_id", "location"],
+            [state_row(s) | {"location": location} for s in advanced.values()],
+        )
+        latest = {c: max(r.observed_at for r in rs) for c, rs in screened.accepted.items()}
+        outcome.changes = await _write_verdicts(
+            connection,
+            [checks[c] for c in advanced],
+            current,
+            per_location,
+            now=now,
+            at=latest,
+        )
+    if outcome.refused:
+        log.warning(
+            "agent at %s: %d result(s) refused: %s",
+            location,
+            len(outcome.refused),
+            screened.refused_counts(),
+        )
+    return outcome
+
+
+async def sweep_stale(db: Database, catalog: Catalog, now: datetime) -> list[StateChange]:
+    """Recombine every check with locations whose verdict time alone changed (a location
+    went stale, or fresh again); write the changes. Returns them."""
+    checks = located_checks(catalog)
+    if not checks:
+        return []
+    async with db.begin() as connection:
+        stored = await _states(connection, list(checks))
+        per_location = await location_states_of(connection, list(checks))
+    due = [
+        c.id
+        for c in checks.values()
+        if _changed(c, stored.get(c.id), per_location.get(c.id, {}), now)
+    ]
+    if not due:
+        return []
+    async with db.begin(writes=True) as connection:
+        current = await lock_checks(connection, sorted(due))
+        per_location = await location_states_of(connection, due)
+        changes = await _write_verdicts(
+            connection, [checks[c] for c in due], current, per_location, now=now, at={}
+        )
+    for change in changes:
+        log.info("%s: %s → %s (%s)", change.check_id, change.from_state, change.to_state, "sweep")
+    return changes
+
+
+def verdict_state(
+    located: LocatedCheck,
+    previous: CheckState | None,
+    per_location: Mapping[str, CheckState],
+    *,
+    now: datetime,
+    at: datetime,
+) -> tuple[CheckState, StateChange | None, QuorumVerdict]:
+    """The check's row in ``check_states`` from its locations (pure), and the change if the
+    shown state differs from ``previous``."""
+    verdict = combine(
+        per_location,
+        locations=located.locations,
+        quorum=located.quorum,
+        now=now,
+        stale_after=located.stale_after,
+    )
+    before = previous or CheckState(located.id)
+    fresh = [per_location[loc] for loc in verdict.up + verdict.down]
+    durations = [s.last_duration_ms for s in fresh if s.last_duration_ms is not None]
+    last_at = [s.last_result_at for s in per_location.values() if s.last_result_at is not None]
+    changed = verdict.state != before.state
+    hard = (
+        verdict.state
+        if verdict.state in (Shown.UP, Shown.DOWN, Shown.PENDING)
+        else before.hard_state
+    )
+    state = CheckState(
+        check_id=located.id,
+        state=verdict.state,
+        hard_state=hard,
+        # failures count only toward an outage: a location problem is not the check failing
+        failures=len(verdict.down) if verdict.state is Shown.DOWN else 0,
+        successes=len(verdict.up),
+        flapping=False,
+        history="",
+        since=at if changed else before.since,
+        last_result_at=max(last_at) if last_at else None,
+        last_status=_STATUS_OF.get(verdict.state, Status.UNKNOWN if last_at else None),
+        last_message=verdict.reason,
+        last_duration_ms=statistics.median(durations) if durations else None,
+        last_observed={
+            "locations": {
+                loc: {
+                    "health": NO_AGENT
+                    if (s := per_location.get(loc)) is None
+                    else location_health(s, now, located.stale_after),
+                    "duration_ms": s and s.last_duration_ms,
+                }
+                for loc in located.locations
+            }
+        },
+    )
+    change = None
+    if changed:
+        change = StateChange(located.id, at, before.state, verdict.state, verdict.reason)
+    return state, change, verdict
+
+
+def _changed(
+    located: LocatedCheck,
+    stored: CheckState | None,
+    per_location: Mapping[str, CheckState],
+    now: datetime,
+) -> bool:
+    if stored is None:
+        return False  # never reported: nothing to sweep
+    state, _, _ = verdict_state(located, stored, per_location, now=now, at=now)
+    return state.state != stored.state
+
+
+async def _write_verdicts(
+    connection: AsyncConnection,
+    checks: list[LocatedCheck],
+    current: Mapping[str, CheckState],
+    per_location: Mapping[str, Mapping[str, CheckState]],
+    *,
+    now: datetime,
+    at: Mapping[str, datetime],
+) -> list[StateChange]:
+    rows, changes = [], []
+    for located in checks:
+        state, change, _ = verdict_state(
+            located,
+            current.get(located.id),
+            per_location.get(located.id, {}),
+            now=now,
+            at=at.get(located.id, now),
+        )
+        rows.append(state_row(state))
+        if change is not None:
+            changes.append(change)
+    if rows:
+        await upsert(connection, check_states, ["check_id"], rows)
+    await write_changes(connection, changes)
+    return changes
+
+
+async def lock_checks(connection: AsyncConnection, check_ids: list[str]) -> dict[str, CheckState]:
+    """Lock these checks' rows (creating missing ones as pending) and return their states.
+    In id order: two servers locking overlapping batches never wait on each other in a
+    circle."""
+    if not check_ids:
+        return {}
+    existing = await _states(connection, check_ids)
+    missing = [c for c in check_ids if c not in existing]
+    if missing:
+        # on a race the other server's row wins (do nothing); the locked read below sees it
+        await upsert(
+            connection,
+            check_states,
+            ["check_id"],
+            [state_row(CheckState(c)) for c in missing],
+            do_nothing=True,
+        )
+    rows = await connection.execute(
+        select(check_states)
+        .where(check_states.c.check_id.in_(check_ids))
+        .order_by(check_states.c.check_id)
+        .with_for_update()
+    )
+    return {row.check_id: state_from_row(row) for row in rows}
+
+
+async def _states(connection: AsyncConnection, check_ids: list[str]) -> dict[str, CheckState]:
+    rows = await connection.execute(
+        select(check_states).where(check_states.c.check_id.in_(check_ids))
+    )
+    return {row.check_id: state_from_row(row) for row in rows}
+
+
+async def location_states_of(
+    connection: AsyncConnection, check_ids: Iterable[str]
+) -> dict[str, dict[str, CheckState]]:
+    """check id → location → its state, for these checks."""
+    ids = list(check_ids)
+    found: dict[str, dict[str, CheckState]] = {}
+    if not ids:
+        return found
+    rows = await connection.execute(
+        select(location_states).where(location_states.c.check_id.in_(ids))
+    )
+    for row in rows:
+        found.setdefault(row.check_id, {})[row.location] = state_from_row(row)
+    return found
+
+
+def _small(observed: Mapping[str, Any]) -> dict[str, Any]:
+    """What a location's state keeps of an observation (as the monitor does)."""
+    return {"phases": observed.get("phases", {}), "values": observed.get("values", {})}
+
+
+def _result_row(result: AgentResult, location: str, status: Status) -> dict[str, Any]:
+    return {
+        "check_id": result.check_id,
+        "location": location,
+        "started_at": result.observed_at,
+        "duration_ms": result.duration_ms,
+        "success": result.success,
+        "status": str(status),
+        "error_kind": result.error_kind,
+        "message": result.message,
+        "observed": dict(result.observed),
+    }
