@@ -20,7 +20,7 @@ from infradex.alerting import records
 from infradex.alerting.incidents import Event, Incident, Member
 from infradex.clock import utcnow
 from infradex.monitor.evaluate import CheckState, Shown
-from infradex.monitor.history import _state_row
+from infradex.monitor.history import state_row
 from infradex.settings import Settings
 from infradex.store import Database
 from infradex.store.tables import check_states
@@ -65,7 +65,7 @@ async def _pages(root: Path, title: str) -> dict[str, str]:
             async with db.begin() as connection:
                 await connection.execute(
                     check_states.insert(),
-                    [_state_row(CheckState(c, s, s, history="uud", since=now))
+                    [state_row(CheckState(c, s, s, history="uud", since=now))
                      for c, s in STATES.items()],
                 )  # fmt: skip
                 incident = Incident("service:web", title, now)

@@ -14,7 +14,7 @@ from infradex.alerting import records
 from infradex.alerting.incidents import Event, Incident, Member
 from infradex.clock import utcnow
 from infradex.monitor.evaluate import CheckState, Shown
-from infradex.monitor.history import _state_row
+from infradex.monitor.history import state_row
 from infradex.store import Database
 from infradex.store.tables import check_states
 
@@ -47,7 +47,7 @@ def catalog_dir(tmp_path: Path) -> Path:
 async def _states(db: Database, shown: dict[str, Shown], history: str = "") -> None:
     now = utcnow()
     rows = [
-        _state_row(CheckState(f"service:{n}/home", s, s, history=history, since=now))
+        state_row(CheckState(f"service:{n}/home", s, s, history=history, since=now))
         for n, s in shown.items()
     ]
     async with db.begin() as connection:
