@@ -95,7 +95,7 @@ async def test_a_hand_edit_opens_an_incident_for_the_providers_team(
 
     await rig.turn()
     [incident], _ = await records.list_incidents(db, status="open")
-    assert (incident["root"], incident["policy"]) == ("provider:bind", "escalationpolicy:infra")
+    assert (incident.root, incident.policy) == ("provider:bind", "escalationpolicy:infra")
     # the provider's team is paged, with the record that drifted; the web team is not
     assert [m.to for m in inbox.mails] == [["ann@example.test"]]
     assert "www.example.test A is 192.0.2.66 live" in inbox.mails[0].text

@@ -159,6 +159,6 @@ async def test_a_turn_works_out_each_window_s_reach_once_not_once_an_incident(
     for incident_id in ids:
         assert incident_id is not None
         detail = await records.incident_detail(db, incident_id)
-        if "paging_held" in [e["kind"] for e in detail["timeline"]]:
-            held.append(detail["key"])
+        if "paging_held" in [e.kind for e in detail.timeline]:
+            held.append(detail.key)
     assert sorted(held) == sorted(f"service:{n}" for n in services[:5])
