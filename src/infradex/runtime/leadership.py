@@ -20,6 +20,7 @@ On SQLite there is one server (a second on the same file is refused: see
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import secrets
@@ -100,6 +101,11 @@ class Leadership:
             renewed = await renew(self.db, self.lease, ttl=self.ttl, now=now)
             if renewed is not None:
                 self.lease = renewed
+                if self.db.dialect == "postgresql" and self._lock is None:
+                    # took over from a stalled holder whose session took a while to end:
+                    # hold the lock now, or that holder, waking, would find it free and
+                    # believe the leader gone
+                    await self._take_lock()
                 return
             log.warning(
                 "lost the %s lease (token %d): another server took over, or it expired "
@@ -126,7 +132,11 @@ class Leadership:
             # took over an expired lease whose holder still holds the lock: it is stalled,
             # not dead; end its session so the lock follows the lease
             await self._end_lock_holder()
-            await self._take_lock()
+            # pg_terminate_backend signals the session; it ends (and frees the lock) soon after
+            for _ in range(20):
+                if await self._take_lock() or self._lock is not None:
+                    break
+                await asyncio.sleep(0.1)
         self.lease = lease
         log.info("leading: holding the %s lease with token %d", self.name, lease.token)
         self._tell(True)
