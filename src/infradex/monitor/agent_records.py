@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 
@@ -28,7 +29,11 @@ class AgentRecord:
     dropped_total: int
 
 
-async def _seen(db: Database, location: str, token_name: str, now: datetime) -> None:
+async def _touch(
+    db: Database, location: str, token_name: str, now: datetime, values: dict[str, Any]
+) -> None:
+    """In one transaction: the location's row, made if it is the first contact, then
+    ``values`` (increments stay SQL expressions, so servers at once lose no count)."""
     async with db.begin() as connection:
         await upsert(
             connection,
@@ -47,6 +52,11 @@ async def _seen(db: Database, location: str, token_name: str, now: datetime) -> 
             ],
             do_nothing=True,
         )
+        await connection.execute(
+            update(agents)
+            .where(agents.c.location == location)
+            .values(token_name=token_name, last_seen_at=now, **values)
+        )
 
 
 async def record_results(
@@ -60,19 +70,17 @@ async def record_results(
     dropped: int,
 ) -> None:
     """Count one batch (increments, so servers ingesting at once lose no count)."""
-    await _seen(db, location, token_name, now)
-    async with db.begin() as connection:
-        await connection.execute(
-            update(agents)
-            .where(agents.c.location == location)
-            .values(
-                token_name=token_name,
-                last_seen_at=now,
-                results_total=agents.c.results_total + stored,
-                refused_total=agents.c.refused_total + refused,
-                dropped_total=agents.c.dropped_total + dropped,
-            )
-        )
+    await _touch(
+        db,
+        location,
+        token_name,
+        now,
+        {
+            "results_total": agents.c.results_total + stored,
+            "refused_total": agents.c.refused_total + refused,
+            "dropped_total": agents.c.dropped_total + dropped,
+        },
+    )
 
 
 async def record_heartbeat(
@@ -84,18 +92,9 @@ async def record_heartbeat(
     version: str,
     clock_offset_ms: float,
 ) -> None:
-    await _seen(db, location, token_name, now)
-    async with db.begin() as connection:
-        await connection.execute(
-            update(agents)
-            .where(agents.c.location == location)
-            .values(
-                token_name=token_name,
-                last_seen_at=now,
-                version=version,
-                clock_offset_ms=clock_offset_ms,
-            )
-        )
+    await _touch(
+        db, location, token_name, now, {"version": version, "clock_offset_ms": clock_offset_ms}
+    )
 
 
 async def list_agents(db: Database) -> list[AgentRecord]:
