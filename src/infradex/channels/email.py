@@ -107,6 +107,12 @@ def build_email(message: Message, sender: str, to: str, delivery: str) -> EmailM
         if message.kind != "trigger":
             email["In-Reply-To"] = thread
     email["X-Infradex-Kind"] = message.kind
+    unsubscribe = message.links.get("unsubscribe")
+    if unsubscribe:
+        # RFC 2369 and RFC 8058: the mail client offers "unsubscribe" and POSTs
+        # List-Unsubscribe=One-Click to the link, with no page to click through
+        email["List-Unsubscribe"] = f"<{unsubscribe}>"
+        email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     email.set_content(message.text)
     if message.html:
         email.add_alternative(message.html, subtype="html")
