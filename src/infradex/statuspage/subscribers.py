@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -47,6 +47,7 @@ __all__ = [
     "SignUpRefused",
     "Subscriber",
     "check_address",
+    "check_components",
     "confirm",
     "dedup_prefix",
     "list_subscribers",
@@ -192,21 +193,30 @@ async def sign_up(
     kind: str,
     address: str,
     components: Sequence[str],
+    known: Mapping[str, str],
     source: str | None,
     now: datetime,
-    component_names: Sequence[str] = (),
+    policy: AddressPolicy,
 ) -> SignUp:
-    """Count the attempt, then store the subscription: an email address unconfirmed, with
-    its confirmation mail queued in the same transaction; a webhook at once, with its new
-    secret (returned: shown once). Signing up again with an address still unconfirmed sends
-    a new link (the old one stops working); with one confirmed, nothing changes and nothing
-    is sent, and the answer is the same (no one learns who subscribes)."""
+    """Check the input (a :class:`UsageError` says what is wrong), count the attempt
+    (:class:`SignUpRefused`), then store the subscription: an email address unconfirmed,
+    with its confirmation mail queued in the same transaction; a webhook at once, with its
+    new secret (returned: shown once). ``known``: the public components, id → name;
+    ``policy``: where a webhook may point.
+
+    Signing up again with an address still unconfirmed sends a new link (the old one stops
+    working); with one confirmed, nothing changes and nothing is sent, and the answer is the
+    same (no one learns who subscribes)."""
+    address = check_address(kind, address)
+    chosen = check_components(components, known)
     key = _address_key(address)
     wait = await count_attempt(
         db, (f"signup-source:{source or 'unknown'}", f"signup-address:{key}"), now
     )
     if wait is not None:
         raise SignUpRefused(wait)
+    if kind == "webhook":
+        await webhook_allowed(address, policy)
     async with db.begin(writes=True) as connection:
         # unconfirmed sign-ups whose link has run out are forgotten
         await connection.execute(
@@ -224,25 +234,24 @@ async def sign_up(
                     "the link in any delivery to it"
                 )
             secret = secrets.token_urlsafe(32)
-            await _insert(connection, kind, address, key, components, now, secret=secret)
+            await _insert(connection, kind, address, key, chosen, now, secret=secret)
             return SignUp(kind, secret)
         nonce = secrets.token_urlsafe(16)
         if row is None:
             subscriber_id = await _insert(
-                connection, kind, address, key, components, now, confirm_nonce=nonce
+                connection, kind, address, key, chosen, now, confirm_nonce=nonce
             )
         elif row.confirmed_at is None:
             subscriber_id = row.id
             await connection.execute(
                 update(subscribers)
                 .where(subscribers.c.id == row.id)
-                .values(confirm_nonce=nonce, components=list(components), created_at=now)
+                .values(confirm_nonce=nonce, components=list(chosen), created_at=now)
             )
         else:
             return SignUp(kind)
-        message = confirmation_message(
-            links, subscriber_id, nonce, now + CONFIRM_FOR, component_names
-        )
+        names = [known[c] for c in chosen]
+        message = confirmation_message(links, subscriber_id, nonce, now + CONFIRM_FOR, names)
         await outbox.enqueue(
             connection,
             channel="email",
