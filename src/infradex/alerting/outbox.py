@@ -131,12 +131,13 @@ async def enqueue_once(
     values = _row(channel=channel, kind=kind, recipient=recipient, address=address,
                   options=options, message=message, now=now, incident_id=None,
                   not_before=None)  # fmt: skip
-    result = await connection.execute(
+    made = await connection.execute(
         dialect.insert(notifications)
         .values(**values, dedup_key=dedup_key)
         .on_conflict_do_nothing(index_elements=["dedup_key"])
+        .returning(notifications.c.id)  # rowcount is not told reliably here on PostgreSQL
     )
-    return bool(result.rowcount)
+    return made.first() is not None
 
 
 async def claim(
