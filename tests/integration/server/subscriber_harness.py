@@ -72,35 +72,25 @@ def public_components() -> dict[str, tuple[str, str]]:
 
     catalog = load(embedded_example()).catalog
     assert catalog is not None
-    return {
-        str(c.ref): (c.id, c.name) for c in layout(catalog).components if c.public
-    }
+    return {str(c.ref): (c.id, c.name) for c in layout(catalog).components if c.public}
 
 
 async def draft(db: Database, refs: list[str], at: datetime, name: str = "Problems") -> int:
     """A public incident draft on ``refs`` with its first update, as sync_drafts writes one."""
     async with db.begin(writes=True) as connection:
-        made = await connection.execute(
-            insert(public_incidents).values(
-                name=name, status="investigating", impact="major", components=refs,
-                created_at=at, updated_at=at,
-            )  # fmt: skip
-        )
+        row = {"name": name, "status": "investigating", "impact": "major", "components": refs,
+               "created_at": at, "updated_at": at}  # fmt: skip
+        made = await connection.execute(insert(public_incidents).values(**row))
         key = made.inserted_primary_key
         assert key is not None
-        await connection.execute(
-            insert(public_incident_updates).values(
-                public_incident_id=int(key[0]), status="investigating",
-                body="We are investigating.", components={r: "major_outage" for r in refs},
-                created_at=at, created_by="infradex",
-            )  # fmt: skip
-        )
+        first = {"public_incident_id": int(key[0]), "status": "investigating",
+                 "body": "We are investigating.", "components": dict.fromkeys(refs, "major_outage"),
+                 "created_at": at, "created_by": "infradex"}  # fmt: skip
+        await connection.execute(insert(public_incident_updates).values(**first))
     return int(key[0])
 
 
-def status_settings(
-    tmp_path: Path, database_url: str, inbox: Inbox, **changes: object
-) -> Settings:
+def status_settings(tmp_path: Path, database_url: str, inbox: Inbox, **changes: object) -> Settings:
     base = settings_for(embedded_example(), tmp_path, database_url)
     return dataclasses.replace(
         base,

@@ -279,5 +279,3 @@ def test_the_event_names_its_kind() -> None:
     with pytest.raises(ValueError, match="unknown status event"):
         event(kind="incident.deleted")
     assert event().key == "incident:3:7"
-
-

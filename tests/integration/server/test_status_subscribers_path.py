@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
@@ -21,9 +22,17 @@ from infradex.channels.webhook import verify_signature
 from infradex.clock import utcnow
 from infradex.store import Database
 from infradex.store.tokens import create_token
+from infradex.web.app import create_app
 
 from .alerting_harness import Inbox, inbox
-from .subscriber_harness import Receiver, draft, public_components, receiver, status_app
+from .subscriber_harness import (
+    Receiver,
+    draft,
+    public_components,
+    receiver,
+    status_app,
+    status_settings,
+)
 
 __all__ = ["inbox", "receiver", "status_app"]  # fixtures
 
@@ -69,7 +78,9 @@ async def test_sign_up_confirm_notify_unsubscribe(
     # published while unconfirmed: nothing for ada
     first = await draft(db, [ref], utcnow(), name="Problems with the site")
     auth = {"Authorization": f"Bearer {write}"}
-    published = await client.post(f"/api/v1/status/incidents/{first}/publish", json={}, headers=auth)
+    published = await client.post(
+        f"/api/v1/status/incidents/{first}/publish", json={}, headers=auth
+    )
     assert published.status_code == 200, published.text
     await dispatcher.run_once()
     assert len(inbox.to("ada@example.org")) == 1
@@ -165,3 +176,43 @@ async def test_sign_up_confirm_notify_unsubscribe(
     assert removed.status_code == 200
     assert (await client.get("/api/v1/status/subscribers", headers={
         "Authorization": f"Bearer {admin}"})).json()["items"] == []  # fmt: skip
+
+
+async def test_on_the_status_host_of_a_private_server(
+    db: Database, tmp_path: Path, database_url: str, inbox: Inbox
+) -> None:
+    """The status host takes sign-ups from anyone although the server is private, and the
+    links in the mail lead to the status host; on the main host, signing up needs sign-in
+    but a link still works (its token is the permission)."""
+    settings = status_settings(
+        tmp_path, database_url, inbox, status_host="status.example.org", public_read=False
+    )
+    app = create_app(settings, db)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, client=("203.0.113.5", 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            status = {"Host": "status.example.org"}
+            page = await c.get("/", headers=status)
+            assert page.status_code == 200 and 'action="/status/subscribe"' in page.text
+            refused = await c.post(
+                "/status/subscribe", data={"address": "ada@example.org"}, follow_redirects=False
+            )
+            assert refused.status_code == 303  # the main host: sign in first
+            signed = await c.post(
+                "/status/subscribe", data={"address": "ada@example.org"}, headers=status
+            )
+            assert signed.status_code == 200, signed.text
+            bad = await c.post("/status/subscribe", data={"address": "nope"}, headers=status)
+            assert bad.status_code == 400 and "is not an email address" in bad.text
+            assert "Content-Security-Policy" in bad.headers
+            await Dispatcher(db, notifiers_for(settings)).run_once()
+            (mail,) = inbox.to("ada@example.org")
+            link = mail.link("Confirm")
+            assert link.startswith("https://status.example.org/status/confirm?token=")
+            for host in (status, {}):
+                shown = await c.get(local(link), headers=host, follow_redirects=False)
+                assert shown.status_code == 200, (host, shown.text)
+            forged = await c.post("/status/confirm", data={"token": "x"}, headers=status)
+            assert forged.status_code == 400 and "This link is not valid" in forged.text
+            elsewhere = await c.get("/api/v1/status/subscribers", headers=status)
+            assert elsewhere.status_code == 404  # the status host serves the page only
