@@ -34,6 +34,7 @@ __all__ = [
     "Announce",
     "StatusEvent",
     "incident_event",
+    "maintenance_event",
     "notify_subscribers",
 ]
 
@@ -73,6 +74,45 @@ def incident_event(
         status=status,
         at=at,
         component_names=tuple(names[r] for r in component_refs if r in names) if names else (),
+    )
+
+
+#: a maintenance window's step → its event kind and the status subscribers are told
+MAINTENANCE_STEPS = {
+    "scheduled": ("maintenance.scheduled", "scheduled"),
+    "in_progress": ("maintenance.started", "in_progress"),
+    "completed": ("maintenance.completed", "completed"),
+}
+
+
+def maintenance_event(
+    *,
+    window_id: int,
+    occurrence: str,
+    step: str,
+    name: str,
+    body: str,
+    component_ids: Sequence[str],
+    at: datetime,
+    component_names: Sequence[str] = (),
+) -> StatusEvent:
+    """The event of a public maintenance window's step (``scheduled``, ``in_progress`` or
+    ``completed``) for one ``occurrence`` (its start, ISO 8601: a recurring window steps
+    through each), for the maintenance lifecycle to pass to :func:`notify_subscribers` in
+    the transaction that records the step."""
+    if step not in MAINTENANCE_STEPS:
+        raise ValueError(f"unknown maintenance step {step!r}; one of {tuple(MAINTENANCE_STEPS)}")
+    kind, status = MAINTENANCE_STEPS[step]
+    return StatusEvent(
+        kind=kind,
+        subject_id=window_id,
+        update_id=f"{occurrence}:{step}",
+        component_ids=tuple(component_ids),
+        title=name,
+        body=body,
+        status=status,
+        at=at,
+        component_names=tuple(component_names),
     )
 
 

@@ -113,3 +113,21 @@ def test_internal_addresses_are_refused_unless_allowed() -> None:
     assert loose.denied_by("127.0.0.1") is None
     assert loose.denied_by("127.0.0.2") is not None
     assert loose.denied_by("169.254.169.254") is not None
+
+
+def test_a_maintenance_step_is_an_event_with_its_own_key() -> None:
+    from infradex.statuspage.subscriber_notices import maintenance_event
+
+    started = maintenance_event(window_id=4, occurrence="2026-12-06T08:00:00+00:00",
+                                step="in_progress", name="Database upgrade",
+                                body="PyPI is read-only.", component_ids=("aaaaaaaaaaaa",),
+                                at=NOW)  # fmt: skip
+    assert (started.kind, started.status) == ("maintenance.started", "in_progress")
+    assert started.key == "maintenance:4:2026-12-06T08:00:00+00:00:in_progress"
+    links = SubscriberLinks("https://status.example.org", "Status", "k")
+    assert notice_message(links, started, 1, "abcdefgh").subject == (
+        "[Status] Maintenance in progress: Database upgrade"
+    )
+    with pytest.raises(ValueError, match="unknown maintenance step"):
+        maintenance_event(window_id=4, occurrence="x", step="verifying", name="n", body="b",
+                          component_ids=(), at=NOW)  # fmt: skip
