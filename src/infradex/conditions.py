@@ -49,6 +49,13 @@ PLACEHOLDERS: dict[str, str] = {
     "CERTIFICATE_EXPIRATION": "duration",
     "DNS_RCODE": "text",
     "DNS_ANSWER": "list",
+    "UPSTREAM": "text",
+    "UPSTREAM_COMPONENT": "text",
+}
+#: placeholders that name one of several values: what the argument is, and an example
+_ARGUMENT = {
+    "HEADER": ("a header name", "[HEADER:content-type]"),
+    "UPSTREAM_COMPONENT": ("a component's name", "[UPSTREAM_COMPONENT:North America]"),
 }
 #: placeholders whose value is text the target sent: never shown in ``actual``
 _RESPONSE_TEXT = frozenset({"BODY", "HEADER"})
@@ -61,6 +68,8 @@ DEFAULT_CONDITIONS: dict[str, tuple[str, ...]] = {
     "tcp": ("[CONNECTED] == true",),
     "dns": ("[DNS_RCODE] == NOERROR",),
     "tls": ("[CERTIFICATE_EXPIRATION] > 0s",),
+    # a provider's own page: down when it says major or critical (minor: a POP somewhere)
+    "statuspage": ("[UPSTREAM] != major", "[UPSTREAM] != critical"),
 }
 
 
@@ -218,10 +227,10 @@ def parse_condition(text: str) -> Condition:
             + ", ".join(f"[{p}]" for p in PLACEHOLDERS)
             + ")"
         )
-    if (name == "HEADER") != (arg is not None):
+    if (name in _ARGUMENT) != (arg is not None):
         raise ConditionError(
-            "[HEADER:name] needs a header name, e.g. [HEADER:content-type]"
-            if name == "HEADER"
+            f"[{name}:name] needs {_ARGUMENT[name][0]}, e.g. {_ARGUMENT[name][1]}"
+            if name in _ARGUMENT
             else f"[{name}] takes no argument"
         )
     length = bool(match["len"])
@@ -252,8 +261,11 @@ def _show(value: Any) -> str:
 
 def evaluate(condition: Condition, values: Mapping[str, Any]) -> ConditionResult:
     """Judge one condition against a probe's values (keys are placeholder names; headers go
-    under ``HEADER:<lower-case name>``). A missing value fails the condition."""
-    key = f"HEADER:{condition.argument.lower()}" if condition.argument else condition.placeholder
+    under ``HEADER:<lower-case name>``, components under ``UPSTREAM_COMPONENT:<lower-case
+    name>``). A missing value fails the condition."""
+    key = condition.placeholder
+    if condition.argument:
+        key += ":" + " ".join(condition.argument.split()).lower()
     if key not in values or values[key] is None:
         return ConditionResult(condition.text, False, "no value")
     actual = values[key]

@@ -94,6 +94,8 @@ def test_every_placeholder_and_operator_is_documented() -> None:
         "CERTIFICATE_EXPIRATION",
         "DNS_RCODE",
         "DNS_ANSWER",
+        "UPSTREAM",
+        "UPSTREAM_COMPONENT",
     }
     assert set(OPERATORS) == {"==", "!=", "<", "<=", ">", ">=", "contains", "matches"}
 
@@ -120,6 +122,12 @@ def test_every_placeholder_and_operator_is_documented() -> None:
         ("[STATSU] == 200", "unknown placeholder [STATSU]; did you mean [STATUS]?"),
         ("[FOO] == 1", "unknown placeholder [FOO] (known: [STATUS], [RESPONSE_TIME]"),
         ("[HEADER] == x", "[HEADER:name] needs a header name, e.g. [HEADER:content-type]"),
+        (
+            "[UPSTREAM_COMPONENT] == operational",
+            "[UPSTREAM_COMPONENT:name] needs a component's name, "
+            "e.g. [UPSTREAM_COMPONENT:North America]",
+        ),
+        ("[UPSTREAM:eu] == none", "[UPSTREAM] takes no argument"),
         ("[STATUS:x] == 1", "[STATUS] takes no argument"),
         ("[BODY] < 3", "< compares numbers; [BODY] is text, use == != contains"),
         ("[CONNECTED] >= 1", ">= compares numbers; [CONNECTED] is bool"),

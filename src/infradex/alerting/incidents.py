@@ -19,6 +19,8 @@ The rules (docs/alerting.md):
   opens its own incident.
 - A check going **up** leaves its incident; the incident resolves when its own checks are all
   up (resolves are never suppressed). Impacted checks still down then get their own incident.
+- A check reading a provider's own status page (``statuspage://``) that fails in an incident
+  adds an ``upstream_confirmed`` event: the provider says so too.
 - An incident for the same entity that resolved less than ``reopen_window`` ago is reopened
   rather than duplicated.
 - A child whose check crossed its threshold before its root's (a shorter interval) may already
@@ -129,6 +131,9 @@ class Correlator:
         self.held: dict[str, Held] = {}
         self.recent: dict[str, Incident] = {}  # key → its last resolved incident
         self._touched: dict[int, Incident] = {}
+        #: checks that read a provider's own status page (``statuspage://``): one of them
+        #: failing in an incident says the provider confirms the problem
+        self.upstream_checks: frozenset[str] = frozenset()
 
     # ----------------------------------------------------------------- state from the store
     def adopt(self, incident: Incident) -> None:
@@ -273,9 +278,10 @@ class Correlator:
             member = incident.members[check_id] = Member(check_id, entity, role, at, None, message)
         self._down(incident, member)
         kind = EventKind.CHECK_DOWN if role == "root" else EventKind.IMPACTED
-        self._touch(incident).events.append(
-            Event(at, kind, {"check": check_id, "entity": entity, "message": message})
-        )
+        data = {"check": check_id, "entity": entity, "message": message}
+        self._touch(incident).events.append(Event(at, kind, data))
+        if check_id in self.upstream_checks:
+            incident.events.append(Event(at, EventKind.UPSTREAM_CONFIRMED, dict(data)))
 
     def _open(
         self,

@@ -50,6 +50,7 @@ class EventKind(StrEnum):
     MERGED = "merged"
     DETACHED = "detached"
     RESOLVED = "resolved"  # by recovery or by hand (``data.by``)
+    UPSTREAM_CONFIRMED = "upstream_confirmed"  # the provider's own status page reports it
     # people
     ACKNOWLEDGED = "acknowledged"
     UNACKNOWLEDGED = "unacknowledged"

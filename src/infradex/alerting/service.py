@@ -118,8 +118,15 @@ class Alerter:
         self.last_good_turn: datetime | None = None
 
     # ------------------------------------------------------------------ lifecycle
+    def _new_correlator(self) -> Correlator:
+        correlator = Correlator(self.settings.window, self.settings.reopen_window)
+        if self.catalog is not None:
+            correlator.upstream_checks = frozenset(reads.upstream_check_ids(self.catalog))
+        return correlator
+
     def set_catalog(self, catalog: Catalog) -> None:
         self.catalog = catalog
+        self.correlator.upstream_checks = frozenset(reads.upstream_check_ids(catalog))
         self._check_ids = frozenset(reads.catalog_check_ids(catalog))
         by_owner: dict[str, list[str]] = {}
         for check_id in self._check_ids:
@@ -184,7 +191,7 @@ class Alerter:
                 self.following = False
                 self._stale = True
         if self._stale:  # a failed turn left memory ahead of the store: start from the store
-            self.correlator = Correlator(self.settings.window, self.settings.reopen_window)
+            self.correlator = self._new_correlator()
             await self.load()
             self._stale = False
         try:

@@ -27,6 +27,11 @@ def describe(kind: str, data: dict[str, Any]) -> str:
         return f"{data.get('check')} {'down' if kind == K.CHECK_DOWN else 'up'}" + (
             f": {detail}" if detail else ""
         )
+    if kind == K.UPSTREAM_CONFIRMED:
+        detail = data.get("message")
+        return f"confirmed upstream: {data.get('entity')}'s own status page reports a problem" + (
+            f" ({detail})" if detail else ""
+        )
     if kind == K.MERGED:
         return f"merged into {data.get('into')}'s incident: its root failed too"
     if kind == K.CAUGHT_UP:

@@ -61,7 +61,7 @@ __all__ = [
 ]
 
 API_VERSION = "infradex/v1"
-PROBE_SCHEMES = ("http", "https", "tcp", "dns", "tls", "dns-drift")
+PROBE_SCHEMES = ("http", "https", "tcp", "dns", "tls", "dns-drift", "statuspage")
 Weekday = Literal["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -116,6 +116,11 @@ def _check_url(value: str) -> str:
         raise ValueError(f"{value!r} has an invalid port; use a number 1-65535") from None
     if parts.scheme in ("http", "https") and not parts.hostname:
         raise ValueError(f"{value!r} has no host; write e.g. https://docs.python.org/3/")
+    if parts.scheme == "statuspage" and (not parts.hostname or parts.query or parts.fragment):
+        raise ValueError(
+            f"{value!r} names a provider's status page by its host (and a path prefix, if "
+            "any), e.g. statuspage://status.fastly.com"
+        )
     if parts.scheme in ("tcp", "tls") and (not parts.hostname or port is None):
         raise ValueError(f"{value!r} needs a host and a port, e.g. {parts.scheme}://host:443")
     if parts.scheme == "dns-drift" and (not parts.hostname or parts.path.strip("/")):

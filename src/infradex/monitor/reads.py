@@ -30,6 +30,7 @@ __all__ = [
     "last_report_at",
     "maintenance_windows_of",
     "unwell_checks",
+    "upstream_check_ids",
 ]
 
 #: shown states that mean a check is in trouble even before it passes its threshold
@@ -46,6 +47,17 @@ def catalog_check_ids(catalog: Catalog) -> list[str]:
         for entity in catalog.of_kind(kind)
         for check in spec_checks(entity)
     ] + [agent_check_id(location) for location in agent_locations(catalog)]
+
+
+def upstream_check_ids(catalog: Catalog) -> list[str]:
+    """The checks that read a provider's own status page (``statuspage://``)."""
+    return [
+        f"{entity.ref}/{check.name}"
+        for kind in ("service", "provider")
+        for entity in catalog.of_kind(kind)
+        for check in spec_checks(entity)
+        if check.url.lower().startswith("statuspage:")
+    ]
 
 
 async def check_states_of(

@@ -5,7 +5,7 @@ them: a probe module needs ``base``, never the other way round)."""
 
 from __future__ import annotations
 
-from infradex.probes import dns, dns_drift, http, tcp, tls
+from infradex.probes import dns, dns_drift, http, statuspage, tcp, tls
 from infradex.probes.base import Probe
 
 __all__ = ["PROBES", "probe_for", "schemes"]
@@ -16,6 +16,7 @@ PROBES: dict[str, Probe] = {
     "dns-drift": dns_drift.probe,
     "http": http.probe,
     "https": http.probe,
+    "statuspage": statuspage.probe,
     "tcp": tcp.probe,
     "tls": tls.probe,
 }

@@ -158,9 +158,53 @@ async def route(request: HttpRequest, writer: Writer) -> None:
                 head=head,
             )
         )
+    elif path.startswith("/upstream/") and path.endswith("/api/v2/summary.json"):
+        # a provider's Statuspage summary: /upstream/<scenario>/api/v2/summary.json
+        scenario = path.split("/")[2]
+        body = UPSTREAM_SUMMARIES.get(scenario)
+        if body is None:
+            writer.write(response(503, b"<html>maintenance</html>"))
+        else:
+            writer.write(response(200, body, [("Content-Type", "application/json")], head=head))
     else:
         writer.write(response(404, b"no such test page"))
     await writer.drain()
+
+
+def _summary(indicator: str, description: str, components: list[tuple[str, str]]) -> bytes:
+    """A Statuspage ``summary.json`` as the documentation shapes it (only the keys read)."""
+    return json.dumps(
+        {
+            "page": {"id": "y2j98763l443", "name": "Upstream", "url": "https://status.test"},
+            "status": {"indicator": indicator, "description": description},
+            "components": [
+                {"id": f"c{i}", "name": name, "status": status, "group_id": None}
+                for i, (name, status) in enumerate(components)
+            ],
+            "incidents": (
+                []
+                if indicator == "none"
+                else [
+                    {"id": "i1", "name": "Elevated <b>errors</b> in   Europe", "impact": indicator}
+                ]
+            ),
+            "scheduled_maintenances": [],
+        }
+    ).encode()
+
+
+UPSTREAM_SUMMARIES: dict[str, bytes] = {
+    "calm": _summary("none", "All Systems Operational", [("North America", "operational")]),
+    "minor": _summary("minor", "Minor Service Outage", [("Europe", "degraded_performance")]),
+    "major": _summary(
+        "major",
+        "Partial System Outage",
+        [("North America", "operational"), ("Europe", "major_outage")],
+    ),
+    "odd": _summary("on fire", "x" * 500, [("Europe", "<script>alert(1)</script>")]),
+    "not-json": b"<html>hello</html>",
+    "no-status": json.dumps({"page": {}, "components": []}).encode(),
+}
 
 
 class Targets:

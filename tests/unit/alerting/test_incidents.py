@@ -157,3 +157,21 @@ def test_a_check_removed_from_the_catalog_leaves_its_incident(org: Catalog) -> N
     assert incident.status == "resolved"
     [up] = [e for e in incident.events if e.kind == "check_up"]
     assert up.data["reason"] == "removed"
+
+
+def test_the_providers_own_status_page_confirms_the_incident(org: Catalog) -> None:
+    c = Correlator()
+    c.upstream_checks = frozenset({"provider:edgecdn/own-status"})
+    c.check_down(org, "provider:edgecdn/edge", CDN, T0, "timeout", nobody_unwell)
+    c.check_down(org, "service:www/home", Ref("service", "www"), T0, "503", nobody_unwell)
+    later = T0 + timedelta(minutes=2)
+    says = "[UPSTREAM] != major: got 'major'"
+    c.check_down(org, "provider:edgecdn/own-status", CDN, later, says, nobody_unwell)
+    [incident] = c.drain()
+    confirmed = [e for e in incident.events if e.kind == "upstream_confirmed"]
+    assert [(e.at, e.data["check"], e.data["message"]) for e in confirmed] == [
+        (later, "provider:edgecdn/own-status", says)
+    ]
+    # an ordinary check of the same provider confirms nothing
+    c.check_down(org, "provider:edgecdn/other", CDN, later, "timeout", nobody_unwell)
+    assert [e.kind for e in c.drain()[0].events][-1] == "check_down"

@@ -43,7 +43,8 @@ def test_the_stored_strings_are_unchanged() -> None:
     assert [s.value for s in NoticeStatus] == ["pending", "sending", "sent", "failed", "cancelled"]
     assert {k.value for k in EventKind} == {
         "opened", "reopened", "check_down", "check_up", "impacted", "merged", "detached",
-        "resolved", "acknowledged", "unacknowledged", "snoozed", "note", "escalated",
+        "resolved", "upstream_confirmed", "acknowledged", "unacknowledged", "snoozed", "note",
+        "escalated",
         "caught_up", "snooze_ended", "paging_held", "unrouted", "notified", "notify_retry",
         "notify_failed",
     }  # fmt: skip

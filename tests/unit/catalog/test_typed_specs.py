@@ -13,6 +13,7 @@ from infradex.catalog import KINDS, Catalog, Entity, Ref, load
 from infradex.catalog.entities import SpecMismatch, has_spec
 from infradex.catalog.models import (
     SPEC_MODELS,
+    Check,
     Metadata,
     PersonSpec,
     ScheduleSpec,
@@ -259,3 +260,13 @@ def test_no_module_guesses_a_spec_field_with_getattr() -> None:
         if (lines := _spec_guesses(ast.parse(path.read_text(encoding="utf-8"))))
     }
     assert found == {}, "read the field through infradex.catalog.specs or narrow with has_spec"
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["statuspage://", "statuspage://status.example.org?x=1", "statuspage://status.example.org#a"],
+)
+def test_a_statuspage_check_names_the_page_by_its_host(url: str) -> None:
+    with pytest.raises(ValueError, match="names a provider's status page by its host"):
+        Check(name="own-status", url=url)
+    assert Check(name="own-status", url="statuspage://status.example.org/prefix").url

@@ -26,7 +26,7 @@ PROBES_DIR = Path(infradex.probes.__file__).parent
 
 
 def test_every_scheme_has_a_probe_that_fits_the_protocol() -> None:
-    assert schemes() == ["dns", "dns-drift", "http", "https", "tcp", "tls"]
+    assert schemes() == ["dns", "dns-drift", "http", "https", "statuspage", "tcp", "tls"]
     for scheme in schemes():
         probe = probe_for(f"{scheme}://example.org")
         assert inspect.iscoroutinefunction(probe), scheme
@@ -41,7 +41,7 @@ def test_every_probe_module_is_in_the_registry() -> None:
         for path in PROBES_DIR.glob("*.py")
         if "async def probe(" in path.read_text(encoding="utf-8")
     }
-    assert modules == {"dns", "dns_drift", "http", "tcp", "tls"}
+    assert modules == {"dns", "dns_drift", "http", "statuspage", "tcp", "tls"}
     assert {probe.__module__.rpartition(".")[2] for probe in PROBES.values()} == modules
 
 
@@ -53,15 +53,15 @@ def test_every_probe_is_found_whichever_probe_module_was_imported_first() -> Non
         "print(','.join(schemes()))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "dns,dns-drift,http,https,tcp,tls"
+    assert done.stdout.strip() == "dns,dns-drift,http,https,statuspage,tcp,tls"
 
 
 def test_unknown_scheme_lists_the_known_ones() -> None:
     with pytest.raises(KeyError) as caught:
         probe_for("ftp://example.org")
     assert caught.value.args[0] == (
-        "no probe for ftp:// URLs; use one of dns://, dns-drift://, http://, https://, tcp://, "
-        "tls://"
+        "no probe for ftp:// URLs; use one of dns://, dns-drift://, http://, https://, "
+        "statuspage://, tcp://, tls://"
     )
 
 
