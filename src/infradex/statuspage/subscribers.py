@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from infradex.alerting import outbox
@@ -217,6 +218,32 @@ async def sign_up(
         raise SignUpRefused(wait)
     if kind == "webhook":
         await webhook_allowed(address, policy)
+    try:
+        return await _store_sign_up(db, links, kind, address, key, chosen, known, now)
+    except IntegrityError:
+        # the same address signed up at the same moment elsewhere (PostgreSQL: no write
+        # lock first): that sign-up stands, and this one is answered as a repeat
+        if kind == "webhook":
+            raise UsageError(_WEBHOOK_TAKEN) from None
+        return SignUp(kind)
+
+
+_WEBHOOK_TAKEN = (
+    "this webhook URL is subscribed already; to start again, unsubscribe with the link in any "
+    "delivery to it"
+)
+
+
+async def _store_sign_up(
+    db: Database,
+    links: SubscriberLinks,
+    kind: str,
+    address: str,
+    key: str,
+    chosen: tuple[str, ...],
+    known: Mapping[str, str],
+    now: datetime,
+) -> SignUp:
     async with db.begin(writes=True) as connection:
         # unconfirmed sign-ups whose link has run out are forgotten
         await connection.execute(
@@ -229,10 +256,7 @@ async def sign_up(
         ).first()
         if kind == "webhook":
             if row is not None:
-                raise UsageError(
-                    "this webhook URL is subscribed already; to start again, unsubscribe with "
-                    "the link in any delivery to it"
-                )
+                raise UsageError(_WEBHOOK_TAKEN)
             secret = secrets.token_urlsafe(32)
             await _insert(connection, kind, address, key, chosen, now, secret=secret)
             return SignUp(kind, secret)

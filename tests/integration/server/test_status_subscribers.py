@@ -5,11 +5,12 @@ and update, only to confirmed subscribers of the components touched."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from ipaddress import ip_network
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from infradex.errors import UsageError
 from infradex.netpolicy import DEFAULT_POLICY
@@ -279,3 +280,20 @@ def test_the_event_names_its_kind() -> None:
     with pytest.raises(ValueError, match="unknown status event"):
         event(kind="incident.deleted")
     assert event().key == "incident:3:7"
+
+
+async def test_the_same_address_signed_up_on_two_servers_at_once_is_stored_once(
+    two_servers: tuple[Database, Database],
+) -> None:
+    a, b = two_servers
+    for _ in range(3):
+        await asyncio.gather(
+            *(sign_up(db, LINKS, kind="email", address="ada@example.org", components=(),
+                      known=KNOWN, source=f"192.0.2.{n}", now=NOW, policy=POLICY)
+              for n, db in enumerate((a, b, a))),
+            return_exceptions=False,
+        )  # fmt: skip
+        assert await count(a, subscribers) == 1
+        async with a.begin(writes=True) as connection:
+            await connection.execute(delete(subscribers))
+            await connection.execute(delete(sign_in_limits))
