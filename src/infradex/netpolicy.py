@@ -20,7 +20,14 @@ import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["DEFAULT_DENY", "DEFAULT_POLICY", "AddressPolicy", "PolicyError", "parse_networks"]
+__all__ = [
+    "DEFAULT_DENY",
+    "DEFAULT_POLICY",
+    "INTERNAL",
+    "AddressPolicy",
+    "PolicyError",
+    "parse_networks",
+]
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -31,6 +38,27 @@ DEFAULT_DENY = (
     "fd00:ec2::254/128",  # AWS metadata over IPv6
     "100.100.100.200/32",  # Alibaba Cloud metadata
     "192.0.0.192/32",  # Oracle Cloud metadata (older)
+)
+
+
+#: the ranges no stranger's URL may reach (a status-page subscriber's webhook): loopback,
+#: private, shared, link-local, multicast and reserved networks (RFC 6890's special ranges)
+INTERNAL = (
+    "0.0.0.0/8",
+    "10.0.0.0/8",
+    "100.64.0.0/10",
+    "127.0.0.0/8",
+    "172.16.0.0/12",
+    "192.0.0.0/24",
+    "192.168.0.0/16",
+    "198.18.0.0/15",
+    "224.0.0.0/4",
+    "240.0.0.0/4",
+    "::/128",
+    "::1/128",
+    "64:ff9b:1::/48",
+    "fc00::/7",
+    "ff00::/8",
 )
 
 
@@ -89,6 +117,12 @@ class AddressPolicy:
                 deny if deny and deny.strip() else "default", "INFRADEX_MONITOR_DENY"
             ),
         )
+
+    def without_internal(self, allow: tuple[Network, ...]) -> AddressPolicy:
+        """This policy's deny list plus :data:`INTERNAL`, with ``allow`` (only) as the
+        exceptions: for URLs that strangers give (a subscriber's webhook)."""
+        internal = tuple(ipaddress.ip_network(n) for n in INTERNAL)
+        return AddressPolicy(allow=allow, deny=self.deny + internal)
 
     def denied_by(self, ip: str) -> str | None:
         """The deny range that refuses ``ip`` (e.g. ``"169.254.0.0/16"``), or None if the

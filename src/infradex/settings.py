@@ -49,6 +49,9 @@ VARIABLES = {
     "INFRADEX_MONITOR_DENY": "address ranges the monitor never connects to (default: `default`, "
     "link-local 169.254.0.0/16, fe80::/10 and cloud metadata addresses; write e.g. "
     "default,10.0.0.0/8 to add private ranges, or none)",
+    "INFRADEX_SUBSCRIBER_WEBHOOK_ALLOW": "address ranges (CIDR, comma-separated) a status-page "
+    "subscriber's webhook may reach although they are internal (loopback, private, link-local "
+    "and other special ranges are refused by default; the monitor's deny list applies too)",
     "INFRADEX_CA_FILE": "PEM file of extra CAs the probes trust (default: the system's)",
     "INFRADEX_KEEP_RESULTS": "raw results kept per check (default 100)",
     "INFRADEX_MONITOR_QUEUE_MAX": "result rows the monitor holds while the store is down, "
@@ -261,6 +264,14 @@ class Settings:
     status_name: str = "Status"
     status_host: str | None = None  # requests for this Host get only the status page
     status_stale_after: timedelta = timedelta(minutes=10)
+    # internal ranges a subscriber's webhook may reach all the same (docs/status-page.md)
+    subscriber_webhook_allow: tuple[IPv4Network | IPv6Network, ...] = ()
+
+    @property
+    def subscriber_policy(self) -> AddressPolicy:
+        """Where a status-page subscriber's webhook may be sent: not to internal addresses
+        unless INFRADEX_SUBSCRIBER_WEBHOOK_ALLOW says so, nor where the monitor may not go."""
+        return self.monitor_policy.without_internal(self.subscriber_webhook_allow)
 
     @property
     def monitor_enabled(self) -> bool:
@@ -335,6 +346,7 @@ class Settings:
             status_name=(environ.get("INFRADEX_STATUS_NAME") or "Status").strip(),
             status_host=_host_name(environ, "INFRADEX_STATUS_HOST"),
             status_stale_after=_duration(environ, "INFRADEX_STATUS_STALE_AFTER", "10m"),
+            subscriber_webhook_allow=_networks(environ, "INFRADEX_SUBSCRIBER_WEBHOOK_ALLOW"),
         )
 
     def resolved_secret_key(self) -> str:

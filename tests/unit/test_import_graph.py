@@ -151,6 +151,7 @@ CHANNELS_MAY_IMPORT = {
     "infradex",  # the version, in the User-Agent
     "infradex.clock",
     "infradex.errors",
+    "infradex.netpolicy",  # a leaf: where an HTTP notifier may connect (subscriber webhooks)
     "infradex.probes",
     "infradex.secretrefs",
     "infradex.settings",

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, exists, insert, or_, select, true, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -36,6 +37,7 @@ __all__ = [
     "cancel_pages",
     "claim",
     "enqueue",
+    "enqueue_once",
     "give_up",
     "mark_failed",
     "mark_retry",
@@ -65,6 +67,32 @@ class Claimed:
     attempts: int  # including this one
 
 
+def _row(
+    *,
+    channel: str,
+    kind: str,
+    recipient: str | None,
+    address: str,
+    options: dict[str, str] | None,
+    message: Message,
+    now: datetime,
+    incident_id: int | None,
+    not_before: datetime | None,
+) -> dict[str, Any]:
+    return {
+        "incident_id": incident_id,
+        "channel": channel,
+        "kind": kind,
+        "recipient": recipient,
+        "target": address,
+        "payload": {"message": message.to_dict(), "options": dict(options or {})},
+        "status": NoticeStatus.PENDING,
+        "attempts": 0,
+        "next_attempt_at": not_before or now,
+        "created_at": now,
+    }
+
+
 async def enqueue(
     connection: AsyncConnection,
     *,
@@ -78,21 +106,38 @@ async def enqueue(
     incident_id: int | None = None,
     not_before: datetime | None = None,
 ) -> int:
-    result = await connection.execute(
-        insert(notifications).values(
-            incident_id=incident_id,
-            channel=channel,
-            kind=kind,
-            recipient=recipient,
-            target=address,
-            payload={"message": message.to_dict(), "options": dict(options or {})},
-            status=NoticeStatus.PENDING,
-            attempts=0,
-            next_attempt_at=not_before or now,
-            created_at=now,
-        )
-    )
+    values = _row(channel=channel, kind=kind, recipient=recipient, address=address,
+                  options=options, message=message, now=now, incident_id=incident_id,
+                  not_before=not_before)  # fmt: skip
+    result = await connection.execute(insert(notifications).values(**values))
     return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+
+async def enqueue_once(
+    connection: AsyncConnection,
+    dedup_key: str,
+    *,
+    channel: str,
+    kind: str,
+    recipient: str | None,
+    address: str,
+    options: dict[str, str] | None,
+    message: Message,
+    now: datetime,
+) -> bool:
+    """Queue a notification unless one with ``dedup_key`` was ever queued (the unique key
+    decides, on both engines, even between servers); whether this call queued it."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    values = _row(channel=channel, kind=kind, recipient=recipient, address=address,
+                  options=options, message=message, now=now, incident_id=None,
+                  not_before=None)  # fmt: skip
+    made = await connection.execute(
+        dialect.insert(notifications)
+        .values(**values, dedup_key=dedup_key)
+        .on_conflict_do_nothing(index_elements=["dedup_key"])
+        .returning(notifications.c.id)  # rowcount is not told reliably here on PostgreSQL
+    )
+    return made.first() is not None
 
 
 async def claim(

@@ -16,6 +16,7 @@ import socket
 import ssl
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from email import policy as email_policy
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
@@ -92,8 +93,14 @@ def _redacted(url: str) -> str:
     return url
 
 
+#: headers up to RFC 5322's 998 characters: a List-Unsubscribe URL (a signed token) is longer
+#: than 78 and must stay a literal <URL>, which the default policy would RFC 2047-encode
+_LONG_HEADERS = email_policy.default.clone(max_line_length=998)
+
+
 def build_email(message: Message, sender: str, to: str, delivery: str) -> EmailMessage:
-    email = EmailMessage()
+    unsubscribe = message.links.get("unsubscribe")
+    email = EmailMessage(policy=_LONG_HEADERS) if unsubscribe else EmailMessage()
     email["Subject"] = message.subject
     email["From"] = sender
     email["To"] = to
@@ -107,6 +114,11 @@ def build_email(message: Message, sender: str, to: str, delivery: str) -> EmailM
         if message.kind != "trigger":
             email["In-Reply-To"] = thread
     email["X-Infradex-Kind"] = message.kind
+    if unsubscribe:
+        # RFC 2369 and RFC 8058: the mail client offers "unsubscribe" and POSTs
+        # List-Unsubscribe=One-Click to the link, with no page to click through
+        email["List-Unsubscribe"] = f"<{unsubscribe}>"
+        email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     email.set_content(message.text)
     if message.html:
         email.add_alternative(message.html, subtype="html")

@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 import infradex
 from infradex.channels.base import NotifyError
 from infradex.clock import utcnow
+from infradex.netpolicy import DEFAULT_POLICY, AddressPolicy
 
 __all__ = [
     "BODY_QUOTE",
@@ -84,18 +85,21 @@ class HttpAnswer:
 
 
 class HttpNotifier:
-    """What the HTTP notifiers share: a timeout, the CAs to trust, and a clock (for the
-    webhook's timestamp and Retry-After dates)."""
+    """What the HTTP notifiers share: a timeout, the CAs to trust, a clock (for the
+    webhook's timestamp and Retry-After dates) and the addresses they may reach (checked on
+    the address connected to, after resolution)."""
 
     def __init__(
         self,
         timeout: float = 10.0,
         ca_file: str | None = None,
         clock: Callable[[], datetime] = utcnow,
+        policy: AddressPolicy = DEFAULT_POLICY,
     ) -> None:
         self.timeout = timeout
         self.ca_file = ca_file
         self.clock = clock
+        self.policy = policy
 
 
 def where(url: str) -> str:
@@ -140,6 +144,7 @@ async def post_json(
     *,
     timeout: float,
     ca_file: str | None = None,
+    policy: AddressPolicy = DEFAULT_POLICY,
 ) -> HttpAnswer:
     """POST ``body`` (JSON text, sent as UTF-8) to ``url`` and return whatever answer came
     back, any status. Raises a transient :class:`NotifyError` when no answer came."""
@@ -162,11 +167,15 @@ async def post_json(
         follow_redirects=False,
         body_limit=_BODY_LIMIT,
         ca_file=ca_file,
+        policy=policy,
     )
 
     seen = await probe_for(url)(request)
     host = where(url)
     status = seen.values.get("STATUS")
+    if not seen.ok and seen.error_kind == "denied":
+        raise NotifyError(f"{host} is not an address notifications may reach: {seen.error}",
+                          permanent=True)  # fmt: skip
     if not seen.ok or not isinstance(status, int):
         reason = seen.error or "no answer"
         raise NotifyError(f"no answer from {host}: {reason}; the notification is retried")

@@ -26,7 +26,7 @@ from infradex.channels.email import EmailChannel
 from infradex.channels.irc import IrcChannel
 from infradex.channels.pagerduty import PagerDutyChannel
 from infradex.channels.slack import SlackChannel
-from infradex.channels.webhook import WebhookChannel
+from infradex.channels.webhook import SubscriberWebhookNotifier, WebhookChannel
 
 if TYPE_CHECKING:
     from infradex.channels.base import Notifier
@@ -57,8 +57,13 @@ def acknowledges_itself(kind: str) -> bool:
 
 
 def notifiers_for(settings: Settings) -> dict[str, Notifier]:
-    """Every channel's notifier, built from the server's settings."""
-    return {kind: channel.notifier(settings) for kind, channel in CHANNELS.items()}
+    """Every channel's notifier, built from the server's settings, and the status page's
+    subscribers' webhooks (the same outbox carries their rows)."""
+    found = {kind: channel.notifier(settings) for kind, channel in CHANNELS.items()}
+    found[SubscriberWebhookNotifier.channel] = SubscriberWebhookNotifier(
+        ca_file=settings.ca_file, policy=settings.subscriber_policy
+    )
+    return found
 
 
 def _expected() -> str:

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SIGNATURE_TOLERANCE",
+    "SubscriberWebhookNotifier",
     "WebhookChannel",
     "WebhookNotifier",
     "sign",
@@ -160,9 +161,19 @@ class WebhookNotifier(HttpNotifier):
         if secret:
             headers.append(("X-Infradex-Signature", sign(secret, timestamp, body.encode())))
         answer = await post_json(
-            url, body, tuple(headers), timeout=self.timeout, ca_file=self.ca_file
-        )
+            url, body, tuple(headers), timeout=self.timeout, ca_file=self.ca_file,
+            policy=self.policy,
+        )  # fmt: skip
         if answer.ok:
             return f"HTTP {answer.status} from {answer.where}"
         hint = _REFUSED_HINT if answer.status in (401, 403) and secret else ""
         raise http_error(answer, "the webhook", now, hint)
+
+
+class SubscriberWebhookNotifier(WebhookNotifier):
+    """The status page's subscribers' webhooks (docs/status-page.md, "Subscribers"): the same
+    signed POST, to URLs strangers gave, so built with the subscriber address policy
+    (``Settings.subscriber_policy``: no internal address unless allowed). Not a catalog
+    channel kind: its rows are written by the status page only."""
+
+    channel: ClassVar[str] = "subscriber-webhook"

@@ -15,9 +15,10 @@ from markupsafe import Markup
 from infradex.statuspage.components import stable_id
 from infradex.statuspage.derive import ComponentState, Status, indicator, worst
 from infradex.statuspage.maintenance import PublicMaintenance
+from infradex.statuspage.subscriber_messages import SUBSCRIBE_PATH
 from infradex.statuspage.v2 import PageInfo, Snapshot
 
-__all__ = ["STYLESHEET", "render_page", "stylesheet"]
+__all__ = ["STYLESHEET", "document", "render_page", "stylesheet"]
 
 #: the page's stylesheet, served next to it (also on INFRADEX_STATUS_HOST)
 STYLESHEET = "/status/status.css"
@@ -154,6 +155,55 @@ def _stale(snapshot: Snapshot, stale_after: timedelta) -> Markup:
     ).format(since, minutes, known)
 
 
+def _subscribe(snapshot: Snapshot) -> Markup:
+    """The sign-up form, folded (no script): email or webhook, and the components to hear
+    about (none ticked: all). It posts to the server (docs/status-page.md, "Subscribers")."""
+    public = [c.component for c in snapshot.page.components if c.component.public]
+    choices = Markup("").join(
+        Markup('<label><input type="checkbox" name="component" value="{}"> {}{}</label>').format(
+            c.id, c.name, Markup(" <small>({})</small>").format(c.group) if c.group else ""
+        )
+        for c in public
+    )
+    components = (
+        Markup(
+            '<fieldset class="choices"><legend>Components</legend>'
+            '<p class="hint">Tick none to hear about all of them.</p>{}</fieldset>'
+        ).format(choices)
+        if public
+        else Markup("")
+    )
+    return Markup(
+        '<details class="subscribe" id="subscribe"><summary>Subscribe to updates</summary>'
+        '<form method="post" action="{action}">'
+        '<fieldset class="choices"><legend>How</legend>'
+        '<label><input type="radio" name="kind" value="email" checked> By email</label>'
+        '<label><input type="radio" name="kind" value="webhook"> By webhook (a signed POST '
+        "to your URL)</label></fieldset>"
+        '<label for="subscribe-address">Email address or webhook URL</label>'
+        '<input type="text" id="subscribe-address" name="address" required maxlength="2000" '
+        'autocomplete="email" spellcheck="false">'
+        "{components}"
+        '<p class="hint">By email you get a link to confirm first; every message has a '
+        "link to unsubscribe.</p>"
+        '<button type="submit">Subscribe</button></form></details>'
+    ).format(action=SUBSCRIBE_PATH, components=components)
+
+
+def document(title: str, body: Markup) -> str:
+    """A whole status-page document around ``body``: the stylesheet, no script."""
+    page = Markup(
+        "<!doctype html>\n"
+        '<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        "<title>{title}</title>"
+        '<link rel="icon" href="data:,">'  # no /favicon.ico request (the status host has none)
+        '<link rel="stylesheet" href="{css}"></head>'
+        '<body><main class="status-page">{body}</main></body></html>\n'
+    ).format(title=title, css=STYLESHEET, body=body)
+    return str(page)
+
+
 def render_page(
     info: PageInfo,
     snapshot: Snapshot,
@@ -162,31 +212,23 @@ def render_page(
 ) -> str:
     """The page; ``bars``: each component's and group's 90-day bars (SVG), when known."""
     found, description = indicator(snapshot.page)
-    document = Markup(
-        "<!doctype html>\n"
-        '<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        "<title>{name}</title>"
-        '<link rel="icon" href="data:,">'  # no /favicon.ico request (the status host has none)
-        '<link rel="stylesheet" href="{css}"></head>'
-        '<body><main class="status-page">'
+    body = Markup(
         "<header><h1>{name}</h1></header>"
         '<p class="overall overall-{indicator}" role="status">{description}</p>'
         "{stale}{incidents}{maintenance}"
         '<section aria-labelledby="components"><h2 id="components">Components</h2>{components}'
-        "</section>"
+        "</section>{subscribe}"
         '<footer><p>Last updated {updated}. <a href="/api/v2/summary.json">This page as JSON'
         "</a> (Statuspage API v2).</p></footer>"
-        "</main></body></html>\n"
     ).format(
         name=info.name,
-        css=STYLESHEET,
         indicator=found,
         description=description,
         stale=_stale(snapshot, stale_after),
         incidents=_incidents(snapshot),
         maintenance=_maintenances(snapshot.maintenances),
         components=_components(snapshot, bars or {}),
+        subscribe=_subscribe(snapshot),
         updated=_when(snapshot.page.updated_at),
     )
-    return str(document)
+    return document(info.name, body)

@@ -22,10 +22,16 @@ from infradex.statuspage.incidents import (
     check_update,
     draft_for,
 )
+from infradex.statuspage.subscriber_notices import Announce, incident_event
 from infradex.store.db import Database
 from infradex.store.tables import incidents, public_incident_updates, public_incidents
 
 __all__ = ["add_update", "list_public", "publish", "sync_drafts"]
+
+
+def _names(states: Sequence[ComponentState]) -> dict[str, str]:
+    return {str(s.component.ref): s.component.name for s in states}
+
 
 #: who wrote a draft's first words
 DRAFTER = "infradex"
@@ -138,14 +144,18 @@ async def publish(
     body: str | None,
     by: str,
     at: datetime,
+    states: Sequence[ComponentState] = (),
+    announce: Announce | None = None,
 ) -> None:
-    """Publish a draft, with the person's words for its name and first update if given."""
+    """Publish a draft, with the person's words for its name and first update if given;
+    ``announce`` tells subscribers in the same transaction (``states``: the components'
+    public names for the message)."""
     if name is not None and not name.strip():
         raise UsageError("the incident's name is empty; give a few words, or leave it out")
     if body is not None and not body.strip():
         raise UsageError("the update's words are empty; write them, or leave them out")
     async with db.begin(writes=True) as connection:
-        await _row(connection, incident_id)
+        row = await _row(connection, incident_id)
         values: dict[str, Any] = {"published_at": at, "published_by": by, "updated_at": at}
         if name is not None:
             values["name"] = name.strip()
@@ -161,20 +171,29 @@ async def publish(
         )
         if claimed.rowcount != 1:
             raise UsageError(f"public incident {incident_id} is already published")
+        first = (
+            await connection.execute(
+                select(public_incident_updates)
+                .where(public_incident_updates.c.public_incident_id == incident_id)
+                .order_by(public_incident_updates.c.id)
+                .limit(1)
+            )
+        ).one()
+        words = first.body
         if body is not None:
-            first = (
-                await connection.execute(
-                    select(public_incident_updates.c.id)
-                    .where(public_incident_updates.c.public_incident_id == incident_id)
-                    .order_by(public_incident_updates.c.id)
-                    .limit(1)
-                )
-            ).scalar_one()
+            words = body.strip()
             await connection.execute(
                 update(public_incident_updates)
-                .where(public_incident_updates.c.id == first)
-                .values(body=body.strip(), created_by=by, created_at=at)
+                .where(public_incident_updates.c.id == first.id)
+                .values(body=words, created_by=by, created_at=at)
             )
+        if announce is not None:
+            event = incident_event(
+                incident_id=incident_id, update_id=first.id, name=values.get("name", row.name),
+                status=first.status, body=words, component_refs=row.components, first=True,
+                at=at, names=_names(states),
+            )  # fmt: skip
+            await announce(connection, event)
 
 
 async def add_update(
@@ -186,8 +205,10 @@ async def add_update(
     states: Sequence[ComponentState],
     by: str,
     at: datetime,
+    announce: Announce | None = None,
 ) -> None:
-    """A published incident's next update, with its components' states now."""
+    """A published incident's next update, with its components' states now; ``announce``
+    tells subscribers in the same transaction."""
     async with db.begin(writes=True) as connection:
         row = await _row(connection, incident_id)
         if row.published_at is None:
@@ -198,7 +219,7 @@ async def add_update(
             for s in states
             if str(s.component.ref) in row.components
         }
-        await connection.execute(
+        added = await connection.execute(
             insert(public_incident_updates).values(
                 public_incident_id=incident_id,
                 status=status,
@@ -216,3 +237,12 @@ async def add_update(
         await connection.execute(
             update(public_incidents).where(public_incidents.c.id == incident_id).values(**values)
         )
+        if announce is not None:
+            key = added.inserted_primary_key
+            assert key is not None
+            event = incident_event(
+                incident_id=incident_id, update_id=int(key[0]), name=row.name, status=status,
+                body=body.strip(), component_refs=row.components, first=False, at=at,
+                names=_names(states),
+            )  # fmt: skip
+            await announce(connection, event)

@@ -11,10 +11,15 @@ a right password gives the reservation back. Keys and what they stop:
   failed before: the account's owner, signing in from an address with no failures, still
   gets in, so no one can lock a person out by failing on purpose (the device-cookie idea of
   OWASP's guidance, keyed on the address).
+
+The same counters limit the status page's sign-ups (:func:`count_attempt`, every sign-up
+counted, none given back): ``signup-source:ADDR`` and ``signup-address:HASH`` (the hash of
+the email address or webhook URL, so no personal data sits in this table).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,11 +29,23 @@ from sqlalchemy.dialects import postgresql, sqlite
 from infradex.store.db import Database
 from infradex.store.tables import sign_in_limits
 
-__all__ = ["FREE", "Limit", "Reservation", "backoff", "refused_for", "release", "reserve"]
+__all__ = [
+    "FREE",
+    "Limit",
+    "Reservation",
+    "backoff",
+    "blocked_for",
+    "count_attempt",
+    "refused_for",
+    "release",
+    "reserve",
+]
 
-#: failures each kind of key may have before the backoff starts
-FREE = {"source": 20, "pair": 5, "account": 5}
+#: failures (sign-ins) or attempts (sign-ups) each kind of key may have before the backoff
+FREE = {"source": 20, "pair": 5, "account": 5, "signup-source": 10, "signup-address": 3}
 FIRST_WAIT = timedelta(seconds=1)  # then 2, 4, 8, ... seconds
+#: kinds whose backoff starts longer: a sign-up sends a mail, a guess only costs a hash
+FIRST_WAITS = {"signup-source": timedelta(seconds=30), "signup-address": timedelta(minutes=5)}
 LONGEST_WAIT = timedelta(minutes=15)
 FORGET = timedelta(hours=24)  # a key without a failure this long starts again from zero
 
@@ -60,18 +77,28 @@ def backoff(kind: str, failures: int) -> timedelta | None:
     over = failures - FREE[kind]
     if over < 0:
         return None
-    wait: timedelta = FIRST_WAIT * 2 ** min(over, 20)
+    wait: timedelta = FIRST_WAITS.get(kind, FIRST_WAIT) * 2 ** min(over, 20)
     return min(wait, LONGEST_WAIT)
 
 
+def _waits(limits: dict[str, Limit], keys: Iterable[str], now: datetime) -> list[timedelta]:
+    found = (limits.get(key) for key in keys)
+    return [
+        limit.blocked_until - now
+        for limit in found
+        if limit and limit.blocked_until and limit.blocked_until > now
+    ]
+
+
+def blocked_for(limits: dict[str, Limit], keys: Iterable[str], now: datetime) -> timedelta | None:
+    """The longest wait any of ``keys`` is in, or None (pure)."""
+    return max(_waits(limits, keys, now), default=None)
+
+
 def refused_for(limits: dict[str, Limit], keys: tuple[str, ...], now: datetime) -> timedelta | None:
-    """How long the attempt must wait, or None if it may be evaluated now (pure)."""
+    """How long the sign-in must wait, or None if it may be evaluated now (pure)."""
     source_key, pair_key, account_key = keys
-    waits = []
-    for key in (source_key, pair_key):
-        limit = limits.get(key)
-        if limit and limit.blocked_until and limit.blocked_until > now:
-            waits.append(limit.blocked_until - now)
+    waits = _waits(limits, (source_key, pair_key), now)
     account = limits.get(account_key)
     source = limits.get(source_key)
     if (
@@ -90,12 +117,14 @@ def _blocked_until(key: str, failures: int, now: datetime) -> datetime | None:
     return None if wait is None else now + wait
 
 
-async def reserve(
-    db: Database, username: str, source: str | None, now: datetime
-) -> Reservation | timedelta:
-    """Count this attempt as a failure before it is evaluated; or, if a key is in its
-    backoff, how long to wait (nothing is counted then)."""
-    keys = keys_for(username, source)
+async def _count(
+    db: Database,
+    keys: tuple[str, ...],
+    now: datetime,
+    refused: Callable[[dict[str, Limit]], timedelta | None],
+) -> timedelta | None:
+    """Count one attempt on every key, in one transaction; or, when ``refused`` says to
+    wait, how long (nothing is counted then)."""
     ordered = sorted(keys)  # one order for every transaction: no deadlock on PostgreSQL
     async with db.begin(writes=True) as connection:
         await connection.execute(
@@ -113,7 +142,7 @@ async def reserve(
             .with_for_update()  # PostgreSQL locks the rows; SQLite holds the write lock already
         )
         limits = {r.key: Limit(r.key, r.failures, r.blocked_until) for r in rows}
-        wait = refused_for(limits, keys, now)
+        wait = refused(limits)
         if wait is not None:
             return wait
         for key in ordered:
@@ -127,7 +156,23 @@ async def reserve(
                     updated_at=now,
                 )
             )
-    return Reservation(keys, keys[0])
+    return None
+
+
+async def reserve(
+    db: Database, username: str, source: str | None, now: datetime
+) -> Reservation | timedelta:
+    """Count this attempt as a failure before it is evaluated; or, if a key is in its
+    backoff, how long to wait (nothing is counted then)."""
+    keys = keys_for(username, source)
+    wait = await _count(db, keys, now, lambda limits: refused_for(limits, keys, now))
+    return wait if wait is not None else Reservation(keys, keys[0])
+
+
+async def count_attempt(db: Database, keys: tuple[str, ...], now: datetime) -> timedelta | None:
+    """Count one attempt on each key (its kind, the part before ``:``, one of :data:`FREE`);
+    or, when one of them is in its backoff, how long to wait (nothing is counted then)."""
+    return await _count(db, keys, now, lambda limits: blocked_for(limits, keys, now))
 
 
 async def release(db: Database, reservation: Reservation, now: datetime) -> None:

@@ -294,6 +294,8 @@ notifications = Table(
     Column("claimed_at", Time),
     Column("created_at", Time, nullable=False),
     Column("sent_at", Time),
+    # (0011) one row per key at most: a subscriber's notice of one update is queued once
+    Column("dedup_key", String(200), unique=True),
     Index(None, "status", "next_attempt_at"),
     Index(None, "incident_id"),
 )
@@ -369,18 +371,22 @@ public_incident_updates = Table(
     Index(None, "public_incident_id"),
 )
 
-# Reserved for the public status page (issue 14: email subscribers, double opt-in, per
-# component): the first migration created it, nothing reads or writes it yet.
+# The public status page's subscribers (0011; docs/status-page.md, "Subscribers"): an email
+# address (double opt-in: confirmed_at stays null until the link in the confirmation mail is
+# used) or a webhook URL with its signing secret. Personal data: admins only.
 subscribers = Table(
     "subscribers",
     metadata,
     _id(),
-    Column("email", String(320), nullable=False, unique=True),
-    Column("components", JSON, nullable=False),
-    Column("token_hash", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),  # email, webhook
+    Column("address", Text, nullable=False),  # the email address or the URL
+    Column("address_key", String(64), nullable=False, unique=True),  # sha256 of it, lower-case
+    Column("components", JSON, nullable=False),  # component ids; [] means every component
+    Column("secret", String(100)),  # a webhook's HMAC key
+    Column("nonce", String(64), nullable=False),  # in its signed unsubscribe links
+    Column("confirm_nonce", String(64)),  # in its confirmation link, until used
     Column("created_at", Time, nullable=False),
     Column("confirmed_at", Time),
-    Column("unsubscribed_at", Time),
 )
 
 api_tokens = Table(

@@ -54,13 +54,23 @@ def require(scope: str) -> Callable[..., Awaitable[Caller]]:
 
 #: reachable without signing in even on a private server
 # /act/: the link's secret; /api/agent/: agent tokens, checked by the agent API itself
-OPEN_PATHS = ("/login", "/healthz", "/readyz", "/static/", "/act/", "/api/agent/")
+# /status/confirm, /status/unsubscribe: a subscriber's signed link (web/subscriptions.py)
+OPEN_PATHS = (
+    "/login",
+    "/healthz",
+    "/readyz",
+    "/static/",
+    "/act/",
+    "/api/agent/",
+    "/status/confirm",
+    "/status/unsubscribe",
+)
 
 
 async def reader_allowed(request: Request) -> bool:
     """On a private server: a signed-in person, or a live token with the read scope."""
     path = request.url.path
-    if path.startswith(OPEN_PATHS):
+    if path.startswith(OPEN_PATHS) or request.scope.get("infradex.status_host"):
         return True
     if path.startswith("/oncall/") and path.endswith(".ics"):
         return True  # a calendar feed: the token in its URL is checked by the feed itself

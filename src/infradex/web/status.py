@@ -6,6 +6,7 @@ the status page and its JSON only, public even on a private server.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -26,6 +27,7 @@ from infradex.statuspage.html import STYLESHEET, stylesheet
 from infradex.statuspage.incident_store import add_update, list_public, publish, sync_drafts
 from infradex.statuspage.incidents import PublicIncident
 from infradex.statuspage.overrides import end_override, set_override
+from infradex.statuspage.subscriber_notices import Announce, notify_subscribers
 from infradex.statuspage.v2 import ENDPOINTS
 from infradex.store.audit import audit
 from infradex.store.db import StoreError
@@ -34,6 +36,12 @@ from infradex.web.charts import uptime_bars
 from infradex.web.errors import store_unavailable
 from infradex.web.headers import SECURITY_HEADERS
 from infradex.web.inputs import TextIn
+from infradex.web.subscriptions import (
+    SUBSCRIPTION_PATHS,
+    admin_router,
+    pages_router,
+    subscriber_links,
+)
 from infradex.wire import Instant, ReadModel
 
 __all__ = ["install", "public_router", "router"]
@@ -186,6 +194,17 @@ class OverrideEndedOut(ReadModel):
     ended: Instant
 
 
+def _announce(request: Request) -> Announce:
+    """Tell the subscribers, in the transaction that publishes (docs/status-page.md)."""
+    return functools.partial(notify_subscribers, links=subscriber_links(request))
+
+
+def _wake_dispatcher(request: Request) -> None:
+    alerter = getattr(request.app.state, "alerter", None)
+    if alerter is not None:
+        alerter.wake()
+
+
 def _live(request: Request) -> LiveCatalog:
     state: LiveCatalog = request.app.state.catalog
     return state
@@ -299,7 +318,10 @@ async def publish_incident(
 ) -> dict[str, Any]:
     db = request.app.state.db
     now = utcnow()
-    await publish(db, incident_id, name=body.name, body=body.body, by=caller.actor, at=now)
+    page, _, _, _ = await _board(request).page_state()
+    await publish(db, incident_id, name=body.name, body=body.body, by=caller.actor, at=now,
+                  states=page.components, announce=_announce(request))  # fmt: skip
+    _wake_dispatcher(request)
     await audit(db, at=now, actor=caller.actor, action="status.incident.publish",
                 target=str(incident_id))  # fmt: skip
     return {"id": incident_id, "published": now.isoformat()}
@@ -325,7 +347,9 @@ async def update_incident(
     now = utcnow()
     page, _, _, _ = await _board(request).page_state()
     await add_update(db, incident_id, status=body.status, body=body.body,
-                     states=page.components, by=caller.actor, at=now)  # fmt: skip
+                     states=page.components, by=caller.actor, at=now,
+                     announce=_announce(request))  # fmt: skip
+    _wake_dispatcher(request)
     await audit(db, at=now, actor=caller.actor, action="status.incident.update",
                 target=str(incident_id), detail={"status": body.status})  # fmt: skip
     return {"id": incident_id, "status": body.status}
@@ -403,6 +427,8 @@ def install(app: FastAPI, settings: Settings, live: LiveCatalog) -> None:
     )
     app.include_router(public_router)
     app.include_router(router)
+    app.include_router(pages_router)
+    app.include_router(admin_router)
     host = settings.status_host
     if host is None:
         return
@@ -413,6 +439,10 @@ def install(app: FastAPI, settings: Settings, live: LiveCatalog) -> None:
         if asked != host:
             return await call_next(request)
         path = request.url.path
+        if path in SUBSCRIPTION_PATHS:
+            # public here even on a private server (auth.reader_allowed reads the mark)
+            request.scope["infradex.status_host"] = True
+            return await call_next(request)
         if request.method not in ("GET", "HEAD") or path not in _STATUS_HOST_PATHS:
             return _with_headers(
                 Response(

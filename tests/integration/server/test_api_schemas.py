@@ -21,7 +21,10 @@ from pydantic import TypeAdapter
 from infradex.clock import utcnow
 from infradex.monitor.checks import CheckResult
 from infradex.monitor.service import Monitor
+from infradex.netpolicy import DEFAULT_POLICY
 from infradex.probes.base import ErrorKind, Observation
+from infradex.statuspage.subscriber_messages import SubscriberLinks
+from infradex.statuspage.subscribers import sign_up
 from infradex.store import Database
 from infradex.store.tokens import create_token
 from infradex.web.app import create_app
@@ -218,6 +221,14 @@ async def test_every_answer_matches_its_published_schema(
     # tests/integration/server/test_status_api.py)
     await api.call("get", f"{v1}/status/components")
     await api.call("get", f"{v1}/status/incidents")
+    # its subscribers (admin; the whole path: test_status_subscribers_path.py)
+    links = SubscriberLinks("https://status.example.org", "Status", "k")
+    await sign_up(db, links, kind="email", address="ada@example.org", components=(), known={},
+                  source="192.0.2.1", now=utcnow(), policy=DEFAULT_POLICY)  # fmt: skip
+    (subscriber,) = (await api.call("get", f"{v1}/status/subscribers", headers=admin))["items"]
+    assert subscriber["confirmedAt"] is None
+    await api.call("delete", f"{v1}/status/subscribers/{{subscriber_id}}", headers=admin,
+                   subscriber_id=subscriber["id"])  # fmt: skip
 
     every = {
         (method, path)

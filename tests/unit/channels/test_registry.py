@@ -126,7 +126,9 @@ def test_each_kind_becomes_the_spec_its_notifier_reads() -> None:
 
 def test_each_notifier_is_its_channel_and_is_built_from_the_settings() -> None:
     built = notifiers_for(_settings())
-    assert set(built) == set(CHANNELS)
+    # every catalog channel, and the status page's subscribers' webhooks (no catalog kind)
+    assert set(built) == set(CHANNELS) | {"subscriber-webhook"}
+    assert "subscriber-webhook" not in CHANNELS
     for kind, notifier in built.items():
         assert notifier.channel == kind
         assert inspect.iscoroutinefunction(notifier.send)
