@@ -21,18 +21,19 @@ from infradex.alerting.model import IncidentStatus
 from infradex.netpolicy import DEFAULT_POLICY
 from infradex.statuspage.automatic import AUTOMATIC, PublicIncidentAutomation
 from infradex.statuspage.board import StatusBoard
-from infradex.statuspage.incident_store import list_public
+from infradex.statuspage.incident_store import list_public, publish
 from infradex.statuspage.incidents import PublicIncident
 from infradex.statuspage.subscriber_messages import SubscriberLinks
 from infradex.statuspage.subscribers import confirm, sign_up
 from infradex.statuspage.v2 import PageInfo
 from infradex.store import Database
-from infradex.store.tables import incidents, notifications
+from infradex.store.tables import incident_events, incidents, notifications
 from infradex.web.charts import uptime_bars
 
 from .alerting_harness import T0, Inbox, Mail, Rig, Target, inbox, load_org, target, write_org
+from .test_upstream_status import Upstream, upstream
 
-__all__ = ["inbox", "target"]  # fixtures
+__all__ = ["inbox", "target", "upstream"]  # fixtures
 
 SOLO = "service:solo/home"
 KEY = "test-secret"
@@ -250,3 +251,140 @@ async def test_without_a_public_address_nobody_gets_a_broken_link(
         {"service:solo": "major_outage"},
         "infradex",
     )
+
+
+def org_behind_a_cdn(directory: Path, target: Target, upstream_port: int) -> Path:
+    """The fixture organisation with its CDN a component ("Content Delivery Network") whose
+    own status page is a check, and www a component ("Website") behind it."""
+    write_org(directory, target)
+    path = directory / "catalog.yaml"
+    text = path.read_text(encoding="utf-8")
+    own = (
+        f'    - {{name: own-status, url: "statuspage://127.0.0.1:{upstream_port}/edge", '
+        "interval: 1m, timeout: 2s, failureThreshold: 1}\n"
+    )
+    cdn = "spec:\n  type: cdn\n  checks:\n"
+    marker = (
+        "failureThreshold: 3, successThreshold: 2}\n---\napiVersion: infradex/v1\nkind: Provider"
+    )
+    www = "metadata: {name: www, title: www.example.org}\nspec:\n"
+    assert cdn in text and marker in text and www in text
+    text = text.replace(
+        cdn, "spec:\n  type: cdn\n  statusPage: {name: Content Delivery Network}\n  checks:\n", 1
+    )
+    text = text.replace(marker, marker.replace("}\n---", "}\n" + own + "---", 1), 1)
+    text = text.replace(www, www + "  status: {name: Website}\n", 1)
+    path.write_text(text, encoding="utf-8")
+    return directory
+
+
+EDGE, OWN = "provider:edgecdn/edge", "provider:edgecdn/own-status"
+CONFIRMS = (
+    "Our upstream provider (Content Delivery Network) confirms a problem on its own status page."
+)
+
+
+async def cdn_rig(db: Database, tmp_path: Path, inbox: Inbox, target: Target,
+                  upstream: Upstream) -> Rig:  # fmt: skip
+    rig = Rig(db, load_org(org_behind_a_cdn(tmp_path / "org", target, upstream.port)), inbox.url)
+    rig.monitor.ca_file = upstream.ca_file
+    rig.monitor.set_catalog(rig.catalog)
+    rig.alerter.hooks = (PublicIncidentAutomation(LINKS),)
+    await rig.run(OWN)
+    target.status["/edge"] = 503
+    for _ in range(3):
+        await rig.run(EDGE)
+        await rig.turn()
+        rig.now += timedelta(seconds=10)
+    return rig
+
+
+async def test_the_draft_says_the_provider_confirms(
+    db: Database, tmp_path: Path, inbox: Inbox, target: Target, upstream: Upstream
+) -> None:
+    rig = await cdn_rig(db, tmp_path, inbox, target, upstream)
+    (draft,) = await public_incidents(db)
+    assert draft.name == "Problems with Website and Content Delivery Network"
+    assert draft.updates[0].body == (
+        "We are investigating problems with Website and Content Delivery Network."
+    )
+    upstream.indicator = "major"
+    await rig.run(OWN)
+    await rig.turn()
+    (draft,) = await public_incidents(db)
+    assert draft.published_at is None
+    assert draft.updates[0].body == (
+        "We are investigating problems with Website and Content Delivery Network. " + CONFIRMS
+    )
+
+
+async def test_a_published_incident_is_told_the_provider_confirms(
+    db: Database, tmp_path: Path, inbox: Inbox, target: Target, upstream: Upstream
+) -> None:
+    rig = await cdn_rig(db, tmp_path, inbox, target, upstream)
+    await subscribe(db, "ada@example.org", rig.now)
+    (draft,) = await public_incidents(db)
+    await publish(db, draft.id, name="CDN trouble", body="Pages load slowly.", by="user:ann",
+                  at=rig.now)  # fmt: skip
+    upstream.indicator = "major"
+    for _ in range(2):  # once, however many turns see it
+        await rig.run(OWN)
+        await rig.turn()
+        rig.now += timedelta(seconds=10)
+    (incident,) = await public_incidents(db)
+    assert [(u.status, u.body) for u in incident.updates] == [
+        ("investigating", "Pages load slowly."),
+        ("identified", CONFIRMS),
+    ]
+    (mail,) = status_mails(inbox, "ada@example.org")
+    assert mail.subject == "[Example Status] Update: CDN trouble" and CONFIRMS in mail.text
+
+
+async def test_no_internal_detail_reaches_what_the_turn_writes(
+    db: Database, tmp_path: Path, inbox: Inbox, target: Target
+) -> None:
+    """The internal incident's title, its check messages, the host, the people and the
+    team are all in the store the turn reads; none reaches a draft, a publication, an
+    update, the JSON, the page or a subscriber's mail."""
+    catalog = load_org(org(tmp_path / "org", target, "{name: Solo, autoPublishAfter: 1m}"))
+    rig = Rig(db, catalog, inbox.url)
+    rig.alerter.hooks = (PublicIncidentAutomation(LINKS),)
+    board = board_for(rig)
+    await subscribe(db, "ada@example.org", rig.now)
+    await rig.run(SOLO)
+    await rig.turn()
+    await fail(rig, target)
+    for _ in range(2):
+        rig.now += timedelta(minutes=1)
+        await rig.run(SOLO)
+        await rig.turn()
+    target.status["/solo"] = 200
+    for _ in range(2):
+        rig.now += timedelta(seconds=10)
+        await rig.run(SOLO)
+        await rig.turn()
+    async with db.begin() as connection:
+        (internal,) = (await connection.execute(select(incidents))).all()
+        messages = (
+            await connection.execute(
+                select(incident_events.c.data).where(incident_events.c.kind == "check_down")
+            )
+        ).scalars().all()  # fmt: skip
+    (incident,) = await public_incidents(db)
+    assert incident.published_at is not None and incident.status == "resolved"
+    internal_words = [internal.title, *(m["message"] for m in messages if m.get("message"))]
+    assert internal_words[1:], "the check messages are in the store"
+    internal_words += ["solo.example.org", "app1", "Sam Staff", "Val Volunteer", "sam@",
+                       "team:ops", "service:solo/home", str(target.port)]  # fmt: skip
+    rendered = await board.current()
+    public_texts = [
+        incident.name,
+        *(u.body for u in incident.updates),
+        *(b.decode() for b in rendered.json.values()),
+        rendered.html.decode(),
+        *(m.subject + m.text for m in status_mails(inbox, "ada@example.org")),
+    ]
+    assert len(status_mails(inbox, "ada@example.org")) == 2
+    for text in public_texts:
+        for word in internal_words:
+            assert word not in text, (word, text[:200])
