@@ -37,6 +37,7 @@ from infradex.statuspage.derive import ComponentState, derive
 from infradex.statuspage.incident_store import (
     DRAFTER,
     add_update_in,
+    detach_finished,
     publish_in,
     refresh_draft,
     write_draft,
@@ -147,6 +148,7 @@ class PublicIncidentAutomation:
             if row is None:
                 if draft is None:
                     continue
+                await detach_finished(connection, internal.id)  # reopened since: a new one
                 public_id = await write_draft(connection, internal.id, draft, now)
                 created_at = now
             elif row.published_at is None:

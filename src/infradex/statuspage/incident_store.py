@@ -31,6 +31,7 @@ __all__ = [
     "DRAFTER",
     "add_update",
     "add_update_in",
+    "detach_finished",
     "list_public",
     "publish",
     "publish_in",
@@ -101,6 +102,22 @@ async def write_draft(
         )
     )
     return int(key[0])
+
+
+async def detach_finished(connection: AsyncConnection, incident_id: int) -> None:
+    """An internal incident reopened after its public incident was resolved: the finished
+    public incident lets go of it (it stays on the page as it was), so a new draft can take
+    it (one public incident per internal incident at a time)."""
+    await connection.execute(
+        update(public_incidents)
+        .where(
+            and_(
+                public_incidents.c.incident_id == incident_id,
+                public_incidents.c.status.in_(("resolved", "postmortem")),
+            )
+        )
+        .values(incident_id=None)
+    )
 
 
 async def refresh_draft(

@@ -388,3 +388,38 @@ async def test_no_internal_detail_reaches_what_the_turn_writes(
     for text in public_texts:
         for word in internal_words:
             assert word not in text, (word, text[:200])
+
+
+async def test_an_incident_reopened_after_its_public_one_resolved_gets_a_new_one(
+    db: Database, tmp_path: Path, inbox: Inbox, target: Target
+) -> None:
+    catalog = load_org(org(tmp_path / "org", target, "{name: Solo, autoPublishAfter: 1m}"))
+    rig = Rig(db, catalog, inbox.url)
+    rig.alerter.hooks = (PublicIncidentAutomation(LINKS),)
+    await rig.run(SOLO)
+    await rig.turn()
+
+    async def recover() -> None:
+        target.status["/solo"] = 200
+        for _ in range(2):
+            rig.now += timedelta(seconds=10)
+            await rig.run(SOLO)
+            await rig.turn()
+
+    await fail(rig, target)
+    rig.now += timedelta(minutes=1)
+    await rig.turn()
+    await recover()
+    (first,) = await public_incidents(db)
+    assert first.published_at is not None and first.status == "resolved"
+    await fail(rig, target)  # within the reopen window: the same internal incident
+    async with db.begin() as connection:
+        assert len((await connection.execute(select(incidents))).all()) == 1
+    again, before = await public_incidents(db)  # newest first
+    assert before == first  # left as it was
+    assert again.published_at is None and again.status == "investigating"
+    rig.now += timedelta(minutes=1)
+    await rig.turn()
+    await recover()
+    again, before = await public_incidents(db)
+    assert again.published_at is not None and again.status == "resolved"
