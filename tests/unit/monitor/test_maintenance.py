@@ -64,6 +64,7 @@ def test_a_provider_window_covers_every_check_behind_it(psf: Catalog) -> None:
     fastly = coverage(catalog, "provider:fastly", ids)
     # the PSF example puts docs, pypi and www (with its downloads) behind Fastly
     assert fastly == {
+        "provider:fastly/own-status",  # its own Statuspage, as a check
         "service:docs/home",
         "service:downloads/ftp-index",
         "service:pypi/home",
