@@ -57,6 +57,10 @@ class WindowRecord(ReadModel):
     timezone: str
     reason: str | None
     created_by: str = Field(description="api, cli or catalog (or who added it)")
+    public: bool = Field(False, description="shown on the public status page")
+    public_name: str | None = Field(
+        None, description="its name there (default: Scheduled maintenance)"
+    )
 
 
 class WindowStatus(WindowRecord):
@@ -74,7 +78,7 @@ class Window:
     reason: str | None = None
     id: int | None = None
     source: str = "api"  # api, cli or catalog
-    public: bool = False  # shown on the status page (catalog windows only, for now)
+    public: bool = False  # shown on the status page (docs/status-page.md)
     public_name: str | None = None
 
     @property
@@ -109,6 +113,8 @@ class Window:
             timezone=self.timezone,
             reason=self.reason,
             created_by=self.source,
+            public=self.public,
+            public_name=self.public_name,
         )
 
     def status(self, now: datetime) -> WindowStatus:
