@@ -28,6 +28,7 @@ from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
 
 from infradex.catalog.entities import Catalog
 from infradex.monitor.admission import AgentResult, Refusal, check_batch_size, screen
@@ -85,7 +86,7 @@ async def ingest(
     candidates = sorted(plausible.accepted)
     async with db.begin(writes=True) as connection:
         current = await _lock_verdicts(connection, candidates)
-        per_location = await _location_counts(connection, candidates)
+        per_location = await _location_counts(connection, candidates, advancing=location)
         last_at = {
             check_id: (
                 per_location.get(check_id, {}).get(location) or CheckState(check_id)
@@ -373,34 +374,55 @@ async def _shown_health(
     return found
 
 
-#: the columns of ``location_states`` a verdict and the next result need (all but
-#: ``last_observed``: JSON, the largest cost of reading a state, and replaced by each result)
-_COUNTED = [
+#: the columns of ``location_states`` the next result needs (all but ``last_observed``:
+#: JSON, the largest cost of reading a state, and replaced by each result)
+_ADVANCED = [
     location_states.c[name]
     for name in (
         "check_id", "location", "state", "hard_state", "failures", "successes", "flapping",
         "history", "since", "last_result_at", "last_status", "last_message", "last_duration_ms",
     )
 ]  # fmt: skip
+#: ... and those a verdict needs of the other locations
+_COUNTED = [
+    location_states.c[name]
+    for name in (
+        "check_id", "location", "state", "hard_state", "last_result_at", "last_duration_ms",
+    )
+]  # fmt: skip
 
 
 async def _location_counts(
-    connection: AsyncConnection, check_ids: list[str]
+    connection: AsyncConnection, check_ids: list[str], advancing: str | None = None
 ) -> dict[str, dict[str, CheckState]]:
-    """check id → location → its state without ``last_observed``, for these checks."""
+    """check id → location → what a verdict needs of its state, for these checks; all a
+    result needs for the ``advancing`` location's states (those the batch advances)."""
     found: dict[str, dict[str, CheckState]] = {}
-    rows = await connection.execute(
-        select(*_COUNTED).where(location_states.c.check_id.in_(check_ids))
-    )
-    for (
-        check_id, location, state, hard, failures, successes, flapping, history, since,
-        last_at, last_status, last_message, last_duration_ms,
-    ) in rows:  # fmt: skip
+    where: ColumnElement[bool] = location_states.c.check_id.in_(check_ids)
+    if advancing is not None:
+        rows = await connection.execute(
+            select(*_ADVANCED).where(where, location_states.c.location == advancing)
+        )
+        for (
+            check_id, location, state, hard, failures, successes, flapping, history, since,
+            last_at, last_status, last_message, last_duration_ms,
+        ) in rows:  # fmt: skip
+            found.setdefault(check_id, {})[location] = CheckState(
+                check_id, _SHOWN[state], _SHOWN[hard], failures, successes, flapping, history,
+                since, last_at, None if last_status is None else _STATUS[last_status],
+                last_message, last_duration_ms,
+            )  # fmt: skip
+        where = where & (location_states.c.location != advancing)
+    for check_id, location, state, hard, last_at, last_duration_ms in await connection.execute(
+        select(*_COUNTED).where(where)
+    ):
         found.setdefault(check_id, {})[location] = CheckState(
-            check_id, _SHOWN[state], _SHOWN[hard], failures, successes, flapping, history,
-            since, last_at, None if last_status is None else _STATUS[last_status],
-            last_message, last_duration_ms,
-        )  # fmt: skip
+            check_id,
+            _SHOWN[state],
+            _SHOWN[hard],
+            last_result_at=last_at,
+            last_duration_ms=last_duration_ms,
+        )
     return found
 
 
