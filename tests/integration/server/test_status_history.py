@@ -14,6 +14,7 @@ import feedparser
 import httpx
 from sqlalchemy import insert
 
+from infradex.statuspage.automatic import PublicIncidentAutomation
 from infradex.statuspage.export import export_files
 from infradex.store import Database
 from infradex.store.tables import incidents
@@ -55,6 +56,11 @@ async def test_an_incident_page_the_history_and_the_feeds(
                 json={"status": "major_outage", "reason": "r",
                       "expiresAt": now.replace(year=now.year + 1).isoformat()},
                 headers=writer,
+            )  # fmt: skip
+            # the alerter's turn drafts it (statuspage.automatic), as the assembler runs it
+            await PublicIncidentAutomation(None).after_correlation(
+                lambda _: db.begin(writes=True), app.state.catalog.catalog, datetime.now(UTC),
+                changed=True,
             )  # fmt: skip
             (draft,) = (await c.get("/api/v1/status/incidents", headers=writer)).json()["items"]
             path = f"/api/v1/status/incidents/{draft['id']}"
