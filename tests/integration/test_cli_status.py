@@ -25,13 +25,17 @@ def test_export_writes_the_page_and_every_json_document(tmp_path: Path) -> None:
     assert "files in" in result.stdout
     page = (out / "index.html").read_text()
     assert page == (out / "status" / "index.html").read_text()
-    assert "Status may be out of date" in page  # the example is not monitored
+    assert "Not monitored" in page  # the example is not monitored
+    assert "Status may be out of date" not in page and "All Systems Operational" not in page
     assert 'href="/status/status.css"' in page and (out / "status" / "status.css").is_file()
     for path in ENDPOINTS:
         document = json.loads((out / "api" / "v2" / path).read_text())
         assert "page" in document, path
     summary = json.loads((out / "api" / "v2" / "summary.json").read_text())
     assert {c["name"] for c in summary["components"]} >= {"Mail", "Content Delivery Network"}
+    assert "Incident history" in (out / "status" / "history" / "index.html").read_text()
+    for feed in ("history.atom", "history.rss"):
+        assert (out / "status" / feed).read_bytes().startswith(b"<?xml")
     assert not list(out.rglob("*.partial"))
     # a second export replaces the files in place
     again = runner.invoke(app, ["status", "export", str(out)], env=env(tmp_path))

@@ -250,6 +250,13 @@ def maintenance_add(
     rrule: Annotated[str | None, typer.Option(help="Repeat, e.g. FREQ=WEEKLY;BYDAY=SU.")] = None,
     timezone: Annotated[str, typer.Option(help="The zone a repeat follows.")] = "UTC",
     reason: Annotated[str | None, typer.Option(help="Shown on pages.")] = None,
+    public: Annotated[
+        bool, typer.Option("--public", help="Show it on the public status page.")
+    ] = False,
+    public_name: Annotated[
+        str | None,
+        typer.Option(help="Its name on the status page (the reason stays internal)."),
+    ] = None,
 ) -> None:
     """Add a maintenance window; the monitor picks it up within 15 seconds."""
     settings = settings_of(ctx)
@@ -276,7 +283,12 @@ def maintenance_add(
     elif target not in ids:
         raise UsageError(f"{target!r} is not a check; `infradex check list` shows them")
     rule = parse_rrule(rrule, starts, timezone) if rrule else None
-    window = Window(target, starts, ends, rule, timezone, reason)
+    if public_name is not None and not public:
+        raise UsageError("--public-name names a public window: add --public, or leave it out")
+    if public_name is not None and not public_name.strip():
+        raise UsageError("--public-name is empty: give the name people will see")
+    window = Window(target, starts, ends, rule, timezone, reason, public=public,
+                    public_name=public_name.strip() if public_name else None)  # fmt: skip
     covered = coverage(catalog, target, ids)
     db = Database(settings.database_url)
 

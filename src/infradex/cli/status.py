@@ -42,6 +42,7 @@ def status_export(
                 page_info(settings),
                 stale_after=settings.status_stale_after,
                 bars=uptime_bars,
+                monitored=False,  # says so only while no monitor has ever reported
             )
             return write_export(await board.current(), directory)
         finally:

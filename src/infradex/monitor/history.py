@@ -563,6 +563,8 @@ def window_from_row(row: Any) -> Window:
         timezone=row.timezone,
         reason=row.reason,
         source=row.created_by or "api",
+        public=bool(row.public),
+        public_name=row.public_name,
     )
 
 
@@ -578,6 +580,8 @@ async def add_window(db: Database, window: Window, created_by: str, now: datetim
                 reason=window.reason,
                 created_by=created_by,
                 created_at=now,
+                public=window.public,
+                public_name=window.public_name,
             )
         )
         key = result.inserted_primary_key

@@ -8,6 +8,7 @@ Pure: the caller passes the time.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,7 +22,13 @@ from infradex.catalog.queries import impact
 from infradex.catalog.refs import RefError, parse_ref
 from infradex.catalog.specs import spec_maintenance
 from infradex.errors import UsageError
-from infradex.recurrence import RecurrenceError, compile_rule, last_start, next_start
+from infradex.recurrence import (
+    MAX_OCCURRENCES,
+    RecurrenceError,
+    compile_rule,
+    last_start,
+    next_start,
+)
 from infradex.wire import Instant, ReadModel
 
 __all__ = [
@@ -50,6 +57,10 @@ class WindowRecord(ReadModel):
     timezone: str
     reason: str | None
     created_by: str = Field(description="api, cli or catalog (or who added it)")
+    public: bool = Field(False, description="shown on the public status page")
+    public_name: str | None = Field(
+        None, description="its name there (default: Scheduled maintenance)"
+    )
 
 
 class WindowStatus(WindowRecord):
@@ -67,7 +78,7 @@ class Window:
     reason: str | None = None
     id: int | None = None
     source: str = "api"  # api, cli or catalog
-    public: bool = False  # shown on the status page (catalog windows only, for now)
+    public: bool = False  # shown on the status page (docs/status-page.md)
     public_name: str | None = None
 
     @property
@@ -102,6 +113,8 @@ class Window:
             timezone=self.timezone,
             reason=self.reason,
             created_by=self.source,
+            public=self.public,
+            public_name=self.public_name,
         )
 
     def status(self, now: datetime) -> WindowStatus:
@@ -109,6 +122,28 @@ class Window:
         return WindowStatus(
             **dict(self.record()), active=self.active_at(now), next_start=self.next_start(now)
         )
+
+    def occurrences_between(
+        self, since: datetime, until: datetime, limit: int = 100
+    ) -> list[tuple[datetime, datetime]]:
+        """The occurrences that end after ``since`` and start before ``until``, oldest
+        first: the last ``limit`` of them (a history, bounded)."""
+        if self.rrule is None:
+            inside = self.ends_at > since and self.starts_at < until
+            return [(self.starts_at, self.ends_at)] if inside else []
+        rule = self._rule()
+        if rule is None:
+            return []
+        zone = ZoneInfo(self.timezone)
+        high = until.astimezone(zone)
+        found: deque[tuple[datetime, datetime]] = deque(maxlen=limit)
+        for count, start in enumerate(rule):  # from the rule's start: dateutil cannot seek
+            if start >= high or count >= MAX_OCCURRENCES:
+                break
+            end = start + self.duration  # wall-clock duration across DST
+            if end.astimezone(UTC) > since:
+                found.append((start.astimezone(UTC), end.astimezone(UTC)))
+        return list(found)
 
     def next_start(self, after: datetime) -> datetime | None:
         if self.rrule is None:

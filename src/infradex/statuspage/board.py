@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from markupsafe import Markup
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from infradex.catalog.entities import Catalog
 from infradex.clock import utcnow
@@ -29,11 +30,18 @@ from infradex.monitor.rollups import Rollup, bucket_start
 from infradex.settings import Settings
 from infradex.statuspage.components import Layout, layout, stable_id
 from infradex.statuspage.derive import PageState, derive, group_states
+from infradex.statuspage.feeds import atom, feed_entries, rss
+from infradex.statuspage.history_html import by_month, render_history, render_incident
 from infradex.statuspage.html import render_page
-from infradex.statuspage.incident_store import list_public
+from infradex.statuspage.incident_store import list_public, published_signature
 from infradex.statuspage.incidents import PublicIncident
-from infradex.statuspage.maintenance import PublicMaintenance, public_maintenances
+from infradex.statuspage.maintenance import (
+    PublicMaintenance,
+    maintenance_history,
+    public_maintenances,
+)
 from infradex.statuspage.overrides import active_overrides
+from infradex.statuspage.paths import ATOM_PATH, HISTORY_PATH, RSS_PATH, incident_key, incident_path
 from infradex.statuspage.uptime import DAYS, bar_checks, pooled_days
 from infradex.statuspage.v2 import PageInfo, Snapshot, documents
 from infradex.store.db import Database, StoreError
@@ -57,11 +65,26 @@ def page_info(settings: Settings) -> PageInfo:
     return PageInfo(id=stable_id("page", url), name=settings.status_name, url=url)
 
 
+#: how far back the history page lists maintenance (incidents: all published ones)
+HISTORY_FOR = timedelta(days=365)
+
+
 @dataclass(frozen=True, slots=True)
 class Rendered:
     snapshot: Snapshot
     json: dict[str, bytes]  # path under /api/v2/ → body
     html: bytes
+    #: the other pages by path (paths.HISTORY_PATH, the feeds, each incident's page)
+    pages: dict[str, bytes] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _Gathered:
+    page: PageState
+    maintenances: tuple[PublicMaintenance, ...]  # what matters now: running, next, ...
+    history: tuple[PublicMaintenance, ...]  # occurrences that started, newest first
+    incidents: tuple[PublicIncident, ...]  # published, newest first
+    loaded_at: datetime
 
 
 @dataclass
@@ -89,6 +112,7 @@ class StatusBoard:
         clock: Callable[[], datetime] = utcnow,
         bars: BarRenderer | None = None,
         bars_every: float = 300.0,
+        monitored: bool = True,
     ) -> None:
         self.db = db
         self.catalog = catalog  # the catalog being served and when it was loaded
@@ -105,6 +129,12 @@ class StatusBoard:
         self._bars_read = float("-inf")
         self._bars_version = 0
         self._bars_catalog: Catalog | None = None  # the catalog the bars were read for
+        #: a monitor runs with this board (False: the page is not monitored until a
+        #: monitor elsewhere reports)
+        self.monitored = monitored
+        self._published_key: tuple[object, ...] | None = None
+        self._published_list: tuple[PublicIncident, ...] = ()
+        self._incident_pages: dict[int, tuple[object, bytes]] = {}
 
     async def current(self) -> Rendered:
         """The rendered page, at most ``interval`` seconds old (older while the store is
@@ -128,8 +158,12 @@ class StatusBoard:
         self,
     ) -> tuple[PageState, tuple[PublicMaintenance, ...], tuple[PublicIncident, ...], datetime]:
         """The page derived now from the store (with each state's reason: internal callers
-        use this; the public gets :meth:`current`), its public maintenance and when the
-        catalog was loaded."""
+        use this; the public gets :meth:`current`), its public maintenance, the published
+        incidents (newest first) and when the catalog was loaded."""
+        found = await self._gather()
+        return found.page, found.maintenances, found.incidents, found.loaded_at
+
+    async def _gather(self) -> _Gathered:
         memory = self._memory
         catalog, loaded_at = self.catalog()
         if memory.catalog is not catalog:
@@ -142,7 +176,7 @@ class StatusBoard:
             windows = await maintenance_windows_of(connection, catalog)
             overrides = await active_overrides(connection, now)
             last_report = await last_report_at(connection)
-            published = tuple(await list_public(connection, published_only=True))
+            published = await self._published(connection)
         components = derive(catalog, the_layout, states, windows, overrides, now)
         for state in components:
             key = state.component.id
@@ -150,8 +184,14 @@ class StatusBoard:
                 if key in memory.statuses:
                     memory.changed_at[key] = now
                 memory.statuses[key] = state.status
-        stale = last_report is None or now - last_report > self.stale_after
-        maintenances = public_maintenances(catalog, the_layout, windows, now)
+        # nothing monitors a page whose server runs no monitor and whose store has never
+        # had a result: "not monitored", not "out of date" (docs/status-page.md)
+        monitored = self.monitored or last_report is not None
+        stale = monitored and (last_report is None or now - last_report > self.stale_after)
+        by_ref = {c.component.ref: c.status for c in components}
+        maintenances = public_maintenances(catalog, the_layout, windows, now, by_ref)
+        since = now - HISTORY_FOR
+        history = maintenance_history(catalog, the_layout, windows, now, since, by_ref)
         changed = [memory.changed_at.get(c.component.id, loaded_at) for c in components]
         page = PageState(
             components,
@@ -159,12 +199,22 @@ class StatusBoard:
             max(changed, default=loaded_at),
             last_report,
             stale,
+            monitored,
         )
-        return page, maintenances, published, loaded_at
+        return _Gathered(page, maintenances, history, published, loaded_at)
+
+    async def _published(self, connection: AsyncConnection) -> tuple[PublicIncident, ...]:
+        """Every published incident, read again only when one changed."""
+        signature = await published_signature(connection)
+        if signature != self._published_key:
+            found = await list_public(connection, published_only=True, limit=None)
+            self._published_list, self._published_key = tuple(found), signature
+        return self._published_list
 
     async def _refresh(self) -> None:
         memory = self._memory
-        page, maintenances, published, loaded_at = await self.page_state()
+        found = await self._gather()
+        page, maintenances, published = found.page, found.maintenances, found.incidents
         components, last_report, stale = page.components, page.last_report, page.stale
         # the minute of the last report is on the page: a new one re-renders at most per minute
         report_minute = last_report.replace(second=0, microsecond=0) if last_report else None
@@ -172,22 +222,58 @@ class StatusBoard:
             id(memory.catalog),
             tuple((c.component.id, c.status, c.override is not None) for c in components),
             stale,
+            page.monitored,
             report_minute,
             maintenances,
+            found.history,
             tuple((i.id, i.status, i.updated_at, i.name, len(i.updates)) for i in published),
+            # the history's months run to this one
+            self.clock().strftime("%Y-%m"),
         )
         await self._read_bars()
         if (fingerprint, self._bars_version) == memory.fingerprint and memory.rendered is not None:
             return
-        snapshot = Snapshot(page, loaded_at, dict(memory.changed_at), maintenances, published)
+        snapshot = Snapshot(
+            page, found.loaded_at, dict(memory.changed_at), maintenances, published, found.history
+        )
         bodies = {
             path: json.dumps(document, separators=(",", ":")).encode()
             for path, document in documents(self.info, snapshot).items()
         }
         html = render_page(self.info, snapshot, self.stale_after, self._bars).encode()
-        memory.rendered = Rendered(snapshot, bodies, html)
+        memory.rendered = Rendered(snapshot, bodies, html, self._pages(snapshot))
         memory.fingerprint = (fingerprint, self._bars_version)
         self.renders += 1
+
+    def _pages(self, snapshot: Snapshot) -> dict[str, bytes]:
+        """The history, its feeds and each published incident's page; an incident's page
+        is rendered again only when it or the catalog changed."""
+        now = self.clock()
+        incidents = snapshot.incidents
+        months = by_month(incidents, snapshot.history, now)
+        entries = feed_entries(
+            self.info, incidents, (*snapshot.maintenances, *snapshot.history), snapshot.created_at
+        )
+        pages = {
+            HISTORY_PATH: render_history(self.info, months).encode(),
+            ATOM_PATH: atom(self.info, entries, snapshot.page.updated_at),
+            RSS_PATH: rss(self.info, entries, snapshot.page.updated_at),
+        }
+        public = {str(c.component.ref): c.component for c in snapshot.page.public_components}
+        kept: dict[int, tuple[object, bytes]] = {}
+        for incident in incidents:
+            key = (id(self._memory.catalog), incident.status, incident.updated_at, incident.name,
+                   len(incident.updates))  # fmt: skip
+            cached = self._incident_pages.get(incident.id)
+            body = (
+                cached[1]
+                if cached is not None and cached[0] == key
+                else render_incident(self.info, incident, public).encode()
+            )
+            kept[incident.id] = (key, body)
+            pages[incident_path(incident_key(incident.id))] = body
+        self._incident_pages = kept
+        return pages
 
     async def _read_bars(self) -> None:
         """The bars from the daily rollups, read again every ``bars_every`` seconds (a day's

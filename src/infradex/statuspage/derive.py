@@ -22,6 +22,8 @@ from infradex.monitor.maintenance import Window
 from infradex.statuspage.components import Component, Group, Layout
 
 __all__ = [
+    "NOT_MONITORED_DESCRIPTION",
+    "STALE_DESCRIPTION",
     "ComponentState",
     "GroupState",
     "Override",
@@ -213,6 +215,7 @@ _INDICATORS: dict[Status, tuple[str, str]] = {
     Status.MAJOR_OUTAGE: ("critical", "Major Service Outage"),
 }
 STALE_DESCRIPTION = "Status may be out of date"
+NOT_MONITORED_DESCRIPTION = "Not monitored"
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +227,8 @@ class PageState:
     updated_at: datetime  # when a component last changed, or the catalog was loaded
     last_report: datetime | None  # the monitor's newest result
     stale: bool  # the monitor has not reported for the configured time
+    #: a monitor runs for this page, or has reported; False: nothing checks these states
+    monitored: bool = True
 
     @property
     def public_components(self) -> tuple[ComponentState, ...]:
@@ -248,9 +253,13 @@ def group_states(layout: Layout, components: Sequence[ComponentState]) -> tuple[
 
 def indicator(page: PageState) -> tuple[str, str]:
     """Statuspage's ``status``: its indicator and description, from the public components;
-    a stale page is never "All Systems Operational"."""
+    a stale page is never "All Systems Operational", and neither is one that nothing
+    monitors: that one says "Not monitored" with the indicator ``none`` (no problem is
+    known), unless a person set a state or a maintenance window runs."""
     status = worst(c.status for c in page.public_components)
     found, description = _INDICATORS[status]
+    if not page.monitored:
+        return found, NOT_MONITORED_DESCRIPTION if found == "none" else description
     if page.stale:
         return ("minor" if found in ("none", "maintenance") else found), STALE_DESCRIPTION
     return found, description

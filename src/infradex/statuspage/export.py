@@ -14,18 +14,22 @@ from pathlib import Path
 from infradex.errors import UsageError
 from infradex.statuspage.board import Rendered
 from infradex.statuspage.html import STYLESHEET, stylesheet
+from infradex.statuspage.paths import export_name
 
 __all__ = ["export_files", "write_export"]
 
 
 def export_files(rendered: Rendered) -> dict[str, bytes]:
-    """Relative path → content: the page at ``index.html`` and ``status/index.html``."""
+    """Relative path → content: the page at ``index.html`` and ``status/index.html``, the
+    history at ``status/history/index.html``, an incident's page at
+    ``status/incidents/<id>/index.html``, the feeds at ``status/history.atom`` and ``.rss``."""
     files = {
         "index.html": rendered.html,
         "status/index.html": rendered.html,
         STYLESHEET.lstrip("/"): stylesheet(),
     }
     files.update({f"api/v2/{path}": body for path, body in rendered.json.items()})
+    files.update({export_name(path): body for path, body in rendered.pages.items()})
     return files
 
 

@@ -12,13 +12,13 @@ from importlib import resources
 
 from markupsafe import Markup
 
-from infradex.statuspage.components import stable_id
 from infradex.statuspage.derive import ComponentState, Status, indicator, worst
 from infradex.statuspage.maintenance import PublicMaintenance
+from infradex.statuspage.paths import ATOM_PATH, HISTORY_PATH, RSS_PATH, incident_key, incident_path
 from infradex.statuspage.subscriber_messages import SUBSCRIBE_PATH
 from infradex.statuspage.v2 import PageInfo, Snapshot
 
-__all__ = ["STYLESHEET", "document", "render_page", "stylesheet"]
+__all__ = ["STYLESHEET", "document", "render_page", "stylesheet", "when"]
 
 #: the page's stylesheet, served next to it (also on INFRADEX_STATUS_HOST)
 STYLESHEET = "/status/status.css"
@@ -28,12 +28,17 @@ def stylesheet() -> bytes:
     return (resources.files("infradex.statuspage") / "status.css").read_bytes()
 
 
-def _when(value: datetime) -> Markup:
+def when(value: datetime) -> Markup:
+    """A time as people read it, machine-readable too."""
     text = value.strftime("%Y-%m-%d %H:%M UTC")
     return Markup('<time datetime="{}">{}</time>').format(value.isoformat(), text)
 
 
-def _badge(status: Status) -> Markup:
+def _badge(status: Status, monitored: bool = True) -> Markup:
+    """A state in words; on a page nothing monitors, "Not monitored" rather than a claim
+    that a component works (a person's override or maintenance still shows)."""
+    if not monitored and status is Status.OPERATIONAL:
+        return Markup('<span class="state state-not-monitored">Not monitored</span>')
     return Markup('<span class="state state-{}">{}</span>').format(status.value, status.label)
 
 
@@ -42,7 +47,7 @@ def _bars(bars: Mapping[str, Markup], key: str) -> Markup:
     return Markup('<div class="uptime">{}</div>').format(found) if found else Markup("")
 
 
-def _component(state: ComponentState, bars: Mapping[str, Markup]) -> Markup:
+def _component(state: ComponentState, bars: Mapping[str, Markup], monitored: bool) -> Markup:
     component = state.component
     description = (
         Markup('<p class="description">{}</p>').format(component.description)
@@ -52,7 +57,11 @@ def _component(state: ComponentState, bars: Mapping[str, Markup]) -> Markup:
     return Markup(
         '<li class="component" id="component-{}"><span class="name">{}</span> {}{}{}</li>'
     ).format(
-        component.id, component.name, _badge(state.status), description, _bars(bars, component.id)
+        component.id,
+        component.name,
+        _badge(state.status, monitored),
+        description,
+        _bars(bars, component.id),
     )
 
 
@@ -62,12 +71,12 @@ def _components(snapshot: Snapshot, bars: Mapping[str, Markup]) -> Markup:
     entries: list[tuple[int, Markup]] = []
     for state in shown.values():
         if state.component.group is None:
-            entries.append((state.component.position, _component(state, bars)))
+            entries.append((state.component.position, _component(state, bars, page.monitored)))
     for group in page.groups:
         members = [shown[m.component.id] for m in group.members if m.component.id in shown]
         if not members:
             continue
-        items = Markup("").join(_component(m, bars) for m in members)
+        items = Markup("").join(_component(m, bars, page.monitored) for m in members)
         entries.append(
             (
                 group.group.position,
@@ -77,7 +86,7 @@ def _components(snapshot: Snapshot, bars: Mapping[str, Markup]) -> Markup:
                 ).format(
                     group.group.id,
                     group.group.name,
-                    _badge(worst(m.status for m in members)),
+                    _badge(worst(m.status for m in members), page.monitored),
                     _bars(bars, group.group.id),
                     items,
                 ),
@@ -95,9 +104,9 @@ def _maintenances(items: tuple[PublicMaintenance, ...]) -> Markup:
         Markup('<li id="maintenance-{}"><strong>{}</strong> ({}): {} to {}. {}</li>').format(
             m.id,
             m.name,
-            "in progress" if m.status == "in_progress" else "scheduled",
-            _when(m.scheduled_for),
-            _when(m.scheduled_until),
+            m.label.lower(),
+            when(m.scheduled_for),
+            when(m.scheduled_until),
             m.body,
         )
         for m in shown
@@ -116,16 +125,20 @@ def _incidents(snapshot: Snapshot) -> Markup:
     for incident in shown:
         updates = Markup("").join(
             Markup("<li><strong>{}</strong> ({}): {}</li>").format(
-                u.status.capitalize(), _when(u.created_at), u.body
+                u.status.capitalize(), when(u.created_at), u.body
             )
             for u in reversed(incident.updates)
         )
         items.append(
             Markup(
-                '<li class="incident impact-{}" id="incident-{}"><h3>{}</h3>'
+                '<li class="incident impact-{}" id="incident-{}"><h3><a href="{}">{}</a></h3>'
                 '<ul class="updates">{}</ul></li>'
             ).format(
-                incident.impact, stable_id("incident", str(incident.id)), incident.name, updates
+                incident.impact,
+                incident_key(incident.id),
+                incident_path(incident_key(incident.id)),
+                incident.name,
+                updates,
             )
         )
     return Markup(
@@ -135,12 +148,18 @@ def _incidents(snapshot: Snapshot) -> Markup:
 
 
 def _stale(snapshot: Snapshot, stale_after: timedelta) -> Markup:
+    if not snapshot.page.monitored:
+        return Markup(
+            '<p class="not-monitored" role="note"><strong>Not monitored:</strong> no monitor '
+            "checks the services on this page, so their states are not known. Incidents and "
+            "maintenance below are written by people.</p>"
+        )
     if not snapshot.page.stale:
         return Markup("")
     minutes = max(1, int(stale_after.total_seconds() // 60))
     last = snapshot.page.last_report
     since = (
-        Markup("the monitor last reported at {}").format(_when(last))
+        Markup("the monitor last reported at {}").format(when(last))
         if last is not None
         else Markup("the monitor has not reported yet")
     )
@@ -198,9 +217,13 @@ def document(title: str, body: Markup) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         "<title>{title}</title>"
         '<link rel="icon" href="data:,">'  # no /favicon.ico request (the status host has none)
-        '<link rel="stylesheet" href="{css}"></head>'
+        '<link rel="stylesheet" href="{css}">'
+        '<link rel="alternate" type="application/atom+xml" title="Incident history (Atom)" '
+        'href="{atom}">'
+        '<link rel="alternate" type="application/rss+xml" title="Incident history (RSS)" '
+        'href="{rss}"></head>'
         '<body><main class="status-page">{body}</main></body></html>\n'
-    ).format(title=title, css=STYLESHEET, body=body)
+    ).format(title=title, css=STYLESHEET, atom=ATOM_PATH, rss=RSS_PATH, body=body)
     return str(page)
 
 
@@ -218,8 +241,9 @@ def render_page(
         "{stale}{incidents}{maintenance}"
         '<section aria-labelledby="components"><h2 id="components">Components</h2>{components}'
         "</section>{subscribe}"
-        '<footer><p>Last updated {updated}. <a href="/api/v2/summary.json">This page as JSON'
-        "</a> (Statuspage API v2).</p></footer>"
+        '<footer><p>Last updated {updated}. <a href="{history}">Incident history</a> · '
+        '<a href="{atom}">Atom</a> · <a href="{rss}">RSS</a> · '
+        '<a href="/api/v2/summary.json">This page as JSON</a> (Statuspage API v2).</p></footer>'
     ).format(
         name=info.name,
         indicator=found,
@@ -229,6 +253,9 @@ def render_page(
         maintenance=_maintenances(snapshot.maintenances),
         components=_components(snapshot, bars or {}),
         subscribe=_subscribe(snapshot),
-        updated=_when(snapshot.page.updated_at),
+        updated=when(snapshot.page.updated_at),
+        history=HISTORY_PATH,
+        atom=ATOM_PATH,
+        rss=RSS_PATH,
     )
     return document(info.name, body)

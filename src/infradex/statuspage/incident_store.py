@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from infradex.catalog.entities import Catalog
@@ -35,6 +35,7 @@ __all__ = [
     "list_public",
     "publish",
     "publish_in",
+    "published_signature",
     "refresh_draft",
     "sync_drafts",
     "write_draft",
@@ -175,10 +176,27 @@ def _incident(row: Any, updates: list[PublicUpdate]) -> PublicIncident:
     )
 
 
+async def published_signature(connection: AsyncConnection) -> tuple[object, ...]:
+    """Changes whenever what :func:`list_public` returns for the public could: a new
+    publication, a new update, an edit (each moves ``updated_at`` or adds an update row).
+    Two small reads, so a reader of every published incident can skip the big one."""
+    published = public_incidents.c.published_at.is_not(None)
+    incidents_now = (
+        await connection.execute(
+            select(func.count(), func.max(public_incidents.c.updated_at)).where(published)
+        )
+    ).one()
+    newest_update = (
+        await connection.execute(select(func.max(public_incident_updates.c.id)))
+    ).scalar_one_or_none()
+    return (*incidents_now, newest_update)
+
+
 async def list_public(
-    connection: AsyncConnection, *, published_only: bool, limit: int = 50
+    connection: AsyncConnection, *, published_only: bool, limit: int | None = 50
 ) -> list[PublicIncident]:
-    """Newest first, with their updates: the published ones (the public), or drafts too."""
+    """Newest first, with their updates: the published ones (the public), or drafts too;
+    ``limit`` None: all of them."""
     query = select(public_incidents).order_by(public_incidents.c.id.desc()).limit(limit)
     if published_only:
         query = query.where(public_incidents.c.published_at.is_not(None))

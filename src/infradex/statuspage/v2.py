@@ -18,9 +18,12 @@ from infradex.statuspage.components import Component, Group, stable_id
 from infradex.statuspage.derive import ComponentState, PageState, indicator, worst
 from infradex.statuspage.incidents import PublicIncident
 from infradex.statuspage.maintenance import PublicMaintenance
+from infradex.statuspage.paths import HISTORY_PATH, incident_key, incident_path, site_root
 
 __all__ = ["ENDPOINTS", "PageInfo", "Snapshot", "documents", "timestamp"]
 
+#: the newest published incidents incidents.json lists (as Statuspage's does)
+INCIDENTS_LISTED = 50
 #: every path this module answers, under /api/v2/
 ENDPOINTS = (
     "summary.json",
@@ -52,6 +55,7 @@ class Snapshot:
     changed_at: Mapping[str, datetime]  # component id → when its state last changed
     maintenances: tuple[PublicMaintenance, ...]
     incidents: tuple[PublicIncident, ...] = ()  # published ones, newest first
+    history: tuple[PublicMaintenance, ...] = ()  # occurrences that started, newest first
 
 
 def timestamp(value: datetime) -> str:
@@ -144,43 +148,50 @@ def _maintenance(
     created = timestamp(min(snapshot.created_at, maintenance.scheduled_for))
     started = timestamp(maintenance.scheduled_for)
     ended = timestamp(maintenance.scheduled_until)
-    completed = maintenance.status == "completed"
-    updated = ended if completed else started if maintenance.status == "in_progress" else created
-    return {
-        "id": maintenance.id,
-        "name": maintenance.name,
-        "status": maintenance.status,
-        "created_at": created,
-        "updated_at": updated,
-        "monitoring_at": None,
-        "resolved_at": ended if completed else None,
-        "impact": "maintenance",
-        "shortlink": f"{info.url.rstrip('/')}/status#maintenance-{maintenance.id}",
-        "started_at": started,
-        "page_id": info.id,
-        "incident_updates": [
+    # one update per step reached, each at the time the clock took it there
+    steps = [("scheduled", created)]
+    if maintenance.started:
+        steps.append(("in_progress", started))
+    if maintenance.ended:
+        steps.append((maintenance.status, ended))
+    updates = []
+    for step, at in steps:
+        old, new = (
+            ("operational", "under_maintenance")
+            if step in ("scheduled", "in_progress")
+            else ("under_maintenance", "operational")
+        )
+        updates.append(
             {
-                "id": stable_id("update", maintenance.id),  # one per occurrence, for now
-                "status": maintenance.status,
+                "id": stable_id("update", f"{maintenance.id}:{step}"),
+                "status": step,
                 "body": maintenance.body,
                 "incident_id": maintenance.id,
-                "created_at": created,
-                "updated_at": updated,
-                "display_at": created,
+                "created_at": at,
+                "updated_at": at,
+                "display_at": at,
                 "affected_components": [
-                    {
-                        "code": c["id"],
-                        "name": c["name"],
-                        "old_status": "operational",
-                        "new_status": "under_maintenance",
-                    }
+                    {"code": c["id"], "name": c["name"], "old_status": old, "new_status": new}
                     for c in components
                 ],
                 "deliver_notifications": True,
                 "custom_tweet": None,
                 "tweet_id": None,
             }
-        ],
+        )
+    return {
+        "id": maintenance.id,
+        "name": maintenance.name,
+        "status": maintenance.status,
+        "created_at": created,
+        "updated_at": steps[-1][1],
+        "monitoring_at": ended if maintenance.ended else None,
+        "resolved_at": ended if maintenance.status == "completed" else None,
+        "impact": "maintenance",
+        "shortlink": f"{site_root(info.url)}{HISTORY_PATH}#maintenance-{maintenance.id}",
+        "started_at": started,
+        "page_id": info.id,
+        "incident_updates": list(reversed(updates)),  # newest first
         "components": components,
         "scheduled_for": started,
         "scheduled_until": ended,
@@ -189,7 +200,7 @@ def _maintenance(
 
 def _incident(incident: PublicIncident, info: PageInfo, snapshot: Snapshot) -> dict[str, Any]:
     public = {str(c.component.ref): c for c in snapshot.page.public_components}
-    key = stable_id("incident", str(incident.id))
+    key = incident_key(incident.id)
     updates = []
     previous: dict[str, str] = {}
     for update in incident.updates:
@@ -234,7 +245,7 @@ def _incident(incident: PublicIncident, info: PageInfo, snapshot: Snapshot) -> d
         "monitoring_at": timestamp(incident.monitoring_at) if incident.monitoring_at else None,
         "resolved_at": timestamp(incident.resolved_at) if incident.resolved_at else None,
         "impact": incident.impact,
-        "shortlink": f"{info.url.rstrip('/')}/status#incident-{key}",
+        "shortlink": site_root(info.url) + incident_path(key),
         "started_at": timestamp(min(started, incident.created_at)),
         "page_id": info.id,
         "incident_updates": list(reversed(updates)),  # newest first, as Statuspage lists them
@@ -254,11 +265,10 @@ def documents(info: PageInfo, snapshot: Snapshot) -> dict[str, dict[str, Any]]:
     components = _components(info, snapshot)
     maintenances = [_maintenance(m, info, snapshot) for m in snapshot.maintenances]
     upcoming = [m for m in maintenances if m["status"] == "scheduled"]
-    active = [m for m in maintenances if m["status"] == "in_progress"]
-    incidents = [_incident(i, info, snapshot) for i in snapshot.incidents]
-    unresolved = [
-        shown for shown, i in zip(incidents, snapshot.incidents, strict=True) if i.unresolved
-    ]
+    active = [m for m in maintenances if m["status"] in ("in_progress", "verifying")]
+    newest = snapshot.incidents[:INCIDENTS_LISTED]
+    incidents = [_incident(i, info, snapshot) for i in newest]
+    unresolved = [_incident(i, info, snapshot) for i in snapshot.incidents if i.unresolved]
     return {
         "summary.json": {
             "page": page,

@@ -312,6 +312,9 @@ maintenance_windows = Table(
     Column("reason", Text),
     Column("created_by", String(200)),
     Column("created_at", Time, nullable=False),
+    # shown on the status page under public_name (docs/status-page.md, "Scheduled maintenance")
+    Column("public", Boolean, nullable=False, server_default="0"),
+    Column("public_name", String(200)),
     Index(None, "target_ref"),
 )
 

@@ -222,7 +222,12 @@ class WindowIn(BaseModel):
     end: datetime
     rrule: TextIn | None = Field(None, description="repeat, e.g. FREQ=WEEKLY;BYDAY=SU")
     timezone: TextIn = Field("UTC", description="the zone the rule repeats in")
-    reason: TextIn | None = None
+    reason: TextIn | None = Field(None, description="why (internal: never shown publicly)")
+    public: bool = Field(False, description="show it on the public status page")
+    public_name: TextIn | None = Field(
+        None, alias="publicName", max_length=200,
+        description="its public name (default: Scheduled maintenance); the reason stays internal",
+    )  # fmt: skip
 
 
 def validate_window(catalog_state: LiveCatalog, checks: list[CheckDef], body: WindowIn) -> Window:
@@ -243,7 +248,11 @@ def validate_window(catalog_state: LiveCatalog, checks: list[CheckDef], body: Wi
         catalog_state.catalog.get(ref)  # NotFoundError with a suggestion
         target = str(ref)
     rrule = parse_rrule(body.rrule, body.start, body.timezone) if body.rrule else None
-    return Window(target, body.start, body.end, rrule, body.timezone, body.reason)
+    name = body.public_name.strip() if body.public_name else None
+    if name is not None and not body.public:
+        raise UsageError('publicName names a public window: add "public": true, or leave it out')
+    return Window(target, body.start, body.end, rrule, body.timezone, body.reason,
+                  public=body.public, public_name=name or None)  # fmt: skip
 
 
 @router.get(
@@ -286,7 +295,8 @@ async def add_maintenance(
     now = utcnow()
     window_id = await history.add_window(db, window, caller.actor, now)
     await audit(db, at=now, actor=caller.actor, action="maintenance.add", target=window.target,
-                detail={"id": window_id, "rrule": window.rrule})  # fmt: skip
+                detail={"id": window_id, "rrule": window.rrule,
+                        "public": window.public})  # fmt: skip
     if (monitor := _monitor(request)) is not None:
         await monitor.refresh_maintenance()
     return window.record().model_copy(update={"id": window_id})

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi import Path as PathParam
 from fastapi.responses import Response
+from markupsafe import Markup
 from pydantic import BaseModel, Field
 
 from infradex.catalog.entities import Catalog
@@ -23,10 +24,19 @@ from infradex.runtime.live_catalog import LiveCatalog
 from infradex.settings import Settings
 from infradex.statuspage.board import StatusBoard, page_info
 from infradex.statuspage.components import layout
-from infradex.statuspage.html import STYLESHEET, stylesheet
+from infradex.statuspage.html import STYLESHEET, document, stylesheet
 from infradex.statuspage.incident_store import add_update, list_public, publish
 from infradex.statuspage.incidents import PublicIncident
 from infradex.statuspage.overrides import end_override, set_override
+from infradex.statuspage.paths import (
+    ATOM_PATH,
+    HISTORY_PATH,
+    INCIDENTS_PREFIX,
+    RSS_PATH,
+    STATUS_PATH,
+    incident_path,
+    media_type,
+)
 from infradex.statuspage.subscriber_notices import Announce, notify_subscribers
 from infradex.statuspage.v2 import ENDPOINTS
 from infradex.store.audit import audit
@@ -57,8 +67,23 @@ CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET
 _CACHE = {True: "public, max-age=10", False: "private, no-cache"}
 #: what a request for INFRADEX_STATUS_HOST may reach
 _STATUS_HOST_PATHS = frozenset(
-    {"/", "/status", "/status/", STYLESHEET} | {f"/api/v2/{p}" for p in ENDPOINTS}
+    {"/", "/status", "/status/", STYLESHEET, HISTORY_PATH, HISTORY_PATH + "/", ATOM_PATH, RSS_PATH}
+    | {f"/api/v2/{p}" for p in ENDPOINTS}
 )
+_NOT_FOUND = document(
+    "Not found",
+    Markup(
+        '<header><h1>Not found</h1></header><p>There is no such page here. See <a href="{}">'
+        'the status page</a> or <a href="{}">its history</a>.</p>'
+    ).format(STATUS_PATH, HISTORY_PATH),
+).encode()
+
+
+def _status_host_path(path: str) -> bool:
+    if path in _STATUS_HOST_PATHS:
+        return True
+    key = path.removeprefix(INCIDENTS_PREFIX).removesuffix("/")
+    return path.startswith(INCIDENTS_PREFIX) and bool(key) and "/" not in key
 
 
 def _board(request: Request) -> StatusBoard:
@@ -89,6 +114,17 @@ async def status_response(request: Request, path: str, *, public: bool | None = 
         body = rendered.json[path.removeprefix("/api/v2/")]
         headers = {**CORS, "Cache-Control": _CACHE[public]}
         return _with_headers(Response(body, media_type="application/json"), headers)
+    if path != STATUS_PATH:
+        page = rendered.pages.get(path)
+        if page is None:
+            return _with_headers(
+                Response(_NOT_FOUND, 404, media_type="text/html; charset=utf-8"),
+                {"Cache-Control": "no-cache"},
+            )
+        extra = CORS if path in (ATOM_PATH, RSS_PATH) else {}
+        return _with_headers(
+            Response(page, media_type=media_type(path)), {**extra, "Cache-Control": "no-cache"}
+        )
     return _with_headers(
         Response(rendered.html, media_type="text/html; charset=utf-8"),
         {"Cache-Control": "no-cache"},
@@ -99,6 +135,28 @@ async def status_response(request: Request, path: str, *, public: bool | None = 
 @public_router.get("/status/", include_in_schema=False)
 async def status_page(request: Request) -> Response:
     return await status_response(request, "/status")
+
+
+@public_router.get(HISTORY_PATH, include_in_schema=False)
+@public_router.get(HISTORY_PATH + "/", include_in_schema=False)
+async def status_history(request: Request) -> Response:
+    return await status_response(request, HISTORY_PATH)
+
+
+@public_router.get(ATOM_PATH, include_in_schema=False)
+async def status_history_atom(request: Request) -> Response:
+    return await status_response(request, ATOM_PATH)
+
+
+@public_router.get(RSS_PATH, include_in_schema=False)
+async def status_history_rss(request: Request) -> Response:
+    return await status_response(request, RSS_PATH)
+
+
+@public_router.get(INCIDENTS_PREFIX + "{key}", include_in_schema=False)
+@public_router.get(INCIDENTS_PREFIX + "{key}/", include_in_schema=False)
+async def status_incident(request: Request, key: str) -> Response:
+    return await status_response(request, incident_path(key))
 
 
 @public_router.get(STYLESHEET, include_in_schema=False)
@@ -421,6 +479,7 @@ def install(app: FastAPI, settings: Settings, live: LiveCatalog) -> None:
         page_info(settings),
         stale_after=settings.status_stale_after,
         bars=uptime_bars,
+        monitored=settings.monitor_enabled,
     )
     app.include_router(public_router)
     app.include_router(router)
@@ -440,7 +499,7 @@ def install(app: FastAPI, settings: Settings, live: LiveCatalog) -> None:
             # public here even on a private server (auth.reader_allowed reads the mark)
             request.scope["infradex.status_host"] = True
             return await call_next(request)
-        if request.method not in ("GET", "HEAD") or path not in _STATUS_HOST_PATHS:
+        if request.method not in ("GET", "HEAD") or not _status_host_path(path):
             return _with_headers(
                 Response(
                     b"Not found: this host serves the status page only.\n",
@@ -449,5 +508,5 @@ def install(app: FastAPI, settings: Settings, live: LiveCatalog) -> None:
                 ),
                 {},
             )
-        shown = "/status" if path in ("/", "/status/") else path
+        shown = "/status" if path in ("/", "/status/") else path.rstrip("/")
         return await status_response(request, shown, public=True)

@@ -4,6 +4,7 @@ the small catalog of ``catalog.py``; each state with its reason."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from infradex.catalog import Catalog
@@ -11,6 +12,7 @@ from infradex.monitor.evaluate import CheckState, Shown
 from infradex.monitor.maintenance import Window
 from infradex.statuspage.components import Layout, layout
 from infradex.statuspage.derive import (
+    NOT_MONITORED_DESCRIPTION,
     STALE_DESCRIPTION,
     ComponentState,
     Override,
@@ -208,6 +210,18 @@ def test_a_stale_page_is_never_all_systems_operational(catalog: Catalog) -> None
     )
     down = run(catalog, states(provider__fastly__edge=Shown.DOWN))
     assert indicator(page(the_layout, down, stale=True)) == ("critical", STALE_DESCRIPTION)
+
+
+def test_a_page_nothing_monitors_says_so_and_claims_nothing(catalog: Catalog) -> None:
+    """The PSF demo without --monitor: no outage, no "out of date", no "All Systems
+    Operational"; what people set (an override, maintenance) still shows."""
+    the_layout = layout(catalog)
+    quiet = run(catalog, {})
+    unmonitored = replace(page(the_layout, quiet), last_report=None, monitored=False)
+    assert indicator(unmonitored) == ("none", NOT_MONITORED_DESCRIPTION)
+    down = run(catalog, states(provider__fastly__edge=Shown.DOWN))
+    overridden = replace(page(the_layout, down), monitored=False)
+    assert indicator(overridden) == ("critical", "Major Service Outage")
 
 
 def test_layout_orders_groups_and_gives_stable_ids(catalog: Catalog) -> None:

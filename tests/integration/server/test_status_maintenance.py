@@ -1,0 +1,164 @@
+"""Public maintenance through its lifecycle by the clock alone (a frozen clock, no button):
+scheduled → in progress → verifying (ended, a component it covered not yet operational) →
+completed, as Statuspage's scheduled-maintenances JSON (all, upcoming, active) shows it,
+for a window stored through the API's store function (public, with a public name) and one
+the catalog declares; a private stored window never shows."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from infradex.catalog import Catalog
+from infradex.lint import load
+from infradex.monitor import history
+from infradex.monitor.maintenance import Window
+from infradex.statuspage.board import StatusBoard
+from infradex.statuspage.overrides import set_override
+from infradex.statuspage.v2 import PageInfo
+from infradex.store import Database
+
+T0 = datetime(2026, 12, 7, 1, 0, tzinfo=UTC)
+START, END = T0 + timedelta(hours=1), T0 + timedelta(hours=3)
+
+CATALOG = {
+    "all.yaml": f"""\
+    apiVersion: infradex/v1
+    kind: Service
+    metadata: {{name: web, title: Website}}
+    spec:
+      status: {{name: www.example.org}}
+    ---
+    apiVersion: infradex/v1
+    kind: Service
+    metadata: {{name: db}}
+    spec:
+      status: {{name: Database}}
+      maintenance:
+        - {{start: "{(T0 + timedelta(days=2)).isoformat()}", duration: 1h, public: true}}
+    """
+}
+
+
+def catalog_of(tmp_path: Path, write_catalog: Any) -> Catalog:
+    loaded = load(write_catalog(tmp_path / "catalog", CATALOG))
+    assert loaded.catalog is not None, [str(p) for p in loaded.errors]
+    return loaded.catalog
+
+
+async def test_a_public_window_steps_through_its_lifecycle_by_the_clock(
+    db: Database, tmp_path: Path, write_catalog: Any
+) -> None:
+    catalog = catalog_of(tmp_path, write_catalog)
+    now = [T0]
+    board = StatusBoard(
+        db, lambda: (catalog, T0), PageInfo("abcdefabcdef", "Example", "https://s.example.org"),
+        stale_after=timedelta(minutes=10), interval=0.0, clock=lambda: now[0], monitored=False,
+    )  # fmt: skip
+    upgrade = Window("service:web", START, END, reason="SECRET kernel on db7", public=True,
+                     public_name="Web server upgrade")  # fmt: skip
+    await history.add_window(db, upgrade, "user:ann", T0)
+    quiet = Window("service:web", START, END, reason="internal only")  # not public
+    await history.add_window(db, quiet, "user:ann", T0)
+
+    async def documents() -> dict[str, Any]:
+        rendered = await board.current()
+        assert "SECRET" not in rendered.html.decode()
+        assert all(b"SECRET" not in body for body in rendered.json.values())
+        return {path: json.loads(body) for path, body in rendered.json.items()}
+
+    def ours(found: dict[str, Any], path: str) -> list[dict[str, Any]]:
+        items = found[path]["scheduled_maintenances"]
+        return [m for m in items if m["name"] == "Web server upgrade"]
+
+    found = await documents()
+    (planned,) = ours(found, "scheduled-maintenances/upcoming.json")
+    assert planned["status"] == "scheduled"
+    assert planned["scheduled_for"] == "2026-12-07T02:00:00.000Z"
+    assert planned["scheduled_until"] == "2026-12-07T04:00:00.000Z"
+    assert [c["name"] for c in planned["components"]] == ["www.example.org"]
+    assert [u["status"] for u in planned["incident_updates"]] == ["scheduled"]
+    assert ours(found, "scheduled-maintenances/active.json") == []
+    # the catalog's window is upcoming too; the private one is nowhere
+    names = [m["name"] for m in found["scheduled-maintenances.json"]["scheduled_maintenances"]]
+    assert sorted(names) == ["Scheduled maintenance", "Web server upgrade"]
+
+    now[0] = START + timedelta(minutes=5)
+    found = await documents()
+    (running,) = ours(found, "scheduled-maintenances/active.json")
+    assert running["status"] == "in_progress" and running["id"] == planned["id"]
+    assert [u["status"] for u in running["incident_updates"]] == ["in_progress", "scheduled"]
+    assert ours(found, "scheduled-maintenances/upcoming.json") == []
+    web = next(c for c in found["components.json"]["components"] if c["name"] == "www.example.org")
+    assert web["status"] == "under_maintenance"
+    assert found["status.json"]["status"]["indicator"] == "maintenance"
+    assert (
+        "<strong>Web server upgrade</strong> (in progress)" in (await board.current()).html.decode()
+    )
+
+    # it ends while the component is still down: verifying, still listed as active
+    await set_override(db, "service:web", "major_outage", expires_at=END + timedelta(minutes=20),
+                       reason="r", by="user:ann", at=END - timedelta(minutes=1))  # fmt: skip
+    now[0] = END + timedelta(minutes=5)
+    found = await documents()
+    (checking,) = ours(found, "scheduled-maintenances/active.json")
+    assert checking["status"] == "verifying"
+    assert checking["monitoring_at"] == "2026-12-07T04:00:00.000Z"
+    assert checking["resolved_at"] is None
+
+    # the component is operational again: completed, in none of upcoming and active
+    now[0] = END + timedelta(minutes=25)
+    found = await documents()
+    (done,) = ours(found, "scheduled-maintenances.json")
+    assert done["status"] == "completed"
+    assert done["resolved_at"] == "2026-12-07T04:00:00.000Z"
+    assert [u["status"] for u in done["incident_updates"]] == [
+        "completed", "in_progress", "scheduled",
+    ]  # fmt: skip
+    assert ours(found, "scheduled-maintenances/active.json") == []
+    history_page = (await board.current()).pages["/status/history"].decode()
+    assert "Web server upgrade" in history_page and "Completed" in history_page
+
+
+async def test_verifying_ends_after_its_limit_even_if_the_component_is_still_down(
+    db: Database, tmp_path: Path, write_catalog: Any
+) -> None:
+    catalog = catalog_of(tmp_path, write_catalog)
+    now = [END + timedelta(minutes=31)]
+    board = StatusBoard(
+        db, lambda: (catalog, T0), PageInfo("abcdefabcdef", "Example", "https://s.example.org"),
+        stale_after=timedelta(minutes=10), interval=0.0, clock=lambda: now[0], monitored=False,
+    )  # fmt: skip
+    await history.add_window(db, Window("service:web", START, END, public=True), "u", T0)
+    await set_override(db, "service:web", "major_outage", expires_at=END + timedelta(hours=2),
+                       reason="r", by="user:ann", at=END)  # fmt: skip
+    documents = (await board.current()).json
+    listed = json.loads(documents["scheduled-maintenances.json"])["scheduled_maintenances"]
+    web = [m for m in listed if m["components"] and m["components"][0]["name"] != "Database"]
+    assert [m["status"] for m in web] == ["completed"]  # an incident now, not maintenance
+
+
+async def test_a_window_added_through_the_api_can_be_public(client: Any, write_token: str) -> None:
+    writer = {"Authorization": f"Bearer {write_token}"}
+    start = datetime.now(UTC) + timedelta(days=1)
+    window = {"target": "service:pypi", "start": start.isoformat(),
+              "end": (start + timedelta(hours=1)).isoformat(), "reason": "SECRET db7"}  # fmt: skip
+    refused = await client.post(
+        "/api/v1/maintenance", json={**window, "publicName": "PyPI upgrade"}, headers=writer
+    )
+    assert refused.status_code == 400 and '"public": true' in refused.json()["error"]
+    added = await client.post(
+        "/api/v1/maintenance",
+        json={**window, "public": True, "publicName": "PyPI upgrade"},
+        headers=writer,
+    )
+    assert added.status_code == 201, added.text
+    assert added.json()["public"] is True and added.json()["publicName"] == "PyPI upgrade"
+    upcoming = (await client.get("/api/v2/scheduled-maintenances/upcoming.json")).json()
+    (shown,) = [m for m in upcoming["scheduled_maintenances"] if m["name"] == "PyPI upgrade"]
+    assert shown["status"] == "scheduled" and "pypi.org" in [c["name"] for c in shown["components"]]
+    assert "SECRET" not in json.dumps(upcoming)
+    listed = (await client.get("/api/v1/maintenance", headers=writer)).json()["items"]
+    assert any(w["public"] and w["publicName"] == "PyPI upgrade" for w in listed)
