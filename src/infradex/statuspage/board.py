@@ -10,7 +10,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -18,18 +18,20 @@ from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from infradex.catalog.entities import Catalog
+from infradex.catalog.refs import Ref
 from infradex.clock import utcnow
 from infradex.monitor.history import rollup_series
+from infradex.monitor.maintenance import Window
 from infradex.monitor.reads import (
     catalog_check_ids,
-    check_states_of,
     last_report_at,
     maintenance_windows_of,
+    shown_states_of,
 )
 from infradex.monitor.rollups import Rollup, bucket_start
 from infradex.settings import Settings
 from infradex.statuspage.components import Layout, layout, stable_id
-from infradex.statuspage.derive import PageState, derive, group_states
+from infradex.statuspage.derive import PageState, Status, derive, group_states
 from infradex.statuspage.feeds import atom, feed_entries, rss
 from infradex.statuspage.history_html import by_month, render_history, render_incident
 from infradex.statuspage.html import render_page
@@ -93,11 +95,25 @@ class _Memory:
 
     catalog: Catalog | None = None
     layout: Layout | None = None
+    check_ids: frozenset[str] = frozenset()
     statuses: dict[str, str] = field(default_factory=dict)
     changed_at: dict[str, datetime] = field(default_factory=dict)
     fingerprint: object = None
     rendered: Rendered | None = None
     refreshed: float = float("-inf")
+
+
+def _maintenance_now(
+    catalog: Catalog,
+    the_layout: Layout,
+    windows: Sequence[Window],
+    now: datetime,
+    states: Mapping[Ref, Status],
+) -> tuple[tuple[PublicMaintenance, ...], tuple[PublicMaintenance, ...]]:
+    """What the page lists now, and the history's occurrences (rules expanded: pure, CPU)."""
+    current = public_maintenances(catalog, the_layout, windows, now, states)
+    since = now - HISTORY_FOR
+    return current, maintenance_history(catalog, the_layout, windows, now, since, states)
 
 
 class StatusBoard:
@@ -135,24 +151,49 @@ class StatusBoard:
         self._published_key: tuple[object, ...] | None = None
         self._published_list: tuple[PublicIncident, ...] = ()
         self._incident_pages: dict[int, tuple[object, bytes]] = {}
+        self._background: asyncio.Task[None] | None = None
+
+    @property
+    def has_copy(self) -> bool:
+        """A copy is rendered: :meth:`current` answers without waiting for the store."""
+        return self._memory.rendered is not None and self.interval > 0
 
     async def current(self) -> Rendered:
-        """The rendered page, at most ``interval`` seconds old (older while the store is
-        down and a copy exists; a StoreError when there is none yet)."""
+        """The rendered page, about ``interval`` seconds old at most (older while the store
+        is down and a copy exists; a StoreError when there is none yet).
+
+        Once a copy exists, a request never waits for the store: an old copy is answered at
+        once while one refresh runs in the background (``interval`` 0, as tests use it:
+        every call re-derives and waits for it)."""
         memory = self._memory
-        if memory.rendered is not None and time.monotonic() - memory.refreshed < self.interval:
-            return memory.rendered
+        rendered = memory.rendered
+        if rendered is not None and time.monotonic() - memory.refreshed < self.interval:
+            return rendered
+        if rendered is not None and self.interval > 0:
+            if self._background is None or self._background.done():
+                self._background = asyncio.create_task(self._refresh_once())
+            return rendered
+        await self._refresh_once()
+        assert memory.rendered is not None
+        return memory.rendered
+
+    async def _refresh_once(self) -> None:
+        """Refresh unless another call just did; keep the last copy if the store fails."""
+        memory = self._memory
         async with self._lock:
-            if memory.rendered is None or time.monotonic() - memory.refreshed >= self.interval:
-                try:
-                    await self._refresh()
-                except StoreError as exc:
-                    if memory.rendered is None:
-                        raise
-                    log.warning("status page: serving the last copy, the store failed: %s", exc)
-                memory.refreshed = time.monotonic()
-            assert memory.rendered is not None
-            return memory.rendered
+            if memory.rendered is not None and time.monotonic() - memory.refreshed < self.interval:
+                return
+            try:
+                await self._refresh()
+            except StoreError as exc:
+                if memory.rendered is None:
+                    raise
+                log.warning("status page: serving the last copy, the store failed: %s", exc)
+            except Exception:
+                if memory.rendered is None:
+                    raise
+                log.exception("status page: serving the last copy, the refresh failed")
+            memory.refreshed = time.monotonic()
 
     async def page_state(
         self,
@@ -168,16 +209,21 @@ class StatusBoard:
         catalog, loaded_at = self.catalog()
         if memory.catalog is not catalog:
             memory.catalog, memory.layout = catalog, layout(catalog)
+            memory.check_ids = frozenset(catalog_check_ids(catalog))
         the_layout = memory.layout
         assert the_layout is not None
         now = self.clock()
         async with self.db.begin() as connection:
-            states = await check_states_of(connection, catalog_check_ids(catalog))
+            states = await shown_states_of(connection, memory.check_ids)
             windows = await maintenance_windows_of(connection, catalog)
             overrides = await active_overrides(connection, now)
             last_report = await last_report_at(connection)
             published = await self._published(connection)
-        components = derive(catalog, the_layout, states, windows, overrides, now)
+        # pure and CPU-bound (a thousand components: tens of ms): off the event loop, so the
+        # requests answered from the last copy meanwhile do not wait for it
+        components = await asyncio.to_thread(
+            derive, catalog, the_layout, states, windows, overrides, now
+        )
         for state in components:
             key = state.component.id
             if memory.statuses.get(key) != state.status:
@@ -189,9 +235,9 @@ class StatusBoard:
         monitored = self.monitored or last_report is not None
         stale = monitored and (last_report is None or now - last_report > self.stale_after)
         by_ref = {c.component.ref: c.status for c in components}
-        maintenances = public_maintenances(catalog, the_layout, windows, now, by_ref)
-        since = now - HISTORY_FOR
-        history = maintenance_history(catalog, the_layout, windows, now, since, by_ref)
+        maintenances, history = await asyncio.to_thread(
+            _maintenance_now, catalog, the_layout, windows, now, by_ref
+        )
         changed = [memory.changed_at.get(c.component.id, loaded_at) for c in components]
         page = PageState(
             components,
@@ -236,14 +282,18 @@ class StatusBoard:
         snapshot = Snapshot(
             page, found.loaded_at, dict(memory.changed_at), maintenances, published, found.history
         )
+        memory.rendered = await asyncio.to_thread(self._render, snapshot)
+        memory.fingerprint = (fingerprint, self._bars_version)
+        self.renders += 1
+
+    def _render(self, snapshot: Snapshot) -> Rendered:
+        """Every document's bytes (pure but CPU-bound: the caller runs it in a thread)."""
         bodies = {
             path: json.dumps(document, separators=(",", ":")).encode()
             for path, document in documents(self.info, snapshot).items()
         }
         html = render_page(self.info, snapshot, self.stale_after, self._bars).encode()
-        memory.rendered = Rendered(snapshot, bodies, html, self._pages(snapshot))
-        memory.fingerprint = (fingerprint, self._bars_version)
-        self.renders += 1
+        return Rendered(snapshot, bodies, html, self._pages(snapshot))
 
     def _pages(self, snapshot: Snapshot) -> dict[str, bytes]:
         """The history, its feeds and each published incident's page; an incident's page

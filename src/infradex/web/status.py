@@ -15,6 +15,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import Response
 from markupsafe import Markup
 from pydantic import BaseModel, Field
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from infradex.catalog.entities import Catalog
 from infradex.catalog.refs import Ref, RefError, parse_ref
@@ -22,7 +23,7 @@ from infradex.clock import utcnow
 from infradex.errors import UsageError
 from infradex.runtime.live_catalog import LiveCatalog
 from infradex.settings import Settings
-from infradex.statuspage.board import StatusBoard, page_info
+from infradex.statuspage.board import Rendered, StatusBoard, page_info
 from infradex.statuspage.components import layout
 from infradex.statuspage.html import STYLESHEET, document, stylesheet
 from infradex.statuspage.incident_store import add_update, list_public, publish, sync_drafts
@@ -54,7 +55,7 @@ from infradex.web.subscriptions import (
 )
 from infradex.wire import Instant, ReadModel
 
-__all__ = ["install", "public_router", "router"]
+__all__ = ["PublicStatusLane", "install", "public_router", "router"]
 
 public_router = APIRouter(tags=["status page"])
 router = APIRouter(prefix="/api/v1/status", tags=["status page"])
@@ -79,6 +80,13 @@ _NOT_FOUND = document(
 ).encode()
 
 
+#: what the public lane answers (an incident's page too, checked by its shape)
+_LANE_PATHS = frozenset(
+    {STATUS_PATH, HISTORY_PATH, HISTORY_PATH + "/", ATOM_PATH, RSS_PATH}
+    | {f"/api/v2/{p}" for p in ENDPOINTS}
+)
+
+
 def _status_host_path(path: str) -> bool:
     if path in _STATUS_HOST_PATHS:
         return True
@@ -97,9 +105,28 @@ def _with_headers(response: Response, extra: dict[str, str]) -> Response:
     return response
 
 
+def _answer(rendered: Rendered, path: str, public: bool) -> Response | None:
+    """The response for one of the page's documents (``/status``, ``/api/v2/…``, the
+    history, a feed, an incident's page), None when there is no such document."""
+    if path.startswith("/api/v2/"):
+        body = rendered.json.get(path.removeprefix("/api/v2/"))
+        if body is None:
+            return None
+        headers = {**CORS, "Cache-Control": _CACHE[public]}
+        return _with_headers(Response(body, media_type="application/json"), headers)
+    page = rendered.html if path == STATUS_PATH else rendered.pages.get(path)
+    if page is None:
+        return None
+    extra = CORS if path in (ATOM_PATH, RSS_PATH) else {}
+    return _with_headers(
+        Response(page, media_type=media_type(path)), {**extra, "Cache-Control": "no-cache"}
+    )
+
+
 async def status_response(request: Request, path: str, *, public: bool | None = None) -> Response:
-    """The pre-rendered bytes for ``path`` (``/status``, the stylesheet, ``/api/v2/...``);
-    ``public``: served to anyone (default: as the server's reads are)."""
+    """The pre-rendered bytes for ``path`` (``/status``, the stylesheet, ``/api/v2/...``,
+    the history, its feeds, an incident's page); ``public``: served to anyone (default: as
+    the server's reads are)."""
     if public is None:
         public = bool(request.app.state.settings.public_read)
     if path == STYLESHEET:
@@ -110,25 +137,63 @@ async def status_response(request: Request, path: str, *, public: bool | None = 
         rendered = await _board(request).current()
     except StoreError as exc:
         return store_unavailable(request, exc)
-    if path.startswith("/api/v2/"):
-        body = rendered.json[path.removeprefix("/api/v2/")]
-        headers = {**CORS, "Cache-Control": _CACHE[public]}
-        return _with_headers(Response(body, media_type="application/json"), headers)
-    if path != STATUS_PATH:
-        page = rendered.pages.get(path)
-        if page is None:
-            return _with_headers(
-                Response(_NOT_FOUND, 404, media_type="text/html; charset=utf-8"),
-                {"Cache-Control": "no-cache"},
-            )
-        extra = CORS if path in (ATOM_PATH, RSS_PATH) else {}
+    found = _answer(rendered, path, public)
+    if found is None:
         return _with_headers(
-            Response(page, media_type=media_type(path)), {**extra, "Cache-Control": "no-cache"}
+            Response(_NOT_FOUND, 404, media_type="text/html; charset=utf-8"),
+            {"Cache-Control": "no-cache"},
         )
-    return _with_headers(
-        Response(rendered.html, media_type="text/html; charset=utf-8"),
-        {"Cache-Control": "no-cache"},
-    )
+    return found
+
+
+class PublicStatusLane:
+    """Answers GET and HEAD for the page's public documents straight from the board's
+    bytes, before the rest of the middleware (session, sign-in): on a server whose reads
+    are public, and on the status host. Anything else, and any request the board cannot
+    answer from a copy, goes on to the app as before. The status page is the server's
+    busiest public URL (python.org's footer polls it): this keeps its cost to a dict
+    lookup (docs/benchmarks.md, "Status page")."""
+
+    def __init__(self, app: ASGIApp, *, public: bool, host: str | None) -> None:
+        self.app = app
+        self.public = public
+        self.host = host
+
+    def _shown_path(self, scope: Scope) -> str | None:
+        path: str = scope["path"]
+        on_host = False
+        if self.host is not None:
+            for name, value in scope.get("headers", ()):
+                if name == b"host":
+                    asked = value.decode("latin-1").rsplit(":", 1)[0].lower().rstrip(".")
+                    on_host = asked == self.host
+                    break
+        if not (self.public or on_host):
+            return None
+        if on_host and path in ("/", "/status/"):
+            return STATUS_PATH
+        if path in _LANE_PATHS or (path.startswith(INCIDENTS_PREFIX) and _status_host_path(path)):
+            return path.rstrip("/") if path != "/" else None
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        path = self._shown_path(scope)
+        board: StatusBoard | None = getattr(scope["app"].state, "status_board", None)
+        found = None
+        if path is not None and board is not None and board.has_copy:
+            try:
+                rendered = await board.current()
+            except StoreError:
+                rendered = None
+            if rendered is not None:
+                found = _answer(rendered, path, True)
+        if found is None:
+            await self.app(scope, receive, send)
+            return
+        await found(scope, receive, send)
 
 
 @public_router.get("/status", include_in_schema=False)
@@ -489,8 +554,15 @@ def install(app: FastAPI, settings: Settings, live: LiveCatalog) -> None:
     app.include_router(pages_router)
     app.include_router(admin_router)
     host = settings.status_host
-    if host is None:
-        return
+    if host is not None:
+        _answer_the_status_host(app, host)
+    # outermost (added last): the page's public documents skip the session and sign-in
+    app.add_middleware(PublicStatusLane, public=bool(settings.public_read), host=host)
+
+
+def _answer_the_status_host(app: FastAPI, host: str) -> None:
+    """Requests for the status host get the page, its JSON and its subscription paths,
+    public, and a 404 for anything else."""
 
     @app.middleware("http")
     async def status_host_only(request: Request, call_next):  # type: ignore[no-untyped-def]

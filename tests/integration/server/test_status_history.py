@@ -116,3 +116,38 @@ async def test_an_incident_page_the_history_and_the_feeds(
     assert feedparser.parse(files["status/history.atom"]).entries
     assert feedparser.parse(files["status/history.rss"]).entries
     assert all(not name.startswith("/") and ".." not in name for name in files)
+
+
+async def test_the_public_lane_answers_only_where_the_page_is_public(
+    db: Database, catalog_dir: Path, tmp_path: Path, database_url: str
+) -> None:
+    """Once a copy exists, the page's documents are answered before the session and
+    sign-in middleware: on the status host of a private server with every header the
+    routes give, and never on that server's own host."""
+    settings = replace(
+        settings_for(catalog_dir, tmp_path, database_url),
+        public_read=False,
+        status_host="status.example.org",
+    )
+    app = create_app(settings, db)
+    public = {"Host": "status.example.org"}
+    async with app.router.lifespan_context(app):
+        assert app.state.status_board.interval > 0  # the server's own setting
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            first = await c.get("/api/v2/summary.json", headers=public)  # renders the copy
+            assert app.state.status_board.has_copy
+            for path in ("/api/v2/summary.json", "/", "/status/history", "/status/history.rss"):
+                answer = await c.get(path, headers=public)
+                assert answer.status_code == 200, path
+                assert answer.headers["content-security-policy"].startswith("default-src")
+                assert answer.headers["x-content-type-options"] == "nosniff"
+            again = await c.get("/api/v2/summary.json", headers=public)
+            assert again.content == first.content
+            assert again.headers["access-control-allow-origin"] == "*"
+            assert again.headers["cache-control"] == "public, max-age=10"
+            assert (await c.head("/api/v2/status.json", headers=public)).status_code == 200
+            # the server's own host stays private, copy or not
+            assert (await c.get("/api/v2/summary.json")).status_code == 401
+            assert (await c.get("/status/history")).status_code == 303
+            assert (await c.post("/api/v2/status.json", headers=public)).status_code == 404
