@@ -204,6 +204,13 @@ class StatusBoard:
         found = await self._gather()
         return found.page, found.maintenances, found.incidents, found.loaded_at
 
+    async def maintenance_now(self) -> tuple[PublicMaintenance, ...]:
+        """Every public occurrence that matters now: running, verifying, next, and those of
+        the history (for the maintenance notices)."""
+        found = await self._gather()
+        unique = {m.id: m for m in (*found.history, *found.maintenances)}
+        return tuple(unique.values())
+
     async def _gather(self) -> _Gathered:
         memory = self._memory
         catalog, loaded_at = self.catalog()

@@ -7,6 +7,7 @@ the status page and its JSON only, public even on a private server.
 from __future__ import annotations
 
 import functools
+import logging
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -17,6 +18,7 @@ from markupsafe import Markup
 from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from infradex.background import Loop
 from infradex.catalog.entities import Catalog
 from infradex.catalog.refs import Ref, RefError, parse_ref
 from infradex.clock import utcnow
@@ -28,6 +30,7 @@ from infradex.statuspage.components import layout
 from infradex.statuspage.html import STYLESHEET, document, stylesheet
 from infradex.statuspage.incident_store import add_update, list_public, publish, sync_drafts
 from infradex.statuspage.incidents import PublicIncident
+from infradex.statuspage.maintenance_notices import announce_maintenance
 from infradex.statuspage.overrides import end_override, set_override
 from infradex.statuspage.paths import (
     ATOM_PATH,
@@ -38,6 +41,7 @@ from infradex.statuspage.paths import (
     incident_path,
     media_type,
 )
+from infradex.statuspage.subscriber_messages import SubscriberLinks
 from infradex.statuspage.subscriber_notices import Announce, notify_subscribers
 from infradex.statuspage.v2 import ENDPOINTS
 from infradex.store.audit import audit
@@ -57,6 +61,7 @@ from infradex.wire import Instant, ReadModel
 
 __all__ = ["PublicStatusLane", "install", "public_router", "router"]
 
+log = logging.getLogger("infradex.statuspage")
 public_router = APIRouter(tags=["status page"])
 router = APIRouter(prefix="/api/v1/status", tags=["status page"])
 
@@ -553,11 +558,35 @@ def install(app: FastAPI, settings: Settings, live: LiveCatalog) -> None:
     app.include_router(router)
     app.include_router(pages_router)
     app.include_router(admin_router)
+    app.state.status_notices = _maintenance_notices(app, settings, live)
     host = settings.status_host
     if host is not None:
         _answer_the_status_host(app, host)
     # outermost (added last): the page's public documents skip the session and sign-in
     app.add_middleware(PublicStatusLane, public=bool(settings.public_read), host=host)
+
+
+#: how often a server looks for maintenance steps to tell subscribers about
+NOTICES_EVERY = 60.0
+
+
+def _maintenance_notices(app: FastAPI, settings: Settings, live: LiveCatalog) -> Loop:
+    """The loop that tells subscribers when public maintenance is scheduled, starts and is
+    completed (``statuspage.maintenance_notices``); every server may run it: a step is
+    queued once. The app's lifespan starts and stops it."""
+    links = SubscriberLinks.from_settings(settings, app.state.secret_key)
+
+    async def turn() -> None:
+        if not live.ready:
+            return
+        board: StatusBoard = app.state.status_board
+        found = await board.maintenance_now()
+        if await announce_maintenance(app.state.db, found, board.clock(), links):
+            alerter = getattr(app.state, "alerter", None)
+            if alerter is not None:
+                alerter.wake()
+
+    return Loop("status maintenance notices", NOTICES_EVERY, turn, first_wait=5.0, log=log)
 
 
 def _answer_the_status_host(app: FastAPI, host: str) -> None:
