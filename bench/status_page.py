@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gzip
 import json
 import os
 import platform
@@ -43,14 +44,40 @@ from rich.table import Table
 sys.path.insert(0, str(Path(__file__).parent))
 from infradex.store import Database
 from infradex.store.tables import public_incident_updates, public_incidents
-from web_load import WRK_SCRIPT, free_port, seed_monitor_rows, wait_ready, wrk
+from web_load import WRK_SCRIPT, free_port, seed_monitor_rows, wait_ready
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 GROUP_SIZE = 20
-TARGETS = [("summary.json", "/api/v2/summary.json"), ("/status", "/status")]
+#: label, path, whether the client asks for gzip
+TARGETS = [
+    ("summary.json", "/api/v2/summary.json", False),
+    ("/status", "/status", False),
+    ("summary.json, gzip", "/api/v2/summary.json", True),
+    ("/status, gzip", "/status", True),
+]
 #: where nginx finds each target in the export
 STATIC = {"/api/v2/summary.json": "/api/v2/summary.json", "/status": "/status/"}
+
+
+def wrk(url: str, duration: int, connections: int, script: Path, gzipped: bool) -> dict[str, Any]:
+    headers = ["-H", "Accept-Encoding: gzip"] if gzipped else []
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--timeout", "10s",
+               *headers, "-s", str(script), url]  # fmt: skip
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    line = next(line for line in output.splitlines() if line.startswith("{"))
+    result: dict[str, Any] = json.loads(line)
+    result["rps"] = result["requests"] / result["seconds"]
+    return result
+
+
+def precompress(site: Path) -> None:
+    """``.gz`` next to the large files, as the server keeps them (nginx's gzip_static)."""
+    for name in ("api/v2/summary.json", "status/index.html"):
+        path = site / name
+        path.with_name(path.name + ".gz").write_bytes(
+            gzip.compress(path.read_bytes(), compresslevel=6, mtime=0)
+        )
 
 
 def write_catalog(root: Path, components: int) -> list[str]:
@@ -175,6 +202,7 @@ http {{
   fastcgi_temp_path {work}/f; uwsgi_temp_path {work}/u; scgi_temp_path {work}/s;
   types {{ text/html html; text/css css; application/json json;
           application/atom+xml atom; application/rss+xml rss; }}
+  gzip_static on;
   server {{ listen 127.0.0.1:{port}; root {site}; try_files $uri $uri/index.html =404; }}
 }}
 """)
@@ -286,11 +314,12 @@ def main() -> int:
         results["export_in_process"] = [
             export_in_process(catalog, database_url, work / f"site-{n}") for n in range(3)
         ]
-        sizes = {path: (site / STATIC[path].lstrip("/")).stat().st_size
-                 if not STATIC[path].endswith("/")
-                 else (site / STATIC[path].lstrip("/") / "index.html").stat().st_size
-                 for _, path in TARGETS}  # fmt: skip
-        results["bytes"] = sizes
+        files = {"/api/v2/summary.json": "api/v2/summary.json", "/status": "status/index.html"}
+        precompress(site)
+        results["bytes"] = {path: (site / name).stat().st_size for path, name in files.items()}
+        results["gzip_bytes"] = {
+            path: (site / (name + ".gz")).stat().st_size for path, name in files.items()
+        }
         results["export_files"] = sum(1 for p in site.rglob("*") if p.is_file())
         inside = min(results["export_in_process"], key=lambda r: sum(r.values()))
         console.print(f"export: {min(results['export_seconds']):.2f} s as a command "
@@ -303,14 +332,14 @@ def main() -> int:
         peer_dir.mkdir()
         peer, static = nginx(site, peer_dir)
         try:
-            for label, path in TARGETS:
+            for label, path, gzipped in TARGETS:
                 for name, base, shown in (
                     ("infradex (live)", live, path),
                     ("nginx (static export)", static, STATIC[path]),
                 ):
                     with urllib_open(base + shown) as body:
                         assert body, (name, shown)
-                    run = wrk(base + shown, args.duration, args.connections, script)
+                    run = wrk(base + shown, args.duration, args.connections, script, gzipped)
                     results["runs"].setdefault(name, {})[label] = run
                     console.print(f"{name} {label}: {run['rps']:,.0f} req/s, "
                                   f"p95 {run['p95_ms']:.1f} ms")  # fmt: skip
@@ -324,7 +353,7 @@ def main() -> int:
             numbers = [f"{run[k]:.1f}" for k in ("p50_ms", "p95_ms", "p99_ms")]
             table.add_row(server_name, label, f"{run['rps']:,.0f}", *numbers, str(run["errors"]))
     console.print(table)
-    for label, _ in TARGETS:
+    for label, _, _ in TARGETS:
         ratio = (results["runs"]["infradex (live)"][label]["rps"]
                  / results["runs"]["nginx (static export)"][label]["rps"])  # fmt: skip
         results.setdefault("ratios", {})[label] = ratio

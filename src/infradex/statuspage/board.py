@@ -7,6 +7,7 @@ last rendered copy is served.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 import logging
 import time
@@ -43,7 +44,14 @@ from infradex.statuspage.maintenance import (
     public_maintenances,
 )
 from infradex.statuspage.overrides import active_overrides
-from infradex.statuspage.paths import ATOM_PATH, HISTORY_PATH, RSS_PATH, incident_key, incident_path
+from infradex.statuspage.paths import (
+    ATOM_PATH,
+    HISTORY_PATH,
+    RSS_PATH,
+    STATUS_PATH,
+    incident_key,
+    incident_path,
+)
 from infradex.statuspage.uptime import DAYS, bar_checks, pooled_days
 from infradex.statuspage.v2 import PageInfo, Snapshot, documents
 from infradex.store.db import Database, StoreError
@@ -78,6 +86,22 @@ class Rendered:
     html: bytes
     #: the other pages by path (paths.HISTORY_PATH, the feeds, each incident's page)
     pages: dict[str, bytes] = field(default_factory=dict)
+    #: gzip of the large documents, by path (``/status``, ``/api/v2/…``, the history,
+    #: the feeds), for clients that accept it: compressed once per change
+    gzipped: dict[str, bytes] = field(default_factory=dict)
+
+
+#: documents smaller than this are sent as they are (compressing them saves nothing)
+GZIP_FROM = 1024
+
+
+def _gzipped(documents: Mapping[str, bytes]) -> dict[str, bytes]:
+    # mtime 0: the same document gives the same bytes (an ETag or a cache can rely on it)
+    return {
+        path: gzip.compress(body, compresslevel=6, mtime=0)
+        for path, body in documents.items()
+        if len(body) >= GZIP_FROM
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,7 +324,11 @@ class StatusBoard:
             for path, document in documents(self.info, snapshot).items()
         }
         html = render_page(self.info, snapshot, self.stale_after, self._bars).encode()
-        return Rendered(snapshot, bodies, html, self._pages(snapshot))
+        pages = self._pages(snapshot)
+        large = {f"/api/v2/{path}": body for path, body in bodies.items()}
+        large[STATUS_PATH] = html
+        large.update({p: pages[p] for p in (HISTORY_PATH, ATOM_PATH, RSS_PATH)})
+        return Rendered(snapshot, bodies, html, pages, _gzipped(large))
 
     def _pages(self, snapshot: Snapshot) -> dict[str, bytes]:
         """The history, its feeds and each published incident's page; an incident's page

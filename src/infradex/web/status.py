@@ -110,22 +110,42 @@ def _with_headers(response: Response, extra: dict[str, str]) -> Response:
     return response
 
 
-def _answer(rendered: Rendered, path: str, public: bool) -> Response | None:
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Whether an ``Accept-Encoding`` value names gzip with a quality above 0."""
+    for item in accept_encoding.lower().split(","):
+        name, _, params = item.partition(";")
+        if name.strip() not in ("gzip", "x-gzip"):
+            continue
+        for param in params.split(";"):
+            key, _, number = param.strip().partition("=")
+            if key == "q":
+                try:
+                    return float(number) > 0
+                except ValueError:
+                    return False
+        return True
+    return False
+
+
+def _answer(rendered: Rendered, path: str, public: bool, gzip_ok: bool = False) -> Response | None:
     """The response for one of the page's documents (``/status``, ``/api/v2/…``, the
-    history, a feed, an incident's page), None when there is no such document."""
+    history, a feed, an incident's page), None when there is no such document; gzipped
+    when the client takes it and the document is large."""
     if path.startswith("/api/v2/"):
         body = rendered.json.get(path.removeprefix("/api/v2/"))
-        if body is None:
-            return None
         headers = {**CORS, "Cache-Control": _CACHE[public]}
-        return _with_headers(Response(body, media_type="application/json"), headers)
-    page = rendered.html if path == STATUS_PATH else rendered.pages.get(path)
-    if page is None:
+    else:
+        body = rendered.html if path == STATUS_PATH else rendered.pages.get(path)
+        extra = CORS if path in (ATOM_PATH, RSS_PATH) else {}
+        headers = {**extra, "Cache-Control": "no-cache"}
+    if body is None:
         return None
-    extra = CORS if path in (ATOM_PATH, RSS_PATH) else {}
-    return _with_headers(
-        Response(page, media_type=media_type(path)), {**extra, "Cache-Control": "no-cache"}
-    )
+    packed = rendered.gzipped.get(path)
+    if packed is not None:
+        headers["Vary"] = "Accept-Encoding"
+        if gzip_ok:
+            body, headers["Content-Encoding"] = packed, "gzip"
+    return _with_headers(Response(body, media_type=media_type(path)), headers)
 
 
 async def status_response(request: Request, path: str, *, public: bool | None = None) -> Response:
@@ -142,7 +162,9 @@ async def status_response(request: Request, path: str, *, public: bool | None = 
         rendered = await _board(request).current()
     except StoreError as exc:
         return store_unavailable(request, exc)
-    found = _answer(rendered, path, public)
+    found = _answer(
+        rendered, path, public, accepts_gzip(request.headers.get("accept-encoding", ""))
+    )
     if found is None:
         return _with_headers(
             Response(_NOT_FOUND, 404, media_type="text/html; charset=utf-8"),
@@ -185,7 +207,10 @@ class PublicStatusLane:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
             await self.app(scope, receive, send)
             return
-        path = self._shown_path(scope)
+        path, gzip_ok = self._shown_path(scope), False
+        for name, value in scope.get("headers", ()):
+            if name == b"accept-encoding":
+                gzip_ok = accepts_gzip(value.decode("latin-1"))
         board: StatusBoard | None = getattr(scope["app"].state, "status_board", None)
         found = None
         if path is not None and board is not None and board.has_copy:
@@ -194,7 +219,7 @@ class PublicStatusLane:
             except StoreError:
                 rendered = None
             if rendered is not None:
-                found = _answer(rendered, path, True)
+                found = _answer(rendered, path, True, gzip_ok)
         if found is None:
             await self.app(scope, receive, send)
             return

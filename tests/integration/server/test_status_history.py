@@ -151,3 +151,36 @@ async def test_the_public_lane_answers_only_where_the_page_is_public(
             assert (await c.get("/api/v2/summary.json")).status_code == 401
             assert (await c.get("/status/history")).status_code == 303
             assert (await c.post("/api/v2/status.json", headers=public)).status_code == 404
+
+
+async def test_large_documents_are_gzipped_for_clients_that_take_it(
+    db: Database, catalog_dir: Path, tmp_path: Path, database_url: str
+) -> None:
+    import gzip
+
+    from infradex.web.status import accepts_gzip
+
+    app = create_app(settings_for(catalog_dir, tmp_path, database_url), db)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            plain = await c.get("/status", headers={"Accept-Encoding": "identity"})
+            assert "content-encoding" not in plain.headers
+            assert plain.headers["vary"] == "Accept-Encoding"
+            for _ in range(2):  # the same bytes each time
+                packed = await c.send(
+                    c.build_request("GET", "/status", headers={"Accept-Encoding": "gzip"}),
+                    stream=True,
+                )
+                raw = await packed.aread()  # decoded by httpx: the bytes as sent are below
+                assert packed.headers["content-encoding"] == "gzip"
+                assert raw == plain.content
+            summary = await c.get("/api/v2/summary.json", headers={"Accept-Encoding": "gzip"})
+            assert summary.headers["content-encoding"] == "gzip"
+            assert summary.headers["content-type"] == "application/json"
+            assert summary.json()["page"]["name"]
+            files = (await app.state.status_board.current()).gzipped
+            assert gzip.decompress(files["/status"]) == plain.content
+    assert accepts_gzip("gzip, deflate, br") and accepts_gzip("br;q=1.0, GZIP;q=0.5")
+    assert not accepts_gzip("gzip;q=0") and not accepts_gzip("identity")
+    assert not accepts_gzip("") and not accepts_gzip("gzip;q=zero")
