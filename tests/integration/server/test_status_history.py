@@ -158,7 +158,7 @@ async def test_large_documents_are_gzipped_for_clients_that_take_it(
 ) -> None:
     import gzip
 
-    from infradex.web.status import accepts_gzip
+    from infradex.web.status_documents import accepts_gzip
 
     app = create_app(settings_for(catalog_dir, tmp_path, database_url), db)
     async with app.router.lifespan_context(app):
