@@ -17,6 +17,7 @@ from datetime import timedelta
 from importlib import resources
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from infradex.durations import DurationError, parse_duration
 from infradex.errors import UsageError
@@ -180,6 +181,21 @@ def _url(environ: Mapping[str, str], name: str, default: str) -> str:
     return raw.rstrip("/")
 
 
+def _origin(environ: Mapping[str, str], name: str) -> str | None:
+    """A URL of scheme and host (and port) only, e.g. ``https://status.python.org``; None
+    when unset."""
+    if not environ.get(name, "").strip():
+        return None
+    value = _url(environ, name, "")
+    parts = urlsplit(value)
+    if not parts.hostname or parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise UsageError(
+            f"{name}={environ[name]!r}: give the scheme and host only, without a path, e.g. "
+            "https://status.python.org (the status page is at /status under it)"
+        )
+    return value
+
+
 def _host_name(environ: Mapping[str, str], name: str) -> str | None:
     """A bare host name (``status.python.org``), lower-cased; None when unset."""
     value = environ.get(name, "").strip().lower().rstrip(".")
@@ -263,6 +279,8 @@ class Settings:
     # the public status page (docs/status-page.md)
     status_name: str = "Status"
     status_host: str | None = None  # requests for this Host get only the status page
+    # the status page's public address (scheme and host), for subscribers' links
+    status_url: str | None = None
     status_stale_after: timedelta = timedelta(minutes=10)
     # internal ranges a subscriber's webhook may reach all the same (docs/status-page.md)
     subscriber_webhook_allow: tuple[IPv4Network | IPv6Network, ...] = ()
@@ -345,6 +363,7 @@ class Settings:
             ),
             status_name=(environ.get("INFRADEX_STATUS_NAME") or "Status").strip(),
             status_host=_host_name(environ, "INFRADEX_STATUS_HOST"),
+            status_url=_origin(environ, "INFRADEX_STATUS_URL"),
             status_stale_after=_duration(environ, "INFRADEX_STATUS_STALE_AFTER", "10m"),
             subscriber_webhook_allow=_networks(environ, "INFRADEX_SUBSCRIBER_WEBHOOK_ALLOW"),
         )

@@ -14,7 +14,9 @@ least once a second, and at once when the monitor writes a state change):
 3. escalate the incidents whose next step is due: resolve the step's schedules, teams and
    people at this instant and queue one outbox row per channel, moving the incident's
    escalation position in the same transaction (a crash repeats nothing and skips nothing);
-4. wake the dispatcher.
+4. let the turn's hooks act on what changed (the status page's drafts and automatic
+   publications: :mod:`infradex.alerting.turn_hooks`), each in its own fenced transaction;
+5. wake the dispatcher.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -50,6 +52,7 @@ from infradex.alerting.incidents import (
 )
 from infradex.alerting.messages import IncidentView, render
 from infradex.alerting.model import IncidentStatus
+from infradex.alerting.turn_hooks import TurnHook
 from infradex.background import Loop
 from infradex.catalog.entities import Catalog
 from infradex.catalog.refs import Ref
@@ -95,8 +98,13 @@ class Alerter:
         clock: Callable[[], datetime] = utcnow,
         dispatcher: Dispatcher | None = None,
         leader_lease: Callable[[], Lease | None] | None = None,
+        hooks: Sequence[TurnHook] = (),
     ) -> None:
         self.db = db
+        #: what else a turn does once it has correlated (runtime.assembly hands them in)
+        self.hooks = tuple(hooks)
+        #: incidents may have changed since the hooks last ran (set until they succeed)
+        self._hooks_behind = True
         #: on several servers: the lease this process leads with, or None while another
         #: server leads (runtime.leadership); unset, this process always leads
         self.leader_lease = leader_lease
@@ -126,6 +134,7 @@ class Alerter:
 
     def set_catalog(self, catalog: Catalog) -> None:
         self.catalog = catalog
+        self._hooks_behind = True
         self.correlator.upstream_checks = frozenset(reads.upstream_check_ids(catalog))
         self._check_ids = frozenset(reads.catalog_check_ids(catalog))
         by_owner: dict[str, list[str]] = {}
@@ -194,16 +203,36 @@ class Alerter:
             self.correlator = self._new_correlator()
             await self.load()
             self._stale = False
+            self._hooks_behind = True
         try:
             queued = await self._notice_people(now)
             queued += await self._correlate(now)
         except BaseException:
             self._stale = True
             raise
+        queued += await self._run_hooks(now)
         queued += await self._escalate(now)
         if queued:
             self.dispatcher.wake()
         self.last_good_turn = now
+        return queued
+
+    async def _run_hooks(self, now: datetime) -> int:
+        """Each hook after the correlation has committed; one that fails is logged and told
+        again next turn (``changed`` stays set): the status page never holds back a page."""
+        catalog = self.catalog
+        assert catalog is not None
+        queued = 0
+        failed = False
+        for hook in self.hooks:
+            try:
+                queued += await hook.after_correlation(
+                    self._leader_write, catalog, now, changed=self._hooks_behind
+                )
+            except Exception:
+                failed = True
+                log.exception("alerting: %s failed; trying again next turn", type(hook).__name__)
+        self._hooks_behind = failed
         return queued
 
     def unwell(self, ref: Ref) -> bool:
@@ -250,6 +279,7 @@ class Alerter:
             c.prune_recent(now)
             queued = 0
             for incident in c.drain():
+                self._hooks_behind = True
                 policy = None
                 if incident.id is None or incident.transition == "reopened":
                     impacted = [ref_of(m.entity) for m in incident.down_members("impacted")]
@@ -262,6 +292,7 @@ class Alerter:
                     assert incident.id is not None
                     queued += await self._resolve_notices(connection, incident.id, now)
             if changes:
+                self._hooks_behind = True
                 await connection.execute(
                     update(state_changes)
                     .where(state_changes.c.id.in_([ch.id for ch in changes]))
@@ -288,6 +319,8 @@ class Alerter:
                 )
             ).all()
             queued = 0
+            if rows:
+                self._hooks_behind = True
             for row in rows:
                 mine = self.correlator.by_key.get(row.key)
                 if mine is not None and mine.id != row.id:

@@ -487,8 +487,9 @@ class ConfigManagement(Model):
 class ServiceStatus(Model):
     """A component of the public status page (docs/status-page.md): its group and name as
     the page shows them (default: no group, the entity's title), whether the public sees it,
-    its description, its position (``order``, then catalog order), and whether it is listed
-    only while something is wrong (``onlyShowIfDegraded``)."""
+    its description, its position (``order``, then catalog order), whether it is listed
+    only while something is wrong (``onlyShowIfDegraded``), and how long a draft incident on
+    it waits for a person before it is published by itself (``autoPublishAfter``)."""
 
     group: Annotated[str, Field(min_length=1, max_length=100)] | None = None
     name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
@@ -496,6 +497,9 @@ class ServiceStatus(Model):
     description: Annotated[str, Field(max_length=1000)] | None = None
     order: Annotated[int, Field(ge=0, le=100_000)] | None = None
     only_show_if_degraded: bool = False
+    # extension: a draft public incident on this component is published by itself when
+    # nobody acknowledged its internal incident for this long (docs/status-page.md)
+    auto_publish_after: Duration | None = None
 
 
 class Dependency(Model):

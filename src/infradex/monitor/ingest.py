@@ -28,13 +28,14 @@ from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
 
 from infradex.catalog.entities import Catalog
 from infradex.monitor.admission import AgentResult, Refusal, check_batch_size, screen
 from infradex.monitor.evaluate import CheckState, Circumstances, Shown, StateChange, Status, advance
 from infradex.monitor.history import state_from_row, state_row, upsert, write_changes
 from infradex.monitor.locations import LocatedCheck, located_checks
-from infradex.monitor.quorum import QuorumVerdict, combine, location_health
+from infradex.monitor.quorum import LocationHealth, QuorumVerdict, combine, location_health
 from infradex.monitor.reads import in_maintenance
 from infradex.monitor.report import NO_AGENT
 from infradex.store.db import Database
@@ -52,6 +53,11 @@ __all__ = [
 log = logging.getLogger("infradex.monitor.ingest")
 
 _STATUS_OF = {Shown.UP: Status.UP, Shown.DOWN: Status.DOWN, Shown.MAINTENANCE: Status.MAINTENANCE}
+_SHOWN = {s.value: s for s in Shown}
+_STATUS = {s.value: s for s in Status}
+
+SWEEP_CHUNK = 500  # checks recombined per transaction by the stale sweep
+READ_CHUNK = 1_000  # ids in one IN (...) list
 
 
 @dataclass(slots=True)
@@ -79,8 +85,8 @@ async def ingest(
     plausible = screen(results, location=location, checks=checks, last_at={}, now=now)
     candidates = sorted(plausible.accepted)
     async with db.begin(writes=True) as connection:
-        current = await lock_checks(connection, candidates)
-        per_location = await location_states_of(connection, candidates)
+        current = await _lock_verdicts(connection, candidates)
+        per_location = await _location_counts(connection, candidates, advancing=location)
         last_at = {
             check_id: (
                 per_location.get(check_id, {}).get(location) or CheckState(check_id)
@@ -142,27 +148,51 @@ async def ingest(
 
 
 async def sweep_stale(db: Database, catalog: Catalog, now: datetime) -> list[StateChange]:
-    """Recombine every check with locations whose verdict time alone changed (a location
-    went stale, or fresh again); write the changes. Returns them."""
+    """Recombine every check with a location gone silent since its verdict was written (the
+    location's health on the check's row is not ``stale`` yet); write the changes. Returns
+    them.
+
+    Reads only silent locations: one scan of ``location_states`` returns those whose last
+    result is older than the shortest ``stale_after`` of the catalog (no index on purpose:
+    every result rewrites the column), then the verdict rows of their checks. While every
+    agent reports, the scan returns no row at all."""
     checks = located_checks(catalog)
     if not checks:
         return []
+    floor = min(c.stale_after for c in checks.values())
+    silent: dict[str, set[str]] = {}
     async with db.begin() as connection:
-        stored = await _states(connection, list(checks))
-        per_location = await location_states_of(connection, list(checks))
-    due = [
-        c.id
-        for c in checks.values()
-        if _changed(c, stored.get(c.id), per_location.get(c.id, {}), now)
-    ]
-    if not due:
-        return []
-    async with db.begin(writes=True) as connection:
-        current = await lock_checks(connection, sorted(due))
-        per_location = await location_states_of(connection, due)
-        changes = await _write_verdicts(
-            connection, [checks[c] for c in due], current, per_location, now=now, at={}
+        rows = await connection.execute(
+            select(
+                location_states.c.check_id,
+                location_states.c.location,
+                location_states.c.last_result_at,
+            ).where(location_states.c.last_result_at < now - floor)
         )
+        for check_id, location, last_at in rows:
+            located = checks.get(check_id)
+            if located is None or location not in located.locations:
+                continue  # no longer in the catalog, or no longer run from there
+            if now - last_at > located.stale_after:
+                silent.setdefault(check_id, set()).add(location)
+        shown = await _shown_health(connection, sorted(silent))
+    due = sorted(
+        check_id
+        for check_id, locations in silent.items()
+        if check_id in shown
+        and any(shown[check_id].get(loc) != LocationHealth.STALE for loc in locations)
+    )
+    changes: list[StateChange] = []
+    # a chunk per transaction: one agent's outage makes all its checks due at once, and
+    # SQLite's write lock should not be held for all of them
+    for start in range(0, len(due), SWEEP_CHUNK):
+        chunk = due[start : start + SWEEP_CHUNK]
+        async with db.begin(writes=True) as connection:
+            current = await _lock_verdicts(connection, chunk)
+            per_location = await _location_counts(connection, chunk)
+            changes += await _write_verdicts(
+                connection, [checks[c] for c in chunk], current, per_location, now=now, at={}
+            )
     for change in changes:
         log.info("%s: %s → %s (%s)", change.check_id, change.from_state, change.to_state, "sweep")
     return changes
@@ -227,18 +257,6 @@ def verdict_state(
     return state, change, verdict
 
 
-def _changed(
-    located: LocatedCheck,
-    stored: CheckState | None,
-    per_location: Mapping[str, CheckState],
-    now: datetime,
-) -> bool:
-    if stored is None:
-        return False  # never reported: nothing to sweep
-    state, _, _ = verdict_state(located, stored, per_location, now=now, at=now)
-    return state.state != stored.state
-
-
 async def _write_verdicts(
     connection: AsyncConnection,
     checks: list[LocatedCheck],
@@ -297,6 +315,115 @@ async def _states(connection: AsyncConnection, check_ids: list[str]) -> dict[str
         select(check_states).where(check_states.c.check_id.in_(check_ids))
     )
     return {row.check_id: state_from_row(row) for row in rows}
+
+
+async def _lock_verdicts(
+    connection: AsyncConnection, check_ids: list[str]
+) -> dict[str, CheckState]:
+    """Lock these checks' rows in ``check_states`` (creating missing ones as pending), in id
+    order so two servers locking overlapping batches never wait on each other in a circle.
+    Returns what a new verdict needs of each (state, hard state, since): not the stored
+    verdict's ``last_observed``, which the new one replaces."""
+    if not check_ids:
+        return {}
+    found = await _lean_verdicts(connection, check_ids, lock=True)
+    missing = [c for c in check_ids if c not in found]
+    if missing:
+        # on a race the other server's row wins (do nothing); the locked read below sees it
+        await upsert(
+            connection,
+            check_states,
+            ["check_id"],
+            [state_row(CheckState(c)) for c in missing],
+            do_nothing=True,
+        )
+        found |= await _lean_verdicts(connection, missing, lock=True)
+    return found
+
+
+async def _lean_verdicts(
+    connection: AsyncConnection, check_ids: list[str], *, lock: bool
+) -> dict[str, CheckState]:
+    c = check_states.c
+    query = select(c.check_id, c.state, c.hard_state, c.since).where(c.check_id.in_(check_ids))
+    if lock:
+        query = query.order_by(c.check_id).with_for_update()
+    return {
+        check_id: CheckState(check_id, _SHOWN[state], _SHOWN[hard], since=since)
+        for check_id, state, hard, since in await connection.execute(query)
+    }
+
+
+async def _shown_health(
+    connection: AsyncConnection, check_ids: list[str]
+) -> dict[str, dict[str, str]]:
+    """check id → location → its health as the check's stored verdict shows it."""
+    found: dict[str, dict[str, str]] = {}
+    for start in range(0, len(check_ids), READ_CHUNK):
+        chunk = check_ids[start : start + READ_CHUNK]
+        rows = await connection.execute(
+            select(check_states.c.check_id, check_states.c.last_observed).where(
+                check_states.c.check_id.in_(chunk)
+            )
+        )
+        for check_id, observed in rows:
+            located = (observed or {}).get("locations", {})
+            found[check_id] = {
+                loc: str(shown.get("health")) for loc, shown in located.items() if shown
+            }
+    return found
+
+
+#: the columns of ``location_states`` the next result needs (all but ``last_observed``:
+#: JSON, the largest cost of reading a state, and replaced by each result)
+_ADVANCED = [
+    location_states.c[name]
+    for name in (
+        "check_id", "location", "state", "hard_state", "failures", "successes", "flapping",
+        "history", "since", "last_result_at", "last_status", "last_message", "last_duration_ms",
+    )
+]  # fmt: skip
+#: ... and those a verdict needs of the other locations
+_COUNTED = [
+    location_states.c[name]
+    for name in (
+        "check_id", "location", "state", "hard_state", "last_result_at", "last_duration_ms",
+    )
+]  # fmt: skip
+
+
+async def _location_counts(
+    connection: AsyncConnection, check_ids: list[str], advancing: str | None = None
+) -> dict[str, dict[str, CheckState]]:
+    """check id → location → what a verdict needs of its state, for these checks; all a
+    result needs for the ``advancing`` location's states (those the batch advances)."""
+    found: dict[str, dict[str, CheckState]] = {}
+    where: ColumnElement[bool] = location_states.c.check_id.in_(check_ids)
+    if advancing is not None:
+        rows = await connection.execute(
+            select(*_ADVANCED).where(where, location_states.c.location == advancing)
+        )
+        for (
+            check_id, location, state, hard, failures, successes, flapping, history, since,
+            last_at, last_status, last_message, last_duration_ms,
+        ) in rows:  # fmt: skip
+            found.setdefault(check_id, {})[location] = CheckState(
+                check_id, _SHOWN[state], _SHOWN[hard], failures, successes, flapping, history,
+                since, last_at, None if last_status is None else _STATUS[last_status],
+                last_message, last_duration_ms,
+            )  # fmt: skip
+        where = where & (location_states.c.location != advancing)
+    for check_id, location, state, hard, last_at, last_duration_ms in await connection.execute(
+        select(*_COUNTED).where(where)
+    ):
+        found.setdefault(check_id, {})[location] = CheckState(
+            check_id,
+            _SHOWN[state],
+            _SHOWN[hard],
+            last_result_at=last_at,
+            last_duration_ms=last_duration_ms,
+        )
+    return found
 
 
 async def location_states_of(

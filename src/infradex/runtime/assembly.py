@@ -26,9 +26,18 @@ from infradex.monitor.service import Monitor
 from infradex.runtime.leadership import Leadership
 from infradex.runtime.live_catalog import LiveCatalog, Reload
 from infradex.settings import Settings
+from infradex.statuspage.automatic import PublicIncidentAutomation
+from infradex.statuspage.subscriber_messages import SubscriberLinks, public_root
 from infradex.store.db import Database
 
-__all__ = ["Runtime", "alerter_for", "assemble", "heartbeat_for", "monitor_for"]
+__all__ = [
+    "Runtime",
+    "alerter_for",
+    "assemble",
+    "heartbeat_for",
+    "monitor_for",
+    "status_page_hook",
+]
 
 log = logging.getLogger("infradex.runtime")
 
@@ -56,7 +65,20 @@ def alerter_for(settings: Settings, db: Database) -> Alerter:
         db,
         notifiers_for(settings),
         settings=AlertSettings(base_url=settings.base_url, window=settings.correlation_window),
+        hooks=[status_page_hook(settings)],
     )
+
+
+def status_page_hook(settings: Settings) -> PublicIncidentAutomation:
+    """The status page's part of the alerter's turn: drafts, automatic publications and
+    updates, and the subscribers told of them with links to the page's configured public
+    address (docs/status-page.md)."""
+    links = (
+        SubscriberLinks.configured(settings, settings.resolved_secret_key())
+        if public_root(settings) is not None
+        else None
+    )
+    return PublicIncidentAutomation(links)
 
 
 def heartbeat_for(settings: Settings, alerter: Alerter | None) -> Heartbeat | None:

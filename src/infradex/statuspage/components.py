@@ -6,10 +6,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 from infradex.catalog.entities import Catalog, Entity
 from infradex.catalog.models import ServiceStatus
 from infradex.catalog.refs import Ref
+from infradex.durations import parse_duration
 
 __all__ = ["Component", "Group", "Layout", "component_blocks", "layout", "stable_id"]
 
@@ -30,6 +32,8 @@ class Component:
     public: bool
     only_show_if_degraded: bool
     position: int  # 1-based, within its group (or among the top level when ungrouped)
+    #: a draft incident on it is published by itself after this long unacknowledged
+    auto_publish_after: timedelta | None = None
 
     @property
     def group_id(self) -> str | None:
@@ -106,6 +110,9 @@ def layout(catalog: Catalog) -> Layout:
             public=block.public,
             only_show_if_degraded=block.only_show_if_degraded,
             position=position,
+            auto_publish_after=(
+                parse_duration(block.auto_publish_after) if block.auto_publish_after else None
+            ),
         )
         for entity, block, position in placed
     )

@@ -17,6 +17,7 @@ from infradex.catalog.entities import Catalog
 from infradex.errors import NotFoundError, UsageError
 from infradex.statuspage.derive import ComponentState
 from infradex.statuspage.incidents import (
+    Draft,
     PublicIncident,
     PublicUpdate,
     check_update,
@@ -26,7 +27,19 @@ from infradex.statuspage.subscriber_notices import Announce, incident_event
 from infradex.store.db import Database
 from infradex.store.tables import incidents, public_incident_updates, public_incidents
 
-__all__ = ["add_update", "list_public", "publish", "published_signature", "sync_drafts"]
+__all__ = [
+    "DRAFTER",
+    "add_update",
+    "add_update_in",
+    "detach_finished",
+    "list_public",
+    "publish",
+    "publish_in",
+    "published_signature",
+    "refresh_draft",
+    "sync_drafts",
+    "write_draft",
+]
 
 
 def _names(states: Sequence[ComponentState]) -> dict[str, str]:
@@ -41,7 +54,8 @@ async def sync_drafts(
     db: Database, catalog: Catalog, states: Sequence[ComponentState], at: datetime
 ) -> int:
     """A draft for each open internal incident that reaches a public component and has
-    none yet; how many were made."""
+    none yet; how many were made (the alerter's turn does this as it goes:
+    :mod:`infradex.statuspage.automatic`)."""
     made = 0
     async with db.begin(writes=True) as connection:
         rows = await connection.execute(
@@ -55,33 +69,95 @@ async def sync_drafts(
         )
         for row in rows.all():
             draft = draft_for(catalog, row.root_ref, states)
-            if draft is None:
-                continue
-            result = await connection.execute(
-                insert(public_incidents).values(
-                    incident_id=row.id,
-                    name=draft.name,
-                    status="investigating",
-                    impact=draft.impact,
-                    components=list(draft.components),
-                    created_at=at,
-                    updated_at=at,
-                )
-            )
-            key = result.inserted_primary_key
-            assert key is not None
-            await connection.execute(
-                insert(public_incident_updates).values(
-                    public_incident_id=int(key[0]),
-                    status="investigating",
-                    body=draft.body,
-                    components=draft.components,
-                    created_at=at,
-                    created_by=DRAFTER,
-                )
-            )
-            made += 1
+            if draft is not None:
+                await write_draft(connection, row.id, draft, at)
+                made += 1
     return made
+
+
+async def write_draft(
+    connection: AsyncConnection, incident_id: int, draft: Draft, at: datetime
+) -> int:
+    """A new draft for internal incident ``incident_id``, with its first update; its id."""
+    result = await connection.execute(
+        insert(public_incidents).values(
+            incident_id=incident_id,
+            name=draft.name,
+            status="investigating",
+            impact=draft.impact,
+            components=list(draft.components),
+            created_at=at,
+            updated_at=at,
+        )
+    )
+    key = result.inserted_primary_key
+    assert key is not None
+    await connection.execute(
+        insert(public_incident_updates).values(
+            public_incident_id=int(key[0]),
+            status="investigating",
+            body=draft.body,
+            components=draft.components,
+            created_at=at,
+            created_by=DRAFTER,
+        )
+    )
+    return int(key[0])
+
+
+async def detach_finished(connection: AsyncConnection, incident_id: int) -> None:
+    """An internal incident reopened after its public incident was resolved: the finished
+    public incident lets go of it (it stays on the page as it was), so a new draft can take
+    it (one public incident per internal incident at a time)."""
+    await connection.execute(
+        update(public_incidents)
+        .where(
+            and_(
+                public_incidents.c.incident_id == incident_id,
+                public_incidents.c.status.in_(("resolved", "postmortem")),
+            )
+        )
+        .values(incident_id=None)
+    )
+
+
+async def refresh_draft(
+    connection: AsyncConnection, row: Any, draft: Draft, first_body: str, at: datetime
+) -> bool:
+    """A draft (``row``, with its first update's words ``first_body``) brought to the
+    incident as it stands now: a draft is the machine's until someone publishes it, and the
+    claim on ``published_at`` being null keeps a publication that won the race. Whether it
+    changed."""
+    if (row.name, row.impact, list(row.components), first_body) == (
+        draft.name,
+        draft.impact,
+        list(draft.components),
+        draft.body,
+    ):
+        return False
+    claimed = await connection.execute(
+        update(public_incidents)
+        .where(and_(public_incidents.c.id == row.id, public_incidents.c.published_at.is_(None)))
+        .values(
+            name=draft.name, impact=draft.impact, components=list(draft.components), updated_at=at
+        )
+    )
+    if claimed.rowcount != 1:
+        return False
+    first = (
+        await connection.execute(
+            select(public_incident_updates.c.id)
+            .where(public_incident_updates.c.public_incident_id == row.id)
+            .order_by(public_incident_updates.c.id)
+            .limit(1)
+        )
+    ).scalar_one()
+    await connection.execute(
+        update(public_incident_updates)
+        .where(public_incident_updates.c.id == first)
+        .values(body=draft.body, components=draft.components)
+    )
+    return True
 
 
 def _incident(row: Any, updates: list[PublicUpdate]) -> PublicIncident:
@@ -167,50 +243,66 @@ async def publish(
     """Publish a draft, with the person's words for its name and first update if given;
     ``announce`` tells subscribers in the same transaction (``states``: the components'
     public names for the message)."""
+    async with db.begin(writes=True) as connection:
+        await publish_in(connection, incident_id, name=name, body=body, by=by, at=at,
+                         states=states, announce=announce)  # fmt: skip
+
+
+async def publish_in(
+    connection: AsyncConnection,
+    incident_id: int,
+    *,
+    name: str | None,
+    body: str | None,
+    by: str,
+    at: datetime,
+    states: Sequence[ComponentState] = (),
+    announce: Announce | None = None,
+) -> None:
+    """:func:`publish` in the caller's transaction (the alerter's turn publishes this way)."""
     if name is not None and not name.strip():
         raise UsageError("the incident's name is empty; give a few words, or leave it out")
     if body is not None and not body.strip():
         raise UsageError("the update's words are empty; write them, or leave them out")
-    async with db.begin(writes=True) as connection:
-        row = await _row(connection, incident_id)
-        values: dict[str, Any] = {"published_at": at, "published_by": by, "updated_at": at}
-        if name is not None:
-            values["name"] = name.strip()
-        claimed = await connection.execute(
-            update(public_incidents)
-            .where(
-                and_(
-                    public_incidents.c.id == incident_id,
-                    public_incidents.c.published_at.is_(None),
-                )
+    row = await _row(connection, incident_id)
+    values: dict[str, Any] = {"published_at": at, "published_by": by, "updated_at": at}
+    if name is not None:
+        values["name"] = name.strip()
+    claimed = await connection.execute(
+        update(public_incidents)
+        .where(
+            and_(
+                public_incidents.c.id == incident_id,
+                public_incidents.c.published_at.is_(None),
             )
-            .values(**values)
         )
-        if claimed.rowcount != 1:
-            raise UsageError(f"public incident {incident_id} is already published")
-        first = (
-            await connection.execute(
-                select(public_incident_updates)
-                .where(public_incident_updates.c.public_incident_id == incident_id)
-                .order_by(public_incident_updates.c.id)
-                .limit(1)
-            )
-        ).one()
-        words = first.body
-        if body is not None:
-            words = body.strip()
-            await connection.execute(
-                update(public_incident_updates)
-                .where(public_incident_updates.c.id == first.id)
-                .values(body=words, created_by=by, created_at=at)
-            )
-        if announce is not None:
-            event = incident_event(
-                incident_id=incident_id, update_id=first.id, name=values.get("name", row.name),
-                status=first.status, body=words, component_refs=row.components, first=True,
-                at=at, names=_names(states),
-            )  # fmt: skip
-            await announce(connection, event)
+        .values(**values)
+    )
+    if claimed.rowcount != 1:
+        raise UsageError(f"public incident {incident_id} is already published")
+    first = (
+        await connection.execute(
+            select(public_incident_updates)
+            .where(public_incident_updates.c.public_incident_id == incident_id)
+            .order_by(public_incident_updates.c.id)
+            .limit(1)
+        )
+    ).one()
+    words = first.body
+    if body is not None:
+        words = body.strip()
+        await connection.execute(
+            update(public_incident_updates)
+            .where(public_incident_updates.c.id == first.id)
+            .values(body=words, created_by=by, created_at=at)
+        )
+    if announce is not None:
+        event = incident_event(
+            incident_id=incident_id, update_id=first.id, name=values.get("name", row.name),
+            status=first.status, body=words, component_refs=row.components, first=True,
+            at=at, names=_names(states),
+        )  # fmt: skip
+        await announce(connection, event)
 
 
 async def add_update(
@@ -227,39 +319,56 @@ async def add_update(
     """A published incident's next update, with its components' states now; ``announce``
     tells subscribers in the same transaction."""
     async with db.begin(writes=True) as connection:
-        row = await _row(connection, incident_id)
-        if row.published_at is None:
-            raise UsageError(f"public incident {incident_id} is a draft: publish it first")
-        check_update(row.status, status, body)
-        now_states = {
-            str(s.component.ref): str(s.status)
-            for s in states
-            if str(s.component.ref) in row.components
-        }
-        added = await connection.execute(
-            insert(public_incident_updates).values(
-                public_incident_id=incident_id,
-                status=status,
-                body=body.strip(),
-                components=now_states,
-                created_at=at,
-                created_by=by,
-            )
+        await add_update_in(connection, incident_id, status=status, body=body, states=states,
+                            by=by, at=at, announce=announce)  # fmt: skip
+
+
+async def add_update_in(
+    connection: AsyncConnection,
+    incident_id: int,
+    *,
+    status: str,
+    body: str,
+    states: Sequence[ComponentState],
+    by: str,
+    at: datetime,
+    announce: Announce | None = None,
+) -> None:
+    """:func:`add_update` in the caller's transaction (the alerter's turn resolves this
+    way)."""
+    row = await _row(connection, incident_id)
+    if row.published_at is None:
+        raise UsageError(f"public incident {incident_id} is a draft: publish it first")
+    check_update(row.status, status, body)
+    now_states = {
+        str(s.component.ref): str(s.status)
+        for s in states
+        if str(s.component.ref) in row.components
+    }
+    added = await connection.execute(
+        insert(public_incident_updates).values(
+            public_incident_id=incident_id,
+            status=status,
+            body=body.strip(),
+            components=now_states,
+            created_at=at,
+            created_by=by,
         )
-        values: dict[str, Any] = {"status": status, "updated_at": at}
-        if status == "monitoring" and row.monitoring_at is None:
-            values["monitoring_at"] = at
-        if status == "resolved":
-            values["resolved_at"] = at
-        await connection.execute(
-            update(public_incidents).where(public_incidents.c.id == incident_id).values(**values)
-        )
-        if announce is not None:
-            key = added.inserted_primary_key
-            assert key is not None
-            event = incident_event(
-                incident_id=incident_id, update_id=int(key[0]), name=row.name, status=status,
-                body=body.strip(), component_refs=row.components, first=False, at=at,
-                names=_names(states),
-            )  # fmt: skip
-            await announce(connection, event)
+    )
+    values: dict[str, Any] = {"status": status, "updated_at": at}
+    if status == "monitoring" and row.monitoring_at is None:
+        values["monitoring_at"] = at
+    if status == "resolved":
+        values["resolved_at"] = at
+    await connection.execute(
+        update(public_incidents).where(public_incidents.c.id == incident_id).values(**values)
+    )
+    if announce is not None:
+        key = added.inserted_primary_key
+        assert key is not None
+        event = incident_event(
+            incident_id=incident_id, update_id=int(key[0]), name=row.name, status=status,
+            body=body.strip(), component_refs=row.components, first=False, at=at,
+            names=_names(states),
+        )  # fmt: skip
+        await announce(connection, event)

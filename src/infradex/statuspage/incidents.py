@@ -3,14 +3,15 @@ lifecycle rules a person's update must follow (docs/status-page.md, "Public inci
 
 A draft names only public components, by their public names: the internal incident's
 title, hosts, people and check messages never reach it. A person edits the words and
-publishes it.
+publishes it, or the alerter does when a component asks (``autoPublishAfter``) and nobody
+acknowledged the internal incident in time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from infradex.catalog.entities import Catalog
 from infradex.catalog.impact import impact
@@ -23,9 +24,13 @@ __all__ = [
     "Draft",
     "PublicIncident",
     "PublicUpdate",
+    "auto_publish_after",
     "check_update",
     "draft_for",
     "impact_of",
+    "listed",
+    "resolved_words",
+    "upstream_words",
 ]
 
 #: the order an incident's updates follow; ``postmortem`` comes after ``resolved``
@@ -45,6 +50,8 @@ class Draft:
     body: str
     impact: str
     components: dict[str, str]  # component ref → its state now
+    #: published by itself after this long unacknowledged (the shortest its components ask)
+    auto_publish_after: timedelta | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,10 +88,52 @@ def impact_of(states: Sequence[ComponentState]) -> str:
     return _IMPACT[worst(s.status for s in states)]
 
 
-def draft_for(catalog: Catalog, root: str, states: Sequence[ComponentState]) -> Draft | None:
+def listed(names: Sequence[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def upstream_words(names: Sequence[str]) -> str:
+    """What a public incident says when a provider's own status page confirms the problem:
+    the provider by its public component name (none public: no name)."""
+    if not names:
+        return "Our upstream provider confirms a problem on its own status page."
+    return (
+        f"Our upstream provider ({listed(list(names))}) confirms a problem on its own status page."
+    )
+
+
+def resolved_words(names: Sequence[str]) -> str:
+    """The automatic resolved update's words (its internal incident resolved)."""
+    if not names:
+        return "This incident has been resolved."
+    return f"This incident has been resolved: {listed(list(names))} operating normally again."
+
+
+def auto_publish_after(states: Iterable[ComponentState], refs: Iterable[str]) -> timedelta | None:
+    """How long a draft on ``refs`` waits for a person: the shortest ``autoPublishAfter`` of
+    its public components; None when none asks."""
+    wanted = set(refs)
+    delays = [
+        s.component.auto_publish_after
+        for s in states
+        if str(s.component.ref) in wanted
+        and s.component.public
+        and s.component.auto_publish_after is not None
+    ]
+    return min(delays) if delays else None
+
+
+def draft_for(
+    catalog: Catalog,
+    root: str,
+    states: Sequence[ComponentState],
+    confirmed_by: Iterable[str] = (),
+) -> Draft | None:
     """The draft for an internal incident rooted at ``root``: the public components it
     reaches (the root itself and what ``impact`` says it takes down or degrades); None when
-    it reaches none."""
+    it reaches none. ``confirmed_by``: the entities (refs) whose own status page confirms the
+    problem, named by their public component name."""
     try:
         ref = parse_ref(root)
     except RefError:
@@ -95,13 +144,19 @@ def draft_for(catalog: Catalog, root: str, states: Sequence[ComponentState]) -> 
     affected = [s for s in states if s.component.public and s.component.ref in reached]
     if not affected:
         return None
-    names = [s.component.name for s in affected]
-    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    names = listed([s.component.name for s in affected])
+    body = f"We are investigating problems with {names}."
+    upstream = set(confirmed_by)
+    if upstream:
+        public = {str(s.component.ref): s.component.name for s in states if s.component.public}
+        body += " " + upstream_words([public[r] for r in sorted(upstream) if r in public])
+    refs = [str(s.component.ref) for s in affected]
     return Draft(
-        name=f"Problems with {listed}",
-        body=f"We are investigating problems with {listed}.",
+        name=f"Problems with {names}",
+        body=body,
         impact=impact_of(affected),
         components={str(s.component.ref): str(s.status) for s in affected},
+        auto_publish_after=auto_publish_after(affected, refs),
     )
 
 

@@ -4,8 +4,9 @@
 Every notice carries a one-click unsubscribe link (the email also as ``List-Unsubscribe``
 with ``List-Unsubscribe-Post: List-Unsubscribe=One-Click``, RFC 8058); the confirmation mail
 carries only the link that confirms. Mail is plain text: the words people wrote for the
-page, with no markup to escape. Links lead to the status page's own address: its host
-(``INFRADEX_STATUS_HOST``) when it has one, else ``INFRADEX_BASE_URL``.
+page, with no markup to escape. Links lead to the status page's own address:
+``INFRADEX_STATUS_URL``, else its host (``INFRADEX_STATUS_HOST``), else
+``INFRADEX_BASE_URL``.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ __all__ = [
     "SubscriberLinks",
     "confirmation_message",
     "notice_message",
+    "public_root",
 ]
 
 SUBSCRIBE_PATH = "/status/subscribe"
@@ -51,6 +53,19 @@ _HEADLINE = {
 EVENT_KINDS = tuple(_HEADLINE)
 
 
+def public_root(settings: Settings) -> str | None:
+    """The status page's public address as configured: ``INFRADEX_STATUS_URL``, else
+    ``https://`` + ``INFRADEX_STATUS_HOST``, else ``INFRADEX_BASE_URL`` when it was set (not
+    the listener's address ``serve`` fills in); None when none is."""
+    if settings.status_url:
+        return settings.status_url.rstrip("/")
+    if settings.status_host:
+        return f"https://{settings.status_host}"
+    if settings.base_url_given:
+        return settings.base_url.rstrip("/")
+    return None
+
+
 def _line(text: str) -> str:
     """One line (a subject, a title): mail headers take no line breaks."""
     return " ".join(text.split())
@@ -66,12 +81,17 @@ class SubscriberLinks:
 
     @classmethod
     def from_settings(cls, settings: Settings, secret_key: str) -> SubscriberLinks:
-        root = (
-            f"https://{settings.status_host}"
-            if settings.status_host
-            else settings.base_url.rstrip("/")
-        )
+        """Links to the page's public address, else the server's (a person publishing
+        through the server reaches it there)."""
+        root = public_root(settings) or settings.base_url.rstrip("/")
         return cls(root, settings.status_name, secret_key)
+
+    @classmethod
+    def configured(cls, settings: Settings, secret_key: str) -> SubscriberLinks | None:
+        """Links to an address someone configured (:func:`public_root`); None when nobody
+        did: what the server publishes by itself must not send a link that leads nowhere."""
+        root = public_root(settings)
+        return None if root is None else cls(root, settings.status_name, secret_key)
 
     @property
     def page(self) -> str:

@@ -213,6 +213,34 @@ def _paged(detail: IncidentDetail, now: datetime) -> list[list[Cell]]:
     ]
 
 
+def _upstream_confirmed(catalog: Catalog, detail: IncidentDetail, now: datetime) -> Page | None:
+    """ "Confirmed upstream" when a provider's own status page reported a problem during the
+    incident: the first thing to know at 3 a.m. is that it is not ours to fix."""
+    confirmed = [e for e in detail.timeline if e.kind == "upstream_confirmed"]
+    if not confirmed:
+        return None
+    first = confirmed[0]
+    try:
+        ref: Ref | None = parse_ref(str(first.data.get("entity", "")))
+    except RefError:
+        ref = None
+    who: Inline = (
+        _entity_link(catalog, ref)
+        if ref is not None and ref in catalog
+        else Text(str(first.data.get("entity", "the provider")))
+    )
+    line: list[Inline] = [
+        Strong("Confirmed upstream: "),
+        who,
+        Text("'s own status page reports a problem"),
+    ]
+    message = first.data.get("message")
+    if message:
+        line.append(Text(f" ({message})"))
+    line.append(Text(f", since {_short(first.at, now)}."))
+    return Page(f"incidents/{detail.id}", "").add(Para(line))
+
+
 def _render(page: Page) -> Markup:
     return html.render_body(page, suffix="")
 
@@ -233,6 +261,9 @@ async def incident_body(request: Request, detail: IncidentDetail, session: Sessi
             Para([Strong("Nobody was paged."), Text(" " + (detail.routing or ""))])
         )
         body.append(Markup('<div class="notice">{}</div>').format(_render(warn)))
+    upstream = _upstream_confirmed(catalog, detail, now)
+    if upstream is not None:
+        body.append(Markup('<div class="notice upstream">{}</div>').format(_render(upstream)))
     if session.user:
         body.append(Markup(_ACTIONS.render(id=number, status=detail.status, csrf=session.csrf)))
     else:

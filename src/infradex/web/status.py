@@ -23,7 +23,7 @@ from infradex.runtime.live_catalog import LiveCatalog
 from infradex.settings import Settings
 from infradex.statuspage.board import StatusBoard, page_info
 from infradex.statuspage.components import layout
-from infradex.statuspage.incident_store import add_update, list_public, publish, sync_drafts
+from infradex.statuspage.incident_store import add_update, list_public, publish
 from infradex.statuspage.incidents import PublicIncident
 from infradex.statuspage.maintenance_notices import announce_maintenance
 from infradex.statuspage.overrides import end_override, set_override
@@ -222,11 +222,8 @@ def _incident_json(incident: PublicIncident) -> dict[str, Any]:
     response_model=PublicIncidentsOut,
 )
 async def list_incidents(request: Request) -> dict[str, Any]:
-    """Drafts are made here for open internal incidents that reach public components."""
-    board = _board(request)
-    page, _, _, _ = await board.page_state()
+    """The alerter drafts them as incidents open (``statuspage.automatic``)."""
     db = request.app.state.db
-    await sync_drafts(db, _live(request).catalog, page.components, utcnow())
     async with db.begin() as connection:
         found = await list_public(connection, published_only=False)
     return {"items": [_incident_json(i) for i in found]}

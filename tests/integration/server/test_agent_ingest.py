@@ -167,6 +167,31 @@ async def test_a_silent_location_goes_stale_and_never_counts_as_down(
     assert await shown(db) == ("up", "up from 1 of 3 locations")
 
 
+async def test_a_silent_location_shows_stale_while_the_others_keep_the_check_up(
+    db: Database, catalog: Catalog
+) -> None:
+    """The verdict does not change (two of three still report up) and no result arrives
+    after sfo1 goes stale, yet the check's row must say which location went silent: the
+    sweep refreshes the location's health."""
+    await ingest(db, catalog, "sfo1", results(HOME, "u", T0), T0 + timedelta(seconds=1))
+    later = T0 + timedelta(seconds=25)
+    for location in ("ams1", "nyc1"):
+        await ingest(db, catalog, location, results(HOME, "u", later), later)
+    # 35 s: sfo1 is past its 30 s, ams1 and nyc1 are fresh, nobody reported since 25 s
+    assert await sweep_stale(db, catalog, T0 + timedelta(seconds=35)) == []  # no change shown
+    async with db.begin() as connection:
+        row = (
+            await connection.execute(
+                select(check_states.c.state, check_states.c.last_observed).where(
+                    check_states.c.check_id == HOME
+                )
+            )
+        ).one()
+    assert row.state == "up"
+    health = {loc: shown["health"] for loc, shown in row.last_observed["locations"].items()}
+    assert health == {"ams1": "up", "nyc1": "up", "sfo1": "stale"}
+
+
 @pytest.fixture
 async def two_servers(
     request: pytest.FixtureRequest, tmp_path: Path

@@ -13,6 +13,7 @@ import pytest
 
 from infradex.alerting import records
 from infradex.alerting.incidents import Event, Incident, Member
+from infradex.alerting.model import EventKind
 from infradex.clock import utcnow
 from infradex.store import Database
 from infradex.store.audit import audit_entries
@@ -258,3 +259,29 @@ async def test_incident_page_reads_at_a_glance(client: httpx.AsyncClient, db: Da
     assert "Step 1, at once: " in oncall and "Sam Staff" in oncall
     assert "Step 2, after 15m: " in oncall and "via schedule:volunteers" in oncall
     assert "Nobody has been sent anything yet." in main
+
+
+async def test_an_incident_confirmed_upstream_says_so_near_the_top(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    """A provider's own status page confirmed the problem: the page says so under the state,
+    before the buttons, naming the provider; without the event there is no such notice."""
+    number = await open_incident(db)
+    page = (await client.get(f"/incidents/{number}")).text
+    assert "Confirmed upstream" not in page
+    async with db.begin() as connection:
+        await records.add_event(
+            connection,
+            number,
+            utcnow(),
+            EventKind.UPSTREAM_CONFIRMED,
+            {"check": "provider:edgecdn/own", "entity": "provider:edgecdn",
+             "message": "[UPSTREAM] != major: got 'major' <b>"},
+        )  # fmt: skip
+    page = (await client.get(f"/incidents/{number}")).text
+    main = page[page.index("<main") :]
+    notice = main[main.index('class="notice upstream"') :]
+    notice = notice[: notice.index("</div>")]
+    assert "Confirmed upstream: " in notice and "own status page reports a problem" in notice
+    assert "&lt;b&gt;" in notice and "<b>" not in notice  # the message is inert
+    assert main.index('class="notice upstream"') < main.index('id="impact"')

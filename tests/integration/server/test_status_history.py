@@ -7,7 +7,7 @@ bytes at paths a static host serves."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import feedparser
@@ -15,6 +15,7 @@ import httpx
 from sqlalchemy import insert
 
 from infradex.statuspage.export import export_files
+from infradex.statuspage.incident_store import sync_drafts
 from infradex.store import Database
 from infradex.store.tables import incidents
 from infradex.web.app import create_app
@@ -50,12 +51,18 @@ async def test_an_incident_page_the_history_and_the_feeds(
         app.state.status_board.interval = 0.0
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-            await c.put(
+            overridden = await c.put(
                 "/api/v1/status/overrides/service:uploads",
                 json={"status": "major_outage", "reason": "r",
-                      "expiresAt": now.replace(year=now.year + 1).isoformat()},
+                      "expiresAt": (now + timedelta(days=1)).isoformat()},
                 headers=writer,
             )  # fmt: skip
+            assert overridden.status_code == 200, overridden.text
+            # the alerter's turn drafts it (statuspage.automatic); no alerter runs here
+            board = app.state.status_board
+            page_now, _, _, _ = await board.page_state()
+            catalog = app.state.catalog.catalog
+            assert await sync_drafts(db, catalog, page_now.components, datetime.now(UTC)) == 1
             (draft,) = (await c.get("/api/v1/status/incidents", headers=writer)).json()["items"]
             path = f"/api/v1/status/incidents/{draft['id']}"
             published = await c.post(

@@ -3,7 +3,8 @@ only, impact from the worst) and the lifecycle rules of updates."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -12,7 +13,13 @@ from infradex.errors import UsageError
 from infradex.monitor.evaluate import CheckState, Shown
 from infradex.statuspage.components import layout
 from infradex.statuspage.derive import derive
-from infradex.statuspage.incidents import check_update, draft_for
+from infradex.statuspage.incidents import (
+    auto_publish_after,
+    check_update,
+    draft_for,
+    resolved_words,
+    upstream_words,
+)
 
 NOW = datetime(2026, 12, 6, 3, 0, tzinfo=UTC)
 
@@ -76,3 +83,59 @@ def test_updates_that_follow_it_are_accepted() -> None:
     check_update("investigating", "resolved", "gone by itself")
     check_update("resolved", "postmortem", "what happened")
     check_update("monitoring", "monitoring", "still watching")
+
+
+def test_the_draft_says_which_provider_confirms_by_its_public_name(catalog: Catalog) -> None:
+    states = derive(catalog, layout(catalog), down("provider:fastly/edge"), (), (), NOW)
+    named = draft_for(catalog, "provider:fastly", states, ["provider:fastly"])
+    assert named is not None and named.body.endswith(
+        " Our upstream provider (Content Delivery Network) confirms a problem on its own "
+        "status page."
+    )
+    # a provider that is no public component is not named
+    unnamed = draft_for(catalog, "provider:fastly", states, ["provider:do"])
+    assert unnamed is not None and unnamed.body.endswith(
+        " Our upstream provider confirms a problem on its own status page."
+    )
+    assert "DigitalOcean" not in unnamed.body and "provider:" not in unnamed.body
+    plain = draft_for(catalog, "provider:fastly", states)
+    assert plain is not None and "upstream" not in plain.body
+
+
+def test_the_shortest_auto_publish_of_public_components_wins(catalog: Catalog) -> None:
+    states = derive(catalog, layout(catalog), down("provider:fastly/edge"), (), (), NOW)
+    asks = {"service:pypi": timedelta(minutes=15), "service:files": timedelta(minutes=5),
+            "service:search": timedelta(minutes=1)}  # fmt: skip
+    changed = [
+        replace(s, component=replace(s.component, auto_publish_after=asks[str(s.component.ref)]))
+        if str(s.component.ref) in asks
+        else s
+        for s in states
+    ]
+    draft = draft_for(catalog, "provider:fastly", changed)
+    assert draft is not None and draft.auto_publish_after == timedelta(minutes=5)
+    # search is not public: its minute does not count
+    assert auto_publish_after(changed, ["service:search", "service:pypi"]) == timedelta(minutes=15)
+    assert auto_publish_after(states, ["service:pypi"]) is None
+
+
+def test_the_automatic_words() -> None:
+    assert resolved_words([]) == "This incident has been resolved."
+    assert resolved_words(["pypi.org", "Content Delivery Network"]) == (
+        "This incident has been resolved: pypi.org and Content Delivery Network operating "
+        "normally again."
+    )
+    assert upstream_words(["A", "B", "C"]) == (
+        "Our upstream provider (A, B and C) confirms a problem on its own status page."
+    )
+
+
+def test_auto_publish_after_is_a_duration_in_the_catalog() -> None:
+    from pydantic import ValidationError
+
+    from infradex.catalog.models import ServiceStatus
+
+    assert ServiceStatus.model_validate({"autoPublishAfter": "15m"}).auto_publish_after == "15m"
+    assert ServiceStatus.model_validate({"autoPublishAfter": 600}).auto_publish_after == "600s"
+    with pytest.raises(ValidationError, match="duration"):
+        ServiceStatus.model_validate({"autoPublishAfter": "soon"})

@@ -131,3 +131,42 @@ def test_a_maintenance_step_is_an_event_with_its_own_key() -> None:
     with pytest.raises(ValueError, match="unknown maintenance step"):
         maintenance_event(window_id=4, occurrence="x", step="verifying", name="n", body="b",
                           component_ids=(), at=NOW)  # fmt: skip
+
+
+def test_what_the_server_publishes_by_itself_links_only_to_a_configured_address() -> None:
+    from infradex.statuspage.subscriber_messages import public_root
+
+    assert public_root(settings()) is None  # the listener's address may be loopback
+    assert SubscriberLinks.configured(settings(), "k") is None
+    assert public_root(settings(base_url="https://infra.example.org", base_url_given=True)) == (
+        "https://infra.example.org"
+    )
+    assert public_root(settings(status_host="status.example.org")) == "https://status.example.org"
+    chosen = settings(status_url="https://status.example.net", status_host="status.example.org",
+                      base_url="https://infra.example.org", base_url_given=True)  # fmt: skip
+    links = SubscriberLinks.configured(chosen, "k")
+    assert links is not None and links.page == "https://status.example.net/status"
+    assert SubscriberLinks.from_settings(chosen, "k").root == "https://status.example.net"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("https://status.example.org", "https://status.example.org"),
+        ("https://status.example.org/", "https://status.example.org"),
+        ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+        ("", None),
+    ],
+)
+def test_the_status_url_setting(value: str, expected: str | None) -> None:
+    assert Settings.from_env({"INFRADEX_STATUS_URL": value}).status_url == expected
+
+
+@pytest.mark.parametrize(
+    "value", ["status.example.org", "ftp://status.example.org", "https://x.org/status", "https://"]
+)
+def test_a_status_url_with_more_or_less_than_an_origin_is_refused(value: str) -> None:
+    from infradex.errors import UsageError
+
+    with pytest.raises(UsageError, match="INFRADEX_STATUS_URL"):
+        Settings.from_env({"INFRADEX_STATUS_URL": value})
