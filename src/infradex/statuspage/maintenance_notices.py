@@ -1,5 +1,6 @@
 """Telling subscribers as public maintenance steps through its lifecycle
-(docs/status-page.md, "Scheduled maintenance"): scheduled, started, completed. The steps
+(docs/status-page.md, "Scheduled maintenance"): scheduled, a reminder ``REMIND_BEFORE`` it
+starts, started, completed. The steps
 are taken by the clock, so nothing records them as they happen: :func:`due_events` says
 which steps an occurrence has reached recently (pure), and :func:`announce_maintenance`
 queues them for the subscribers; the outbox's dedup key makes a second call for the same
@@ -7,7 +8,8 @@ step queue nothing, so every server may run it, as often as it likes.
 
 A step older than ``RECENT`` is not announced: a server started after a window ended, or a
 subscriber confirmed since, hears nothing about it. An upcoming window is announced as
-scheduled as soon as it is seen (a new subscriber hears of it too).
+scheduled as soon as it is seen (a new subscriber hears of it too), unless it starts within
+``REMIND_BEFORE``: then only the reminder is sent.
 """
 
 from __future__ import annotations
@@ -20,10 +22,12 @@ from infradex.statuspage.subscriber_messages import StatusEvent, SubscriberLinks
 from infradex.statuspage.subscriber_notices import maintenance_event, notify_subscribers
 from infradex.store.db import Database
 
-__all__ = ["RECENT", "announce_maintenance", "due_events"]
+__all__ = ["RECENT", "REMIND_BEFORE", "announce_maintenance", "due_events"]
 
 #: how long after a step it is still announced (a server down for longer says nothing)
 RECENT = timedelta(hours=1)
+#: subscribers are reminded this long before an occurrence starts
+REMIND_BEFORE = timedelta(hours=1)
 
 
 def _event(maintenance: PublicMaintenance, step: str, at: datetime) -> StatusEvent:
@@ -42,13 +46,15 @@ def _event(maintenance: PublicMaintenance, step: str, at: datetime) -> StatusEve
 def due_events(
     maintenances: Sequence[PublicMaintenance], at: datetime, recent: timedelta = RECENT
 ) -> list[StatusEvent]:
-    """The steps the occurrences have reached that are still news at ``at``: scheduled (not
-    started yet), started (within ``recent`` of its start), completed (within ``recent`` of
-    the end of its verification, at the latest)."""
+    """The steps the occurrences have reached that are still news at ``at``: scheduled
+    (not started yet; a reminder instead once it starts within ``REMIND_BEFORE``), started
+    (within ``recent`` of its start), completed (within ``recent`` of the end of its
+    verification, at the latest)."""
     found = []
     for maintenance in maintenances:
         if maintenance.status == "scheduled":
-            found.append(_event(maintenance, "scheduled", at))
+            soon = maintenance.scheduled_for - at <= REMIND_BEFORE
+            found.append(_event(maintenance, "reminder" if soon else "scheduled", at))
             continue
         # each step is queued once, by the first call that sees it (within a minute of it
         # when a server runs the loop): ``at`` is when it was seen

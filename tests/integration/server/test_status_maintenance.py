@@ -205,7 +205,11 @@ async def test_subscribers_hear_each_step_once(
         return [p["message"]["subject"] for p in payloads]
 
     # both windows are upcoming: the stored one and the catalog's (on the database)
+    now[0] = T0 - timedelta(hours=2)
     assert await announce() == 2
+    assert await announce() == 0
+    now[0] = START - timedelta(minutes=30)  # it starts within the hour: a reminder
+    assert await announce() == 1
     assert await announce() == 0
     now[0] = START + timedelta(minutes=1)
     assert await announce() == 1
@@ -216,8 +220,9 @@ async def test_subscribers_hear_each_step_once(
     assert await announce() == 0
     shown = await subjects()
     ours = [s for s in shown if "Web server upgrade" in s]
-    assert len(shown) == 4 and len(ours) == 3, shown
-    assert ["Scheduled" in ours[0], "in progress" in ours[1], "completed" in ours[2]] == [True] * 3
+    assert len(shown) == 5 and len(ours) == 4, shown
+    words = ("Scheduled maintenance", "Maintenance soon", "in progress", "completed")
+    assert [word in subject for word, subject in zip(words, ours, strict=True)] == [True] * 4
 
 
 def test_a_step_older_than_an_hour_is_not_news() -> None:
@@ -234,3 +239,10 @@ def test_a_step_older_than_an_hour_is_not_news() -> None:
         "maintenance.started"
     ]
     assert due_events([running], START + timedelta(hours=1, minutes=1)) == []
+    planned = replace(done, status="scheduled")
+    assert [e.kind for e in due_events([planned], START - timedelta(hours=3))] == [
+        "maintenance.scheduled"
+    ]
+    assert [e.kind for e in due_events([planned], START - timedelta(minutes=59))] == [
+        "maintenance.reminder"
+    ]
