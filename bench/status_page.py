@@ -250,7 +250,7 @@ def export_in_process(catalog_dir: Path, database_url: str, site: Path) -> dict[
             board = StatusBoard(
                 db, lambda: (catalog, datetime.now(UTC)),
                 PageInfo("abcdefabcdef", "Bench", "https://status.example.org"),
-                stale_after=timedelta(days=1), bars=uptime_bars, monitored=False,
+                stale_after=timedelta(days=1), bars=uptime_bars, monitored=False, compress=False,
             )  # fmt: skip
             write_export(await board.current(), site)
         finally:

@@ -153,6 +153,7 @@ class StatusBoard:
         bars: BarRenderer | None = None,
         bars_every: float = 300.0,
         monitored: bool = True,
+        compress: bool = True,
     ) -> None:
         self.db = db
         self.catalog = catalog  # the catalog being served and when it was loaded
@@ -172,6 +173,8 @@ class StatusBoard:
         #: a monitor runs with this board (False: the page is not monitored until a
         #: monitor elsewhere reports)
         self.monitored = monitored
+        #: keep gzip of the large documents (a server: yes; a static export: no need)
+        self.compress = compress
         self._published_key: tuple[object, ...] | None = None
         self._published_list: tuple[PublicIncident, ...] = ()
         self._incident_pages: dict[int, tuple[object, bytes]] = {}
@@ -328,7 +331,7 @@ class StatusBoard:
         large = {f"/api/v2/{path}": body for path, body in bodies.items()}
         large[STATUS_PATH] = html
         large.update({p: pages[p] for p in (HISTORY_PATH, ATOM_PATH, RSS_PATH)})
-        return Rendered(snapshot, bodies, html, pages, _gzipped(large))
+        return Rendered(snapshot, bodies, html, pages, _gzipped(large) if self.compress else {})
 
     def _pages(self, snapshot: Snapshot) -> dict[str, bytes]:
         """The history, its feeds and each published incident's page; an incident's page
@@ -373,9 +376,12 @@ class StatusBoard:
         pooled = bar_checks(memory.catalog, memory.layout)
         ids = sorted({i for checks in pooled.values() for i in checks})
         series = await rollup_series(self.db, ids, "day", today - timedelta(days=DAYS - 1))
-        self._bars = {
-            key: self.bars(pooled_days(checks, series), today) for key, checks in pooled.items()
-        }
+        draw = self.bars
+
+        def drawn() -> dict[str, Markup]:  # a thousand SVGs: about a second, off the loop
+            return {key: draw(pooled_days(checks, series), today) for key, checks in pooled.items()}
+
+        self._bars = await asyncio.to_thread(drawn)
         self._bars_read = time.monotonic()
         self._bars_catalog = memory.catalog
         self._bars_version += 1
