@@ -30,6 +30,7 @@ __all__ = [
     "in_maintenance",
     "last_report_at",
     "maintenance_windows_of",
+    "shown_states_of",
     "unwell_checks",
     "upstream_check_ids",
 ]
@@ -70,6 +71,23 @@ async def check_states_of(
         query = query.where(check_states.c.check_id.in_(list(check_ids)))
     rows = (await connection.execute(query)).all()
     return {row.check_id: state_from_row(row) for row in rows}
+
+
+async def shown_states_of(
+    connection: AsyncConnection, check_ids: Collection[str]
+) -> dict[str, CheckState]:
+    """Each of ``check_ids``' shown state only (``state``; the rest left at its default):
+    what the status page derives from, read every second, without decoding the history
+    and the observations of every check."""
+    c = check_states.c
+    rows = (await connection.execute(select(c.check_id, c.state))).all()
+    shown = {s.value: s for s in Shown}
+    wanted = set(check_ids)
+    return {
+        row.check_id: CheckState(row.check_id, shown[row.state])
+        for row in rows
+        if row.check_id in wanted and row.state in shown
+    }
 
 
 async def unwell_checks(connection: AsyncConnection) -> frozenset[str]:

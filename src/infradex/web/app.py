@@ -63,7 +63,9 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         await runtime.start()
         runtime.reload_on_sighup()
         sweep.start()
+        app.state.status_notices.start()
         yield
+        await app.state.status_notices.stop()
         await sweep.stop()
         await runtime.stop()
         if db is None:
