@@ -278,8 +278,8 @@ def test_the_home_and_board_show_state_first(console: tuple[str, int, str], page
     page.goto(url + "/board")
     rows = page.locator("table.board tbody tr")
     expect(rows.first.locator(".health")).to_have_text("down")
-    bars = rows.first.locator("svg.heartbeat rect")
-    assert bars.count() >= 1
+    bars = rows.first.locator("svg.heartbeat .bar-down")
+    assert bars.count() == 1
     fill = bars.first.evaluate("e => getComputedStyle(e).fill")
     assert fill == "rgb(220, 38, 38)", fill  # the stylesheet's red: the check is down
     assert page.locator('meta[http-equiv="refresh"]').count() == 0

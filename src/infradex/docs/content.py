@@ -10,6 +10,7 @@ gives the same pages byte for byte.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from urllib.parse import quote
 
 from infradex.catalog import Catalog, Entity, Problem, Ref
 from infradex.catalog.entities import has_spec
@@ -191,6 +192,8 @@ def build_page(
         return _overview_sections(w, full) if live else _overview(w, full)
     if page == "ownership":
         return _ownership(w, problems)
+    if page in SECTION_PAGES:
+        return _section_page(w, page) if live else None
     directory, _, name = page.partition("/")
     kind = next((k for k, d in PAGE_DIRS.items() if d == directory), None)
     if kind is None or Ref(kind, name) not in catalog:
@@ -246,16 +249,80 @@ def _overview(w: _Writer, full: Graph) -> Page:
     return page
 
 
+#: rows a table on the server's home shows; a longer one is whole on a page of its own
+HOME_SECTION_ROWS = 25
+#: a diagram with more boxes than this is linked from the server's home, not drawn on it
+HOME_DIAGRAM_NODES = 120
+#: services named per zone on the server's pages; the zone's impact page lists them all
+ZONE_SERVICES_SHOWN = 8
+#: the server's pages of one whole section each: page id -> (title, noun)
+SECTION_PAGES = {
+    "providers": ("Providers", "providers"),
+    "datacenters": ("Data centers", "data centers"),
+    "dns": ("DNS zones", "zones"),
+}
+
+
 def _overview_sections(w: _Writer, full: Graph) -> Page:
     """The server's home below its live part (the state and the services, which the server
-    writes per request): providers, data centers, the team, the diagram, DNS and on call."""
+    writes per request): providers, data centers, the team, the diagram, DNS and on call.
+    Kept light at any size: a long table shows its first rows and links to its own page, a
+    large diagram is linked, not drawn."""
     page = Page("index", "Infrastructure overview")
-    page.add(Heading(2, "Providers", "providers"), _providers_table(w))
-    page.add(Heading(2, "Data centers", "datacenters"), _datacenters_table(w))
+    page.add(Heading(2, "Providers", "providers"), *_capped(_providers_table(w), "providers"))
+    page.add(
+        Heading(2, "Data centers", "datacenters"), *_capped(_datacenters_table(w), "datacenters")
+    )
     page.add(*_team_section(w))
-    page.add(*_dependencies_section(w, full))
-    page.add(*_dns_section(w))
+    if len(full.nodes) <= HOME_DIAGRAM_NODES:
+        page.add(*_dependencies_section(w, full))
+    else:
+        page.add(
+            Heading(2, "Dependencies", "dependencies"),
+            Para(
+                [
+                    Text(f"The diagram has {len(full.nodes)} boxes, too many for this page: "),
+                    Link("open it on its own page", page="dependencies"),
+                    Text("."),
+                ]
+            ),
+        )
+    dns = _dns_section(w)
+    if dns:
+        heading, table = dns
+        assert isinstance(table, Table)
+        page.add(heading, *_capped(table, "dns"))
     page.add(*_oncall_section(w))
+    return page
+
+
+def _capped(table: Table, section: str) -> list[Block]:
+    """``table``, or its first rows and a link to the section's own page."""
+    if len(table.rows) <= HOME_SECTION_ROWS:
+        return [table]
+    _, noun = SECTION_PAGES[section]
+    return [
+        Table(table.headers, table.rows[:HOME_SECTION_ROWS]),
+        Para(
+            [
+                Text(f"The first {HOME_SECTION_ROWS} of {len(table.rows)} {noun}: "),
+                Link(f"all {len(table.rows)} {noun}", page=section),
+                Text("."),
+            ]
+        ),
+    ]
+
+
+def _section_page(w: _Writer, section: str) -> Page:
+    """One of the home's long sections, whole (the server's pages only)."""
+    title, _ = SECTION_PAGES[section]
+    page = Page(section, title).add(Heading(1, title))
+    if section == "providers":
+        page.add(_providers_table(w))
+    elif section == "datacenters":
+        page.add(_datacenters_table(w))
+    else:
+        page.add(*_dns_section(w)[1:])
     return page
 
 
@@ -416,12 +483,23 @@ def _dns_section(w: _Writer) -> list[Block]:
         return []
     rows: list[list[Cell]] = []
     for zone in zones:
+        services = w.catalog.related(zone.ref, "servesZone")
+        named: Cell = w.links(services)
+        if w.live and len(services) > ZONE_SERVICES_SHOWN:
+            # the server's impact page names every service that needs the zone
+            more = len(services) - ZONE_SERVICES_SHOWN
+            target = "./impact?target=" + quote(str(zone.ref), safe=":")
+            named = [
+                *w.links(services[:ZONE_SERVICES_SHOWN]),
+                Text(" and "),
+                Link(f"{more} more", url=target),
+            ]
         rows.append(
             [
                 [Text(zone.name)],
                 [w.link(r) for r in w.catalog.related(zone.ref, "hostedOn")] or [Text("—")],
                 [w.link(r) for r in w.catalog.related(zone.ref, "registeredWith")] or [Text("—")],
-                w.links(w.catalog.related(zone.ref, "servesZone")),
+                named,
             ]
         )
     return [Heading(2, "DNS", "dns"), Table(["Zone", "DNS host", "Registrar", "Services"], rows)]
