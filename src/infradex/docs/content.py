@@ -44,6 +44,7 @@ from infradex.docs.blocks import (
     Heading,
     Inline,
     Link,
+    LiveHealth,
     Page,
     Para,
     State,
@@ -362,7 +363,7 @@ def _dependencies_section(w: _Writer, full: Graph) -> list[Block]:
         Diagram(
             "dependencies",
             "Dependency diagram: services, hosts, data centers, providers",
-            lambda href: to_svg(c, full, href),
+            lambda href: to_svg(c, full, href, w.live),
         ),
     ]
 
@@ -577,9 +578,12 @@ def _who_table(w: _Writer, ref: Ref) -> list[Block]:
     return [Heading(2, "Who to contact", "who"), Table(["#", "Who", "How to reach", "Why"], rows)]
 
 
-def impact_section(catalog: Catalog, ref: Ref, health: dict[str, str] | None = None) -> list[Block]:
+def impact_section(
+    catalog: Catalog, ref: Ref, health: dict[str, str] | None = None, live: bool = False
+) -> list[Block]:
     """What breaks if ``ref`` fails: down or degraded, and the path that carries it. With
-    ``health`` (entity ref → state, the server's), each line shows that entity's health now."""
+    ``health`` (entity ref → state, the server's), each line shows that entity's health now;
+    ``live`` (a page the server caches): each line has a slot for it, filled when served."""
     w = _Writer(catalog)
     result = impact(catalog, ref)
     heading = Heading(2, f"What breaks if {catalog.title(ref)} fails", "impact")
@@ -593,13 +597,15 @@ def impact_section(catalog: Catalog, ref: Ref, health: dict[str, str] | None = N
         if health is not None:
             state = health.get(str(item.ref))
             row.insert(0, [State(state)] if state else [Text("no checks")])
+        elif live:
+            row.insert(0, [LiveHealth(str(item.ref))])
         rows.append(row)
     down = sum(a.effect == "down" for a in result.affected)
     headers = ["Affected", "Effect", "Because"]
     return [
         heading,
         Para([Text(f"{down} down, {len(result.affected) - down} degraded.")]),
-        Table(["Health now", *headers] if health is not None else headers, rows),
+        Table(["Health now", *headers] if health is not None or live else headers, rows),
         *notes,
     ]
 
@@ -626,7 +632,7 @@ def _focus_diagram(w: _Writer, ref: Ref) -> list[Block]:
         Diagram(
             f"{ref.kind}-{ref.name}",
             f"What {w.catalog.title(ref)} needs and what needs it",
-            lambda href: to_svg(w.catalog, picture, href),
+            lambda href: to_svg(w.catalog, picture, href, w.live),
         ),
     ]
 
@@ -666,7 +672,7 @@ def _service(w: _Writer, service: Entity[ServiceSpec]) -> Page:
     page.add(*_dns_rows(w, service))
     page.add(*_checks(w, service))
     page.add(*_focus_diagram(w, service.ref))
-    page.add(*impact_section(c, service.ref))
+    page.add(*impact_section(c, service.ref, live=w.live))
     return page
 
 
@@ -769,7 +775,7 @@ def _provider(w: _Writer, provider: Entity[ProviderSpec]) -> Page:
         if refs:
             facts.append([Strong(label), *w.links(refs)])
     page.add(Bullets(facts), *_checks(w, provider), *_focus_diagram(w, provider.ref))
-    page.add(*impact_section(c, provider.ref))
+    page.add(*impact_section(c, provider.ref, live=w.live))
     return page
 
 
@@ -785,7 +791,7 @@ def _datacenter(w: _Writer, dc: Entity[DatacenterSpec]) -> Page:
             ]
         )
     )
-    page.add(*impact_section(w.catalog, dc.ref))
+    page.add(*impact_section(w.catalog, dc.ref, live=w.live))
     return page
 
 
@@ -809,7 +815,7 @@ def _host(w: _Writer, host: Entity[HostSpec]) -> Page:
             ]
         )
     )
-    page.add(*_who_table(w, host.ref), *impact_section(w.catalog, host.ref))
+    page.add(*_who_table(w, host.ref), *impact_section(w.catalog, host.ref, live=w.live))
     return page
 
 
@@ -920,7 +926,11 @@ def _diagram_page(w: _Writer, full: Graph) -> Page:
                 )
             ]
         ),
-        Diagram("dependencies", "Dependency diagram", lambda href: to_svg(w.catalog, full, href)),
+        Diagram(
+            "dependencies",
+            "Dependency diagram",
+            lambda href: to_svg(w.catalog, full, href, w.live),
+        ),
     )
     return page
 

@@ -18,6 +18,7 @@ from infradex.docs.blocks import (
     Heading,
     Inline,
     Link,
+    LiveHealth,
     Page,
     Para,
     State,
@@ -26,6 +27,7 @@ from infradex.docs.blocks import (
     Text,
     relative,
 )
+from infradex.docs.diagram import slot_safe
 from infradex.inert import link_target, valid_chars
 
 __all__ = ["NAV", "SUFFIX", "CheckedBody", "checked", "render", "render_body", "state_class"]
@@ -90,6 +92,9 @@ def _inline(page: Page, inlines: Sequence[Inline], suffix: str = SUFFIX) -> Mark
             out += _code_spans(item.text)
         elif isinstance(item, Strong):
             out += Markup("<strong>%s</strong>") % item.text
+        elif isinstance(item, LiveHealth):
+            if slot_safe(item.ref):
+                out += Markup("<!--health:%s-->") % item.ref
         elif isinstance(item, State):
             out += Markup('<span class="health %s">%s</span>') % (state_class(item.text), item.text)
         elif isinstance(item, Link):

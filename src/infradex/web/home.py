@@ -27,6 +27,7 @@ from infradex.durations import format_age
 from infradex.monitor.report import DEGRADED_STATES, state_rank
 from infradex.web.glance import glance, kept
 from infradex.web.health import checks_by_owner, not_monitored_notice
+from infradex.web.live_health import fill_health
 from infradex.web.pages import rendered_page
 from infradex.web.render import page_response
 
@@ -161,7 +162,7 @@ async def home(request: Request, page: Annotated[int, Query(ge=1, le=100_000)] =
                 not_monitored_notice(request) if grouped else Markup("No checks are declared."),
             ),
             html.render_body(services, ""),
-            sections[1],
+            fill_health(sections[1], seen),  # the diagram's nodes
         ]))  # fmt: skip
 
     body = await kept(request, f"home:{id(catalog)}:{page}", glance_body)
