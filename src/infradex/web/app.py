@@ -66,6 +66,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         app.state.status_notices.start()
         yield
         await app.state.status_notices.stop()
+        await app.state.status_board.close()
         await sweep.stop()
         await runtime.stop()
         if db is None:
