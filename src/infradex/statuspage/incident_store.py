@@ -1,7 +1,8 @@
 """Public incidents as rows: drafts made from the internal incidents that reach public
-components, published by a person, then updated until resolved (docs/status-page.md,
-"Public incidents"). Publishing claims the draft with a conditional UPDATE, so two clicks
-publish it once.
+components (by the alerter's turn: :mod:`infradex.statuspage.automatic`), published by a
+person or by that turn, then updated until resolved (docs/status-page.md, "Public
+incidents"). Publishing claims the draft with a conditional UPDATE, so two clicks publish it
+once.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from typing import Any
 from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from infradex.catalog.entities import Catalog
 from infradex.errors import NotFoundError, UsageError
 from infradex.statuspage.derive import ComponentState
 from infradex.statuspage.incidents import (
@@ -21,11 +21,10 @@ from infradex.statuspage.incidents import (
     PublicIncident,
     PublicUpdate,
     check_update,
-    draft_for,
 )
 from infradex.statuspage.subscriber_notices import Announce, incident_event
 from infradex.store.db import Database
-from infradex.store.tables import incidents, public_incident_updates, public_incidents
+from infradex.store.tables import public_incident_updates, public_incidents
 
 __all__ = [
     "DRAFTER",
@@ -37,7 +36,6 @@ __all__ = [
     "publish_in",
     "published_signature",
     "refresh_draft",
-    "sync_drafts",
     "write_draft",
 ]
 
@@ -48,31 +46,6 @@ def _names(states: Sequence[ComponentState]) -> dict[str, str]:
 
 #: who wrote a draft's first words
 DRAFTER = "infradex"
-
-
-async def sync_drafts(
-    db: Database, catalog: Catalog, states: Sequence[ComponentState], at: datetime
-) -> int:
-    """A draft for each open internal incident that reaches a public component and has
-    none yet; how many were made (the alerter's turn does this as it goes:
-    :mod:`infradex.statuspage.automatic`)."""
-    made = 0
-    async with db.begin(writes=True) as connection:
-        rows = await connection.execute(
-            select(incidents.c.id, incidents.c.root_ref)
-            .select_from(
-                incidents.outerjoin(
-                    public_incidents, public_incidents.c.incident_id == incidents.c.id
-                )
-            )
-            .where(and_(incidents.c.status != "resolved", public_incidents.c.id.is_(None)))
-        )
-        for row in rows.all():
-            draft = draft_for(catalog, row.root_ref, states)
-            if draft is not None:
-                await write_draft(connection, row.id, draft, at)
-                made += 1
-    return made
 
 
 async def write_draft(

@@ -76,7 +76,7 @@ def public_components() -> dict[str, tuple[str, str]]:
 
 
 async def draft(db: Database, refs: list[str], at: datetime, name: str = "Problems") -> int:
-    """A public incident draft on ``refs`` with its first update, as sync_drafts writes one."""
+    """A public incident draft on ``refs`` with its first update, as the turn writes one."""
     async with db.begin(writes=True) as connection:
         row = {"name": name, "status": "investigating", "impact": "major", "components": refs,
                "created_at": at, "updated_at": at}  # fmt: skip

@@ -3,8 +3,10 @@
 it, the monitor passes the threshold, the alerter's turn opens the internal incident and
 drafts the public one (the right component and impact, public names only); nobody
 acknowledges it, so after the component's ``autoPublishAfter`` the turn publishes it and a
-confirmed subscriber gets the mail (aiosmtpd) that says what summary.json and the page say;
-the target recovers, the turn adds the resolved update, and the subscriber is told again.
+confirmed subscriber gets the mail (aiosmtpd) that says what summary.json, the page and the
+feeds say;
+the target recovers, the turn adds the resolved update (in the feeds too), and the subscriber
+is told again.
 On SQLite and PostgreSQL (``--db postgresql``)."""
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from infradex.statuspage.automatic import AUTOMATIC, PublicIncidentAutomation
 from infradex.statuspage.board import StatusBoard
 from infradex.statuspage.incident_store import list_public, publish
 from infradex.statuspage.incidents import PublicIncident
+from infradex.statuspage.paths import ATOM_PATH, RSS_PATH
 from infradex.statuspage.subscriber_messages import SubscriberLinks
 from infradex.statuspage.subscribers import confirm, sign_up
 from infradex.statuspage.v2 import PageInfo
@@ -151,8 +154,12 @@ async def test_failure_drafted_published_by_itself_and_resolved(
         "critical",
     )
     assert shown["incident_updates"][0]["body"] == "We are investigating problems with Solo."
-    html = (await board.current()).html.decode()
+    rendered = await board.current()
+    html = rendered.html.decode()
     assert "Problems with Solo" in html and "We are investigating problems with Solo." in html
+    for feed in (ATOM_PATH, RSS_PATH):
+        text = rendered.pages[feed].decode()
+        assert "Problems with Solo" in text and "We are investigating problems with Solo." in text
     (mail,) = status_mails(inbox, "ada@example.org")
     assert mail.subject == "[Example Status] Incident: Problems with Solo"
     assert "We are investigating problems with Solo." in mail.text and "Solo" in mail.text
@@ -185,6 +192,8 @@ async def test_failure_drafted_published_by_itself_and_resolved(
         "[Example Status] Resolved: Problems with Solo",
     ]
     assert "Solo operating normally again." in mails[1].text
+    atom = rendered.pages[ATOM_PATH].decode()
+    assert "This incident has been resolved: Solo operating normally again." in atom
 
     # more turns change nothing and tell nobody again
     await rig.advance(timedelta(minutes=1))

@@ -14,8 +14,8 @@ import feedparser
 import httpx
 from sqlalchemy import insert
 
+from infradex.statuspage.automatic import PublicIncidentAutomation
 from infradex.statuspage.export import export_files
-from infradex.statuspage.incident_store import sync_drafts
 from infradex.store import Database
 from infradex.store.tables import incidents
 from infradex.web.app import create_app
@@ -58,11 +58,11 @@ async def test_an_incident_page_the_history_and_the_feeds(
                 headers=writer,
             )  # fmt: skip
             assert overridden.status_code == 200, overridden.text
-            # the alerter's turn drafts it (statuspage.automatic); no alerter runs here
-            board = app.state.status_board
-            page_now, _, _, _ = await board.page_state()
-            catalog = app.state.catalog.catalog
-            assert await sync_drafts(db, catalog, page_now.components, datetime.now(UTC)) == 1
+            # the alerter's turn drafts it (statuspage.automatic), as the assembler runs it
+            await PublicIncidentAutomation(None).after_correlation(
+                lambda _: db.begin(writes=True), app.state.catalog.catalog, datetime.now(UTC),
+                changed=True,
+            )  # fmt: skip
             (draft,) = (await c.get("/api/v1/status/incidents", headers=writer)).json()["items"]
             path = f"/api/v1/status/incidents/{draft['id']}"
             published = await c.post(

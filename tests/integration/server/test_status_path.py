@@ -1,8 +1,9 @@
 """The status page's whole path with real parts and a frozen clock: a local target fails,
 the real probe sees it, the monitor passes the threshold, the alerter opens an internal
-incident, a public draft names the public component with the right impact, a person
-publishes it, and summary.json and the page agree; the target recovers, the component is
-operational again, a resolved update closes the public incident."""
+incident and its turn drafts a public one naming the public component with the right impact,
+a person publishes it and adds an update, and summary.json and the page agree; the target
+recovers, the component is operational again, and the turn's resolved update closes the
+public incident."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from infradex.statuspage.automatic import PublicIncidentAutomation
 from infradex.statuspage.board import StatusBoard
-from infradex.statuspage.incident_store import add_update, list_public, publish, sync_drafts
+from infradex.statuspage.incident_store import add_update, list_public, publish
 from infradex.statuspage.v2 import PageInfo
 from infradex.store import Database
 from infradex.store.tables import incidents
@@ -43,6 +45,7 @@ async def test_failure_to_public_incident_to_recovery(
 ) -> None:
     catalog = load_org(org_with_a_component(tmp_path / "org", target))
     rig = Rig(db, catalog, inbox.url)
+    rig.alerter.hooks = (PublicIncidentAutomation(None),)  # as runtime.assembly hands it in
     board = StatusBoard(
         db,
         lambda: (catalog, T0),
@@ -79,8 +82,7 @@ async def test_failure_to_public_incident_to_recovery(
     (solo,) = page.components
     assert str(solo.status) == "major_outage"
     assert solo.reason == "solo.example.org: every check is down"
-    assert await sync_drafts(db, catalog, page.components, rig.now) == 1
-    async with db.begin() as connection:
+    async with db.begin() as connection:  # drafted by the turn that opened the incident
         (draft,) = await list_public(connection, published_only=False)
     assert (draft.name, draft.impact, draft.components) == (
         "Problems with Solo",
@@ -105,6 +107,10 @@ async def test_failure_to_public_incident_to_recovery(
     assert html.count('aria-label="Uptime per day over 90 days"') == 2
     assert html.count('class="bar-down"><title>2026-') == 2
 
+    page, _, _, _ = await board.page_state()
+    await add_update(db, draft.id, status="monitoring", body="A fix is out; we are watching.",
+                     states=page.components, by="user:ann", at=rig.now)  # fmt: skip
+
     target.status["/solo"] = 200
     for _ in range(2):  # successThreshold 2
         rig.now += timedelta(seconds=10)
@@ -112,13 +118,17 @@ async def test_failure_to_public_incident_to_recovery(
         await rig.turn()
     page, _, _, _ = await board.page_state()
     assert str(page.components[0].status) == "operational"
-    await add_update(db, draft.id, status="resolved", body="Solo is back.",
-                     states=page.components, by="user:ann", at=rig.now)  # fmt: skip
+    # the incident resolved: its turn resolved the public one too
     shown = await summary()
     assert shown["status"] == {"indicator": "none", "description": "All Systems Operational"}
     assert shown["incidents"] == []
     resolved = json.loads((await board.current()).json["incidents.json"])["incidents"][0]
     assert resolved["status"] == "resolved"
+    assert [u["status"] for u in resolved["incident_updates"]] == [
+        "resolved",
+        "monitoring",
+        "investigating",
+    ]
     assert resolved["incident_updates"][0]["affected_components"][0]["new_status"] == "operational"
     assert resolved["incident_updates"][1]["affected_components"][0]["new_status"] == (
         "major_outage"
