@@ -125,7 +125,7 @@ def seed_incidents(database_url: str, refs: list[str], count: int) -> None:
             await db.upgrade()
             async with db.begin(writes=True) as connection:
                 for number in range(count):
-                    at = now - timedelta(hours=35 * number + 1)
+                    at = now - timedelta(hours=35 * number + 3)  # its last update in the past
                     affected = [refs[(number * 7 + k) % len(refs)] for k in range(3)]
                     done = number >= 2
                     result = await connection.execute(

@@ -1,7 +1,8 @@
 """Nothing internal reaches the public status page: hosts, people, check URLs and messages,
 maintenance reasons and override reasons are put where the derivation sees them (the
-internal view shows them, so they are in reach), and neither ``/status`` nor any of the v2
-JSON documents contains one. SQLite, or PostgreSQL with ``--db postgresql``."""
+internal view shows them, so they are in reach), and neither ``/status``, its history, feeds
+and incident pages (with an incident drafted from one whose title is secret) nor any of the
+v2 JSON documents contains one. SQLite, or PostgreSQL with ``--db postgresql``."""
 
 from __future__ import annotations
 
@@ -15,9 +16,12 @@ from sqlalchemy import insert
 
 from infradex.clock import utcnow
 from infradex.settings import Settings
+from infradex.statuspage.automatic import PublicIncidentAutomation
+from infradex.statuspage.incident_store import list_public, publish
+from infradex.statuspage.paths import ATOM_PATH, HISTORY_PATH, RSS_PATH, incident_path
 from infradex.statuspage.v2 import ENDPOINTS
 from infradex.store import Database
-from infradex.store.tables import check_states
+from infradex.store.tables import check_states, incidents
 from infradex.store.tokens import create_token
 from infradex.web.app import create_app
 from live_server import fresh_database
@@ -117,13 +121,13 @@ async def client(request: pytest.FixtureRequest, tmp_path: Path, write_catalog: 
                 app.state.status_board.interval = 0.0
                 transport = httpx.ASGITransport(app=app)
                 async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
-                    yield c, db
+                    yield c, db, app
         finally:
             await db.close()
 
 
 async def test_no_internal_detail_reaches_the_public_page_or_json(client: Any) -> None:
-    c, db = client
+    c, db, app = client
     async with db.begin(writes=True) as connection:
         for check_id in ("service:db/secrethost", "service:web/home"):
             await connection.execute(
@@ -152,9 +156,31 @@ async def test_no_internal_detail_reaches_the_public_page_or_json(client: Any) -
     ).text
     assert "SECRETHOST" in internal and "SECRET-OVERRIDE-REASON" in internal
 
+    # a published incident, drafted from an internal one whose title is full of secrets
+    async with db.begin(writes=True) as connection:
+        await connection.execute(
+            insert(incidents).values(
+                key="service:web", title="SECRETHOST down, Secret Person paged (secret-team)",
+                status="open", root_ref="service:web", opened_at=NOW, updated_at=NOW,
+            )
+        )  # fmt: skip
+    # the alerter's turn drafts it (statuspage.automatic), as the assembler runs it
+    await PublicIncidentAutomation(None).after_correlation(
+        lambda _: db.begin(writes=True), app.state.catalog.catalog, utcnow(), changed=True
+    )
+    async with db.begin() as connection:
+        (draft,) = await list_public(connection, published_only=False)
+    await publish(db, draft.id, name=None, body=None, by="user:ops", at=utcnow())
+
     public = {"/status": (await c.get("/status")).text}
     for path in ENDPOINTS:
         public[path] = (await c.get(f"/api/v2/{path}")).text
+    (shown,) = (await c.get("/api/v2/incidents.json")).json()["incidents"]
+    for path in (HISTORY_PATH, ATOM_PATH, RSS_PATH, incident_path(shown["id"])):
+        answer = await c.get(path)
+        assert answer.status_code == 200, path
+        public[path] = answer.text
+    assert "Problems with Website" in public[incident_path(shown["id"])]
     states = {
         x["name"]: x["status"]
         for x in (await c.get("/api/v2/components.json")).json()["components"]

@@ -7,6 +7,7 @@ last rendered copy is served.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import json
 import logging
@@ -203,6 +204,13 @@ class StatusBoard:
         await self._refresh_once()
         assert memory.rendered is not None
         return memory.rendered
+
+    async def close(self) -> None:
+        """Wait for a background refresh still running (the server is stopping)."""
+        task, self._background = self._background, None
+        if task is not None:
+            with contextlib.suppress(Exception):
+                await task
 
     async def _refresh_once(self) -> None:
         """Refresh unless another call just did; keep the last copy if the store fails."""

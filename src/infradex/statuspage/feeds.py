@@ -27,6 +27,7 @@ from infradex.statuspage.paths import (
     RSS_PATH,
     incident_key,
     incident_path,
+    maintenance_path,
     site_root,
 )
 from infradex.statuspage.v2 import PageInfo
@@ -80,7 +81,7 @@ def _incident_entry(root: str, incident: PublicIncident) -> FeedEntry:
 
 
 def _maintenance_entry(root: str, maintenance: PublicMaintenance, listed: datetime) -> FeedEntry:
-    link = f"{root}{HISTORY_PATH}#maintenance-{maintenance.id}"
+    link = root + maintenance_path(maintenance.id, maintenance.status == "completed")
     updated = {
         "scheduled": min(listed, maintenance.scheduled_for),
         "in_progress": maintenance.scheduled_for,

@@ -14,6 +14,7 @@ __all__ = [
     "export_name",
     "incident_key",
     "incident_path",
+    "maintenance_path",
     "media_type",
     "site_root",
 ]
@@ -39,6 +40,12 @@ def incident_key(incident_id: int) -> str:
 
 def incident_path(key: str) -> str:
     return f"{INCIDENTS_PREFIX}{key}"
+
+
+def maintenance_path(maintenance_id: str, completed: bool) -> str:
+    """Where an occurrence is listed: on the page until it is completed (upcoming, running,
+    verifying), then in the history."""
+    return f"{HISTORY_PATH if completed else STATUS_PATH}#maintenance-{maintenance_id}"
 
 
 def media_type(path: str) -> str:

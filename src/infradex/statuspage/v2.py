@@ -18,7 +18,7 @@ from infradex.statuspage.components import Component, Group, stable_id
 from infradex.statuspage.derive import ComponentState, PageState, indicator, worst
 from infradex.statuspage.incidents import PublicIncident
 from infradex.statuspage.maintenance import PublicMaintenance
-from infradex.statuspage.paths import HISTORY_PATH, incident_key, incident_path, site_root
+from infradex.statuspage.paths import incident_key, incident_path, maintenance_path, site_root
 
 __all__ = ["ENDPOINTS", "PageInfo", "Snapshot", "documents", "timestamp"]
 
@@ -188,7 +188,8 @@ def _maintenance(
         "monitoring_at": ended if maintenance.ended else None,
         "resolved_at": ended if maintenance.status == "completed" else None,
         "impact": "maintenance",
-        "shortlink": f"{site_root(info.url)}{HISTORY_PATH}#maintenance-{maintenance.id}",
+        "shortlink": site_root(info.url)
+        + maintenance_path(maintenance.id, maintenance.status == "completed"),
         "started_at": started,
         "page_id": info.id,
         "incident_updates": list(reversed(updates)),  # newest first

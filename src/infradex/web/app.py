@@ -70,6 +70,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         rollup_flush.start()
         yield
         await app.state.status_notices.stop()
+        await app.state.status_board.close()
         await sweep.stop()
         await rollup_flush.stop()
         try:

@@ -107,3 +107,10 @@ def test_a_feed_keeps_the_newest_fifty() -> None:
     entries = feed_entries(INFO, many, [], NOW)
     assert len(entries) == 50
     assert entries[0].link.endswith(incident_key(1))
+
+
+def test_a_maintenance_links_to_where_it_is_listed() -> None:
+    upcoming = feed_entries(INFO, [], [maintenance(NOW + timedelta(days=1), "scheduled")], NOW)
+    assert upcoming[0].link == "https://status.example.org/status#maintenance-0123456789ab"
+    done = feed_entries(INFO, [], [maintenance(NOW - timedelta(days=1))], NOW)
+    assert done[0].link == "https://status.example.org/status/history#maintenance-0123456789ab"
