@@ -9,14 +9,20 @@ whoever shows warnings (``infradex validate``, a server reload, the problems pag
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 
 from infradex.catalog import loading
 from infradex.catalog.entities import Catalog, Entity
 from infradex.catalog.loading import LoadedCatalog
-from infradex.catalog.models import EscalationPolicySpec, PersonSpec, ScheduleSpec, ServiceSpec
+from infradex.catalog.models import (
+    EscalationPolicySpec,
+    NotifyChannel,
+    PersonSpec,
+    ScheduleSpec,
+    ServiceSpec,
+)
 from infradex.catalog.problems import Problem, sort_problems
 from infradex.catalog.queries import ownership_row
 from infradex.catalog.refs import Ref, RefError, parse_ref
@@ -63,6 +69,7 @@ def lint(catalog: Catalog, now: datetime | None = None) -> list[Problem]:
     for entity in with_checks:
         problems.extend(_check_secrets(entity))
     problems.extend(_pages_nobody(catalog))
+    problems.extend(_location_problems_unused(catalog))
     problems.extend(dns_warnings(catalog))
     return problems
 
@@ -76,8 +83,18 @@ def _secrets(entity: Entity) -> Iterator[Problem]:
         channels, base = (spec.alerting.channels if spec.alerting else []), ("spec", "alerting")
     elif isinstance(spec, EscalationPolicySpec):
         channels, base = spec.channels, ("spec",)
+        if spec.location_problems is not None:
+            yield from _written_secrets(
+                entity, spec.location_problems.channels, ("spec", "locationProblems")
+            )
     else:
         return  # no other kind has notification channels
+    yield from _written_secrets(entity, channels, base)
+
+
+def _written_secrets(
+    entity: Entity, channels: Sequence[NotifyChannel], base: tuple[str, ...]
+) -> Iterator[Problem]:
     for i, channel in enumerate(channels):
         for found in channel.written_secrets():
             yield entity.problem(
@@ -239,3 +256,31 @@ def _pages_nobody(catalog: Catalog) -> Iterator[Problem]:
             unrouted_fix(entity.ref),
             ("spec", "checks"),
         )
+
+
+def _location_problems_unused(catalog: Catalog) -> Iterator[Problem]:
+    """A policy with ``locationProblems`` that no check run from locations routes to: it
+    reads as if location problems were paged, and none ever will be by it."""
+    asking = [
+        p for p in catalog.of_kind("escalationpolicy") if p.spec.location_problems is not None
+    ]
+    if not asking:
+        return
+    located: list[Entity] = [
+        entity
+        for kind in ("service", "provider")
+        for entity in catalog.of_kind(kind)
+        if any(check.locations for check in spec_checks(entity))
+    ]
+    reached = {policy.ref for entity in located for policy in route(catalog, entity.ref).policies}
+    for policy in asking:
+        if policy.ref not in reached:
+            yield policy.problem(
+                "warning",
+                "location-problems-unused",
+                "locationProblems is set, but no check with `locations` routes to this "
+                "policy: it will never send a location problem",
+                "give a check of a service this policy covers `locations` (and a quorum), "
+                "or remove locationProblems",
+                ("spec", "locationProblems"),
+            )

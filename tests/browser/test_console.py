@@ -278,8 +278,8 @@ def test_the_home_and_board_show_state_first(console: tuple[str, int, str], page
     page.goto(url + "/board")
     rows = page.locator("table.board tbody tr")
     expect(rows.first.locator(".health")).to_have_text("down")
-    bars = rows.first.locator("svg.heartbeat rect")
-    assert bars.count() >= 1
+    bars = rows.first.locator("svg.heartbeat .bar-down")
+    assert bars.count() == 1
     fill = bars.first.evaluate("e => getComputedStyle(e).fill")
     assert fill == "rgb(220, 38, 38)", fill  # the stylesheet's red: the check is down
     assert page.locator('meta[http-equiv="refresh"]').count() == 0
@@ -314,3 +314,64 @@ def test_acting_on_an_incident_with_one_thumb(
     assert colour == "rgb(146, 64, 14)", colour
     shot(page, "console-incident-phone-acknowledged")
     context.close()
+
+
+#: every label of the diagrams in the page: its rendered font size (font-size times the scale
+#: the page draws the SVG at), whether it fits its box, and whether its node is a link
+DIAGRAM_LABELS = """() => [...document.querySelectorAll('figure.diagram svg g')]
+  .filter(g => g.querySelector('rect') && g.querySelector('text'))
+  .map(g => {
+    const text = g.querySelector('text'), box = g.querySelector('rect').getBoundingClientRect();
+    const scale = text.getScreenCTM().a, bounds = text.getBoundingClientRect();
+    return {
+      label: text.textContent, title: g.querySelector(':scope > title').textContent,
+      px: parseFloat(getComputedStyle(text).fontSize) * scale,
+      fits: bounds.left >= box.left && bounds.right <= box.right + 0.5,
+      linked: g.closest('a') !== null,
+      health: [...g.querySelectorAll('circle.node-health')].map(c => c.getAttribute('class')),
+    };
+  })"""
+
+
+def _squeezed(text: str) -> str:
+    return text.replace(" ", "").removesuffix("…")
+
+
+@pytest.mark.parametrize("size", list(WIDTHS))
+def test_diagrams_are_legible_linked_and_coloured_by_health(
+    console: tuple[str, int, str], browser: Browser, size: str
+) -> None:
+    url, _, _ = console
+    width, height = WIDTHS[size]
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    for path in ("/dependencies", "/services/shop", "/"):
+        page.goto(url + path)
+        labels = page.evaluate(DIAGRAM_LABELS)
+        assert len(labels) >= 2, path
+        for label in labels:
+            assert label["px"] >= 12, (path, label)  # no 8 px text at any width
+            assert label["fits"] and label["linked"], (path, label)
+            # a long name is wrapped, not cut; one too long for two lines ends in "…" and
+            # its node's tooltip names it whole
+            assert _squeezed(label["title"]).startswith(_squeezed(label["label"])), label
+        shop = next(x for x in labels if x["title"].endswith("(service:shop)"))
+        assert shop["health"] == ["node-health state-down"], shop  # its home check fails
+        cdn = next(x for x in labels if x["title"].endswith("(provider:edgecdn)"))
+        assert cdn["health"] == ["node-health state-down"], cdn
+        if path == "/dependencies":
+            long = next(x for x in labels if "long-identifier" in x["title"])
+            assert long["label"] == "pypi-mirror-with-a-long-identifier.example.org", long
+    shot(page, f"console-diagram-{size}")
+    context.close()
+
+
+def test_cached_entity_pages_show_health_now(console: tuple[str, int, str], page: Page) -> None:
+    """A provider's page is rendered once per catalog; its impact table's health is today's."""
+    url, _, _ = console
+    page.goto(url + "/providers/edgecdn")
+    rows = page.locator("#impact ~ .table tbody tr")
+    shop = rows.filter(has_text="shop.example.org")
+    expect(shop.locator(".health")).to_have_text("down")
+    website = rows.filter(has_text="website.example.org")
+    expect(website.locator(".health")).to_have_text("up")

@@ -167,6 +167,8 @@ async def test_a_stored_rule_that_never_occurs_does_not_stall_the_server(
     await history.add_window(db, window, "test", utcnow())  # written before rules were checked
     started = time.monotonic()
     listed = await client.get("/api/v1/maintenance")
-    assert time.monotonic() - started < 0.5
+    # a stall would never end (the rule has no occurrence to find); seconds leave room for a
+    # loaded machine, this is not a speed test
+    assert time.monotonic() - started < 5
     (item,) = [i for i in listed.json()["items"] if i["rrule"] == NEVER]
     assert (item["active"], item["nextStart"]) == (False, None)

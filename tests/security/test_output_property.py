@@ -209,6 +209,7 @@ def test_any_catalog_text_is_inert_in_every_output(
     _check_docs(clean, dirty)
     picture = graph(dirty)
     parse_svg(to_svg(dirty, picture))
+    parse_svg(to_svg(dirty, picture, live=True))  # with the server's health slots
     assert list(mermaid_problems(to_mermaid(dirty, picture))) == []
     result = dot_accepts(dot, to_dot(dirty, picture))
     assert result.returncode == 0, result.stderr.decode(errors="replace")

@@ -50,6 +50,7 @@ from infradex.alerting.incidents import (
     Correlator,
     ref_of,
 )
+from infradex.alerting.location_pages import LOCATION_PROBLEMS_EVERY, page_location_problems
 from infradex.alerting.messages import IncidentView, render
 from infradex.alerting.model import IncidentStatus
 from infradex.alerting.turn_hooks import TurnHook
@@ -124,6 +125,7 @@ class Alerter:
         self._stale = False
         self.turns = 0
         self.last_good_turn: datetime | None = None
+        self._location_problems_at: datetime | None = None
 
     # ------------------------------------------------------------------ lifecycle
     def _new_correlator(self) -> Correlator:
@@ -212,6 +214,7 @@ class Alerter:
             raise
         queued += await self._run_hooks(now)
         queued += await self._escalate(now)
+        queued += await self._location_problems(now)
         if queued:
             self.dispatcher.wake()
         self.last_good_turn = now
@@ -298,6 +301,21 @@ class Alerter:
                     .where(state_changes.c.id.in_([ch.id for ch in changes]))
                     .values(handled_at=now)
                 )
+        return queued
+
+    async def _location_problems(self, now: datetime) -> int:
+        """Every :data:`LOCATION_PROBLEMS_EVERY`, when some policy asks for them: page each
+        location problem once (:mod:`infradex.alerting.location_pages`)."""
+        catalog = self.catalog
+        assert catalog is not None
+        if not any(p.spec.location_problems for p in catalog.of_kind("escalationpolicy")):
+            return 0
+        last = self._location_problems_at
+        if last is not None and now - last < LOCATION_PROBLEMS_EVERY:
+            return 0
+        async with self._leader_write(now) as connection:
+            queued = await page_location_problems(connection, catalog, now)
+        self._location_problems_at = now
         return queued
 
     # ------------------------------------------------------------------ people's actions

@@ -45,6 +45,7 @@ __all__ = [
     "Dependency",
     "EscalationPolicySpec",
     "HostSpec",
+    "LocationProblems",
     "Maintenance",
     "Metadata",
     "NotifyChannel",
@@ -620,6 +621,16 @@ class Step(Model):
     notify: list[RefText]
 
 
+class LocationProblems(Model):
+    """Extension (issue 16): how a *location problem* is paged: a check run from several
+    locations failing from fewer of them than its quorum (not an outage). Without it, a
+    location problem is shown and never paged."""
+
+    channels: list[NotifyChannel] = Field(min_length=1)
+    #: low: a warning (not urgent: PagerDuty severity ``warning``); high: urgent
+    severity: Literal["low", "high"] = "low"
+
+
 class EscalationPolicySpec(Model):
     steps: list[Step] = Field(min_length=1)
     repeat: int = Field(default=0, ge=0)
@@ -627,6 +638,7 @@ class EscalationPolicySpec(Model):
     repeat_after: Duration | None = None  # a cycle's length; default: last step + its gap
     default: bool = False  # the policy for incidents whose service and team name none
     channels: list[NotifyChannel] = Field(default_factory=list)  # told of every incident
+    location_problems: LocationProblems | None = None  # paged once per location problem
 
     @model_validator(mode="after")
     def _steps_in_order(self) -> EscalationPolicySpec:

@@ -43,6 +43,7 @@ def status_export(
                 stale_after=settings.status_stale_after,
                 bars=uptime_bars,
                 monitored=False,  # says so only while no monitor has ever reported
+                compress=False,  # a static host compresses as it is told
             )
             return write_export(await board.current(), directory)
         finally:

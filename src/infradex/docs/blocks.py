@@ -22,6 +22,7 @@ __all__ = [
     "Heading",
     "Inline",
     "Link",
+    "LiveHealth",
     "Page",
     "Para",
     "State",
@@ -58,7 +59,19 @@ class State:
     text: str
 
 
-Inline: TypeAlias = Text | Strong | Link | State
+@dataclass(frozen=True, slots=True)
+class LiveHealth:
+    """An entity's health now, on a page the server caches per catalog: the page carries a
+    slot the server fills when it serves it (web/live_health.py); other formats show nothing."""
+
+    ref: str
+
+    @property
+    def text(self) -> str:
+        return ""
+
+
+Inline: TypeAlias = Text | Strong | Link | State | LiveHealth
 Cell: TypeAlias = Sequence[Inline]
 
 

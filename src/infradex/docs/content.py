@@ -10,6 +10,7 @@ gives the same pages byte for byte.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from urllib.parse import quote
 
 from infradex.catalog import Catalog, Entity, Problem, Ref
 from infradex.catalog.entities import has_spec
@@ -43,6 +44,7 @@ from infradex.docs.blocks import (
     Heading,
     Inline,
     Link,
+    LiveHealth,
     Page,
     Para,
     State,
@@ -191,6 +193,8 @@ def build_page(
         return _overview_sections(w, full) if live else _overview(w, full)
     if page == "ownership":
         return _ownership(w, problems)
+    if page in SECTION_PAGES:
+        return _section_page(w, page) if live else None
     directory, _, name = page.partition("/")
     kind = next((k for k, d in PAGE_DIRS.items() if d == directory), None)
     if kind is None or Ref(kind, name) not in catalog:
@@ -246,16 +250,80 @@ def _overview(w: _Writer, full: Graph) -> Page:
     return page
 
 
+#: rows a table on the server's home shows; a longer one is whole on a page of its own
+HOME_SECTION_ROWS = 25
+#: a diagram with more boxes than this is linked from the server's home, not drawn on it
+HOME_DIAGRAM_NODES = 120
+#: services named per zone on the server's pages; the zone's impact page lists them all
+ZONE_SERVICES_SHOWN = 8
+#: the server's pages of one whole section each: page id -> (title, noun)
+SECTION_PAGES = {
+    "providers": ("Providers", "providers"),
+    "datacenters": ("Data centers", "data centers"),
+    "dns": ("DNS zones", "zones"),
+}
+
+
 def _overview_sections(w: _Writer, full: Graph) -> Page:
     """The server's home below its live part (the state and the services, which the server
-    writes per request): providers, data centers, the team, the diagram, DNS and on call."""
+    writes per request): providers, data centers, the team, the diagram, DNS and on call.
+    Kept light at any size: a long table shows its first rows and links to its own page, a
+    large diagram is linked, not drawn."""
     page = Page("index", "Infrastructure overview")
-    page.add(Heading(2, "Providers", "providers"), _providers_table(w))
-    page.add(Heading(2, "Data centers", "datacenters"), _datacenters_table(w))
+    page.add(Heading(2, "Providers", "providers"), *_capped(_providers_table(w), "providers"))
+    page.add(
+        Heading(2, "Data centers", "datacenters"), *_capped(_datacenters_table(w), "datacenters")
+    )
     page.add(*_team_section(w))
-    page.add(*_dependencies_section(w, full))
-    page.add(*_dns_section(w))
+    if len(full.nodes) <= HOME_DIAGRAM_NODES:
+        page.add(*_dependencies_section(w, full))
+    else:
+        page.add(
+            Heading(2, "Dependencies", "dependencies"),
+            Para(
+                [
+                    Text(f"The diagram has {len(full.nodes)} boxes, too many for this page: "),
+                    Link("open it on its own page", page="dependencies"),
+                    Text("."),
+                ]
+            ),
+        )
+    dns = _dns_section(w)
+    if dns:
+        heading, table = dns
+        assert isinstance(table, Table)
+        page.add(heading, *_capped(table, "dns"))
     page.add(*_oncall_section(w))
+    return page
+
+
+def _capped(table: Table, section: str) -> list[Block]:
+    """``table``, or its first rows and a link to the section's own page."""
+    if len(table.rows) <= HOME_SECTION_ROWS:
+        return [table]
+    _, noun = SECTION_PAGES[section]
+    return [
+        Table(table.headers, table.rows[:HOME_SECTION_ROWS]),
+        Para(
+            [
+                Text(f"The first {HOME_SECTION_ROWS} of {len(table.rows)} {noun}: "),
+                Link(f"all {len(table.rows)} {noun}", page=section),
+                Text("."),
+            ]
+        ),
+    ]
+
+
+def _section_page(w: _Writer, section: str) -> Page:
+    """One of the home's long sections, whole (the server's pages only)."""
+    title, _ = SECTION_PAGES[section]
+    page = Page(section, title).add(Heading(1, title))
+    if section == "providers":
+        page.add(_providers_table(w))
+    elif section == "datacenters":
+        page.add(_datacenters_table(w))
+    else:
+        page.add(*_dns_section(w)[1:])
     return page
 
 
@@ -295,7 +363,7 @@ def _dependencies_section(w: _Writer, full: Graph) -> list[Block]:
         Diagram(
             "dependencies",
             "Dependency diagram: services, hosts, data centers, providers",
-            lambda href: to_svg(c, full, href),
+            lambda href: to_svg(c, full, href, w.live),
         ),
     ]
 
@@ -416,12 +484,23 @@ def _dns_section(w: _Writer) -> list[Block]:
         return []
     rows: list[list[Cell]] = []
     for zone in zones:
+        services = w.catalog.related(zone.ref, "servesZone")
+        named: Cell = w.links(services)
+        if w.live and len(services) > ZONE_SERVICES_SHOWN:
+            # the server's impact page names every service that needs the zone
+            more = len(services) - ZONE_SERVICES_SHOWN
+            target = "./impact?target=" + quote(str(zone.ref), safe=":")
+            named = [
+                *w.links(services[:ZONE_SERVICES_SHOWN]),
+                Text(" and "),
+                Link(f"{more} more", url=target),
+            ]
         rows.append(
             [
                 [Text(zone.name)],
                 [w.link(r) for r in w.catalog.related(zone.ref, "hostedOn")] or [Text("—")],
                 [w.link(r) for r in w.catalog.related(zone.ref, "registeredWith")] or [Text("—")],
-                w.links(w.catalog.related(zone.ref, "servesZone")),
+                named,
             ]
         )
     return [Heading(2, "DNS", "dns"), Table(["Zone", "DNS host", "Registrar", "Services"], rows)]
@@ -499,9 +578,12 @@ def _who_table(w: _Writer, ref: Ref) -> list[Block]:
     return [Heading(2, "Who to contact", "who"), Table(["#", "Who", "How to reach", "Why"], rows)]
 
 
-def impact_section(catalog: Catalog, ref: Ref, health: dict[str, str] | None = None) -> list[Block]:
+def impact_section(
+    catalog: Catalog, ref: Ref, health: dict[str, str] | None = None, live: bool = False
+) -> list[Block]:
     """What breaks if ``ref`` fails: down or degraded, and the path that carries it. With
-    ``health`` (entity ref → state, the server's), each line shows that entity's health now."""
+    ``health`` (entity ref → state, the server's), each line shows that entity's health now;
+    ``live`` (a page the server caches): each line has a slot for it, filled when served."""
     w = _Writer(catalog)
     result = impact(catalog, ref)
     heading = Heading(2, f"What breaks if {catalog.title(ref)} fails", "impact")
@@ -515,13 +597,15 @@ def impact_section(catalog: Catalog, ref: Ref, health: dict[str, str] | None = N
         if health is not None:
             state = health.get(str(item.ref))
             row.insert(0, [State(state)] if state else [Text("no checks")])
+        elif live:
+            row.insert(0, [LiveHealth(str(item.ref))])
         rows.append(row)
     down = sum(a.effect == "down" for a in result.affected)
     headers = ["Affected", "Effect", "Because"]
     return [
         heading,
         Para([Text(f"{down} down, {len(result.affected) - down} degraded.")]),
-        Table(["Health now", *headers] if health is not None else headers, rows),
+        Table(["Health now", *headers] if health is not None or live else headers, rows),
         *notes,
     ]
 
@@ -548,7 +632,7 @@ def _focus_diagram(w: _Writer, ref: Ref) -> list[Block]:
         Diagram(
             f"{ref.kind}-{ref.name}",
             f"What {w.catalog.title(ref)} needs and what needs it",
-            lambda href: to_svg(w.catalog, picture, href),
+            lambda href: to_svg(w.catalog, picture, href, w.live),
         ),
     ]
 
@@ -588,7 +672,7 @@ def _service(w: _Writer, service: Entity[ServiceSpec]) -> Page:
     page.add(*_dns_rows(w, service))
     page.add(*_checks(w, service))
     page.add(*_focus_diagram(w, service.ref))
-    page.add(*impact_section(c, service.ref))
+    page.add(*impact_section(c, service.ref, live=w.live))
     return page
 
 
@@ -691,7 +775,7 @@ def _provider(w: _Writer, provider: Entity[ProviderSpec]) -> Page:
         if refs:
             facts.append([Strong(label), *w.links(refs)])
     page.add(Bullets(facts), *_checks(w, provider), *_focus_diagram(w, provider.ref))
-    page.add(*impact_section(c, provider.ref))
+    page.add(*impact_section(c, provider.ref, live=w.live))
     return page
 
 
@@ -707,7 +791,7 @@ def _datacenter(w: _Writer, dc: Entity[DatacenterSpec]) -> Page:
             ]
         )
     )
-    page.add(*impact_section(w.catalog, dc.ref))
+    page.add(*impact_section(w.catalog, dc.ref, live=w.live))
     return page
 
 
@@ -731,7 +815,7 @@ def _host(w: _Writer, host: Entity[HostSpec]) -> Page:
             ]
         )
     )
-    page.add(*_who_table(w, host.ref), *impact_section(w.catalog, host.ref))
+    page.add(*_who_table(w, host.ref), *impact_section(w.catalog, host.ref, live=w.live))
     return page
 
 
@@ -842,7 +926,11 @@ def _diagram_page(w: _Writer, full: Graph) -> Page:
                 )
             ]
         ),
-        Diagram("dependencies", "Dependency diagram", lambda href: to_svg(w.catalog, full, href)),
+        Diagram(
+            "dependencies",
+            "Dependency diagram",
+            lambda href: to_svg(w.catalog, full, href, w.live),
+        ),
     )
     return page
 

@@ -9,6 +9,7 @@ and uncrossed. Everything is ordered by name first, so the same catalog draws th
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Callable
 from xml.sax.saxutils import escape, quoteattr
 
@@ -16,7 +17,17 @@ from infradex.catalog import Catalog, Ref
 from infradex.catalog.queries import Graph
 from infradex.inert import one_line, valid_chars
 
-__all__ = ["Href", "dot_string", "mermaid_label", "to_dot", "to_mermaid", "to_svg"]
+__all__ = [
+    "Href",
+    "crossings",
+    "dot_string",
+    "label_lines",
+    "mermaid_label",
+    "slot_safe",
+    "to_dot",
+    "to_mermaid",
+    "to_svg",
+]
 
 Href = Callable[[Ref], str | None]
 
@@ -35,8 +46,20 @@ _EDGE = {
     "locatedIn": ("#94a3b8", ""),
     "providedBy": ("#94a3b8", ""),
 }
-NODE_W, NODE_H, GAP_Y, GAP_X, MARGIN = 220, 34, 12, 110, 16
+NODE_W, NODE_H, GAP_Y, GAP_X, MARGIN = 200, 44, 12, 80, 16
 _LEGEND_H = 30
+#: the labels' size in pixels: the page never shrinks the picture (it scrolls in its frame)
+FONT_PX = 13
+#: characters a label line holds at FONT_PX in a box NODE_W wide (system-ui averages ~7 px)
+LINE_CHARS = 25
+_SLUG = re.compile(r"^[a-z0-9]+(?:[-_.][a-z0-9]+)*$")
+
+
+def slot_safe(ref: str) -> bool:
+    """Whether ``ref`` (``kind:name``) may name a health slot: slugs only, so the slot's
+    comment cannot be closed from inside (the catalog refuses other names anyway)."""
+    kind, _, name = ref.partition(":")
+    return bool(_SLUG.match(kind) and _SLUG.match(name))
 
 
 def _layers(picture: Graph) -> dict[Ref, int]:
@@ -65,34 +88,94 @@ def _layers(picture: Graph) -> dict[Ref, int]:
     return layer
 
 
+#: sweeps of the barycenter ordering; the ordering with the fewest crossings among them wins
+SWEEPS = 12
+#: above this many edges, crossings are not counted (quadratic) and the last sweep is kept
+COUNTED_EDGES = 400
+
+
+def _heights(columns: list[list[Ref]]) -> dict[Ref, float]:
+    """Each node's vertical place in rows, as drawn: every column is centred on the tallest."""
+    tallest = max((len(c) for c in columns), default=0)
+    return {
+        ref: (tallest - len(column)) / 2 + row
+        for column in columns
+        for row, ref in enumerate(column)
+    }
+
+
+def crossings(columns: list[list[Ref]], edges: list[tuple[Ref, Ref]], layer: dict[Ref, int]) -> int:
+    """How many pairs of edges cross, with each edge drawn straight from column to column."""
+    y = _heights(columns)
+    lines = [
+        (layer[a], y[a], layer[b], y[b])
+        if layer[a] <= layer[b]
+        else (layer[b], y[b], layer[a], y[a])
+        for a, b in edges
+    ]
+
+    def at(line: tuple[int, float, int, float], x: float) -> float:
+        x1, y1, x2, y2 = line
+        return y1 if x2 == x1 else y1 + (y2 - y1) * (x - x1) / (x2 - x1)
+
+    found = 0
+    for i, one in enumerate(lines):
+        for other in lines[i + 1 :]:
+            left, right = max(one[0], other[0]), min(one[2], other[2])
+            if left >= right:
+                continue
+            before = at(one, left) - at(other, left)
+            after = at(one, right) - at(other, right)
+            found += before * after < 0
+    return found
+
+
 def _order(picture: Graph, layer: dict[Ref, int]) -> list[list[Ref]]:
+    """Columns ordered to keep edges short and uncrossed: sweeps left to right and back, each
+    placing a node at the average height of its neighbours as drawn (columns are centred, so
+    heights, not indices), keeping the sweep with the fewest crossings."""
     count = max(layer.values(), default=-1) + 1
     columns: list[list[Ref]] = [[] for _ in range(count)]
     for node in picture.nodes:  # nodes arrive sorted by kind and name
         columns[layer[node]].append(node)
     neighbours: dict[Ref, list[Ref]] = {n: [] for n in picture.nodes}
-    for source, _relation, target in picture.edges:
+    edges = [(source, target) for source, _relation, target in picture.edges]
+    for source, target in edges:
         neighbours[source].append(target)
         neighbours[target].append(source)
-    for sweep in range(4):
-        position = {ref: i for column in columns for i, ref in enumerate(column)}
+    counted = len(edges) <= COUNTED_EDGES
+    best = [list(c) for c in columns]
+    fewest = crossings(best, edges, layer) if counted else 0
+    for sweep in range(SWEEPS):
         indices = range(1, count) if sweep % 2 == 0 else range(count - 2, -1, -1)
         for index in indices:
+            height = _heights(columns)
 
             def barycenter(
-                ref: Ref, index: int = index, position: dict[Ref, int] = position
+                ref: Ref, index: int = index, height: dict[Ref, float] = height
             ) -> tuple[float, str]:
-                near = [position[n] for n in neighbours[ref] if layer[n] != index]
-                score = sum(near) / len(near) if near else position[ref]
+                near = [height[n] for n in neighbours[ref] if layer[n] != index]
+                score = sum(near) / len(near) if near else height[ref]
                 return score, ref.name
 
             columns[index] = sorted(columns[index], key=barycenter)
-    return columns
+        if counted:
+            found = crossings(columns, edges, layer)
+            if found < fewest:
+                best, fewest = [list(c) for c in columns], found
+        else:
+            best = [list(c) for c in columns]
+    return best
 
 
-def _label(catalog: Catalog, ref: Ref) -> str:
-    title = one_line(catalog.title(ref))
-    return title if len(title) <= 31 else title[:29] + "…"
+def label_lines(title: str) -> list[str]:
+    """A node's label: its title on one or two lines, broken between words; a title too long
+    for two lines ends in "…" (the node's tooltip has it whole)."""
+    lines = textwrap.wrap(one_line(title), LINE_CHARS, break_on_hyphens=True) or [""]
+    if len(lines) <= 2:
+        return lines
+    rest = " ".join(lines[1:])
+    return [lines[0], rest[: LINE_CHARS - 1].rstrip() + "…"]
 
 
 def _xml(text: str) -> str:
@@ -101,8 +184,9 @@ def _xml(text: str) -> str:
     return escape(valid_chars(text))
 
 
-def to_svg(catalog: Catalog, picture: Graph, href: Href | None = None) -> str:
-    """The graph as a standalone SVG document; ``href`` makes nodes links to pages."""
+def to_svg(catalog: Catalog, picture: Graph, href: Href | None = None, live: bool = False) -> str:
+    """The graph as a standalone SVG document; ``href`` makes nodes links to pages. ``live``
+    (the server's pages): each node has a slot for its health, filled when served."""
     if not picture.nodes:
         return '<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"></svg>\n'
     layer = _layers(picture)
@@ -125,7 +209,8 @@ def to_svg(catalog: Catalog, picture: Graph, href: Href | None = None) -> str:
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}" role="{role}" aria-labelledby="t" '
-        'font-family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif" font-size="12">',
+        'font-family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif" '
+        f'font-size="{FONT_PX}">',
         f'<title id="t">{_xml(title)}</title>',
         "<defs>",
     ]
@@ -157,11 +242,24 @@ def to_svg(catalog: Catalog, picture: Graph, href: Href | None = None) -> str:
             if ref == picture.focus
             else (' stroke="#334155" stroke-width="1"')
         )
+        lines = label_lines(catalog.title(ref))
+        first = y + NODE_H // 2 + 5 - (len(lines) - 1) * 8  # centred, 16 px a line
+        # always two lines, the second maybe empty: every label has the same markup shape
+        text = "".join(
+            f'<tspan x="{x + 10}" y="{first + i * 16}">{_xml(line)}</tspan>'
+            for i, line in enumerate([*lines, ""][:2])
+        )
+        # the server fills the slot with the node's health when it serves the page
+        slot = (
+            f"<!--node-health:{ref.kind}:{ref.name}:{x + NODE_W - 10}:{y + 10}-->"
+            if live and slot_safe(str(ref))
+            else ""
+        )
         node = (
             f'<g><rect x="{x}" y="{y}" width="{NODE_W}" height="{NODE_H}" rx="6" '
             f'fill="{_FILL.get(ref.kind, "#e2e8f0")}"{stroke}/>'
-            f'<text x="{x + 10}" y="{y + 22}" fill="#0f172a">{_xml(_label(catalog, ref))}</text>'
-            f"<title>{_xml(str(ref))}</title></g>"
+            f'<text fill="#0f172a">{text}</text>{slot}'
+            f"<title>{_xml(one_line(catalog.title(ref)))} ({_xml(str(ref))})</title></g>"
         )
         link = href(ref) if href else None
         out.append(f"<a href={quoteattr(valid_chars(link))}>{node}</a>" if link else node)

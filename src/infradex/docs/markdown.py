@@ -13,6 +13,7 @@ from infradex.docs.blocks import (
     Heading,
     Inline,
     Link,
+    LiveHealth,
     Page,
     Para,
     State,
@@ -48,7 +49,7 @@ def _line_start(text: str) -> str:
 def _inline(page: Page, inlines: Sequence[Inline]) -> str:
     out = []
     for item in inlines:
-        if isinstance(item, Text | State):
+        if isinstance(item, Text | State | LiveHealth):
             out.append(_escape(item.text))
         elif isinstance(item, Strong):
             stripped = one_line(item.text).strip()

@@ -19,6 +19,7 @@ from infradex.docs.blocks import (
     Heading,
     Inline,
     Link,
+    LiveHealth,
     Page,
     Para,
     State,
@@ -101,7 +102,7 @@ def _inline(page: Page, inlines: Sequence[Inline]) -> str:
     it to a neighbour that is neither."""
     pieces: list[tuple[str, bool]] = []  # (text, is markup)
     for item in inlines:
-        if isinstance(item, Text | State):
+        if isinstance(item, Text | State | LiveHealth):
             pieces.append((_escape(item.text), False))
             continue
         pieces.append((_markup(page, item), True))

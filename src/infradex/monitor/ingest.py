@@ -11,7 +11,9 @@ One transaction per batch (docs/agents.md, "How a batch becomes state"):
    observed order and write a ``check_results`` row per result (location, observed time);
 4. combine the locations with :func:`~infradex.monitor.quorum.combine` into the check's
    ``check_states`` row, with a ``state_changes`` row when the shown state changes: alerting
-   reads those as it reads the server's own checks.
+   reads those as it reads the server's own checks;
+5. add each result to the check's hourly and daily rollups as a sample of the new verdict
+   (:mod:`infradex.monitor.agent_rollups`).
 
 :func:`sweep_stale` recombines checks whose verdict changed with time alone (a location went
 stale because its agent stopped reporting); the server calls it periodically.
@@ -23,7 +25,7 @@ import logging
 import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -32,6 +34,13 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from infradex.catalog.entities import Catalog
 from infradex.monitor.admission import AgentResult, Refusal, check_batch_size, screen
+from infradex.monitor.agent_rollups import (
+    PendingRollups,
+    Sample,
+    add_samples,
+    latency_of,
+    verdict_status,
+)
 from infradex.monitor.evaluate import CheckState, Circumstances, Shown, StateChange, Status, advance
 from infradex.monitor.history import state_from_row, state_row, upsert, write_changes
 from infradex.monitor.locations import LocatedCheck, located_checks
@@ -75,9 +84,12 @@ async def ingest(
     location: str,
     results: list[AgentResult],
     now: datetime,
+    rollups: PendingRollups | None = None,
 ) -> Ingested:
     """Store one batch from ``location`` (raises ``BatchTooLarge`` before touching the
-    store when it is over the limit)."""
+    store when it is over the limit). The results' rollup samples go to ``rollups`` once the
+    batch is stored (a server's, written by its flush loop), or without it into the store
+    in the batch's transaction."""
     check_batch_size(len(results))
     checks = located_checks(catalog)
     # what passes the limits that need no store: only these checks' rows are locked (and
@@ -129,6 +141,7 @@ async def ingest(
             [state_row(s) | {"location": location} for s in advanced.values()],
         )
         latest = {c: max(r.observed_at for r in rs) for c, rs in screened.accepted.items()}
+        shown: dict[str, Shown] = {}
         outcome.changes = await _write_verdicts(
             connection,
             [checks[c] for c in advanced],
@@ -136,7 +149,22 @@ async def ingest(
             per_location,
             now=now,
             at=latest,
+            shown=shown,
         )
+        samples = [
+            Sample(
+                check_id,
+                result.observed_at.astimezone(UTC),
+                verdict_status(shown[check_id]),
+                latency_of(result.success, result.error_kind, result.duration_ms),
+            )
+            for check_id, accepted in screened.accepted.items()
+            for result in accepted
+        ]
+        if rollups is None:
+            await add_samples(connection, samples)
+    if rollups is not None:
+        rollups.add(samples)  # stored: now they count
     if outcome.refused:
         log.warning(
             "agent at %s: %d result(s) refused: %s",
@@ -265,7 +293,10 @@ async def _write_verdicts(
     *,
     now: datetime,
     at: Mapping[str, datetime],
+    shown: dict[str, Shown] | None = None,
 ) -> list[StateChange]:
+    """Write the checks' verdicts and their changes; ``shown`` (if given) gets each check's
+    new shown state."""
     rows, changes = [], []
     for located in checks:
         state, change, _ = verdict_state(
@@ -276,6 +307,8 @@ async def _write_verdicts(
             at=at.get(located.id, now),
         )
         rows.append(state_row(state))
+        if shown is not None:
+            shown[located.id] = state.state
         if change is not None:
             changes.append(change)
     if rows:

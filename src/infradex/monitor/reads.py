@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, or_, select
@@ -19,17 +20,20 @@ from infradex.catalog.entities import Catalog
 from infradex.catalog.specs import spec_checks
 from infradex.monitor.evaluate import CheckState, Shown
 from infradex.monitor.history import state_from_row, window_from_row
-from infradex.monitor.locations import agent_check_id, agent_locations
+from infradex.monitor.locations import agent_check_id, agent_locations, located_checks
 from infradex.monitor.maintenance import Window, catalog_windows, windows_covering
-from infradex.store.tables import check_states, maintenance_windows
+from infradex.store.tables import check_states, location_states, maintenance_windows
 
 __all__ = [
     "UNWELL_STATES",
+    "LocationProblem",
     "catalog_check_ids",
     "check_states_of",
     "in_maintenance",
     "last_report_at",
+    "location_problems",
     "maintenance_windows_of",
+    "shown_states_of",
     "unwell_checks",
     "upstream_check_ids",
 ]
@@ -70,6 +74,23 @@ async def check_states_of(
         query = query.where(check_states.c.check_id.in_(list(check_ids)))
     rows = (await connection.execute(query)).all()
     return {row.check_id: state_from_row(row) for row in rows}
+
+
+async def shown_states_of(
+    connection: AsyncConnection, check_ids: Collection[str]
+) -> dict[str, CheckState]:
+    """Each of ``check_ids``' shown state only (``state``; the rest left at its default):
+    what the status page derives from, read every second, without decoding the history
+    and the observations of every check."""
+    c = check_states.c
+    rows = (await connection.execute(select(c.check_id, c.state))).all()
+    shown = {s.value: s for s in Shown}
+    wanted = set(check_ids)
+    return {
+        row.check_id: CheckState(row.check_id, shown[row.state])
+        for row in rows
+        if row.check_id in wanted and row.state in shown
+    }
 
 
 async def unwell_checks(connection: AsyncConnection) -> frozenset[str]:
@@ -118,3 +139,39 @@ async def last_report_at(connection: AsyncConnection) -> datetime | None:
     found = await connection.execute(select(func.max(check_states.c.last_result_at)))
     value: datetime | None = found.scalar_one_or_none()
     return value
+
+
+@dataclass(frozen=True, slots=True)
+class LocationProblem:
+    """A location that sees a check down while the check is not (fewer locations than its
+    quorum fail): since when, and what the location last saw."""
+
+    check_id: str
+    location: str
+    since: datetime
+    message: str
+
+
+async def location_problems(
+    connection: AsyncConnection, catalog: Catalog, now: datetime
+) -> list[LocationProblem]:
+    """Every location problem now: a location whose (fresh) state of a check is down while
+    the check's verdict is up. Filtered in the store: the locations that see a check down,
+    usually none."""
+    checks = located_checks(catalog)
+    ls, cs = location_states.c, check_states.c
+    rows = await connection.execute(
+        select(ls.check_id, ls.location, ls.since, ls.last_result_at, ls.last_message)
+        .join_from(location_states, check_states, cs.check_id == ls.check_id)
+        .where(ls.state == str(Shown.DOWN), cs.state == str(Shown.UP))
+        .order_by(ls.check_id, ls.location)
+    )
+    found = []
+    for check_id, location, since, last_at, message in rows:
+        located = checks.get(check_id)
+        if located is None or location not in located.locations or since is None:
+            continue
+        if last_at is None or now - last_at > located.stale_after:
+            continue  # a silent location says nothing about the target
+        found.append(LocationProblem(check_id, location, since, message or ""))
+    return found

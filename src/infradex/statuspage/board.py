@@ -7,10 +7,11 @@ last rendered copy is served.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -18,18 +19,20 @@ from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from infradex.catalog.entities import Catalog
+from infradex.catalog.refs import Ref
 from infradex.clock import utcnow
 from infradex.monitor.history import rollup_series
+from infradex.monitor.maintenance import Window
 from infradex.monitor.reads import (
     catalog_check_ids,
-    check_states_of,
     last_report_at,
     maintenance_windows_of,
+    shown_states_of,
 )
 from infradex.monitor.rollups import Rollup, bucket_start
 from infradex.settings import Settings
 from infradex.statuspage.components import Layout, layout, stable_id
-from infradex.statuspage.derive import PageState, derive, group_states
+from infradex.statuspage.derive import PageState, Status, derive, group_states
 from infradex.statuspage.feeds import atom, feed_entries, rss
 from infradex.statuspage.history_html import by_month, render_history, render_incident
 from infradex.statuspage.html import render_page
@@ -41,7 +44,14 @@ from infradex.statuspage.maintenance import (
     public_maintenances,
 )
 from infradex.statuspage.overrides import active_overrides
-from infradex.statuspage.paths import ATOM_PATH, HISTORY_PATH, RSS_PATH, incident_key, incident_path
+from infradex.statuspage.paths import (
+    ATOM_PATH,
+    HISTORY_PATH,
+    RSS_PATH,
+    STATUS_PATH,
+    incident_key,
+    incident_path,
+)
 from infradex.statuspage.uptime import DAYS, bar_checks, pooled_days
 from infradex.statuspage.v2 import PageInfo, Snapshot, documents
 from infradex.store.db import Database, StoreError
@@ -76,6 +86,22 @@ class Rendered:
     html: bytes
     #: the other pages by path (paths.HISTORY_PATH, the feeds, each incident's page)
     pages: dict[str, bytes] = field(default_factory=dict)
+    #: gzip of the large documents, by path (``/status``, ``/api/v2/…``, the history,
+    #: the feeds), for clients that accept it: compressed once per change
+    gzipped: dict[str, bytes] = field(default_factory=dict)
+
+
+#: documents smaller than this are sent as they are (compressing them saves nothing)
+GZIP_FROM = 1024
+
+
+def _gzipped(documents: Mapping[str, bytes]) -> dict[str, bytes]:
+    # mtime 0: the same document gives the same bytes (an ETag or a cache can rely on it)
+    return {
+        path: gzip.compress(body, compresslevel=6, mtime=0)
+        for path, body in documents.items()
+        if len(body) >= GZIP_FROM
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,11 +119,25 @@ class _Memory:
 
     catalog: Catalog | None = None
     layout: Layout | None = None
+    check_ids: frozenset[str] = frozenset()
     statuses: dict[str, str] = field(default_factory=dict)
     changed_at: dict[str, datetime] = field(default_factory=dict)
     fingerprint: object = None
     rendered: Rendered | None = None
     refreshed: float = float("-inf")
+
+
+def _maintenance_now(
+    catalog: Catalog,
+    the_layout: Layout,
+    windows: Sequence[Window],
+    now: datetime,
+    states: Mapping[Ref, Status],
+) -> tuple[tuple[PublicMaintenance, ...], tuple[PublicMaintenance, ...]]:
+    """What the page lists now, and the history's occurrences (rules expanded: pure, CPU)."""
+    current = public_maintenances(catalog, the_layout, windows, now, states)
+    since = now - HISTORY_FOR
+    return current, maintenance_history(catalog, the_layout, windows, now, since, states)
 
 
 class StatusBoard:
@@ -113,6 +153,7 @@ class StatusBoard:
         bars: BarRenderer | None = None,
         bars_every: float = 300.0,
         monitored: bool = True,
+        compress: bool = True,
     ) -> None:
         self.db = db
         self.catalog = catalog  # the catalog being served and when it was loaded
@@ -132,27 +173,54 @@ class StatusBoard:
         #: a monitor runs with this board (False: the page is not monitored until a
         #: monitor elsewhere reports)
         self.monitored = monitored
+        #: keep gzip of the large documents (a server: yes; a static export: no need)
+        self.compress = compress
         self._published_key: tuple[object, ...] | None = None
         self._published_list: tuple[PublicIncident, ...] = ()
         self._incident_pages: dict[int, tuple[object, bytes]] = {}
+        self._background: asyncio.Task[None] | None = None
+
+    @property
+    def has_copy(self) -> bool:
+        """A copy is rendered: :meth:`current` answers without waiting for the store."""
+        return self._memory.rendered is not None and self.interval > 0
 
     async def current(self) -> Rendered:
-        """The rendered page, at most ``interval`` seconds old (older while the store is
-        down and a copy exists; a StoreError when there is none yet)."""
+        """The rendered page, about ``interval`` seconds old at most (older while the store
+        is down and a copy exists; a StoreError when there is none yet).
+
+        Once a copy exists, a request never waits for the store: an old copy is answered at
+        once while one refresh runs in the background (``interval`` 0, as tests use it:
+        every call re-derives and waits for it)."""
         memory = self._memory
-        if memory.rendered is not None and time.monotonic() - memory.refreshed < self.interval:
-            return memory.rendered
+        rendered = memory.rendered
+        if rendered is not None and time.monotonic() - memory.refreshed < self.interval:
+            return rendered
+        if rendered is not None and self.interval > 0:
+            if self._background is None or self._background.done():
+                self._background = asyncio.create_task(self._refresh_once())
+            return rendered
+        await self._refresh_once()
+        assert memory.rendered is not None
+        return memory.rendered
+
+    async def _refresh_once(self) -> None:
+        """Refresh unless another call just did; keep the last copy if the store fails."""
+        memory = self._memory
         async with self._lock:
-            if memory.rendered is None or time.monotonic() - memory.refreshed >= self.interval:
-                try:
-                    await self._refresh()
-                except StoreError as exc:
-                    if memory.rendered is None:
-                        raise
-                    log.warning("status page: serving the last copy, the store failed: %s", exc)
-                memory.refreshed = time.monotonic()
-            assert memory.rendered is not None
-            return memory.rendered
+            if memory.rendered is not None and time.monotonic() - memory.refreshed < self.interval:
+                return
+            try:
+                await self._refresh()
+            except StoreError as exc:
+                if memory.rendered is None:
+                    raise
+                log.warning("status page: serving the last copy, the store failed: %s", exc)
+            except Exception:
+                if memory.rendered is None:
+                    raise
+                log.exception("status page: serving the last copy, the refresh failed")
+            memory.refreshed = time.monotonic()
 
     async def page_state(
         self,
@@ -163,21 +231,33 @@ class StatusBoard:
         found = await self._gather()
         return found.page, found.maintenances, found.incidents, found.loaded_at
 
+    async def maintenance_now(self) -> tuple[PublicMaintenance, ...]:
+        """Every public occurrence that matters now: running, verifying, next, and those of
+        the history (for the maintenance notices)."""
+        found = await self._gather()
+        unique = {m.id: m for m in (*found.history, *found.maintenances)}
+        return tuple(unique.values())
+
     async def _gather(self) -> _Gathered:
         memory = self._memory
         catalog, loaded_at = self.catalog()
         if memory.catalog is not catalog:
             memory.catalog, memory.layout = catalog, layout(catalog)
+            memory.check_ids = frozenset(catalog_check_ids(catalog))
         the_layout = memory.layout
         assert the_layout is not None
         now = self.clock()
         async with self.db.begin() as connection:
-            states = await check_states_of(connection, catalog_check_ids(catalog))
+            states = await shown_states_of(connection, memory.check_ids)
             windows = await maintenance_windows_of(connection, catalog)
             overrides = await active_overrides(connection, now)
             last_report = await last_report_at(connection)
             published = await self._published(connection)
-        components = derive(catalog, the_layout, states, windows, overrides, now)
+        # pure and CPU-bound (a thousand components: tens of ms): off the event loop, so the
+        # requests answered from the last copy meanwhile do not wait for it
+        components = await asyncio.to_thread(
+            derive, catalog, the_layout, states, windows, overrides, now
+        )
         for state in components:
             key = state.component.id
             if memory.statuses.get(key) != state.status:
@@ -189,9 +269,9 @@ class StatusBoard:
         monitored = self.monitored or last_report is not None
         stale = monitored and (last_report is None or now - last_report > self.stale_after)
         by_ref = {c.component.ref: c.status for c in components}
-        maintenances = public_maintenances(catalog, the_layout, windows, now, by_ref)
-        since = now - HISTORY_FOR
-        history = maintenance_history(catalog, the_layout, windows, now, since, by_ref)
+        maintenances, history = await asyncio.to_thread(
+            _maintenance_now, catalog, the_layout, windows, now, by_ref
+        )
         changed = [memory.changed_at.get(c.component.id, loaded_at) for c in components]
         page = PageState(
             components,
@@ -236,14 +316,22 @@ class StatusBoard:
         snapshot = Snapshot(
             page, found.loaded_at, dict(memory.changed_at), maintenances, published, found.history
         )
+        memory.rendered = await asyncio.to_thread(self._render, snapshot)
+        memory.fingerprint = (fingerprint, self._bars_version)
+        self.renders += 1
+
+    def _render(self, snapshot: Snapshot) -> Rendered:
+        """Every document's bytes (pure but CPU-bound: the caller runs it in a thread)."""
         bodies = {
             path: json.dumps(document, separators=(",", ":")).encode()
             for path, document in documents(self.info, snapshot).items()
         }
         html = render_page(self.info, snapshot, self.stale_after, self._bars).encode()
-        memory.rendered = Rendered(snapshot, bodies, html, self._pages(snapshot))
-        memory.fingerprint = (fingerprint, self._bars_version)
-        self.renders += 1
+        pages = self._pages(snapshot)
+        large = {f"/api/v2/{path}": body for path, body in bodies.items()}
+        large[STATUS_PATH] = html
+        large.update({p: pages[p] for p in (HISTORY_PATH, ATOM_PATH, RSS_PATH)})
+        return Rendered(snapshot, bodies, html, pages, _gzipped(large) if self.compress else {})
 
     def _pages(self, snapshot: Snapshot) -> dict[str, bytes]:
         """The history, its feeds and each published incident's page; an incident's page
@@ -288,9 +376,12 @@ class StatusBoard:
         pooled = bar_checks(memory.catalog, memory.layout)
         ids = sorted({i for checks in pooled.values() for i in checks})
         series = await rollup_series(self.db, ids, "day", today - timedelta(days=DAYS - 1))
-        self._bars = {
-            key: self.bars(pooled_days(checks, series), today) for key, checks in pooled.items()
-        }
+        draw = self.bars
+
+        def drawn() -> dict[str, Markup]:  # a thousand SVGs: about a second, off the loop
+            return {key: draw(pooled_days(checks, series), today) for key, checks in pooled.items()}
+
+        self._bars = await asyncio.to_thread(drawn)
         self._bars_read = time.monotonic()
         self._bars_catalog = memory.catalog
         self._bars_version += 1

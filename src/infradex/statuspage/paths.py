@@ -27,6 +27,7 @@ INCIDENTS_PREFIX = "/status/incidents/"
 _MEDIA_TYPES = {
     ".atom": "application/atom+xml",
     ".rss": "application/rss+xml",
+    ".json": "application/json",
 }
 
 
@@ -41,7 +42,7 @@ def incident_path(key: str) -> str:
 
 
 def media_type(path: str) -> str:
-    """The Content-Type of one of the page's documents (HTML unless a feed)."""
+    """The Content-Type of one of the page's documents (HTML unless a feed or JSON)."""
     for suffix, found in _MEDIA_TYPES.items():
         if path.endswith(suffix):
             return found

@@ -47,6 +47,7 @@ _HEADLINE = {
     "incident.updated": "Update",
     "incident.resolved": "Resolved",
     "maintenance.scheduled": "Scheduled maintenance",
+    "maintenance.reminder": "Maintenance soon",
     "maintenance.started": "Maintenance in progress",
     "maintenance.completed": "Maintenance completed",
 }

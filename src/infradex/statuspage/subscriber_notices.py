@@ -80,6 +80,7 @@ def incident_event(
 #: a maintenance window's step → its event kind and the status subscribers are told
 MAINTENANCE_STEPS = {
     "scheduled": ("maintenance.scheduled", "scheduled"),
+    "reminder": ("maintenance.reminder", "scheduled"),
     "in_progress": ("maintenance.started", "in_progress"),
     "completed": ("maintenance.completed", "completed"),
 }

@@ -27,6 +27,7 @@ from infradex.clock import utcnow
 from infradex.monitor.admission import AgentResult, BatchTooLarge
 from infradex.monitor.agent_health import sweep_agents
 from infradex.monitor.agent_records import record_heartbeat, record_results
+from infradex.monitor.agent_rollups import FLUSH_EVERY, PendingRollups
 from infradex.monitor.ingest import ingest, sweep_stale
 from infradex.monitor.locations import assignments
 from infradex.runtime.live_catalog import LiveCatalog
@@ -34,7 +35,7 @@ from infradex.runtime.reload_plan import catalog_fingerprint
 from infradex.store.db import Database
 from infradex.store.tokens import verify_token
 
-__all__ = ["SWEEP_EVERY", "AgentRefusals", "router", "stale_sweep"]
+__all__ = ["SWEEP_EVERY", "AgentRefusals", "rollup_flush", "router", "stale_sweep"]
 
 log = logging.getLogger("infradex.web.agents")
 
@@ -235,7 +236,14 @@ async def post_results(request: Request, credentials: Credentials, batch: Result
         for r in batch.results
     ]
     try:
-        done = await ingest(request.app.state.db, _catalog(request), caller.location, results, now)
+        done = await ingest(
+            request.app.state.db,
+            _catalog(request),
+            caller.location,
+            results,
+            now,
+            rollups=request.app.state.agent_rollups,
+        )
     except BatchTooLarge as exc:
         raise _refuse(request, 413, "oversize", str(exc)) from None
     await record_results(
@@ -293,3 +301,13 @@ def stale_sweep(live: LiveCatalog, db: Database) -> Loop:
             await sweep_agents(db, live.catalog, now)
 
     return Loop("agent stale sweep", SWEEP_EVERY, sweep, log=log)
+
+
+def rollup_flush(pending: PendingRollups, db: Database) -> Loop:
+    """The loop that writes the agents' pending rollups every :data:`FLUSH_EVERY` seconds
+    (the server flushes once more when it stops)."""
+
+    async def flush() -> None:
+        await pending.flush(db)
+
+    return Loop("agent rollups", FLUSH_EVERY, flush, log=log)

@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from infradex import __version__
 from infradex.clock import utcnow
 from infradex.errors import NotFoundError, UsageError
+from infradex.monitor.agent_rollups import PendingRollups
 from infradex.runtime.assembly import assemble
 from infradex.settings import Settings
 from infradex.store import Database
@@ -56,6 +57,8 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     runtime = assemble(settings, database, monitor=settings.monitor_enabled)
     state = runtime.live
     sweep = agents.stale_sweep(state, database)
+    agent_rollups = PendingRollups()
+    rollup_flush = agents.rollup_flush(agent_rollups, database)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -63,8 +66,16 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         await runtime.start()
         runtime.reload_on_sighup()
         sweep.start()
+        app.state.status_notices.start()
+        rollup_flush.start()
         yield
+        await app.state.status_notices.stop()
         await sweep.stop()
+        await rollup_flush.stop()
+        try:
+            await agent_rollups.flush(database)
+        except StoreError as exc:
+            log.warning("agents' rollups not written at shutdown: %s", exc)
         await runtime.stop()
         if db is None:
             await database.close()
@@ -86,6 +97,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.alerter = runtime.alerter
     app.state.secret_key = settings.resolved_secret_key()
     app.state.agent_refusals = agents.AgentRefusals()
+    app.state.agent_rollups = agent_rollups
     trusted = settings.trusted_proxies
 
     if not settings.public_read:

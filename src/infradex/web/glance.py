@@ -13,15 +13,19 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from fastapi import Request
 
 from infradex.monitor import history
+from infradex.monitor.checks import CheckDef, checks_grouped
 from infradex.monitor.evaluate import CheckState
+from infradex.monitor.report import shown_state, state_rank
 
-__all__ = ["GLANCE_SECONDS", "glance_states", "kept"]
+__all__ = ["GLANCE_SECONDS", "Glance", "glance", "glance_states", "kept", "summarise"]
 
 GLANCE_SECONDS = 5.0
 #: bodies kept (a key per page and filter); the oldest goes first
@@ -78,3 +82,45 @@ async def glance_states(request: Request) -> tuple[dict[str, CheckState], bool]:
 
     found = await kept(request, "states", read)
     return found, bool(found)
+
+
+@dataclass(frozen=True, slots=True)
+class Glance:
+    """What every check's state adds up to: the checks by shown state, and each checked
+    entity's health (the worst shown state of its checks; entities without checks absent)."""
+
+    on: bool  # anything monitored at all
+    counts: Counter[str]
+    health: dict[str, str]
+
+
+def summarise(
+    grouped: dict[str, list[CheckDef]], states: dict[str, CheckState], on: bool
+) -> Glance:
+    """The glance at ``states`` for the checks ``grouped`` by owner (one pass, no sorting:
+    10,000 checks in a few milliseconds)."""
+    counts: Counter[str] = Counter()
+    health: dict[str, str] = {}
+    for owner, checks in grouped.items():
+        found = None
+        for check in checks:
+            shown = shown_state(states.get(check.id), on)
+            counts[shown] += 1
+            if found is None or state_rank(shown) < state_rank(found):
+                found = shown
+        if found is not None:
+            health[owner] = found
+    return Glance(on, counts, health)
+
+
+async def glance(request: Request) -> Glance:
+    """The glance at the served catalog's checks, made at most every ``GLANCE_SECONDS``."""
+    catalog = request.app.state.catalog.catalog
+    settings = request.app.state.settings
+
+    async def make() -> Glance:
+        states, on = await glance_states(request)
+        grouped = checks_grouped(catalog, settings.ca_file, settings.monitor_policy)
+        return summarise(grouped, states, on)
+
+    return await kept(request, f"glance:{id(catalog)}", make)

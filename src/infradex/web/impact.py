@@ -16,9 +16,7 @@ from infradex.catalog.refs import RefError, parse_ref
 from infradex.docs.blocks import Heading, Inline, Link, Page, Para, Text
 from infradex.docs.content import impact_section, page_id
 from infradex.docs.html import render_body
-from infradex.web.glance import glance_states
-from infradex.web.health import checks_by_owner
-from infradex.web.home import entity_health
+from infradex.web.glance import glance
 from infradex.web.render import page_response
 
 __all__ = ["find_targets", "router"]
@@ -86,8 +84,8 @@ async def impact_page(
     else:
         found = find_targets(catalog, target)
         if len(found) == 1:
-            states, on = await glance_states(request)
-            health = entity_health(checks_by_owner(request), states, on) if on else None
+            seen = await glance(request)
+            health = seen.health if seen.on else None
             ref = found[0]
             name: Inline = (
                 Link(catalog.title(ref), page=page_id(ref)) if page_id(ref) else Text(str(ref))

@@ -37,9 +37,7 @@ from infradex.docs.content import page_id, who_rows
 from infradex.durations import format_age, format_duration, parse_duration
 from infradex.monitor.report import shown_state
 from infradex.oncall.escalation import recipients
-from infradex.web.glance import glance_states
-from infradex.web.health import checks_by_owner
-from infradex.web.home import entity_health
+from infradex.web.glance import glance, glance_states
 from infradex.web.incident_public import public_section
 from infradex.web.sessions import Session
 
@@ -252,9 +250,9 @@ async def incident_body(request: Request, detail: IncidentDetail, session: Sessi
     now = utcnow()
     number = detail.id
     page_ref = f"incidents/{number}"
-    grouped = checks_by_owner(request)
     states, on = await glance_states(request)
-    health = entity_health(grouped, states, on) if on else {}
+    seen = await glance(request)
+    health = seen.health if on else {}
     top = Page(page_ref, detail.title).add(Heading(1, f"#{number}: {detail.title}"))
     body = [_render(top), _hero(detail, now)]
     if detail.unrouted:  # the one thing an on-call reader must not miss

@@ -25,7 +25,9 @@ from infradex.docs.blocks import (
 from infradex.docs.content import build_page, page_id
 from infradex.runtime.live_catalog import LiveCatalog
 from infradex.store.reload_plans import PlanRecord
+from infradex.web.glance import glance
 from infradex.web.health import with_health
+from infradex.web.live_health import fill_health, has_slots
 from infradex.web.render import page_response
 
 __all__ = ["rendered_page", "router"]
@@ -250,4 +252,6 @@ async def page(request: Request, path: str) -> Response:
     if found is None:
         return _not_found(request, path)
     body = await with_health(request, found[0].id, found[1])
+    if has_slots(body):  # impact tables and diagrams: each entity's health now
+        body = fill_health(body, await glance(request))
     return page_response(request, found[0], body=body)

@@ -15,7 +15,7 @@ __all__ = ["page_response"]
 
 
 def page_response(request: Request, page: Page, session: Session | None = None, *,
-                  body: Markup | None = None, status: int = 200,
+                  body: Markup | html.CheckedBody | None = None, status: int = 200,
                   query: str = "", refresh: int | None = None) -> HTMLResponse:  # fmt: skip
     session = session or read_session(request)
     account = {"csrf": session.csrf, "user": session.user or ""}

@@ -1,21 +1,20 @@
-"""The public status page on the server: ``/status``, Statuspage's v2 JSON under
-``/api/v2/``, the internal view of each component's state and reason, and operator
-overrides (docs/status-page.md). With ``INFRADEX_STATUS_HOST``, requests for that host get
-the status page and its JSON only, public even on a private server.
+"""The public status page on the server: its board, the internal view of each component's
+state and reason, public incidents and operator overrides, and the wiring (the documents
+themselves are served by ``web/status_documents.py``; docs/status-page.md).
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi import Path as PathParam
-from fastapi.responses import Response
-from markupsafe import Markup
 from pydantic import BaseModel, Field
 
+from infradex.background import Loop
 from infradex.catalog.entities import Catalog
 from infradex.catalog.refs import Ref, RefError, parse_ref
 from infradex.clock import utcnow
@@ -24,162 +23,37 @@ from infradex.runtime.live_catalog import LiveCatalog
 from infradex.settings import Settings
 from infradex.statuspage.board import StatusBoard, page_info
 from infradex.statuspage.components import layout
-from infradex.statuspage.html import STYLESHEET, document, stylesheet
 from infradex.statuspage.incident_store import add_update, list_public, publish
 from infradex.statuspage.incidents import PublicIncident
+from infradex.statuspage.maintenance_notices import announce_maintenance
 from infradex.statuspage.overrides import end_override, set_override
-from infradex.statuspage.paths import (
-    ATOM_PATH,
-    HISTORY_PATH,
-    INCIDENTS_PREFIX,
-    RSS_PATH,
-    STATUS_PATH,
-    incident_path,
-    media_type,
-)
+from infradex.statuspage.subscriber_messages import SubscriberLinks
 from infradex.statuspage.subscriber_notices import Announce, notify_subscribers
-from infradex.statuspage.v2 import ENDPOINTS
 from infradex.store.audit import audit
-from infradex.store.db import StoreError
 from infradex.web.auth import Caller, require
 from infradex.web.charts import uptime_bars
-from infradex.web.errors import store_unavailable
-from infradex.web.headers import SECURITY_HEADERS
 from infradex.web.inputs import TextIn
+from infradex.web.status_documents import (
+    PublicStatusLane,
+    answer_the_status_host,
+    public_router,
+)
 from infradex.web.subscriptions import (
-    SUBSCRIPTION_PATHS,
     admin_router,
     pages_router,
     subscriber_links,
 )
 from infradex.wire import Instant, ReadModel
 
-__all__ = ["install", "public_router", "router"]
+__all__ = ["install", "router"]
 
-public_router = APIRouter(tags=["status page"])
+log = logging.getLogger("infradex.statuspage")
 router = APIRouter(prefix="/api/v1/status", tags=["status page"])
-
-_CSS = stylesheet()
-#: GET from any origin: the JSON is public, and pages elsewhere poll it (python.org's footer)
-CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET"}
-#: shared caches may keep the JSON briefly, only where it is public (a private server's
-#: signed-in answer must not land in a proxy's cache)
-_CACHE = {True: "public, max-age=10", False: "private, no-cache"}
-#: what a request for INFRADEX_STATUS_HOST may reach
-_STATUS_HOST_PATHS = frozenset(
-    {"/", "/status", "/status/", STYLESHEET, HISTORY_PATH, HISTORY_PATH + "/", ATOM_PATH, RSS_PATH}
-    | {f"/api/v2/{p}" for p in ENDPOINTS}
-)
-_NOT_FOUND = document(
-    "Not found",
-    Markup(
-        '<header><h1>Not found</h1></header><p>There is no such page here. See <a href="{}">'
-        'the status page</a> or <a href="{}">its history</a>.</p>'
-    ).format(STATUS_PATH, HISTORY_PATH),
-).encode()
-
-
-def _status_host_path(path: str) -> bool:
-    if path in _STATUS_HOST_PATHS:
-        return True
-    key = path.removeprefix(INCIDENTS_PREFIX).removesuffix("/")
-    return path.startswith(INCIDENTS_PREFIX) and bool(key) and "/" not in key
 
 
 def _board(request: Request) -> StatusBoard:
     board: StatusBoard = request.app.state.status_board
     return board
-
-
-def _with_headers(response: Response, extra: dict[str, str]) -> Response:
-    for name, value in {**SECURITY_HEADERS, **extra}.items():
-        response.headers.setdefault(name, value)
-    return response
-
-
-async def status_response(request: Request, path: str, *, public: bool | None = None) -> Response:
-    """The pre-rendered bytes for ``path`` (``/status``, the stylesheet, ``/api/v2/...``);
-    ``public``: served to anyone (default: as the server's reads are)."""
-    if public is None:
-        public = bool(request.app.state.settings.public_read)
-    if path == STYLESHEET:
-        return _with_headers(
-            Response(_CSS, media_type="text/css", headers={"Cache-Control": "max-age=300"}), {}
-        )
-    try:
-        rendered = await _board(request).current()
-    except StoreError as exc:
-        return store_unavailable(request, exc)
-    if path.startswith("/api/v2/"):
-        body = rendered.json[path.removeprefix("/api/v2/")]
-        headers = {**CORS, "Cache-Control": _CACHE[public]}
-        return _with_headers(Response(body, media_type="application/json"), headers)
-    if path != STATUS_PATH:
-        page = rendered.pages.get(path)
-        if page is None:
-            return _with_headers(
-                Response(_NOT_FOUND, 404, media_type="text/html; charset=utf-8"),
-                {"Cache-Control": "no-cache"},
-            )
-        extra = CORS if path in (ATOM_PATH, RSS_PATH) else {}
-        return _with_headers(
-            Response(page, media_type=media_type(path)), {**extra, "Cache-Control": "no-cache"}
-        )
-    return _with_headers(
-        Response(rendered.html, media_type="text/html; charset=utf-8"),
-        {"Cache-Control": "no-cache"},
-    )
-
-
-@public_router.get("/status", include_in_schema=False)
-@public_router.get("/status/", include_in_schema=False)
-async def status_page(request: Request) -> Response:
-    return await status_response(request, "/status")
-
-
-@public_router.get(HISTORY_PATH, include_in_schema=False)
-@public_router.get(HISTORY_PATH + "/", include_in_schema=False)
-async def status_history(request: Request) -> Response:
-    return await status_response(request, HISTORY_PATH)
-
-
-@public_router.get(ATOM_PATH, include_in_schema=False)
-async def status_history_atom(request: Request) -> Response:
-    return await status_response(request, ATOM_PATH)
-
-
-@public_router.get(RSS_PATH, include_in_schema=False)
-async def status_history_rss(request: Request) -> Response:
-    return await status_response(request, RSS_PATH)
-
-
-@public_router.get(INCIDENTS_PREFIX + "{key}", include_in_schema=False)
-@public_router.get(INCIDENTS_PREFIX + "{key}/", include_in_schema=False)
-async def status_incident(request: Request, key: str) -> Response:
-    return await status_response(request, incident_path(key))
-
-
-@public_router.get(STYLESHEET, include_in_schema=False)
-async def status_stylesheet(request: Request) -> Response:
-    return await status_response(request, STYLESHEET)
-
-
-def _json_route(path: str) -> None:
-    async def endpoint(request: Request) -> Response:
-        return await status_response(request, f"/api/v2/{path}")
-
-    endpoint.__name__ = "statuspage_" + path.replace("/", "_").replace("-", "_").replace(".", "_")
-    public_router.add_api_route(
-        f"/api/v2/{path}",
-        endpoint,
-        methods=["GET"],
-        summary=f"Statuspage v2: {path} (public, CORS)",
-        response_class=Response,
-    )
-
-
-for _path in ENDPOINTS:
-    _json_route(_path)
 
 
 # ----------------------------------------------------------------------------- internal
@@ -485,28 +359,32 @@ def install(app: FastAPI, settings: Settings, live: LiveCatalog) -> None:
     app.include_router(router)
     app.include_router(pages_router)
     app.include_router(admin_router)
+    app.state.status_notices = _maintenance_notices(app, settings, live)
     host = settings.status_host
-    if host is None:
-        return
+    if host is not None:
+        answer_the_status_host(app, host)
+    # outermost (added last): the page's public documents skip the session and sign-in
+    app.add_middleware(PublicStatusLane, public=bool(settings.public_read), host=host)
 
-    @app.middleware("http")
-    async def status_host_only(request: Request, call_next):  # type: ignore[no-untyped-def]
-        asked = (request.headers.get("host") or "").rsplit(":", 1)[0].lower().rstrip(".")
-        if asked != host:
-            return await call_next(request)
-        path = request.url.path
-        if path in SUBSCRIPTION_PATHS:
-            # public here even on a private server (auth.reader_allowed reads the mark)
-            request.scope["infradex.status_host"] = True
-            return await call_next(request)
-        if request.method not in ("GET", "HEAD") or not _status_host_path(path):
-            return _with_headers(
-                Response(
-                    b"Not found: this host serves the status page only.\n",
-                    404,
-                    media_type="text/plain",
-                ),
-                {},
-            )
-        shown = "/status" if path in ("/", "/status/") else path.rstrip("/")
-        return await status_response(request, shown, public=True)
+
+#: how often a server looks for maintenance steps to tell subscribers about
+NOTICES_EVERY = 60.0
+
+
+def _maintenance_notices(app: FastAPI, settings: Settings, live: LiveCatalog) -> Loop:
+    """The loop that tells subscribers when public maintenance is scheduled, starts and is
+    completed (``statuspage.maintenance_notices``); every server may run it: a step is
+    queued once. The app's lifespan starts and stops it."""
+    links = SubscriberLinks.from_settings(settings, app.state.secret_key)
+
+    async def turn() -> None:
+        if not live.ready:
+            return
+        board: StatusBoard = app.state.status_board
+        found = await board.maintenance_now()
+        if await announce_maintenance(app.state.db, found, board.clock(), links):
+            alerter = getattr(app.state, "alerter", None)
+            if alerter is not None:
+                alerter.wake()
+
+    return Loop("status maintenance notices", NOTICES_EVERY, turn, first_wait=5.0, log=log)

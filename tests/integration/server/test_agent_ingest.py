@@ -15,9 +15,11 @@ from sqlalchemy import func, select
 from agents_catalog import load_agents_catalog
 from infradex.catalog import Catalog
 from infradex.monitor.admission import MAX_BATCH, AgentResult, BatchTooLarge
+from infradex.monitor.agent_rollups import PendingRollups
+from infradex.monitor.history import uptime_report
 from infradex.monitor.ingest import ingest, location_states_of, sweep_stale
 from infradex.store import Database
-from infradex.store.tables import check_results, check_states, state_changes
+from infradex.store.tables import check_results, check_rollups, check_states, state_changes
 from live_server import fresh_database
 
 T0 = datetime(2026, 12, 6, 3, 0, tzinfo=UTC)
@@ -192,6 +194,34 @@ async def test_a_silent_location_shows_stale_while_the_others_keep_the_check_up(
     assert health == {"ams1": "up", "nyc1": "up", "sfo1": "stale"}
 
 
+async def test_agent_results_roll_up_as_samples_of_the_verdict(
+    db: Database, catalog: Catalog
+) -> None:
+    """Uptime bars for agent-run checks: each result is a sample of the check's verdict, so
+    a location problem is no downtime and an outage is."""
+    now = T0 + timedelta(seconds=3)
+    for location in ("ams1", "nyc1", "sfo1"):
+        await ingest(db, catalog, location, results(HOME, "uu", T0), now)
+    # ams1 alone fails (a location problem: the check stays up)
+    await ingest(db, catalog, "ams1", results(HOME, "dd", T0 + timedelta(seconds=5)), now)
+    # nyc1 agrees: an outage, from the second of its two failures on
+    later = T0 + timedelta(seconds=10)
+    await ingest(db, catalog, "nyc1", results(HOME, "dd", later), later + timedelta(seconds=2))
+    async with db.begin() as connection:
+        rows = (
+            await connection.execute(select(check_rollups).where(check_rollups.c.check_id == HOME))
+        ).all()
+    by_period = {row.period: row for row in rows}
+    assert set(by_period) == {"hour", "day"}
+    for row in by_period.values():
+        assert (row.up, row.down, row.unknown) == (8, 2, 0)
+        assert row.latency_count == 6  # the answers (12.5 ms); failed connections have none
+        assert row.latency_p95 is not None
+    assert by_period["hour"].bucket == T0.replace(minute=0)
+    report = await uptime_report(db, HOME, later)
+    assert report.uptime["24h"] == 80.0
+
+
 @pytest.fixture
 async def two_servers(
     request: pytest.FixtureRequest, tmp_path: Path
@@ -228,3 +258,31 @@ async def test_two_servers_ingesting_at_once_lose_no_update(
     expected_changes = [("pending", "up"), ("up", "down")] + [("down", "up"), ("up", "down")] * 3
     assert await changes(a) == [*expected_changes, ("down", "up")]
     assert await count_results(a) == 8 * 2 * 2
+
+
+async def test_servers_flushing_pending_rollups_at_once_lose_no_count(
+    two_servers: tuple[Database, Database], catalog: Catalog
+) -> None:
+    """Each server keeps its agents' samples in memory and writes them every minute: two
+    servers flushing the same rollup rows at once must add up, not overwrite each other."""
+    a, b = two_servers
+    pending = {a: PendingRollups(), b: PendingRollups()}
+    for round_ in range(3):
+        at = T0 + timedelta(seconds=10 * round_)
+        await asyncio.gather(
+            ingest(a, catalog, "ams1", results(HOME, "uu", at), at + timedelta(seconds=3),
+                   rollups=pending[a]),
+            ingest(b, catalog, "nyc1", results(HOME, "uu", at), at + timedelta(seconds=3),
+                   rollups=pending[b]),
+        )  # fmt: skip
+    async with a.begin() as connection:
+        assert (await connection.execute(select(check_rollups))).all() == []  # not yet
+    written = await asyncio.gather(pending[a].flush(a), pending[b].flush(b))
+    assert written == [2, 2] and not pending[a] and not pending[b]  # hour and day each
+    await pending[a].flush(a)  # nothing left: nothing written twice
+    async with a.begin() as connection:
+        rows = (await connection.execute(select(check_rollups))).all()
+    assert sorted((r.period, r.up, r.down, r.latency_count) for r in rows) == [
+        ("day", 12, 0, 12),
+        ("hour", 12, 0, 12),
+    ]

@@ -117,8 +117,12 @@ async def test_board_groups_by_owner_worst_first(client: httpx.AsyncClient, db: 
         ("No owner listed", "bravo"),
     ]
     strip = re.search(r'<svg class="heartbeat".*?</svg>', text)
-    assert strip is not None and strip[0].count('class="bar-up"') == 2
-    assert strip[0].count('class="bar-down"') == 2 and "2 up, 2 down" in strip[0]
+    assert strip is not None and "2 up, 2 down" in strip[0]
+    # oldest left: two green bars, then two red ones
+    assert re.findall(r'class="(bar-\w+)" d="([^"]*)"', strip[0]) == [
+        ("bar-up", "M0 0h5v18h-5zM7 0h5v18h-5z"),
+        ("bar-down", "M14 0h5v18h-5zM21 0h5v18h-5z"),
+    ]
 
 
 async def test_board_filters(client: httpx.AsyncClient, db: Database) -> None:

@@ -7,13 +7,14 @@ bytes at paths a static host serves."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import feedparser
 import httpx
 from sqlalchemy import insert
 
+from infradex.statuspage.automatic import PublicIncidentAutomation
 from infradex.statuspage.export import export_files
 from infradex.store import Database
 from infradex.store.tables import incidents
@@ -50,11 +51,17 @@ async def test_an_incident_page_the_history_and_the_feeds(
         app.state.status_board.interval = 0.0
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-            await c.put(
+            overridden = await c.put(
                 "/api/v1/status/overrides/service:uploads",
                 json={"status": "major_outage", "reason": "r",
-                      "expiresAt": now.replace(year=now.year + 1).isoformat()},
+                      "expiresAt": (now + timedelta(days=1)).isoformat()},
                 headers=writer,
+            )  # fmt: skip
+            assert overridden.status_code == 200, overridden.text
+            # the alerter's turn drafts it (statuspage.automatic), as the assembler runs it
+            await PublicIncidentAutomation(None).after_correlation(
+                lambda _: db.begin(writes=True), app.state.catalog.catalog, datetime.now(UTC),
+                changed=True,
             )  # fmt: skip
             (draft,) = (await c.get("/api/v1/status/incidents", headers=writer)).json()["items"]
             path = f"/api/v1/status/incidents/{draft['id']}"
@@ -116,3 +123,71 @@ async def test_an_incident_page_the_history_and_the_feeds(
     assert feedparser.parse(files["status/history.atom"]).entries
     assert feedparser.parse(files["status/history.rss"]).entries
     assert all(not name.startswith("/") and ".." not in name for name in files)
+
+
+async def test_the_public_lane_answers_only_where_the_page_is_public(
+    db: Database, catalog_dir: Path, tmp_path: Path, database_url: str
+) -> None:
+    """Once a copy exists, the page's documents are answered before the session and
+    sign-in middleware: on the status host of a private server with every header the
+    routes give, and never on that server's own host."""
+    settings = replace(
+        settings_for(catalog_dir, tmp_path, database_url),
+        public_read=False,
+        status_host="status.example.org",
+    )
+    app = create_app(settings, db)
+    public = {"Host": "status.example.org"}
+    async with app.router.lifespan_context(app):
+        assert app.state.status_board.interval > 0  # the server's own setting
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            first = await c.get("/api/v2/summary.json", headers=public)  # renders the copy
+            assert app.state.status_board.has_copy
+            for path in ("/api/v2/summary.json", "/", "/status/history", "/status/history.rss"):
+                answer = await c.get(path, headers=public)
+                assert answer.status_code == 200, path
+                assert answer.headers["content-security-policy"].startswith("default-src")
+                assert answer.headers["x-content-type-options"] == "nosniff"
+            again = await c.get("/api/v2/summary.json", headers=public)
+            assert again.content == first.content
+            assert again.headers["access-control-allow-origin"] == "*"
+            assert again.headers["cache-control"] == "public, max-age=10"
+            assert (await c.head("/api/v2/status.json", headers=public)).status_code == 200
+            # the server's own host stays private, copy or not
+            assert (await c.get("/api/v2/summary.json")).status_code == 401
+            assert (await c.get("/status/history")).status_code == 303
+            assert (await c.post("/api/v2/status.json", headers=public)).status_code == 404
+
+
+async def test_large_documents_are_gzipped_for_clients_that_take_it(
+    db: Database, catalog_dir: Path, tmp_path: Path, database_url: str
+) -> None:
+    import gzip
+
+    from infradex.web.status_documents import accepts_gzip
+
+    app = create_app(settings_for(catalog_dir, tmp_path, database_url), db)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            plain = await c.get("/status", headers={"Accept-Encoding": "identity"})
+            assert "content-encoding" not in plain.headers
+            assert plain.headers["vary"] == "Accept-Encoding"
+            for _ in range(2):  # the same bytes each time
+                packed = await c.send(
+                    c.build_request("GET", "/status", headers={"Accept-Encoding": "gzip"}),
+                    stream=True,
+                )
+                raw = await packed.aread()  # decoded by httpx: the bytes as sent are below
+                assert packed.headers["content-encoding"] == "gzip"
+                assert raw == plain.content
+            summary = await c.get("/api/v2/summary.json", headers={"Accept-Encoding": "gzip"})
+            assert summary.headers["content-encoding"] == "gzip"
+            assert summary.headers["content-type"] == "application/json"
+            assert summary.json()["page"]["name"]
+            files = (await app.state.status_board.current()).gzipped
+            assert gzip.decompress(files["/status"]) == plain.content
+    assert accepts_gzip("gzip, deflate, br") and accepts_gzip("br;q=1.0, GZIP;q=0.5")
+    assert not accepts_gzip("gzip;q=0") and not accepts_gzip("identity")
+    assert not accepts_gzip("") and not accepts_gzip("gzip;q=zero")

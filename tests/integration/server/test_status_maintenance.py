@@ -7,6 +7,7 @@ the catalog declares; a private stored window never shows."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -162,3 +163,86 @@ async def test_a_window_added_through_the_api_can_be_public(client: Any, write_t
     assert "SECRET" not in json.dumps(upcoming)
     listed = (await client.get("/api/v1/maintenance", headers=writer)).json()["items"]
     assert any(w["public"] and w["publicName"] == "PyPI upgrade" for w in listed)
+
+
+async def test_subscribers_hear_each_step_once(
+    db: Database, tmp_path: Path, write_catalog: Any
+) -> None:
+    """Scheduled, started, completed: each queued once for a confirmed subscriber, by
+    whichever call first sees it, however often it is called; old steps are not news."""
+    from sqlalchemy import select
+
+    from infradex.statuspage.maintenance_notices import announce_maintenance
+    from infradex.statuspage.subscribers import confirm
+    from infradex.store.tables import notifications
+
+    from .test_status_subscribers import KEY, LINKS, confirmation_token, join
+
+    catalog = catalog_of(tmp_path, write_catalog)
+    now = [T0]
+    board = StatusBoard(
+        db, lambda: (catalog, T0), PageInfo("abcdefabcdef", "Example", "https://s.example.org"),
+        stale_after=timedelta(minutes=10), interval=0.0, clock=lambda: now[0], monitored=False,
+    )  # fmt: skip
+    upgrade = Window("service:web", START, END, reason="SECRET kernel", public=True,
+                     public_name="Web server upgrade")  # fmt: skip
+    await history.add_window(db, upgrade, "user:ann", T0)
+    await join(db, "ada@example.org", at=T0)
+    await confirm(db, KEY, await confirmation_token(db, "ada@example.org"), T0)
+
+    async def announce() -> int:
+        return await announce_maintenance(db, await board.maintenance_now(), now[0], LINKS)
+
+    async def subjects() -> list[str]:
+        async with db.begin() as connection:
+            rows = await connection.execute(
+                select(notifications.c.payload)
+                .where(notifications.c.kind == "status")
+                .order_by(notifications.c.id)
+            )
+            payloads = [r.payload for r in rows]
+        assert "SECRET" not in json.dumps(payloads)
+        return [p["message"]["subject"] for p in payloads]
+
+    # both windows are upcoming: the stored one and the catalog's (on the database)
+    now[0] = T0 - timedelta(hours=2)
+    assert await announce() == 2
+    assert await announce() == 0
+    now[0] = START - timedelta(minutes=30)  # it starts within the hour: a reminder
+    assert await announce() == 1
+    assert await announce() == 0
+    now[0] = START + timedelta(minutes=1)
+    assert await announce() == 1
+    assert await announce() == 0
+    now[0] = END + timedelta(minutes=1)  # nothing is down: completed at once
+    assert await announce() == 1
+    now[0] = END + timedelta(hours=3)
+    assert await announce() == 0
+    shown = await subjects()
+    ours = [s for s in shown if "Web server upgrade" in s]
+    assert len(shown) == 5 and len(ours) == 4, shown
+    words = ("Scheduled maintenance", "Maintenance soon", "in progress", "completed")
+    assert [word in subject for word, subject in zip(words, ours, strict=True)] == [True] * 4
+
+
+def test_a_step_older_than_an_hour_is_not_news() -> None:
+    from infradex.statuspage.maintenance import PublicMaintenance
+    from infradex.statuspage.maintenance_notices import due_events
+
+    done = PublicMaintenance("0123456789ab", "Upgrade", START, END, "completed", ())
+    assert [e.kind for e in due_events([done], END + timedelta(minutes=10))] == [
+        "maintenance.completed"
+    ]
+    assert due_events([done], END + timedelta(hours=2)) == []
+    running = replace(done, status="in_progress")
+    assert [e.kind for e in due_events([running], START + timedelta(minutes=5))] == [
+        "maintenance.started"
+    ]
+    assert due_events([running], START + timedelta(hours=1, minutes=1)) == []
+    planned = replace(done, status="scheduled")
+    assert [e.kind for e in due_events([planned], START - timedelta(hours=3))] == [
+        "maintenance.scheduled"
+    ]
+    assert [e.kind for e in due_events([planned], START - timedelta(minutes=59))] == [
+        "maintenance.reminder"
+    ]
