@@ -38,6 +38,7 @@ from infradex.durations import format_age, format_duration, parse_duration
 from infradex.monitor.report import shown_state
 from infradex.oncall.escalation import recipients
 from infradex.web.glance import glance, glance_states
+from infradex.web.incident_public import public_section
 from infradex.web.sessions import Session
 
 __all__ = ["confirm_body", "incident_body", "when"]
@@ -271,6 +272,7 @@ async def incident_body(request: Request, detail: IncidentDetail, session: Sessi
                 "Sign in to act</a> (acknowledge, snooze, resolve, add a note)</p>"
             ).format(number)
         )
+    body.append(await public_section(request, number, detail.status, session))
     rest = Page(page_ref, detail.title)
     try:
         root = parse_ref(detail.root)

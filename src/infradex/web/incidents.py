@@ -22,6 +22,7 @@ from infradex.durations import DurationError, parse_duration
 from infradex.errors import InfradexError, NotFoundError, UsageError
 from infradex.store.audit import audit
 from infradex.web.auth import Caller, require
+from infradex.web.incident_public import publish_draft
 from infradex.web.incident_view import confirm_body, incident_body, when
 from infradex.web.inputs import TextIn
 from infradex.web.render import page_response
@@ -230,6 +231,34 @@ async def incident_action(
         page = Page(f"incidents/{incident_id}", "Could not do that")
         page.add(
             Heading(1, "Could not do that"),
+            Para([Text(str(exc))]),
+            Para([Link("Back to the incident", page=f"incidents/{incident_id}")]),
+        )
+        return page_response(request, page, session, status=400)
+    return RedirectResponse(f"/incidents/{incident_id}", 303)
+
+
+@pages_router.post("/incidents/{incident_id}/publish")
+async def incident_publish(
+    request: Request,
+    incident_id: IncidentId,
+    name: Annotated[TextIn, Form(max_length=200)],
+    body: Annotated[TextIn, Form(max_length=10_000)],
+    csrf: Annotated[TextIn, Form(max_length=100)] = "",
+) -> Response:
+    """The incident page's one click: publish its public draft with the words in the form."""
+    session = read_session(request)
+    if not session.user:
+        return RedirectResponse(f"/login?next=/incidents/{incident_id}", 303)
+    if not session.csrf_ok(csrf):
+        raise HTTPException(403, "the form has expired; reload the page and try again")
+    try:
+        await publish_draft(request, incident_id, name=name, body=body,
+                            actor=f"user:{session.user}")  # fmt: skip
+    except InfradexError as exc:
+        page = Page(f"incidents/{incident_id}", "Could not publish")
+        page.add(
+            Heading(1, "Could not publish"),
             Para([Text(str(exc))]),
             Para([Link("Back to the incident", page=f"incidents/{incident_id}")]),
         )
