@@ -172,6 +172,12 @@ def wrk(url: str, duration: int, connections: int, script: Path) -> dict[str, An
     return result
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) the process has used so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def psql(sql: str) -> None:
     subprocess.run(["psql", f"{POSTGRES}/postgres", "-qtAc", sql], check=True, capture_output=True)
 
@@ -292,13 +298,20 @@ def main() -> int:
                 for label, path in TARGETS:
                     started = time.perf_counter()
                     with urllib.request.urlopen(url + path, timeout=600) as response:
-                        response.read()
+                        size = len(response.read())
                     first = time.perf_counter() - started
+                    used = cpu_seconds(process.pid)
                     run[label] = wrk(url + path, args.duration, args.connections, script)
+                    # the server's own CPU per request: what the machine's other load cannot
+                    # inflate (latency under 8 connections is mostly queueing for it)
+                    used = cpu_seconds(process.pid) - used
+                    run[label]["cpu_ms_per_request"] = used * 1000 / max(1, run[label]["requests"])
                     run[label]["first_request_s"] = first
+                    run[label]["bytes"] = size  # the page's weight (uncompressed)
                     console.print(
                         f"  {label}: {run[label]['rps']:.0f} req/s, "
-                        f"p95 {run[label]['p95_ms']:.1f} ms"
+                        f"p95 {run[label]['p95_ms']:.1f} ms, "
+                        f"{run[label]['cpu_ms_per_request']:.2f} ms CPU a request, {size} bytes"
                     )
                 results["runs"][f"infradex ({store})"] = run
             finally:
@@ -307,7 +320,8 @@ def main() -> int:
             if store == "postgresql":
                 psql(f"DROP DATABASE IF EXISTS {BENCH_DB}")
     table = Table(title=f"web load, {args.entities} entities, {args.connections} connections")
-    for heading in ("server", "URL", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors"):
+    headings = ("server", "URL", "req/s", "p50 ms", "p95 ms", "p99 ms", "CPU ms", "kB", "errors")
+    for heading in headings:
         table.add_column(heading, justify="right" if heading not in ("server", "URL") else "left")
     for server, run in results["runs"].items():
         for label, numbers in run.items():
@@ -318,6 +332,8 @@ def main() -> int:
                 f"{numbers['p50_ms']:.1f}",
                 f"{numbers['p95_ms']:.1f}",
                 f"{numbers['p99_ms']:.1f}",
+                f"{numbers['cpu_ms_per_request']:.2f}" if "cpu_ms_per_request" in numbers else "",
+                f"{numbers['bytes'] / 1000:.0f}" if "bytes" in numbers else "",
                 str(numbers["errors"]),
             )
     console.print(table)

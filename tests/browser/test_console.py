@@ -362,7 +362,8 @@ def test_diagrams_are_legible_linked_and_coloured_by_health(
         if path == "/dependencies":
             long = next(x for x in labels if "long-identifier" in x["title"])
             assert long["label"] == "pypi-mirror-with-a-long-identifier.example.org", long
-    shot(page, f"console-diagram-{size}")
+    page.goto(url + "/dependencies")
+    shot(page, f"console-diagram-{size}", full_page=False)
     context.close()
 
 

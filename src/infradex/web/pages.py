@@ -23,9 +23,10 @@ from infradex.docs.blocks import (
     Text,
 )
 from infradex.docs.content import build_page, page_id
+from infradex.docs.html import CheckedBody
 from infradex.runtime.live_catalog import LiveCatalog
 from infradex.store.reload_plans import PlanRecord
-from infradex.web.glance import glance
+from infradex.web.glance import Glance, glance
 from infradex.web.health import with_health
 from infradex.web.live_health import fill_health, has_slots
 from infradex.web.render import page_response
@@ -252,6 +253,18 @@ async def page(request: Request, path: str) -> Response:
     if found is None:
         return _not_found(request, path)
     body = await with_health(request, found[0].id, found[1])
-    if has_slots(body):  # impact tables and diagrams: each entity's health now
-        body = fill_health(body, await glance(request))
-    return page_response(request, found[0], body=body)
+    if not has_slots(body):
+        return page_response(request, found[0], body=body)
+    # impact tables and diagrams: each entity's health now, filled (and the result cleaned)
+    # once per page and glance, while neither the glance nor the health section changes
+    seen = await glance(request)
+    filled: dict[str, tuple[Glance, str, CheckedBody]] = request.app.state.__dict__.setdefault(
+        "filled_pages", {}
+    )
+    held = filled.get(found[0].id)
+    if held is None or held[0] is not seen or held[1] != body:
+        if len(filled) >= 2048 and found[0].id not in filled:
+            filled.pop(next(iter(filled)))
+        held = (seen, str(body), html.checked(fill_health(body, seen)))
+        filled[found[0].id] = held
+    return page_response(request, found[0], body=held[2])
