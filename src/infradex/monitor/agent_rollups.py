@@ -41,12 +41,11 @@ __all__ = [
     "Sample",
     "add_samples",
     "latency_of",
-    "merged",
     "verdict_status",
 ]
 
 FLUSH_EVERY = 60.0  # seconds between writes of a server's pending rollups
-FLUSH_ROWS = 1_000  # rollup rows per transaction of a flush
+FLUSH_ROWS = 500  # rollup rows per transaction of a flush: ingests go on in between
 
 #: error kinds after which the target did answer (its latency counts)
 _ANSWERED = frozenset({"condition", "drift"})
@@ -88,19 +87,6 @@ def add_up(rollups: dict[Key, Rollup], samples: Iterable[Sample]) -> None:
             if rollup is None:
                 rollup = rollups[key] = Rollup(sample.check_id, period, key[2])
             rollup.add(str(sample.status), sample.latency_ms)
-
-
-def merged(stored: Mapping[Key, Rollup], added: Mapping[Key, Rollup]) -> list[Rollup]:
-    """Each rollup of ``added`` plus the stored one of its key, if any. Pure."""
-    found = []
-    for key, rollup in added.items():
-        total = Rollup(*key)
-        total.merge(rollup)
-        before = stored.get(key)
-        if before is not None:
-            total.merge(before)
-        found.append(total)
-    return found
 
 
 class PendingRollups:
@@ -161,11 +147,17 @@ async def _merge_into_store(
                 do_nothing=True,
             )
             stored |= await _stored(connection, missing, lock=True)
+    for key, rollup in added.items():
+        # the stored rollups were read for this: merged in place (a flush is 66,000 rows)
+        total = stored.get(key)
+        if total is None:
+            stored[key] = total = Rollup(*key)
+        total.merge(rollup)
     await upsert(
         connection,
         check_rollups,
         ["check_id", "period", "bucket"],
-        [rollup.to_row() for rollup in merged(stored, added)],
+        [stored[key].to_row() for key in added],
     )
 
 
@@ -183,8 +175,11 @@ async def _stored(connection: AsyncConnection, keys: list[Key], *, lock: bool) -
     wanted = set(keys)
     found = {}
     for row in await connection.execute(query):
-        rollup = Rollup.from_row(row)
-        key = (rollup.check_id, rollup.period, rollup.bucket)
+        key = (row.check_id, row.period, row.bucket)
         if key in wanted:  # the IN lists select a few more (another check's other hour)
-            found[key] = rollup
+            found[key] = Rollup(
+                *key, row.up, row.down, row.unknown, row.maintenance, row.latency_count,
+                row.latency_sum, row.latency_min, row.latency_max,
+                {int(k): int(v) for k, v in (row.latency_histogram or {}).items()},
+            )  # fmt: skip
     return found

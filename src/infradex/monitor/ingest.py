@@ -15,8 +15,9 @@ One transaction per batch (docs/agents.md, "How a batch becomes state"):
 5. add each result to the check's hourly and daily rollups as a sample of the new verdict
    (:mod:`infradex.monitor.agent_rollups`).
 
-:func:`sweep_stale` recombines checks whose verdict changed with time alone (a location went
-stale because its agent stopped reporting); the server calls it periodically.
+:func:`sweep_stale` recombines checks with a location gone stale since their verdict was
+written (its agent stopped reporting), reading only silent locations; the server calls it
+periodically.
 """
 
 from __future__ import annotations
