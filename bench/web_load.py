@@ -153,6 +153,18 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], seconds: float = 600)
     raise RuntimeError(f"{url} did not answer in {seconds} s")
 
 
+def settle(pid: int, limit: float = 30.0) -> None:
+    """Wait until the server is idle (under 5 % of a core for a second, at most ``limit``
+    seconds): what it does once after starting or after a page's first render (the status
+    board's first derive, caches filled) belongs to neither URL's steady state."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        before = cpu_seconds(pid)
+        time.sleep(1.0)
+        if cpu_seconds(pid) - before < 0.05:
+            return
+
+
 def wrk(url: str, duration: int, connections: int, script: Path) -> dict[str, Any]:
     command = [
         "wrk",
@@ -300,6 +312,7 @@ def main() -> int:
                     with urllib.request.urlopen(url + path, timeout=600) as response:
                         size = len(response.read())
                     first = time.perf_counter() - started
+                    settle(process.pid)
                     used = cpu_seconds(process.pid)
                     run[label] = wrk(url + path, args.duration, args.connections, script)
                     # the server's own CPU per request: what the machine's other load cannot
