@@ -154,5 +154,8 @@ def test_without_a_monitor_the_page_says_it_is_not_monitored(server: str, page: 
     expect(page.locator(".not-monitored")).to_contain_text("Not monitored")
     expect(page.locator(".stale")).to_have_count(0)
     expect(page.locator(".overall")).to_have_text("Not monitored")
+    # grey, not the green of "All Systems Operational": nothing is known to be fine
+    background = page.locator(".overall").evaluate("e => getComputedStyle(e).backgroundColor")
+    assert background == "rgb(75, 85, 99)", background
     expect(page.locator("li.component .state").first).to_have_text("Not monitored")
     shot(page, "42-status-page-stale")

@@ -12,7 +12,13 @@ from importlib import resources
 
 from markupsafe import Markup
 
-from infradex.statuspage.derive import ComponentState, Status, indicator, worst
+from infradex.statuspage.derive import (
+    NOT_MONITORED_DESCRIPTION,
+    ComponentState,
+    Status,
+    indicator,
+    worst,
+)
 from infradex.statuspage.maintenance import PublicMaintenance
 from infradex.statuspage.paths import ATOM_PATH, HISTORY_PATH, RSS_PATH, incident_key, incident_path
 from infradex.statuspage.subscriber_messages import SUBSCRIBE_PATH
@@ -246,7 +252,9 @@ def render_page(
         '<a href="/api/v2/summary.json">This page as JSON</a> (Statuspage API v2).</p></footer>'
     ).format(
         name=info.name,
-        indicator=found,
+        # Statuspage's indicator stays "none" for a page nothing monitors (no false alarm for
+        # its clients); the banner is grey, not the green of "all operational"
+        indicator="unmonitored" if description == NOT_MONITORED_DESCRIPTION else found,
         description=description,
         stale=_stale(snapshot, stale_after),
         incidents=_incidents(snapshot),
