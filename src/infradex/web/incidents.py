@@ -7,6 +7,7 @@ fetch GETs, and must not acknowledge anything by doing so. The POST acts.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Request
@@ -220,17 +221,32 @@ async def incident_action(
     note: Annotated[TextIn | None, Form(max_length=5000)] = None,
     duration: Annotated[TextIn | None, Form(max_length=20)] = None,
 ) -> Response:
+    async def act(actor: str) -> None:
+        await _act(request, incident_id, action, actor, note, duration)
+
+    return await _signed_in_form(request, incident_id, csrf, "Could not do that", act)
+
+
+async def _signed_in_form(
+    request: Request,
+    incident_id: int,
+    csrf: str,
+    failure: str,
+    act: Callable[[str], Awaitable[None]],
+) -> Response:
+    """An incident page's form: signed in (else to the sign-in page), its CSRF token valid,
+    ``act(actor)`` done, then back to the incident; what it refuses is said on a page."""
     session = read_session(request)
     if not session.user:
         return RedirectResponse(f"/login?next=/incidents/{incident_id}", 303)
     if not session.csrf_ok(csrf):
         raise HTTPException(403, "the form has expired; reload the page and try again")
     try:
-        await _act(request, incident_id, action, f"user:{session.user}", note, duration)
+        await act(f"user:{session.user}")
     except InfradexError as exc:
-        page = Page(f"incidents/{incident_id}", "Could not do that")
+        page = Page(f"incidents/{incident_id}", failure)
         page.add(
-            Heading(1, "Could not do that"),
+            Heading(1, failure),
             Para([Text(str(exc))]),
             Para([Link("Back to the incident", page=f"incidents/{incident_id}")]),
         )
@@ -247,23 +263,11 @@ async def incident_publish(
     csrf: Annotated[TextIn, Form(max_length=100)] = "",
 ) -> Response:
     """The incident page's one click: publish its public draft with the words in the form."""
-    session = read_session(request)
-    if not session.user:
-        return RedirectResponse(f"/login?next=/incidents/{incident_id}", 303)
-    if not session.csrf_ok(csrf):
-        raise HTTPException(403, "the form has expired; reload the page and try again")
-    try:
-        await publish_draft(request, incident_id, name=name, body=body,
-                            actor=f"user:{session.user}")  # fmt: skip
-    except InfradexError as exc:
-        page = Page(f"incidents/{incident_id}", "Could not publish")
-        page.add(
-            Heading(1, "Could not publish"),
-            Para([Text(str(exc))]),
-            Para([Link("Back to the incident", page=f"incidents/{incident_id}")]),
-        )
-        return page_response(request, page, session, status=400)
-    return RedirectResponse(f"/incidents/{incident_id}", 303)
+
+    async def publish(actor: str) -> None:
+        await publish_draft(request, incident_id, name=name, body=body, actor=actor)
+
+    return await _signed_in_form(request, incident_id, csrf, "Could not publish", publish)
 
 
 # ----------------------------------------------------------------------------- one-click links
