@@ -34,7 +34,7 @@ async def _touch(
 ) -> None:
     """In one transaction: the location's row, made if it is the first contact, then
     ``values`` (increments stay SQL expressions, so servers at once lose no count)."""
-    async with db.begin() as connection:
+    async with db.begin(writes=True) as connection:
         await upsert(
             connection,
             agents,

@@ -108,6 +108,12 @@ class Database:
         self._bound = bound
         self._bound_lock = asyncio.Lock()
         self._bound_owner: asyncio.Task[Any] | None = None
+        # SQLite has one writer at a time; when it is busy, SQLite makes the others poll
+        # with growing sleeps (busy_timeout), so a write waits long after the lock is free.
+        # This process's writers queue here instead, first come first served (another
+        # process writing the same file, such as a CLI command, still meets busy_timeout)
+        self._sqlite_writer = asyncio.Lock()
+        self._sqlite_writer_owner: asyncio.Task[Any] | None = None
         self.engine: AsyncEngine | None = None
         if bound is None:
             if self.dialect == "sqlite":
@@ -168,13 +174,31 @@ class Database:
             return
         assert self.engine is not None
         if writes and self.dialect == "sqlite":
-            async with self.engine.connect() as plain:
-                connection = await plain.execution_options(**{IMMEDIATE: True})
-                async with connection.begin():
+            task = asyncio.current_task()
+            if self._sqlite_writer_owner is task:
+                # a task nesting a second write transaction: SQLite refuses it after
+                # busy_timeout, as without the queue (never waits here on itself)
+                async with self._immediate() as connection:
                     yield connection
+                return
+            async with self._sqlite_writer:
+                self._sqlite_writer_owner = task
+                try:
+                    async with self._immediate() as connection:
+                        yield connection
+                finally:
+                    self._sqlite_writer_owner = None
             return
         async with self.engine.begin() as connection:
             yield connection
+
+    @asynccontextmanager
+    async def _immediate(self) -> AsyncIterator[AsyncConnection]:
+        assert self.engine is not None
+        async with self.engine.connect() as plain:
+            connection = await plain.execution_options(**{IMMEDIATE: True})
+            async with connection.begin():
+                yield connection
 
     async def ping(self) -> None:
         """Raise :class:`StoreError` unless the store answers."""

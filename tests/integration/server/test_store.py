@@ -172,6 +172,44 @@ async def test_sqlite_read_then_write_transactions_wait_instead_of_failing(tmp_p
         await second.close()
 
 
+async def test_sqlite_writers_of_one_process_take_turns_in_arrival_order(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """One server's writers queue for SQLite's write lock first come, first served, instead
+    of each polling it with SQLite's growing sleeps (which let a late writer overtake, and
+    made an agent's batch wait seconds behind a rollup flush)."""
+    import asyncio
+
+    db = Database(f"sqlite:///{tmp_path / 'queue.db'}")
+    await db.upgrade()
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    entered: list[str] = []
+    holding = asyncio.Event()
+
+    async def write(name: str, hold: float) -> None:
+        async with db.begin(writes=True) as connection:
+            entered.append(name)
+            holding.set()
+            await connection.execute(
+                insert(maintenance_windows).values(
+                    target_ref=f"service:{name}", starts_at=now, ends_at=now, created_at=now
+                )
+            )
+            await asyncio.sleep(hold)
+
+    try:
+        tasks = [asyncio.create_task(write("first", 0.3))]
+        await holding.wait()
+        for name in ("second", "third", "fourth", "fifth"):
+            tasks.append(asyncio.create_task(write(name, 0.0)))
+            await asyncio.sleep(0.05)  # each is waiting before the next arrives
+        await asyncio.gather(*tasks)
+        assert entered == ["first", "second", "third", "fourth", "fifth"]
+        async with db.begin() as connection:
+            stored = (await connection.execute(select(maintenance_windows.c.target_ref))).all()
+        assert len(stored) == 5
+    finally:
+        await db.close()
+
+
 async def test_an_agent_token_is_bound_to_one_location(db: Database) -> None:
     secret = await create_token(db, "agent-nyc1", ["agent"], NOW, location="nyc1")
     token = await verify_token(db, secret, NOW)
