@@ -23,6 +23,7 @@ from infradex.alerting.heartbeat import Heartbeat
 from infradex.alerting.service import Alerter, AlertSettings
 from infradex.catalog.problems import CatalogInvalid
 from infradex.monitor.service import Monitor
+from infradex.runtime.heap import HeapSettler
 from infradex.runtime.leadership import Leadership
 from infradex.runtime.live_catalog import LiveCatalog, Reload
 from infradex.settings import Settings
@@ -101,6 +102,8 @@ class Runtime:
     _monitoring: bool = False
     _following: asyncio.Lock = field(default_factory=asyncio.Lock)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    #: freezes what the parts derive from a catalog once their first turns are over
+    heap: HeapSettler = field(default_factory=HeapSettler)
 
     async def start(self) -> None:
         """Load the catalog (refusing to start without a good one), then start the parts."""
@@ -124,6 +127,8 @@ class Runtime:
         if self.leadership is not None:
             self.leadership.listeners.append(self._leadership_moved)
             self.leadership.start()
+        self.live.listeners.append(self.heap.catalog_changed)  # last: after the parts' own
+        self.heap.catalog_changed(catalog)
 
     def _leadership_moved(self, leading: bool) -> None:
         task = asyncio.get_running_loop().create_task(self._follow(leading))
@@ -144,6 +149,7 @@ class Runtime:
                 self.alerter.wake()
 
     async def stop(self) -> None:
+        self.heap.stop()
         loop = asyncio.get_running_loop()
         for sig in self._signals:
             loop.remove_signal_handler(sig)
