@@ -236,7 +236,6 @@ def export_in_process(catalog_dir: Path, database_url: str, site: Path) -> dict[
     from infradex.statuspage.board import StatusBoard
     from infradex.statuspage.export import write_export
     from infradex.statuspage.v2 import PageInfo
-    from infradex.web.charts import uptime_bars
 
     started = time.perf_counter()
     loaded = load(catalog_dir)
@@ -250,7 +249,7 @@ def export_in_process(catalog_dir: Path, database_url: str, site: Path) -> dict[
             board = StatusBoard(
                 db, lambda: (catalog, datetime.now(UTC)),
                 PageInfo("abcdefabcdef", "Bench", "https://status.example.org"),
-                stale_after=timedelta(days=1), bars=uptime_bars, monitored=False, compress=False,
+                stale_after=timedelta(days=1), uptime=True, monitored=False, compress=False,
             )  # fmt: skip
             write_export(await board.current(), site)
         finally:

@@ -1,0 +1,189 @@
+"""The uptime history (``/status/uptime``): per public component, per month (three a page,
+newest first, ``?page=2`` for the three before), the month's uptime, a calendar of its days
+coloured by the same rule as the bars, and the outage minutes in words. Pure; the page's
+stylesheet, no script (docs/status-page.md, "Uptime")."""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Mapping, Sequence
+from datetime import date
+
+from markupsafe import Markup
+
+from infradex.statuspage.bars import day_class, day_words, percent
+from infradex.statuspage.components import Layout
+from infradex.statuspage.html import document
+from infradex.statuspage.outages import Day, Uptime, span_uptime
+from infradex.statuspage.paths import HISTORY_PATH, STATUS_PATH, uptime_page_path
+from infradex.statuspage.v2 import PageInfo
+
+__all__ = [
+    "MONTHS_PER_PAGE",
+    "PAGES",
+    "page_months",
+    "render_uptime_page",
+    "render_uptime_pages",
+]
+
+MONTHS_PER_PAGE = 3
+#: how many pages back the history goes (a year)
+PAGES = 4
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _months_back(today: date, count: int) -> list[tuple[int, int]]:
+    year, month = today.year, today.month
+    found = []
+    for _ in range(count):
+        found.append((year, month))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return found
+
+
+def page_months(today: date, page: int) -> list[tuple[int, int]]:
+    """The (year, month) pairs of a page, newest first; page 1 ends with ``today``'s."""
+    months = _months_back(today, MONTHS_PER_PAGE * page)
+    return months[MONTHS_PER_PAGE * (page - 1) :]
+
+
+def _page_count(uptime: Uptime) -> int:
+    """Pages back to the oldest month with something observed (at least one, at most
+    :data:`PAGES`)."""
+    oldest = None
+    for days in uptime.days.values():
+        for day in days:
+            if day.observed or day.maintenance:
+                oldest = day.day if oldest is None else min(oldest, day.day)
+                break
+    if oldest is None:
+        return 1
+    months = (uptime.last.year - oldest.year) * 12 + uptime.last.month - oldest.month + 1
+    return max(1, min(PAGES, -(-months // MONTHS_PER_PAGE)))
+
+
+def _calendar(year: int, month: int, days: Mapping[date, Day], today: date) -> Markup:
+    rows = []
+    for week in calendar.Calendar(firstweekday=0).monthdatescalendar(year, month):
+        cells = []
+        for day in week:
+            if day.month != month:
+                cells.append(Markup("<td></td>"))
+                continue
+            found = days.get(day)
+            if day > today:
+                cells.append(Markup('<td class="later">{}</td>').format(day.day))
+                continue
+            words = day_words(found) if found is not None else ""
+            title = (
+                Markup(' title="{}: {}"').format(day.isoformat(), words) if words else Markup("")
+            )
+            cells.append(
+                Markup('<td class="{}"{}>{}</td>').format(day_class(found), title, day.day)
+            )
+        rows.append(Markup("<tr>{}</tr>").format(Markup("").join(cells)))
+    head = Markup("").join(Markup('<th scope="col">{}</th>').format(d) for d in _WEEKDAYS)
+    return Markup(
+        '<table class="calendar"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>'
+    ).format(head, Markup("").join(rows))
+
+
+def _month(year: int, month: int, days: Sequence[Day], today: date) -> Markup:
+    inside = [d for d in days if (d.day.year, d.day.month) == (year, month)]
+    uptime = span_uptime(inside)
+    label = date(year, month, 1).strftime("%B %Y")
+    shown = percent(uptime) if uptime is not None else "no data"
+    troubled = [d for d in inside if day_words(d)]
+    outages = (
+        Markup('<ul class="outage-days">{}</ul>').format(
+            Markup("").join(
+                Markup("<li>{}: {}</li>").format(d.day.strftime("%d %b").lstrip("0"), day_words(d))
+                for d in troubled
+            )
+        )
+        if troubled
+        else Markup('<p class="quiet">No outage.</p>' if uptime is not None else "")
+    )
+    return Markup(
+        '<div class="month"><h4>{} <span class="month-uptime">{}</span></h4>{}{}</div>'
+    ).format(label, shown, _calendar(year, month, {d.day: d for d in inside}, today), outages)
+
+
+def _component(
+    key: str, name: str, days: Sequence[Day], months: Sequence[tuple[int, int]], today: date
+) -> Markup:
+    return Markup(
+        '<section class="uptime-component" id="component-{}" aria-label="{}"><h3>{}</h3>'
+        '<div class="months">{}</div></section>'
+    ).format(key, name, name, Markup("").join(_month(y, m, days, today) for y, m in months))
+
+
+def _nav_pages(page: int, count: int) -> Markup:
+    links = []
+    if page > 1:
+        links.append(Markup('<a href="{}" rel="prev">Newer months</a>').format(
+            uptime_page_path(page - 1)))  # fmt: skip
+    if page < count:
+        links.append(Markup('<a href="{}" rel="next">Older months</a>').format(
+            uptime_page_path(page + 1)))  # fmt: skip
+    if not links:
+        return Markup("")
+    return Markup('<nav class="pages" aria-label="Months">{}</nav>').format(
+        Markup(" · ").join(links)
+    )
+
+
+def render_uptime_page(
+    info: PageInfo, layout: Layout, uptime: Uptime, page: int, count: int
+) -> str:
+    today = uptime.last
+    months = page_months(today, page)
+    grouped: dict[str, list[Markup]] = {}
+    order: list[tuple[int, Markup]] = []
+    for component in layout.components:
+        if not component.public:
+            continue
+        rendered = _component(
+            component.id, component.name, uptime.days.get(component.id, ()), months, today
+        )
+        if component.group is None:
+            order.append((component.position, rendered))
+        else:
+            grouped.setdefault(component.group, []).append(rendered)
+    for group in layout.groups:
+        members = grouped.get(group.name)
+        if members:
+            block = Markup('<section class="uptime-group"><h2>{}</h2>{}</section>').format(
+                group.name, Markup("").join(members)
+            )
+            order.append((group.position, block))
+    sections = [block for _, block in sorted(order, key=lambda item: item[0])]
+    first, last = months[-1], months[0]
+    span = f"{date(*first, 1):%B %Y} to {date(*last, 1):%B %Y}"
+    body = Markup(
+        '<nav class="crumbs" aria-label="Status page"><a href="{status}">{name}</a>'
+        '<a href="{history}">Incident history</a></nav>'
+        "<header><h1>Uptime history</h1></header>"
+        '<p class="quiet">{span}. A day\'s uptime is the time not in outage out of the time '
+        "observed: a minute of partial outage counts as 0.3 of a minute of major outage, "
+        "degraded performance counts as up, and maintenance is left out. All times UTC.</p>"
+        '{nav}<div class="uptime-history">{sections}</div>{nav}'
+    ).format(
+        status=STATUS_PATH,
+        name=info.name,
+        history=HISTORY_PATH,
+        span=span,
+        nav=_nav_pages(page, count),
+        sections=Markup("").join(sections) or Markup('<p class="quiet">No public components.</p>'),
+    )
+    title = "Uptime history" if page == 1 else f"Uptime history, page {page}"
+    return document(f"{title} · {info.name}", body)
+
+
+def render_uptime_pages(info: PageInfo, layout: Layout, uptime: Uptime) -> dict[str, bytes]:
+    """Every page of the history by its path (``/status/uptime``, ``…?page=2``, …)."""
+    count = _page_count(uptime)
+    return {
+        uptime_page_path(page): render_uptime_page(info, layout, uptime, page, count).encode()
+        for page in range(1, count + 1)
+    }
