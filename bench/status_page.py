@@ -165,6 +165,59 @@ def seed_incidents(database_url: str, refs: list[str], count: int) -> None:
     asyncio.run(write())
 
 
+def seed_state_history(catalog_dir: Path, database_url: str, days: int = 365) -> int:
+    """A year of state changes, as a monitor writes them: every check up since ``days``
+    ago, about one outage a check every two months (5 minutes to 3 hours, one in four
+    only flapping), then the check's stored state (``seed_monitor_rows``'s) since its
+    ``since``; deterministic. Returns the number of changes."""
+    import random
+
+    from infradex.catalog import load
+    from infradex.monitor.reads import catalog_check_ids
+    from infradex.store.tables import check_states, state_changes
+
+    loaded = load(catalog_dir)
+    assert loaded.catalog is not None
+    chance = random.Random(2)
+    now = datetime.now(UTC)
+    start = now - timedelta(days=days)
+
+    async def write() -> int:
+        db = Database(database_url)
+        try:
+            async with db.begin(writes=True) as connection:
+                stored = {
+                    row.check_id: (row.state, row.since)
+                    for row in await connection.execute(check_states.select())
+                }
+                rows = []
+                for check_id in catalog_check_ids(loaded.catalog):
+                    rows.append({"check_id": check_id, "at": start, "from_state": "pending",
+                                 "to_state": "up", "reason": "seeded"})  # fmt: skip
+                    state, since = stored.get(check_id, ("up", now))
+                    at = start
+                    while True:
+                        at += timedelta(days=chance.expovariate(1 / 60))
+                        length = timedelta(minutes=chance.uniform(5, 180))
+                        if at + length >= since:
+                            break
+                        bad = "flapping" if chance.random() < 0.25 else "down"
+                        rows.append({"check_id": check_id, "at": at, "from_state": "up",
+                                     "to_state": bad, "reason": "seeded"})  # fmt: skip
+                        rows.append({"check_id": check_id, "at": at + length,
+                                     "from_state": bad, "to_state": "up",
+                                     "reason": "seeded"})  # fmt: skip
+                    if state != "up":
+                        rows.append({"check_id": check_id, "at": since, "from_state": "up",
+                                     "to_state": state, "reason": "seeded"})  # fmt: skip
+                await connection.execute(state_changes.insert(), rows)
+                return len(rows)
+        finally:
+            await db.close()
+
+    return asyncio.run(write())
+
+
 def environment(catalog: Path, data: Path, database_url: str) -> dict[str, str]:
     return {
         **os.environ,
@@ -304,9 +357,11 @@ def main() -> int:
         refs = write_catalog(catalog, args.components)
         database_url = f"sqlite:///{work / 'store.db'}"
         checks = seed_monitor_rows(catalog, database_url)
+        changes = seed_state_history(catalog, database_url)
         seed_incidents(database_url, refs, args.incidents)
         env = environment(catalog, work / "data", database_url)
-        console.print(f"{args.components} components, {checks} checks, {args.incidents} incidents")
+        console.print(f"{args.components} components, {checks} checks, {changes} state changes "
+                      f"over a year, {args.incidents} incidents")  # fmt: skip
 
         site = work / "site"
         results["export_seconds"] = [export(env, site) for _ in range(3)]

@@ -21,7 +21,7 @@ from infradex.catalog.impact import impact
 from infradex.catalog.specs import spec_checks
 from infradex.monitor.evaluate import CheckState, Shown
 from infradex.monitor.maintenance import Window
-from infradex.statuspage.components import Layout
+from infradex.statuspage.components import Component, Layout
 from infradex.statuspage.derive import Override, Status, derive
 
 __all__ = [
@@ -42,6 +42,12 @@ __all__ = [
 PARTIAL_WEIGHT = 0.3
 #: the shown states that say something about a service (the others: nothing known)
 _KNOWN = frozenset({Shown.UP, Shown.DOWN, Shown.FLAPPING})
+_TROUBLE = frozenset({Shown.DOWN, Shown.FLAPPING})
+
+
+def relevant_all(relevant: Mapping[str, frozenset[str]]) -> set[str]:
+    """Every check some component depends on."""
+    return {c for checks in relevant.values() for c in checks}
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,119 +162,140 @@ def replay(
 ) -> dict[str, list[Segment]]:
     """Each component's states from ``since`` to ``until``: ``initial`` is every check's
     shown state at ``since`` (a check missing: no result yet), ``changes`` what changed
-    after, oldest first; ``overrides`` with their real end (expiry or when ended).
+    after; ``overrides`` with their real end (expiry or when ended).
 
-    The derivation runs once per distinct set of troubled checks, maintenance and
-    overrides (an up, down, up day derives twice, not three times)."""
+    At each change only the components the changed check can reach are derived again
+    (a component's state depends on its relevant checks, its windows and its override
+    only); at each start or end of a public window or an override, all of them."""
     relevant = relevant_checks(catalog, layout)
     watching: dict[str, list[str]] = {}
     for component_id, checks in relevant.items():
         for check_id in checks:
             watching.setdefault(check_id, []).append(component_id)
+    by_id = {c.id: c for c in layout.components}
     states: dict[str, Shown] = dict(initial)
+    shown = {c: CheckState(c, s) for c, s in states.items()}
     known = {
         cid: sum(1 for c in checks if states.get(c) in _KNOWN) for cid, checks in relevant.items()
     }
+    manual: dict[str, list[Override]] = {}
+    for override in overrides:
+        manual.setdefault(override.ref, []).append(override)
+
+    def observed(component: Component, at: datetime) -> bool:
+        return known[component.id] > 0 or any(
+            o.active_at(at) for o in manual.get(str(component.ref), ())
+        )
+
+    # derive looks only at the checks of entities with a check down or flapping: it is given
+    # those (the rest would cost a scan of every check at every change)
+    siblings: dict[str, list[str]] = {}
+    for check_id in sorted(relevant_all(relevant) | set(states)):
+        siblings.setdefault(check_id.split("/", 1)[0], []).append(check_id)
+    trouble = {c for c, s in states.items() if s in _TROUBLE}
+
+    def derived(components: Sequence[Component], at: datetime) -> dict[str, Status]:
+        part = Layout(tuple(components), ())
+        owners = {c.split("/", 1)[0] for c in trouble}
+        given = {c: shown[c] for o in owners for c in siblings.get(o, ()) if c in shown}
+        return {d.component.id: d.status for d in derive(catalog, part, given, windows,
+                                                          overrides, at)}  # fmt: skip
+
     pending = sorted((c for c in changes if since < c.at <= until), key=lambda c: c.at)
-    moments = sorted(_boundaries(windows, overrides, since, until) | {c.at for c in pending})
-    memo: dict[object, dict[str, Status]] = {}
+    boundaries = _boundaries(windows, overrides, since, until)
+    moments = sorted(boundaries | {c.at for c in pending})
+    first = derived(layout.components, since)
+    current = {c.id: (first[c.id], observed(c, since), since) for c in layout.components}
     segments: dict[str, list[Segment]] = {c.id: [] for c in layout.components}
-    manual = {o.ref for o in overrides}
     position = 0
-    start = since
-    for end in [*moments, until]:
-        if end > start:
-            statuses = _statuses_at(catalog, layout, states, windows, overrides, start, memo)
-            for component in layout.components:
-                status = statuses[component.id]
-                observed = known[component.id] > 0 or (
-                    str(component.ref) in manual
-                    and any(o.ref == str(component.ref) and o.active_at(start) for o in overrides)
-                )
-                _extend(segments[component.id], Segment(start, end, status, observed))
-        while position < len(pending) and pending[position].at <= end:
+    for moment in moments:
+        touched: set[str] = set()
+        while position < len(pending) and pending[position].at <= moment:
             change = pending[position]
             before = states.get(change.check_id) in _KNOWN
             states[change.check_id] = change.state
+            shown[change.check_id] = CheckState(change.check_id, change.state)
+            if change.state in _TROUBLE:
+                trouble.add(change.check_id)
+            else:
+                trouble.discard(change.check_id)
             after = change.state in _KNOWN
-            if before != after:
-                for component_id in watching.get(change.check_id, ()):
+            for component_id in watching.get(change.check_id, ()):
+                touched.add(component_id)
+                if before != after:
                     known[component_id] += 1 if after else -1
             position += 1
-        start = max(start, end)
+        components = (
+            layout.components if moment in boundaries else [by_id[i] for i in sorted(touched)]
+        )
+        if not components:
+            continue
+        statuses = derived(components, moment)
+        for component in components:
+            status, seen, begun = current[component.id]
+            now_status, now_seen = statuses[component.id], observed(component, moment)
+            if (now_status, now_seen) != (status, seen):
+                if moment > begun:
+                    segments[component.id].append(Segment(begun, moment, status, seen))
+                current[component.id] = (now_status, now_seen, moment)
+    for component_id, (status, seen, begun) in current.items():
+        if until > begun:
+            segments[component_id].append(Segment(begun, until, status, seen))
     return segments
 
 
-def _statuses_at(
-    catalog: Catalog,
-    layout: Layout,
-    states: Mapping[str, Shown],
-    windows: Sequence[Window],
-    overrides: Sequence[Override],
-    at: datetime,
-    memo: dict[object, dict[str, Status]],
-) -> dict[str, Status]:
-    # what derive looks at: which checks are counted and which are in trouble, the public
-    # windows and the overrides active (the counted set changes rarely: it is in the key)
-    counted = frozenset(c for c, s in states.items() if s in _KNOWN)
-    trouble = frozenset((c, s) for c, s in states.items() if s in (Shown.DOWN, Shown.FLAPPING))
-    active_windows = frozenset(i for i, w in enumerate(windows) if w.public and w.active_at(at))
-    active_overrides = frozenset(i for i, o in enumerate(overrides) if o.active_at(at))
-    key = (counted, trouble, active_windows, active_overrides)
-    found = memo.get(key)
-    if found is None:
-        check_states = {c: CheckState(c, states[c]) for c in counted}
-        derived = derive(catalog, layout, check_states, windows, overrides, at)
-        found = {d.component.id: d.status for d in derived}
-        memo[key] = found
-    return found
-
-
-def _extend(segments: list[Segment], segment: Segment) -> None:
-    """Append, merging with the last segment when the state and observation continue."""
-    if segments:
-        last = segments[-1]
-        if (last.end == segment.start and last.status is segment.status
-                and last.observed == segment.observed):  # fmt: skip
-            segments[-1] = Segment(last.start, segment.end, last.status, last.observed)
-            return
-    segments.append(segment)
+#: the field of :class:`Day` a state's observed seconds also go to
+_COUNTED_AS = {
+    Status.MAJOR_OUTAGE: "major",
+    Status.PARTIAL_OUTAGE: "partial",
+    Status.DEGRADED_PERFORMANCE: "degraded",
+}
 
 
 def _day_start(value: date) -> datetime:
     return datetime(value.year, value.month, value.day, tzinfo=UTC)
 
 
+_FIELDS = ("observed", "major", "partial", "degraded", "maintenance")
+_DAY = 86400.0
+
+
 def day_minutes(segments: Iterable[Segment], first: date, last: date) -> list[Day]:
     """One :class:`Day` per UTC day from ``first`` to ``last`` (both included), from the
     segments (cut at midnight; what falls outside is left out)."""
-    totals: dict[date, dict[str, float]] = {}
-    low, high = _day_start(first), _day_start(last) + timedelta(days=1)
+    count = (last - first).days + 1
+    low = _day_start(first)
+    base, top = low.timestamp(), count * _DAY
+    sums = {name: [0.0] * count for name in _FIELDS}
     for segment in segments:
-        start, end = max(segment.start, low), min(segment.end, high)
-        while start < end:
-            day = start.astimezone(UTC).date()
-            stop = min(end, _day_start(day) + timedelta(days=1))
-            seconds = (stop - start).total_seconds()
-            bucket = totals.setdefault(day, {})
-            if segment.status is Status.UNDER_MAINTENANCE:
-                bucket["maintenance"] = bucket.get("maintenance", 0.0) + seconds
-            elif segment.observed:
-                bucket["observed"] = bucket.get("observed", 0.0) + seconds
-                name = {
-                    Status.MAJOR_OUTAGE: "major",
-                    Status.PARTIAL_OUTAGE: "partial",
-                    Status.DEGRADED_PERFORMANCE: "degraded",
-                }.get(segment.status)
-                if name is not None:
-                    bucket[name] = bucket.get(name, 0.0) + seconds
-            start = stop
-    days = []
-    day = first
-    while day <= last:
-        days.append(Day(day, **totals.get(day, {})))
-        day += timedelta(days=1)
-    return days
+        if segment.status is Status.UNDER_MAINTENANCE:
+            names: tuple[str, ...] = ("maintenance",)
+        elif segment.observed:
+            extra = _COUNTED_AS.get(segment.status)
+            names = ("observed",) if extra is None else ("observed", extra)
+        else:
+            continue  # not observed: counts for nothing
+        start = max(0.0, segment.start.timestamp() - base)
+        end = min(top, segment.end.timestamp() - base)
+        for name in names:
+            into, at, index = sums[name], start, int(start // _DAY)
+            while at < end:  # seconds since the first midnight: a day is 86,400 of them
+                stop = min(end, (index + 1) * _DAY)
+                into[index] += stop - at
+                at, index = stop, index + 1
+    observed, major, partial = sums["observed"], sums["major"], sums["partial"]
+    degraded, maintenance = sums["degraded"], sums["maintenance"]
+    return [
+        Day(
+            first + timedelta(days=i),
+            observed[i],
+            major[i],
+            partial[i],
+            degraded[i],
+            maintenance[i],
+        )
+        for i in range(count)
+    ]
 
 
 def group_day(members: Sequence[Day]) -> Day:

@@ -30,6 +30,15 @@ MONTHS_PER_PAGE = 3
 #: how many pages back the history goes (a year)
 PAGES = 4
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+#: a calendar day's class (short: a page has a thousand components of ninety days each)
+_CELL = {
+    "bar-up": "up",
+    "bar-minor": "mi",
+    "bar-major": "ma",
+    "bar-down": "dn",
+    "bar-maintenance": "mt",
+    "bar-none": "no",
+}
 
 
 def _months_back(today: date, count: int) -> list[tuple[int, int]]:
@@ -62,51 +71,43 @@ def _page_count(uptime: Uptime) -> int:
     return max(1, min(PAGES, -(-months // MONTHS_PER_PAGE)))
 
 
-def _calendar(year: int, month: int, days: Mapping[date, Day], today: date) -> Markup:
+_HEAD = "<thead><tr>" + "".join(f"<th>{d[:2]}</th>" for d in _WEEKDAYS) + "</tr></thead>"
+
+
+def _calendar(year: int, month: int, days: Mapping[date, Day], today: date) -> str:
+    """A month's days, Monday first (numbers and fixed class names only: built as text,
+    a thousand components' calendars are ninety thousand cells)."""
     rows = []
     for week in calendar.Calendar(firstweekday=0).monthdatescalendar(year, month):
         cells = []
         for day in week:
-            if day.month != month:
-                cells.append(Markup("<td></td>"))
+            if day.month != month or day > today:
+                cells.append("<td></td>")
                 continue
             found = days.get(day)
-            if day > today:
-                cells.append(Markup('<td class="later">{}</td>').format(day.day))
-                continue
             words = day_words(found) if found is not None else ""
-            title = (
-                Markup(' title="{}: {}"').format(day.isoformat(), words) if words else Markup("")
-            )
-            cells.append(
-                Markup('<td class="{}"{}>{}</td>').format(day_class(found), title, day.day)
-            )
-        rows.append(Markup("<tr>{}</tr>").format(Markup("").join(cells)))
-    head = Markup("").join(Markup('<th scope="col">{}</th>').format(d) for d in _WEEKDAYS)
-    return Markup(
-        '<table class="calendar"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>'
-    ).format(head, Markup("").join(rows))
+            title = f' title="{day.isoformat()}: {words}"' if words else ""
+            cells.append(f'<td class="{_CELL[day_class(found)]}"{title}>{day.day}</td>')
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return f'<table class="calendar">{_HEAD}<tbody>{"".join(rows)}</tbody></table>'
 
 
-def _month(year: int, month: int, days: Sequence[Day], today: date) -> Markup:
+def _month(year: int, month: int, days: Sequence[Day], today: date) -> str:
     inside = [d for d in days if (d.day.year, d.day.month) == (year, month)]
     uptime = span_uptime(inside)
     label = date(year, month, 1).strftime("%B %Y")
     shown = percent(uptime) if uptime is not None else "no data"
     troubled = [d for d in inside if day_words(d)]
-    outages = (
-        Markup('<ul class="outage-days">{}</ul>').format(
-            Markup("").join(
-                Markup("<li>{}: {}</li>").format(d.day.strftime("%d %b").lstrip("0"), day_words(d))
-                for d in troubled
-            )
-        )
-        if troubled
-        else Markup('<p class="quiet">No outage.</p>' if uptime is not None else "")
+    if troubled:
+        items = "".join(f"<li>{d.day.day} {d.day:%b}: {day_words(d)}</li>" for d in troubled)
+        outages = f'<ul class="outage-days">{items}</ul>'
+    else:
+        outages = '<p class="quiet">No outage.</p>' if uptime is not None else ""
+    table = _calendar(year, month, {d.day: d for d in inside}, today)
+    return (
+        f'<div class="month"><h4>{label} <span class="month-uptime">{shown}</span></h4>'
+        f"{table}{outages}</div>"
     )
-    return Markup(
-        '<div class="month"><h4>{} <span class="month-uptime">{}</span></h4>{}{}</div>'
-    ).format(label, shown, _calendar(year, month, {d.day: d for d in inside}, today), outages)
 
 
 def _component(
@@ -115,7 +116,7 @@ def _component(
     return Markup(
         '<section class="uptime-component" id="component-{}" aria-label="{}"><h3>{}</h3>'
         '<div class="months">{}</div></section>'
-    ).format(key, name, name, Markup("").join(_month(y, m, days, today) for y, m in months))
+    ).format(key, name, name, Markup("".join(_month(y, m, days, today) for y, m in months)))
 
 
 def _nav_pages(page: int, count: int) -> Markup:
