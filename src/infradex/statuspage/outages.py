@@ -178,14 +178,17 @@ def replay(
     known = {
         cid: sum(1 for c in checks if states.get(c) in _KNOWN) for cid, checks in relevant.items()
     }
+    # a component no check reaches (no check of its own, nothing checked upstream) is
+    # observed whenever the monitor reports on any check of the page
+    unreached = [c.id for c in layout.components if not relevant[c.id]]
+    reporting = sum(1 for s in states.values() if s in _KNOWN)
     manual: dict[str, list[Override]] = {}
     for override in overrides:
         manual.setdefault(override.ref, []).append(override)
 
     def observed(component: Component, at: datetime) -> bool:
-        return known[component.id] > 0 or any(
-            o.active_at(at) for o in manual.get(str(component.ref), ())
-        )
+        checked = known[component.id] > 0 if relevant[component.id] else reporting > 0
+        return checked or any(o.active_at(at) for o in manual.get(str(component.ref), ()))
 
     # derive looks only at the checks of entities with a check down or flapping: it is given
     # those (the rest would cost a scan of every check at every change)
@@ -220,6 +223,11 @@ def replay(
             else:
                 trouble.discard(change.check_id)
             after = change.state in _KNOWN
+            if before != after:
+                was = reporting > 0
+                reporting += 1 if after else -1
+                if was != (reporting > 0):
+                    touched.update(unreached)
             for component_id in watching.get(change.check_id, ()):
                 touched.add(component_id)
                 if before != after:

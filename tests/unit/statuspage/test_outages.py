@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from infradex.catalog import Catalog
+from infradex.lint import load
 from infradex.monitor.evaluate import Shown
 from infradex.monitor.maintenance import Window
 from infradex.statuspage.components import layout
@@ -227,3 +229,46 @@ def test_public_maintenance_and_overrides_are_replayed(catalog: Catalog) -> None
     assert mail.observed == 22 * 3600 and mail.uptime() == 1.0
     assert days["service:pypi"].maintenance == 0  # internal maintenance does not show
     assert days["service:files"].major_minutes == 60
+
+
+ALONE = {
+    "all.yaml": """\
+    apiVersion: infradex/v1
+    kind: Provider
+    metadata: {name: cdn, title: The CDN}
+    spec:
+      type: cdn
+      statusPage: {name: Content Delivery Network}
+    ---
+    apiVersion: infradex/v1
+    kind: Service
+    metadata: {name: web}
+    spec:
+      frontedBy: [provider:cdn]
+      checks: [{name: home, url: "http://127.0.0.1:9/"}]
+      status: {name: Website}
+    """
+}
+
+
+def test_a_component_no_check_reaches_counts_while_the_monitor_reports(
+    tmp_path: Path,
+    write_catalog,  # type: ignore[no-untyped-def]
+) -> None:
+    """The CDN has no check, and nothing upstream of it has one: its bars come from its
+    derived state (operational) while the monitor reports, grey before."""
+    loaded = load(write_catalog(tmp_path / "alone", ALONE))
+    assert loaded.catalog is not None
+    the_layout = layout(loaded.catalog)
+    ids = {str(c.ref): c.id for c in the_layout.components}
+    assert relevant_checks(loaded.catalog, the_layout)[ids["provider:cdn"]] == frozenset()
+    changes = [
+        Change("service:web/home", at(6), Shown.UP),
+        Change("service:web/home", at(12), Shown.DOWN),
+        Change("service:web/home", at(13), Shown.UP),
+    ]
+    segments = replay(loaded.catalog, the_layout, {}, changes, (), (), MIDNIGHT, NEXT)
+    days = uptime_history(the_layout, segments, DAY, DAY).days
+    cdn, web = days[ids["provider:cdn"]][0], days[ids["service:web"]][0]
+    assert cdn.observed == 18 * 3600 and cdn.uptime() == 1.0
+    assert web.observed == 18 * 3600 and web.uptime() == pytest.approx(1 - 1 / 18)
