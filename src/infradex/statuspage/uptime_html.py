@@ -79,6 +79,8 @@ def _calendar(year: int, month: int, days: Mapping[date, Day], today: date) -> s
     a thousand components' calendars are ninety thousand cells)."""
     rows = []
     for week in calendar.Calendar(firstweekday=0).monthdatescalendar(year, month):
+        if week[0] > today:
+            break  # weeks still to come
         cells = []
         for day in week:
             if day.month != month or day > today:
