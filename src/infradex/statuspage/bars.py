@@ -42,6 +42,8 @@ def percent(uptime: float) -> str:
 
 def day_words(day: Day) -> str:
     """What went wrong in a day, in minutes: "30 min major outage, 12 min partial outage"."""
+    if not (day.major or day.partial or day.maintenance):
+        return ""  # most days: nothing to say
     parts = []
     if day.major_minutes:
         parts.append(f"{day.major_minutes} min major outage")

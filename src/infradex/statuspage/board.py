@@ -404,7 +404,7 @@ class StatusBoard:
         info, compress = self.info, self.compress
 
         def counted() -> tuple[Uptime, dict[str, Markup], dict[str, bytes], dict[str, bytes]]:
-            # a year of a thousand components: a second or so, off the loop
+            # a year of a thousand components: a few seconds of CPU, off the loop
             segments = replay(catalog, the_layout, initial, changes, windows, overrides,
                               since, now)  # fmt: skip
             found = uptime_history(the_layout, segments, first, last)

@@ -94,8 +94,8 @@ def _calendar(year: int, month: int, days: Mapping[date, Day], today: date) -> s
     return f'<table class="calendar">{_HEAD}<tbody>{"".join(rows)}</tbody></table>'
 
 
-def _month(year: int, month: int, days: Sequence[Day], today: date) -> str:
-    inside = [d for d in days if (d.day.year, d.day.month) == (year, month)]
+def _month(year: int, month: int, inside: Sequence[Day], today: date) -> str:
+    """One month of one component; ``inside``: its days of that month."""
     uptime = span_uptime(inside)
     label = date(year, month, 1).strftime("%B %Y")
     shown = percent(uptime) if uptime is not None else "no data"
@@ -112,13 +112,30 @@ def _month(year: int, month: int, days: Sequence[Day], today: date) -> str:
     )
 
 
+def by_month(days: Sequence[Day]) -> dict[tuple[int, int], list[Day]]:
+    """A component's days by (year, month)."""
+    found: dict[tuple[int, int], list[Day]] = {}
+    for day in days:
+        found.setdefault((day.day.year, day.day.month), []).append(day)
+    return found
+
+
 def _component(
-    key: str, name: str, days: Sequence[Day], months: Sequence[tuple[int, int]], today: date
+    key: str,
+    name: str,
+    days: Mapping[tuple[int, int], Sequence[Day]],
+    months: Sequence[tuple[int, int]],
+    today: date,
 ) -> Markup:
     return Markup(
         '<section class="uptime-component" id="component-{}" aria-label="{}"><h3>{}</h3>'
         '<div class="months">{}</div></section>'
-    ).format(key, name, name, Markup("".join(_month(y, m, days, today) for y, m in months)))
+    ).format(
+        key,
+        name,
+        name,
+        Markup("".join(_month(y, m, days.get((y, m), ()), today) for y, m in months)),
+    )
 
 
 def _nav_pages(page: int, count: int) -> Markup:
@@ -137,8 +154,17 @@ def _nav_pages(page: int, count: int) -> Markup:
 
 
 def render_uptime_page(
-    info: PageInfo, layout: Layout, uptime: Uptime, page: int, count: int
+    info: PageInfo,
+    layout: Layout,
+    uptime: Uptime,
+    page: int,
+    count: int,
+    months_of: Mapping[str, Mapping[tuple[int, int], Sequence[Day]]] | None = None,
 ) -> str:
+    """Page ``page`` of ``count``; ``months_of``: each component's days by month (made
+    from ``uptime`` when not given)."""
+    if months_of is None:
+        months_of = {key: by_month(days) for key, days in uptime.days.items()}
     today = uptime.last
     months = page_months(today, page)
     grouped: dict[str, list[Markup]] = {}
@@ -147,7 +173,7 @@ def render_uptime_page(
         if not component.public:
             continue
         rendered = _component(
-            component.id, component.name, uptime.days.get(component.id, ()), months, today
+            component.id, component.name, months_of.get(component.id, {}), months, today
         )
         if component.group is None:
             order.append((component.position, rendered))
@@ -186,7 +212,10 @@ def render_uptime_page(
 def render_uptime_pages(info: PageInfo, layout: Layout, uptime: Uptime) -> dict[str, bytes]:
     """Every page of the history by its path (``/status/uptime``, ``…?page=2``, …)."""
     count = _page_count(uptime)
+    months_of = {key: by_month(days) for key, days in uptime.days.items()}
     return {
-        uptime_page_path(page): render_uptime_page(info, layout, uptime, page, count).encode()
+        uptime_page_path(page): render_uptime_page(
+            info, layout, uptime, page, count, months_of
+        ).encode()
         for page in range(1, count + 1)
     }
