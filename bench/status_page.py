@@ -6,7 +6,9 @@ Issue 14's load, everything on 127.0.0.1, children of this script, stopped at th
 
 * a catalog of ``--components`` status-page components (999 services in groups of 20, one
   check each, ~30 % fronted by a CDN that is a component too), every check with a stored
-  state (2 % down, 2 % flapping, as a monitor writes them: ``bench/web_load.py``'s seeding),
+  state (2 % down, 2 % flapping, as a monitor writes them: ``bench/web_load.py``'s seeding)
+  and a year of state changes behind it (about one outage a check every two months: the 90-day
+  bars and the uptime history are counted from them),
   ``--incidents`` published public incidents over two years, three updates each, the last
   two unresolved, and two public maintenance windows;
 * **infradex**: ``infradex serve`` on SQLite (no monitor: the states are stored), serving
