@@ -169,7 +169,6 @@ class StatusBoard:
         self._bars: dict[str, Markup] = {}
         self._uptime_pages: dict[str, bytes] = {}
         self._uptime_gzipped: dict[str, bytes] = {}
-        self._uptime_data: Uptime | None = None
         self._bars_read = float("-inf")
         self._bars_version = 0
         self._bars_catalog: Catalog | None = None  # the catalog the bars were counted for
@@ -375,20 +374,20 @@ class StatusBoard:
         self._incident_pages = kept
         return pages
 
-    @property
-    def uptime_days(self) -> Uptime | None:
-        """The outage minutes last counted (None before the first count, or without)."""
-        return self._uptime_data
+    async def count(self) -> Uptime:
+        """Every component's and group's days, counted now from the store: the year's
+        state changes, windows and overrides replayed through ``derive`` (the CPU-bound
+        part in a thread). Not kept: a year of a thousand components is some 60 MB."""
+        found, _, _, _ = await self._count(draw=False)
+        return found
 
-    async def _read_uptime(self) -> None:
-        """Count the outage minutes again every ``uptime_every`` seconds (or for a new
-        catalog): replay the stored state changes, windows and overrides of the last year
-        through ``derive``, then draw the bars and the uptime history once, off the event
-        loop; requests only ever get the bytes (docs/status-page.md, "Uptime")."""
+    async def _count(
+        self, draw: bool = True
+    ) -> tuple[Uptime, dict[str, Markup], dict[str, bytes], dict[str, bytes]]:
+        """The count, and (``draw``) the bars, the history's pages and their gzip."""
         memory = self._memory
-        fresh = time.monotonic() - self._bars_read < self.uptime_every
-        if not self.uptime or (fresh and self._bars_catalog is memory.catalog):
-            return
+        if memory.catalog is None:
+            await self._gather()  # the catalog and its layout
         catalog, the_layout = memory.catalog, memory.layout
         assert catalog is not None and the_layout is not None
         now = self.clock()
@@ -408,13 +407,25 @@ class StatusBoard:
             segments = replay(catalog, the_layout, initial, changes, windows, overrides,
                               since, now)  # fmt: skip
             found = uptime_history(the_layout, segments, first, last)
+            if not draw:
+                return found, {}, {}, {}
             bars = {key: render_bars(days[-DAYS:]) for key, days in found.days.items()}
             pages = render_uptime_pages(info, the_layout, found)
             return found, bars, pages, (_gzipped(pages) if compress else {})
 
-        found, bars, pages, gzipped = await asyncio.to_thread(counted)
-        self._uptime_data, self._bars = found, bars
-        self._uptime_pages, self._uptime_gzipped = pages, gzipped
+        return await asyncio.to_thread(counted)
+
+    async def _read_uptime(self) -> None:
+        """Count the outage minutes again every ``uptime_every`` seconds (or for a new
+        catalog), then draw the bars and the uptime history once; requests only ever get
+        the bytes (docs/status-page.md, "Uptime")."""
+        memory = self._memory
+        fresh = time.monotonic() - self._bars_read < self.uptime_every
+        if not self.uptime or (fresh and self._bars_catalog is memory.catalog):
+            return
+        catalog = memory.catalog
+        _, bars, pages, gzipped = await self._count()
+        self._bars, self._uptime_pages, self._uptime_gzipped = bars, pages, gzipped
         self._bars_read = time.monotonic()
         self._bars_catalog = catalog
         self._bars_version += 1
