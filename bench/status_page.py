@@ -6,7 +6,9 @@ Issue 14's load, everything on 127.0.0.1, children of this script, stopped at th
 
 * a catalog of ``--components`` status-page components (999 services in groups of 20, one
   check each, ~30 % fronted by a CDN that is a component too), every check with a stored
-  state (2 % down, 2 % flapping, as a monitor writes them: ``bench/web_load.py``'s seeding),
+  state (2 % down, 2 % flapping, as a monitor writes them: ``bench/web_load.py``'s seeding)
+  and a year of state changes behind it (about one outage a check every two months: the 90-day
+  bars and the uptime history are counted from them),
   ``--incidents`` published public incidents over two years, three updates each, the last
   two unresolved, and two public maintenance windows;
 * **infradex**: ``infradex serve`` on SQLite (no monitor: the states are stored), serving
@@ -165,6 +167,59 @@ def seed_incidents(database_url: str, refs: list[str], count: int) -> None:
     asyncio.run(write())
 
 
+def seed_state_history(catalog_dir: Path, database_url: str, days: int = 365) -> int:
+    """A year of state changes, as a monitor writes them: every check up since ``days``
+    ago, about one outage a check every two months (5 minutes to 3 hours, one in four
+    only flapping), then the check's stored state (``seed_monitor_rows``'s) since its
+    ``since``; deterministic. Returns the number of changes."""
+    import random
+
+    from infradex.catalog import load
+    from infradex.monitor.reads import catalog_check_ids
+    from infradex.store.tables import check_states, state_changes
+
+    loaded = load(catalog_dir)
+    assert loaded.catalog is not None
+    chance = random.Random(2)
+    now = datetime.now(UTC)
+    start = now - timedelta(days=days)
+
+    async def write() -> int:
+        db = Database(database_url)
+        try:
+            async with db.begin(writes=True) as connection:
+                stored = {
+                    row.check_id: (row.state, row.since)
+                    for row in await connection.execute(check_states.select())
+                }
+                rows = []
+                for check_id in catalog_check_ids(loaded.catalog):
+                    rows.append({"check_id": check_id, "at": start, "from_state": "pending",
+                                 "to_state": "up", "reason": "seeded"})  # fmt: skip
+                    state, since = stored.get(check_id, ("up", now))
+                    at = start
+                    while True:
+                        at += timedelta(days=chance.expovariate(1 / 60))
+                        length = timedelta(minutes=chance.uniform(5, 180))
+                        if at + length >= since:
+                            break
+                        bad = "flapping" if chance.random() < 0.25 else "down"
+                        rows.append({"check_id": check_id, "at": at, "from_state": "up",
+                                     "to_state": bad, "reason": "seeded"})  # fmt: skip
+                        rows.append({"check_id": check_id, "at": at + length,
+                                     "from_state": bad, "to_state": "up",
+                                     "reason": "seeded"})  # fmt: skip
+                    if state != "up":
+                        rows.append({"check_id": check_id, "at": since, "from_state": "up",
+                                     "to_state": state, "reason": "seeded"})  # fmt: skip
+                await connection.execute(state_changes.insert(), rows)
+                return len(rows)
+        finally:
+            await db.close()
+
+    return asyncio.run(write())
+
+
 def environment(catalog: Path, data: Path, database_url: str) -> dict[str, str]:
     return {
         **os.environ,
@@ -236,7 +291,6 @@ def export_in_process(catalog_dir: Path, database_url: str, site: Path) -> dict[
     from infradex.statuspage.board import StatusBoard
     from infradex.statuspage.export import write_export
     from infradex.statuspage.v2 import PageInfo
-    from infradex.web.charts import uptime_bars
 
     started = time.perf_counter()
     loaded = load(catalog_dir)
@@ -250,7 +304,7 @@ def export_in_process(catalog_dir: Path, database_url: str, site: Path) -> dict[
             board = StatusBoard(
                 db, lambda: (catalog, datetime.now(UTC)),
                 PageInfo("abcdefabcdef", "Bench", "https://status.example.org"),
-                stale_after=timedelta(days=1), bars=uptime_bars, monitored=False, compress=False,
+                stale_after=timedelta(days=1), uptime=True, monitored=False, compress=False,
             )  # fmt: skip
             write_export(await board.current(), site)
         finally:
@@ -305,9 +359,11 @@ def main() -> int:
         refs = write_catalog(catalog, args.components)
         database_url = f"sqlite:///{work / 'store.db'}"
         checks = seed_monitor_rows(catalog, database_url)
+        changes = seed_state_history(catalog, database_url)
         seed_incidents(database_url, refs, args.incidents)
         env = environment(catalog, work / "data", database_url)
-        console.print(f"{args.components} components, {checks} checks, {args.incidents} incidents")
+        console.print(f"{args.components} components, {checks} checks, {changes} state changes "
+                      f"over a year, {args.incidents} incidents")  # fmt: skip
 
         site = work / "site"
         results["export_seconds"] = [export(env, site) for _ in range(3)]

@@ -18,7 +18,7 @@ from infradex.clock import utcnow
 from infradex.settings import Settings
 from infradex.statuspage.automatic import PublicIncidentAutomation
 from infradex.statuspage.incident_store import list_public, publish
-from infradex.statuspage.paths import ATOM_PATH, HISTORY_PATH, RSS_PATH, incident_path
+from infradex.statuspage.paths import ATOM_PATH, HISTORY_PATH, RSS_PATH, UPTIME_PATH, incident_path
 from infradex.statuspage.v2 import ENDPOINTS
 from infradex.store import Database
 from infradex.store.tables import check_states, incidents
@@ -176,7 +176,7 @@ async def test_no_internal_detail_reaches_the_public_page_or_json(client: Any) -
     for path in ENDPOINTS:
         public[path] = (await c.get(f"/api/v2/{path}")).text
     (shown,) = (await c.get("/api/v2/incidents.json")).json()["incidents"]
-    for path in (HISTORY_PATH, ATOM_PATH, RSS_PATH, incident_path(shown["id"])):
+    for path in (HISTORY_PATH, UPTIME_PATH, ATOM_PATH, RSS_PATH, incident_path(shown["id"])):
         answer = await c.get(path)
         assert answer.status_code == 200, path
         public[path] = answer.text

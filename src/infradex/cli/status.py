@@ -15,7 +15,6 @@ from infradex.clock import utcnow
 from infradex.statuspage.board import StatusBoard, page_info
 from infradex.statuspage.export import write_export
 from infradex.store import Database
-from infradex.web.charts import uptime_bars
 
 status_app = typer.Typer(help="The public status page (docs/status-page.md).")
 app.add_typer(status_app, name="status")
@@ -41,7 +40,7 @@ def status_export(
                 lambda: (catalog, loaded_at),
                 page_info(settings),
                 stale_after=settings.status_stale_after,
-                bars=uptime_bars,
+                uptime=True,
                 monitored=False,  # says so only while no monitor has ever reported
                 compress=False,  # a static host compresses as it is told
             )

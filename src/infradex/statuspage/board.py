@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -22,7 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from infradex.catalog.entities import Catalog
 from infradex.catalog.refs import Ref
 from infradex.clock import utcnow
-from infradex.monitor.history import rollup_series
 from infradex.monitor.maintenance import Window
 from infradex.monitor.reads import (
     catalog_check_ids,
@@ -30,8 +29,8 @@ from infradex.monitor.reads import (
     maintenance_windows_of,
     shown_states_of,
 )
-from infradex.monitor.rollups import Rollup, bucket_start
 from infradex.settings import Settings
+from infradex.statuspage.bars import DAYS, render_bars
 from infradex.statuspage.components import Layout, layout, stable_id
 from infradex.statuspage.derive import PageState, Status, derive, group_states
 from infradex.statuspage.feeds import atom, feed_entries, rss
@@ -44,6 +43,8 @@ from infradex.statuspage.maintenance import (
     maintenance_history,
     public_maintenances,
 )
+from infradex.statuspage.outage_store import overrides_between, state_history
+from infradex.statuspage.outages import Uptime, replay, uptime_history
 from infradex.statuspage.overrides import active_overrides
 from infradex.statuspage.paths import (
     ATOM_PATH,
@@ -53,16 +54,13 @@ from infradex.statuspage.paths import (
     incident_key,
     incident_path,
 )
-from infradex.statuspage.uptime import DAYS, bar_checks, pooled_days
+from infradex.statuspage.uptime_html import PAGES, page_months, render_uptime_pages
 from infradex.statuspage.v2 import PageInfo, Snapshot, documents
 from infradex.store.db import Database, StoreError
 
 __all__ = ["Rendered", "StatusBoard", "page_info"]
 
 log = logging.getLogger("infradex.statuspage")
-
-#: draws one component's bars from its pooled daily rollups (``web.charts.uptime_bars``)
-BarRenderer = Callable[[Sequence[Rollup], datetime], Markup]
 
 
 def page_info(settings: Settings) -> PageInfo:
@@ -151,8 +149,8 @@ class StatusBoard:
         stale_after: timedelta,
         interval: float = 1.0,
         clock: Callable[[], datetime] = utcnow,
-        bars: BarRenderer | None = None,
-        bars_every: float = 300.0,
+        uptime: bool = False,
+        uptime_every: float = 300.0,
         monitored: bool = True,
         compress: bool = True,
     ) -> None:
@@ -165,12 +163,15 @@ class StatusBoard:
         self._memory = _Memory()
         self._lock = asyncio.Lock()
         self.renders = 0  # how often the bytes were rendered (a change, or a new catalog)
-        self.bars = bars  # the 90-day bars' renderer (the web's charts), None: no bars
-        self.bars_every = bars_every  # seconds between reads of the daily rollups
+        #: count outage minutes: the 90-day bars and the uptime history (False: neither)
+        self.uptime = uptime
+        self.uptime_every = uptime_every  # seconds between two counts of the outage minutes
         self._bars: dict[str, Markup] = {}
+        self._uptime_pages: dict[str, bytes] = {}
+        self._uptime_gzipped: dict[str, bytes] = {}
         self._bars_read = float("-inf")
         self._bars_version = 0
-        self._bars_catalog: Catalog | None = None  # the catalog the bars were read for
+        self._bars_catalog: Catalog | None = None  # the catalog the bars were counted for
         #: a monitor runs with this board (False: the page is not monitored until a
         #: monitor elsewhere reports)
         self.monitored = monitored
@@ -318,7 +319,7 @@ class StatusBoard:
             # the history's months run to this one
             self.clock().strftime("%Y-%m"),
         )
-        await self._read_bars()
+        await self._read_uptime()
         if (fingerprint, self._bars_version) == memory.fingerprint and memory.rendered is not None:
             return
         snapshot = Snapshot(
@@ -339,7 +340,9 @@ class StatusBoard:
         large = {f"/api/v2/{path}": body for path, body in bodies.items()}
         large[STATUS_PATH] = html
         large.update({p: pages[p] for p in (HISTORY_PATH, ATOM_PATH, RSS_PATH)})
-        return Rendered(snapshot, bodies, html, pages, _gzipped(large) if self.compress else {})
+        gzipped = {**_gzipped(large), **self._uptime_gzipped} if self.compress else {}
+        pages.update(self._uptime_pages)  # rendered when counted (every few minutes)
+        return Rendered(snapshot, bodies, html, pages, gzipped)
 
     def _pages(self, snapshot: Snapshot) -> dict[str, bytes]:
         """The history, its feeds and each published incident's page; an incident's page
@@ -371,25 +374,58 @@ class StatusBoard:
         self._incident_pages = kept
         return pages
 
-    async def _read_bars(self) -> None:
-        """The bars from the daily rollups, read again every ``bars_every`` seconds (a day's
-        bar changes slowly; the read covers 90 days of every check)."""
+    async def count(self) -> Uptime:
+        """Every component's and group's days, counted now from the store: the year's
+        state changes, windows and overrides replayed through ``derive`` (the CPU-bound
+        part in a thread). Not kept: a year of a thousand components is some 60 MB."""
+        found, _, _, _ = await self._count(draw=False)
+        return found
+
+    async def _count(
+        self, draw: bool = True
+    ) -> tuple[Uptime, dict[str, Markup], dict[str, bytes], dict[str, bytes]]:
+        """The count, and (``draw``) the bars, the history's pages and their gzip."""
         memory = self._memory
-        fresh = time.monotonic() - self._bars_read < self.bars_every
-        if self.bars is None or (fresh and self._bars_catalog is memory.catalog):
-            return
-        assert memory.catalog is not None and memory.layout is not None
+        if memory.catalog is None:
+            await self._gather()  # the catalog and its layout
+        catalog, the_layout = memory.catalog, memory.layout
+        assert catalog is not None and the_layout is not None
         now = self.clock()
-        today = bucket_start(now, "day")
-        pooled = bar_checks(memory.catalog, memory.layout)
-        ids = sorted({i for checks in pooled.values() for i in checks})
-        series = await rollup_series(self.db, ids, "day", today - timedelta(days=DAYS - 1))
-        draw = self.bars
+        last = now.date()
+        # back to the first day of the oldest month the history shows, at least 90 days
+        year, month = page_months(last, PAGES)[-1]
+        first = min(date(year, month, 1), last - timedelta(days=DAYS - 1))
+        since = datetime(first.year, first.month, first.day, tzinfo=UTC)
+        async with self.db.begin() as connection:
+            initial, changes = await state_history(connection, memory.check_ids, since, now)
+            overrides = await overrides_between(connection, since, now)
+            windows = await maintenance_windows_of(connection, catalog)
+        info, compress = self.info, self.compress
 
-        def drawn() -> dict[str, Markup]:  # a thousand SVGs: about a second, off the loop
-            return {key: draw(pooled_days(checks, series), today) for key, checks in pooled.items()}
+        def counted() -> tuple[Uptime, dict[str, Markup], dict[str, bytes], dict[str, bytes]]:
+            # a year of a thousand components: a few seconds of CPU, off the loop
+            segments = replay(catalog, the_layout, initial, changes, windows, overrides,
+                              since, now)  # fmt: skip
+            found = uptime_history(the_layout, segments, first, last)
+            if not draw:
+                return found, {}, {}, {}
+            bars = {key: render_bars(days[-DAYS:]) for key, days in found.days.items()}
+            pages = render_uptime_pages(info, the_layout, found)
+            return found, bars, pages, (_gzipped(pages) if compress else {})
 
-        self._bars = await asyncio.to_thread(drawn)
+        return await asyncio.to_thread(counted)
+
+    async def _read_uptime(self) -> None:
+        """Count the outage minutes again every ``uptime_every`` seconds (or for a new
+        catalog), then draw the bars and the uptime history once; requests only ever get
+        the bytes (docs/status-page.md, "Uptime")."""
+        memory = self._memory
+        fresh = time.monotonic() - self._bars_read < self.uptime_every
+        if not self.uptime or (fresh and self._bars_catalog is memory.catalog):
+            return
+        catalog = memory.catalog
+        _, bars, pages, gzipped = await self._count()
+        self._bars, self._uptime_pages, self._uptime_gzipped = bars, pages, gzipped
         self._bars_read = time.monotonic()
-        self._bars_catalog = memory.catalog
+        self._bars_catalog = catalog
         self._bars_version += 1

@@ -7,6 +7,7 @@ Pure: the caller reads the store and passes the time.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -96,27 +97,46 @@ def worst(statuses: Iterable[Status]) -> Status:
     return max(statuses, key=lambda s: s.severity, default=Status.OPERATIONAL)
 
 
-def _health(catalog: Catalog, states: Mapping[str, CheckState]) -> dict[Ref, tuple[Health, str]]:
-    """Each service or provider whose checks are in trouble: how badly, and which checks."""
-    found: dict[Ref, tuple[Health, str]] = {}
+@functools.lru_cache(maxsize=4)
+def _checked_entities(catalog: Catalog) -> dict[str, tuple[int, Ref]]:
+    """Each service's and provider's ref as its checks' ids start (``service:pypi``), with
+    its place in catalog order (services, then providers), once per catalog."""
+    found: dict[str, tuple[int, Ref]] = {}
     for kind in ("service", "provider"):
         for entity in catalog.of_kind(kind):
-            down, flapping, counted = [], [], 0
-            for check in spec_checks(entity):
-                state = states.get(f"{entity.ref}/{check.name}")
-                if state is None or state.state not in (Shown.UP, Shown.DOWN, Shown.FLAPPING):
-                    continue  # no result, unknown or in maintenance: says nothing
-                counted += 1
-                if state.state is Shown.DOWN:
-                    down.append(check.name)
-                elif state.state is Shown.FLAPPING:
-                    flapping.append(check.name)
-            if down and len(down) == counted:
-                found[entity.ref] = ("down", "every check is down")
-            elif down:
-                found[entity.ref] = ("partly", f"{len(down)} of {counted} checks are down")
-            elif flapping:
-                found[entity.ref] = ("flapping", f"{len(flapping)} check(s) flapping")
+            found[str(entity.ref)] = (len(found), entity.ref)
+    return found
+
+
+def _health(catalog: Catalog, states: Mapping[str, CheckState]) -> dict[Ref, tuple[Health, str]]:
+    """Each service or provider whose checks are in trouble: how badly, and which checks.
+    Only the entities with a check down or flapping are looked at (in catalog order)."""
+    entities = _checked_entities(catalog)
+    troubled = {
+        entities[owner]
+        for check_id, state in states.items()
+        if state.state in (Shown.DOWN, Shown.FLAPPING)
+        and (owner := check_id.split("/", 1)[0]) in entities
+    }
+    found: dict[Ref, tuple[Health, str]] = {}
+    for _, ref in sorted(troubled):
+        entity = catalog.get(ref)
+        down, flapping, counted = [], [], 0
+        for check in spec_checks(entity):
+            state = states.get(f"{entity.ref}/{check.name}")
+            if state is None or state.state not in (Shown.UP, Shown.DOWN, Shown.FLAPPING):
+                continue  # no result, unknown or in maintenance: says nothing
+            counted += 1
+            if state.state is Shown.DOWN:
+                down.append(check.name)
+            elif state.state is Shown.FLAPPING:
+                flapping.append(check.name)
+        if down and len(down) == counted:
+            found[entity.ref] = ("down", "every check is down")
+        elif down:
+            found[entity.ref] = ("partly", f"{len(down)} of {counted} checks are down")
+        elif flapping:
+            found[entity.ref] = ("flapping", f"{len(flapping)} check(s) flapping")
     return found
 
 

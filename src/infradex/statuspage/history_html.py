@@ -20,6 +20,7 @@ from infradex.statuspage.paths import (
     HISTORY_PATH,
     RSS_PATH,
     STATUS_PATH,
+    UPTIME_PATH,
     incident_key,
     incident_path,
 )
@@ -221,7 +222,7 @@ def render_history(info: PageInfo, months: Sequence[Month]) -> str:
             .format(month.anchor, month.label, listed)
         )  # fmt: skip
     body = Markup("{nav}<header><h1>Incident history</h1></header>{sections}{footer}").format(
-        nav=_nav((STATUS_PATH, info.name)),
+        nav=_nav((STATUS_PATH, info.name), (UPTIME_PATH, "Uptime history")),
         sections=Markup("").join(sections),
         footer=_feeds_footer(),
     )

@@ -20,7 +20,14 @@ from infradex.statuspage.derive import (
     worst,
 )
 from infradex.statuspage.maintenance import PublicMaintenance
-from infradex.statuspage.paths import ATOM_PATH, HISTORY_PATH, RSS_PATH, incident_key, incident_path
+from infradex.statuspage.paths import (
+    ATOM_PATH,
+    HISTORY_PATH,
+    RSS_PATH,
+    UPTIME_PATH,
+    incident_key,
+    incident_path,
+)
 from infradex.statuspage.subscriber_messages import SUBSCRIBE_PATH
 from infradex.statuspage.v2 import PageInfo, Snapshot
 
@@ -239,7 +246,8 @@ def render_page(
     stale_after: timedelta,
     bars: Mapping[str, Markup] | None = None,
 ) -> str:
-    """The page; ``bars``: each component's and group's 90-day bars (SVG), when known."""
+    """The page; ``bars``: each component's and group's 90-day bars (``statuspage.bars``),
+    when counted."""
     found, description = indicator(snapshot.page)
     body = Markup(
         "<header><h1>{name}</h1></header>"
@@ -248,6 +256,7 @@ def render_page(
         '<section aria-labelledby="components"><h2 id="components">Components</h2>{components}'
         "</section>{subscribe}"
         '<footer><p>Last updated {updated}. <a href="{history}">Incident history</a> · '
+        '<a href="{uptime}">Uptime history</a> · '
         '<a href="{atom}">Atom</a> · <a href="{rss}">RSS</a> · '
         '<a href="/api/v2/summary.json">This page as JSON</a> (Statuspage API v2).</p></footer>'
     ).format(
@@ -263,6 +272,7 @@ def render_page(
         subscribe=_subscribe(snapshot),
         updated=when(snapshot.page.updated_at),
         history=HISTORY_PATH,
+        uptime=UPTIME_PATH,
         atom=ATOM_PATH,
         rss=RSS_PATH,
     )

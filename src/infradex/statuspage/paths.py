@@ -11,12 +11,14 @@ __all__ = [
     "INCIDENTS_PREFIX",
     "RSS_PATH",
     "STATUS_PATH",
+    "UPTIME_PATH",
     "export_name",
     "incident_key",
     "incident_path",
     "maintenance_path",
     "media_type",
     "site_root",
+    "uptime_page_path",
 ]
 
 STATUS_PATH = "/status"
@@ -24,6 +26,7 @@ HISTORY_PATH = "/status/history"
 ATOM_PATH = "/status/history.atom"
 RSS_PATH = "/status/history.rss"
 INCIDENTS_PREFIX = "/status/incidents/"
+UPTIME_PATH = "/status/uptime"
 
 _MEDIA_TYPES = {
     ".atom": "application/atom+xml",
@@ -48,6 +51,12 @@ def maintenance_path(maintenance_id: str, completed: bool) -> str:
     return f"{HISTORY_PATH if completed else STATUS_PATH}#maintenance-{maintenance_id}"
 
 
+def uptime_page_path(page: int) -> str:
+    """The uptime history's page ``page`` (1: the last three months, as Statuspage's
+    ``/uptime?page=2`` goes back three more)."""
+    return UPTIME_PATH if page == 1 else f"{UPTIME_PATH}?page={page}"
+
+
 def media_type(path: str) -> str:
     """The Content-Type of one of the page's documents (HTML unless a feed or JSON)."""
     for suffix, found in _MEDIA_TYPES.items():
@@ -60,6 +69,11 @@ def export_name(path: str) -> str:
     """The file a static export writes ``path`` into: a page as ``<path>/index.html`` (what
     a static host serves for ``<path>/``), a feed under its own name."""
     relative = path.lstrip("/")
+    if relative.startswith(UPTIME_PATH.lstrip("/") + "?page="):
+        # a static host ignores the query: the older pages are files of their own
+        # (docs/status-page.md, "Static export", says how to map ``?page=N`` to them)
+        number = relative.rsplit("=", 1)[1]
+        return f"{UPTIME_PATH.lstrip('/')}/page-{number}/index.html"
     return relative if path in (ATOM_PATH, RSS_PATH) else f"{relative}/index.html"
 
 

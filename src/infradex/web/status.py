@@ -31,7 +31,6 @@ from infradex.statuspage.subscriber_messages import SubscriberLinks
 from infradex.statuspage.subscriber_notices import Announce, notify_subscribers
 from infradex.store.audit import audit
 from infradex.web.auth import Caller, require
-from infradex.web.charts import uptime_bars
 from infradex.web.inputs import TextIn
 from infradex.web.status_documents import (
     PublicStatusLane,
@@ -352,7 +351,7 @@ def install(app: FastAPI, settings: Settings, live: LiveCatalog) -> None:
         served,
         page_info(settings),
         stale_after=settings.status_stale_after,
-        bars=uptime_bars,
+        uptime=True,
         monitored=settings.monitor_enabled,
     )
     app.include_router(public_router)

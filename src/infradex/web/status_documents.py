@@ -19,8 +19,10 @@ from infradex.statuspage.paths import (
     INCIDENTS_PREFIX,
     RSS_PATH,
     STATUS_PATH,
+    UPTIME_PATH,
     incident_path,
     media_type,
+    uptime_page_path,
 )
 from infradex.statuspage.v2 import ENDPOINTS
 from infradex.store.db import StoreError
@@ -48,6 +50,7 @@ _CACHE = {True: "public, max-age=10", False: "private, no-cache"}
 #: what a request for INFRADEX_STATUS_HOST may reach
 _STATUS_HOST_PATHS = frozenset(
     {"/", "/status", "/status/", STYLESHEET, HISTORY_PATH, HISTORY_PATH + "/", ATOM_PATH, RSS_PATH}
+    | {UPTIME_PATH, UPTIME_PATH + "/"}
     | {f"/api/v2/{p}" for p in ENDPOINTS}
 )
 _NOT_FOUND = document(
@@ -62,6 +65,7 @@ _NOT_FOUND = document(
 #: what the public lane answers (an incident's page too, checked by its shape)
 _LANE_PATHS = frozenset(
     {STATUS_PATH, HISTORY_PATH, HISTORY_PATH + "/", ATOM_PATH, RSS_PATH}
+    | {UPTIME_PATH, UPTIME_PATH + "/"}
     | {f"/api/v2/{p}" for p in ENDPOINTS}
 )
 
@@ -173,6 +177,8 @@ class PublicStatusLane:
             return None
         if on_host and path in ("/", "/status/"):
             return STATUS_PATH
+        if path.rstrip("/") == UPTIME_PATH and scope.get("query_string"):
+            return None  # an older page (?page=N): the route reads and checks the number
         if path in _LANE_PATHS or (path.startswith(INCIDENTS_PREFIX) and _status_host_path(path)):
             return path.rstrip("/") if path != "/" else None
         return None
@@ -210,6 +216,43 @@ async def status_page(request: Request) -> Response:
 @public_router.get(HISTORY_PATH + "/", include_in_schema=False)
 async def status_history(request: Request) -> Response:
     return await status_response(request, HISTORY_PATH)
+
+
+def _uptime_refusal(status: int, words: str) -> Response:
+    body = document(
+        "Uptime history",
+        Markup(
+            '<header><h1>Uptime history</h1></header><p>{}</p><p><a href="{}">The last '
+            "three months</a></p>"
+        ).format(words, UPTIME_PATH),
+    ).encode()
+    return _with_headers(
+        Response(body, status, media_type="text/html; charset=utf-8"),
+        {"Cache-Control": "no-cache"},
+    )
+
+
+@public_router.get(UPTIME_PATH, include_in_schema=False)
+@public_router.get(UPTIME_PATH + "/", include_in_schema=False)
+async def status_uptime(request: Request, page: str | None = None) -> Response:
+    """The uptime history: three months a page, ``?page=2`` for the three before."""
+    if page is None or page.strip() == "1":
+        return await status_response(request, UPTIME_PATH)
+    text = page.strip()
+    if not text.isdigit() or not 1 <= int(text) <= 1000:
+        return _uptime_refusal(
+            400,
+            f"?page= takes a page number: 1 for the last three months, 2 for the three "
+            f"before, and so on (not {text[:40]!r}).",
+        )
+    found = await status_response(request, uptime_page_path(int(text)))
+    if found.status_code == 404:
+        return _uptime_refusal(
+            404,
+            f"There is no page {int(text)}: the uptime history goes back to the first month "
+            "with something observed, at most a year.",
+        )
+    return found
 
 
 @public_router.get(ATOM_PATH, include_in_schema=False)
@@ -261,7 +304,9 @@ def answer_the_status_host(app: FastAPI, host: str) -> None:
         if asked != host:
             return await call_next(request)
         path = request.url.path
-        if path in SUBSCRIPTION_PATHS:
+        if path in SUBSCRIPTION_PATHS or (
+            path.rstrip("/") == UPTIME_PATH and request.url.query and request.method == "GET"
+        ):
             # public here even on a private server (auth.reader_allowed reads the mark)
             request.scope["infradex.status_host"] = True
             return await call_next(request)

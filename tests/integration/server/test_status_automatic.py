@@ -31,7 +31,6 @@ from infradex.statuspage.subscribers import confirm, sign_up
 from infradex.statuspage.v2 import PageInfo
 from infradex.store import Database
 from infradex.store.tables import incident_events, incidents, notifications
-from infradex.web.charts import uptime_bars
 
 from .alerting_harness import T0, Inbox, Mail, Rig, Target, inbox, load_org, target, write_org
 from .test_upstream_status import Upstream, upstream
@@ -62,8 +61,8 @@ def board_for(rig: Rig) -> StatusBoard:
         stale_after=timedelta(minutes=10),
         interval=0.0,
         clock=lambda: rig.now,
-        bars=uptime_bars,
-        bars_every=0.0,
+        uptime=True,
+        uptime_every=0.0,
     )
 
 

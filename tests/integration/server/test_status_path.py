@@ -19,7 +19,6 @@ from infradex.statuspage.incident_store import add_update, list_public, publish
 from infradex.statuspage.v2 import PageInfo
 from infradex.store import Database
 from infradex.store.tables import incidents
-from infradex.web.charts import uptime_bars
 
 from .alerting_harness import T0, Inbox, Rig, Target, inbox, load_org, target, write_org
 
@@ -53,8 +52,8 @@ async def test_failure_to_public_incident_to_recovery(
         stale_after=timedelta(minutes=10),
         interval=0.0,
         clock=lambda: rig.now,
-        bars=uptime_bars,
-        bars_every=0.0,
+        uptime=True,
+        uptime_every=0.0,
     )
 
     async def summary() -> dict[str, object]:
@@ -93,6 +92,7 @@ async def test_failure_to_public_incident_to_recovery(
     await publish(db, draft.id, name=None, body="Solo is down; we are on it.", by="user:ann",
                   at=rig.now)  # fmt: skip
 
+    rig.now += timedelta(seconds=60)  # a minute in major outage
     shown = await summary()
     assert shown["status"] == {"indicator": "critical", "description": "Major Service Outage"}
     components = {c["name"]: c["status"] for c in shown["components"]}  # type: ignore[attr-defined]
@@ -103,9 +103,12 @@ async def test_failure_to_public_incident_to_recovery(
     html = (await board.current()).html.decode()
     assert "Major Service Outage" in html and "Solo is down; we are on it." in html
     assert "503" not in html and "solo.example.org" not in html  # internal details stay out
-    # today's bar, the component's and its group's: 1 up and 3 down results pooled
-    assert html.count('aria-label="Uptime per day over 90 days"') == 2
-    assert html.count('class="bar-down"><title>2026-') == 2
+    # today's bar, the component's and its group's, from the replayed state: up, then
+    # major outage since the third failure: 60 of the 90 seconds observed
+    assert html.count('<svg class="bars"') == 2
+    assert html.count('<path class="bar-down" d="M894 0v34"/>') == 2
+    assert html.count("33.33 % uptime over the last 90 days. Outages: 2026-") == 2
+    assert html.count(": 1 min major outage</title>") == 2
 
     page, _, _, _ = await board.page_state()
     await add_update(db, draft.id, status="monitoring", body="A fix is out; we are watching.",

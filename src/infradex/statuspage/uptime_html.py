@@ -1,0 +1,221 @@
+"""The uptime history (``/status/uptime``): per public component, per month (three a page,
+newest first, ``?page=2`` for the three before), the month's uptime, a calendar of its days
+coloured by the same rule as the bars, and the outage minutes in words. Pure; the page's
+stylesheet, no script (docs/status-page.md, "Uptime")."""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Mapping, Sequence
+from datetime import date
+
+from markupsafe import Markup
+
+from infradex.statuspage.bars import day_class, day_words, percent
+from infradex.statuspage.components import Layout
+from infradex.statuspage.html import document
+from infradex.statuspage.outages import Day, Uptime, span_uptime
+from infradex.statuspage.paths import HISTORY_PATH, STATUS_PATH, uptime_page_path
+from infradex.statuspage.v2 import PageInfo
+
+__all__ = [
+    "MONTHS_PER_PAGE",
+    "PAGES",
+    "page_months",
+    "render_uptime_page",
+    "render_uptime_pages",
+]
+
+MONTHS_PER_PAGE = 3
+#: how many pages back the history goes (a year)
+PAGES = 4
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+#: a calendar day's class (short: a page has a thousand components of ninety days each)
+_CELL = {
+    "bar-up": "up",
+    "bar-minor": "mi",
+    "bar-major": "ma",
+    "bar-down": "dn",
+    "bar-maintenance": "mt",
+    "bar-none": "no",
+}
+
+
+def _months_back(today: date, count: int) -> list[tuple[int, int]]:
+    year, month = today.year, today.month
+    found = []
+    for _ in range(count):
+        found.append((year, month))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return found
+
+
+def page_months(today: date, page: int) -> list[tuple[int, int]]:
+    """The (year, month) pairs of a page, newest first; page 1 ends with ``today``'s."""
+    months = _months_back(today, MONTHS_PER_PAGE * page)
+    return months[MONTHS_PER_PAGE * (page - 1) :]
+
+
+def _page_count(uptime: Uptime) -> int:
+    """Pages back to the oldest month with something observed (at least one, at most
+    :data:`PAGES`)."""
+    oldest = None
+    for days in uptime.days.values():
+        for day in days:
+            if day.observed or day.maintenance:
+                oldest = day.day if oldest is None else min(oldest, day.day)
+                break
+    if oldest is None:
+        return 1
+    months = (uptime.last.year - oldest.year) * 12 + uptime.last.month - oldest.month + 1
+    return max(1, min(PAGES, -(-months // MONTHS_PER_PAGE)))
+
+
+_HEAD = "<thead><tr>" + "".join(f"<th>{d[:2]}</th>" for d in _WEEKDAYS) + "</tr></thead>"
+
+
+def _calendar(year: int, month: int, days: Mapping[date, Day], today: date) -> str:
+    """A month's days, Monday first (numbers and fixed class names only: built as text,
+    a thousand components' calendars are ninety thousand cells)."""
+    rows = []
+    for week in calendar.Calendar(firstweekday=0).monthdatescalendar(year, month):
+        if week[0] > today:
+            break  # weeks still to come
+        cells = []
+        for day in week:
+            if day.month != month or day > today:
+                cells.append("<td></td>")
+                continue
+            found = days.get(day)
+            words = day_words(found) if found is not None else ""
+            title = f' title="{day.isoformat()}: {words}"' if words else ""
+            cells.append(f'<td class="{_CELL[day_class(found)]}"{title}>{day.day}</td>')
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return f'<table class="calendar">{_HEAD}<tbody>{"".join(rows)}</tbody></table>'
+
+
+def _month(year: int, month: int, inside: Sequence[Day], today: date) -> str:
+    """One month of one component; ``inside``: its days of that month."""
+    uptime = span_uptime(inside)
+    label = date(year, month, 1).strftime("%B %Y")
+    shown = percent(uptime) if uptime is not None else "no data"
+    troubled = [d for d in inside if day_words(d)]
+    if troubled:
+        items = "".join(f"<li>{d.day.day} {d.day:%b}: {day_words(d)}</li>" for d in troubled)
+        outages = f'<ul class="outage-days">{items}</ul>'
+    else:
+        outages = '<p class="quiet">No outage.</p>' if uptime is not None else ""
+    table = _calendar(year, month, {d.day: d for d in inside}, today)
+    return (
+        f'<div class="month"><h4>{label} <span class="month-uptime">{shown}</span></h4>'
+        f"{table}{outages}</div>"
+    )
+
+
+def by_month(days: Sequence[Day]) -> dict[tuple[int, int], list[Day]]:
+    """A component's days by (year, month)."""
+    found: dict[tuple[int, int], list[Day]] = {}
+    for day in days:
+        found.setdefault((day.day.year, day.day.month), []).append(day)
+    return found
+
+
+def _component(
+    key: str,
+    name: str,
+    days: Mapping[tuple[int, int], Sequence[Day]],
+    months: Sequence[tuple[int, int]],
+    today: date,
+) -> Markup:
+    return Markup(
+        '<section class="uptime-component" id="component-{}" aria-label="{}"><h3>{}</h3>'
+        '<div class="months">{}</div></section>'
+    ).format(
+        key,
+        name,
+        name,
+        Markup("".join(_month(y, m, days.get((y, m), ()), today) for y, m in months)),
+    )
+
+
+def _nav_pages(page: int, count: int) -> Markup:
+    links = []
+    if page > 1:
+        links.append(Markup('<a href="{}" rel="prev">Newer months</a>').format(
+            uptime_page_path(page - 1)))  # fmt: skip
+    if page < count:
+        links.append(Markup('<a href="{}" rel="next">Older months</a>').format(
+            uptime_page_path(page + 1)))  # fmt: skip
+    if not links:
+        return Markup("")
+    return Markup('<nav class="pages" aria-label="Months">{}</nav>').format(
+        Markup(" · ").join(links)
+    )
+
+
+def render_uptime_page(
+    info: PageInfo,
+    layout: Layout,
+    uptime: Uptime,
+    page: int,
+    count: int,
+    months_of: Mapping[str, Mapping[tuple[int, int], Sequence[Day]]] | None = None,
+) -> str:
+    """Page ``page`` of ``count``; ``months_of``: each component's days by month (made
+    from ``uptime`` when not given)."""
+    if months_of is None:
+        months_of = {key: by_month(days) for key, days in uptime.days.items()}
+    today = uptime.last
+    months = page_months(today, page)
+    grouped: dict[str, list[Markup]] = {}
+    order: list[tuple[int, Markup]] = []
+    for component in layout.components:
+        if not component.public:
+            continue
+        rendered = _component(
+            component.id, component.name, months_of.get(component.id, {}), months, today
+        )
+        if component.group is None:
+            order.append((component.position, rendered))
+        else:
+            grouped.setdefault(component.group, []).append(rendered)
+    for group in layout.groups:
+        members = grouped.get(group.name)
+        if members:
+            block = Markup('<section class="uptime-group"><h2>{}</h2>{}</section>').format(
+                group.name, Markup("").join(members)
+            )
+            order.append((group.position, block))
+    sections = [block for _, block in sorted(order, key=lambda item: item[0])]
+    first, last = months[-1], months[0]
+    span = f"{date(*first, 1):%B %Y} to {date(*last, 1):%B %Y}"
+    body = Markup(
+        '<nav class="crumbs" aria-label="Status page"><a href="{status}">{name}</a>'
+        '<a href="{history}">Incident history</a></nav>'
+        "<header><h1>Uptime history</h1></header>"
+        '<p class="quiet">{span}. A day\'s uptime is the time not in outage out of the time '
+        "observed: a minute of partial outage counts as 0.3 of a minute of major outage, "
+        "degraded performance counts as up, and maintenance is left out. All times UTC.</p>"
+        '{nav}<div class="uptime-history">{sections}</div>{nav}'
+    ).format(
+        status=STATUS_PATH,
+        name=info.name,
+        history=HISTORY_PATH,
+        span=span,
+        nav=_nav_pages(page, count),
+        sections=Markup("").join(sections) or Markup('<p class="quiet">No public components.</p>'),
+    )
+    title = "Uptime history" if page == 1 else f"Uptime history, page {page}"
+    return document(f"{title} · {info.name}", body)
+
+
+def render_uptime_pages(info: PageInfo, layout: Layout, uptime: Uptime) -> dict[str, bytes]:
+    """Every page of the history by its path (``/status/uptime``, ``…?page=2``, …)."""
+    count = _page_count(uptime)
+    months_of = {key: by_month(days) for key, days in uptime.days.items()}
+    return {
+        uptime_page_path(page): render_uptime_page(
+            info, layout, uptime, page, count, months_of
+        ).encode()
+        for page in range(1, count + 1)
+    }
