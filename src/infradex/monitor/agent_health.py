@@ -16,9 +16,10 @@ from datetime import datetime, timedelta
 from infradex.catalog.entities import Catalog
 from infradex.monitor.agent_records import AgentRecord, list_agents
 from infradex.monitor.evaluate import CheckState, Shown, StateChange, Status
-from infradex.monitor.history import state_row, upsert, write_changes
+from infradex.monitor.history import state_row, write_changes
 from infradex.monitor.ingest import lock_checks
 from infradex.monitor.locations import agent_check_id, agent_locations
+from infradex.store.bulk import upsert_rows
 from infradex.store.db import Database
 from infradex.store.tables import check_states
 
@@ -83,7 +84,7 @@ async def sweep_agents(db: Database, catalog: Catalog, now: datetime) -> list[St
         current = await lock_checks(connection, ids)
         verdicts = agent_verdicts(records, locations, current, now)
         if verdicts:
-            await upsert(
+            await upsert_rows(
                 connection, check_states, ["check_id"], [state_row(s) for s, _ in verdicts]
             )
             await write_changes(connection, [c for _, c in verdicts])

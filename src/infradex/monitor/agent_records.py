@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from infradex.monitor.history import upsert
+from infradex.store.bulk import upsert_rows
 from infradex.store.db import Database
 from infradex.store.tables import agents
 
@@ -35,7 +35,7 @@ async def _touch(
     """In one transaction: the location's row, made if it is the first contact, then
     ``values`` (increments stay SQL expressions, so servers at once lose no count)."""
     async with db.begin(writes=True) as connection:
-        await upsert(
+        await upsert_rows(
             connection,
             agents,
             ["location"],

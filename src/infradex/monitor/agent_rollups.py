@@ -29,8 +29,8 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from infradex.monitor.evaluate import Shown, Status
-from infradex.monitor.history import upsert
 from infradex.monitor.rollups import PERIODS, Rollup, bucket_start
+from infradex.store.bulk import keyed, upsert_rows
 from infradex.store.db import Database
 from infradex.store.tables import check_rollups
 
@@ -139,7 +139,7 @@ async def _merge_into_store(
         if missing:
             # made empty first, so that the locked read below holds them (on a race the
             # other server's row wins, and is merged with)
-            await upsert(
+            await upsert_rows(
                 connection,
                 check_rollups,
                 ["check_id", "period", "bucket"],
@@ -153,7 +153,7 @@ async def _merge_into_store(
         if total is None:
             stored[key] = total = Rollup(*key)
         total.merge(rollup)
-    await upsert(
+    await upsert_rows(
         connection,
         check_rollups,
         ["check_id", "period", "bucket"],
@@ -163,15 +163,21 @@ async def _merge_into_store(
 
 async def _stored(connection: AsyncConnection, keys: list[Key], *, lock: bool) -> dict[Key, Rollup]:
     c = check_rollups.c
-    check_ids = sorted({key[0] for key in keys})
-    buckets = [
-        and_(c.period == period, c.bucket.in_(sorted({k[2] for k in keys if k[1] == period})))
-        for period in PERIODS
-        if any(k[1] == period for k in keys)
-    ]
-    query = select(check_rollups).where(c.check_id.in_(check_ids), or_(*buckets))
+    if connection.dialect.name == "postgresql":
+        # each key looked up by the primary key (the IN lists below make the planner prefer
+        # the bucket index, every check's rows of that hour, while the table has no
+        # statistics)
+        query = keyed(check_rollups, ["check_id", "period", "bucket"], keys)
+    else:
+        check_ids = sorted({key[0] for key in keys})
+        buckets = [
+            and_(c.period == period, c.bucket.in_(sorted({k[2] for k in keys if k[1] == period})))
+            for period in PERIODS
+            if any(k[1] == period for k in keys)
+        ]
+        query = select(check_rollups).where(c.check_id.in_(check_ids), or_(*buckets))
     if lock:
-        query = query.order_by(c.check_id, c.period, c.bucket).with_for_update()
+        query = query.order_by(c.check_id, c.period, c.bucket).with_for_update(of=check_rollups)
     wanted = set(keys)
     found = {}
     for row in await connection.execute(query):

@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, and_, case, delete, func, insert, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, case, delete, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from infradex.monitor.evaluate import CheckState, Shown, StateChange, Status
@@ -25,6 +24,7 @@ from infradex.monitor.report import (
 )
 from infradex.monitor.rollups import Rollup, bucket_start, span, uptime_percent
 from infradex.settings import Retention
+from infradex.store.bulk import insert_rows, upsert_rows
 from infradex.store.db import Database
 from infradex.store.tables import (
     check_results,
@@ -51,7 +51,6 @@ __all__ = [
     "rollup_series",
     "state_from_row",
     "state_row",
-    "upsert",
     "uptime_24h_all",
     "uptime_report",
     "uptimes",
@@ -85,26 +84,6 @@ class Batch:
 
     def __bool__(self) -> bool:
         return bool(self.results or self.states or self.changes or self.rollups)
-
-
-def upsert(
-    connection: AsyncConnection,
-    table: Table,
-    keys: list[str],
-    rows: list[dict[str, Any]],
-    *,
-    do_nothing: bool = False,
-) -> Any:
-    """Insert ``rows``, or on a conflict over ``keys`` update the row (or, with
-    ``do_nothing``, keep the one there)."""
-    dialect = connection.dialect.name
-    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-    if do_nothing:
-        return connection.execute(statement.on_conflict_do_nothing(index_elements=keys), rows)
-    update = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys}
-    return connection.execute(
-        statement.on_conflict_do_update(index_elements=keys, set_=update), rows
-    )
 
 
 async def write_changes(connection: AsyncConnection, changes: Sequence[StateChange]) -> None:
@@ -149,14 +128,14 @@ async def write_batch(db: Database, batch: Batch) -> None:
     """One transaction: all of it lands or none of it."""
     async with db.begin() as connection:
         if batch.results:
-            await connection.execute(insert(check_results), batch.results)
+            await insert_rows(connection, check_results, batch.results)
         await write_changes(connection, batch.changes)
         if batch.states:
             rows = [state_row(s) for s in batch.states.values()]
-            await upsert(connection, check_states, ["check_id"], rows)
+            await upsert_rows(connection, check_states, ["check_id"], rows)
         if batch.rollups:
             rows = [r.to_row() for r in batch.rollups.values()]
-            await upsert(connection, check_rollups, ["check_id", "period", "bucket"], rows)
+            await upsert_rows(connection, check_rollups, ["check_id", "period", "bucket"], rows)
 
 
 def state_from_row(row: Any) -> CheckState:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -43,11 +43,12 @@ from infradex.monitor.agent_rollups import (
     verdict_status,
 )
 from infradex.monitor.evaluate import CheckState, Circumstances, Shown, StateChange, Status, advance
-from infradex.monitor.history import state_from_row, state_row, upsert, write_changes
+from infradex.monitor.history import state_from_row, state_row, write_changes
 from infradex.monitor.locations import LocatedCheck, located_checks
 from infradex.monitor.quorum import LocationHealth, QuorumVerdict, combine, location_health
 from infradex.monitor.reads import in_maintenance
 from infradex.monitor.report import NO_AGENT
+from infradex.store.bulk import among, insert_rows, upsert_rows
 from infradex.store.db import Database
 from infradex.store.tables import check_results, check_states, location_states
 
@@ -99,7 +100,10 @@ async def ingest(
     candidates = sorted(plausible.accepted)
     async with db.begin(writes=True) as connection:
         current = await _lock_verdicts(connection, candidates)
-        per_location = await _location_counts(connection, candidates, advancing=location)
+        others = sorted({loc for c in candidates for loc in checks[c].locations} - {location})
+        per_location = await _location_counts(
+            connection, candidates, advancing=location, others=others
+        )
         last_at = {
             check_id: (
                 per_location.get(check_id, {}).get(location) or CheckState(check_id)
@@ -134,8 +138,8 @@ async def ingest(
                 rows.append(_result_row(result, location, status))
             advanced[check_id] = state
             per_location.setdefault(check_id, {})[location] = state
-        await connection.execute(insert(check_results), rows)
-        await upsert(
+        await insert_rows(connection, check_results, rows)
+        await upsert_rows(
             connection,
             location_states,
             ["check_id", "location"],
@@ -247,7 +251,13 @@ def verdict_state(
     before = previous or CheckState(located.id)
     fresh = [per_location[loc] for loc in verdict.up + verdict.down]
     durations = [s.last_duration_ms for s in fresh if s.last_duration_ms is not None]
-    last_at = [s.last_result_at for s in per_location.values() if s.last_result_at is not None]
+    # of the check's locations only, as the verdict: a location since removed from its
+    # `locations` no longer counts (ingest reads only those)
+    last_at = [
+        s.last_result_at
+        for loc in located.locations
+        if (s := per_location.get(loc)) is not None and s.last_result_at is not None
+    ]
     changed = verdict.state != before.state
     hard = (
         verdict.state
@@ -313,7 +323,7 @@ async def _write_verdicts(
         if change is not None:
             changes.append(change)
     if rows:
-        await upsert(connection, check_states, ["check_id"], rows)
+        await upsert_rows(connection, check_states, ["check_id"], rows)
     await write_changes(connection, changes)
     return changes
 
@@ -328,7 +338,7 @@ async def lock_checks(connection: AsyncConnection, check_ids: list[str]) -> dict
     missing = [c for c in check_ids if c not in existing]
     if missing:
         # on a race the other server's row wins (do nothing); the locked read below sees it
-        await upsert(
+        await upsert_rows(
             connection,
             check_states,
             ["check_id"],
@@ -364,7 +374,7 @@ async def _lock_verdicts(
     missing = [c for c in check_ids if c not in found]
     if missing:
         # on a race the other server's row wins (do nothing); the locked read below sees it
-        await upsert(
+        await upsert_rows(
             connection,
             check_states,
             ["check_id"],
@@ -379,7 +389,9 @@ async def _lean_verdicts(
     connection: AsyncConnection, check_ids: list[str], *, lock: bool
 ) -> dict[str, CheckState]:
     c = check_states.c
-    query = select(c.check_id, c.state, c.hard_state, c.since).where(c.check_id.in_(check_ids))
+    query = select(c.check_id, c.state, c.hard_state, c.since).where(
+        among(connection, c.check_id, check_ids)
+    )
     if lock:
         query = query.order_by(c.check_id).with_for_update()
     return {
@@ -427,16 +439,24 @@ _COUNTED = [
 
 
 async def _location_counts(
-    connection: AsyncConnection, check_ids: list[str], advancing: str | None = None
+    connection: AsyncConnection,
+    check_ids: list[str],
+    advancing: str | None = None,
+    others: list[str] | None = None,
 ) -> dict[str, dict[str, CheckState]]:
     """check id → location → what a verdict needs of its state, for these checks; all a
-    result needs for the ``advancing`` location's states (those the batch advances)."""
+    result needs for the ``advancing`` location's states (those the batch advances). With
+    ``others``, only those other locations are read (the checks' locations in the catalog),
+    otherwise every location there is.
+
+    Each read names both columns of the primary key (``location = ANY(...)``, not ``!=``):
+    the planner then knows how few rows match without statistics, which a new table (or
+    PostgreSQL without autovacuum) lacks, and does not scan the table."""
     found: dict[str, dict[str, CheckState]] = {}
-    where: ColumnElement[bool] = location_states.c.check_id.in_(check_ids)
+    c = location_states.c
+    where: ColumnElement[bool] = among(connection, c.check_id, check_ids)
     if advancing is not None:
-        rows = await connection.execute(
-            select(*_ADVANCED).where(where, location_states.c.location == advancing)
-        )
+        rows = await connection.execute(select(*_ADVANCED).where(where, c.location == advancing))
         for (
             check_id, location, state, hard, failures, successes, flapping, history, since,
             last_at, last_status, last_message, last_duration_ms,
@@ -446,7 +466,13 @@ async def _location_counts(
                 since, last_at, None if last_status is None else _STATUS[last_status],
                 last_message, last_duration_ms,
             )  # fmt: skip
-        where = where & (location_states.c.location != advancing)
+        if others is None:
+            where = where & (c.location != advancing)
+    if others is not None:
+        rest = [o for o in others if o != advancing]
+        if not rest:
+            return found
+        where = where & among(connection, c.location, rest)
     for check_id, location, state, hard, last_at, last_duration_ms in await connection.execute(
         select(*_COUNTED).where(where)
     ):
