@@ -16,10 +16,18 @@ from agents_catalog import load_agents_catalog
 from infradex.catalog import Catalog
 from infradex.monitor.admission import MAX_BATCH, AgentResult, BatchTooLarge
 from infradex.monitor.agent_rollups import PendingRollups
-from infradex.monitor.history import uptime_report
+from infradex.monitor.evaluate import CheckState, Shown
+from infradex.monitor.history import state_row, uptime_report
 from infradex.monitor.ingest import ingest, location_states_of, sweep_stale
 from infradex.store import Database
-from infradex.store.tables import check_results, check_rollups, check_states, state_changes
+from infradex.store.bulk import upsert_rows
+from infradex.store.tables import (
+    check_results,
+    check_rollups,
+    check_states,
+    location_states,
+    state_changes,
+)
 from live_server import fresh_database
 
 T0 = datetime(2026, 12, 6, 3, 0, tzinfo=UTC)
@@ -109,6 +117,40 @@ async def test_results_keep_their_location_and_observed_time(
         ("sfo1", observed + timedelta(seconds=1), "down"),
     ]
     assert rows[1].message == "HTTP 503" and rows[1].error_kind == "http"
+
+
+async def test_a_location_no_longer_in_the_catalog_does_not_count(
+    db: Database, catalog: Catalog
+) -> None:
+    """eu runs from ams1 only; a state of nyc1 left from before (the catalog dropped nyc1
+    from its locations) counts neither in the verdict nor in its last result time, in a
+    batch and in the stale sweep alike."""
+    eu = "service:web/eu"
+    async with db.begin() as connection:
+        await upsert_rows(
+            connection,
+            location_states,
+            ["check_id", "location"],
+            [
+                state_row(CheckState(eu, Shown.DOWN, Shown.DOWN, last_result_at=T0))
+                | {"location": "nyc1"}
+            ],
+        )
+    observed = T0 - timedelta(seconds=30)
+    await ingest(db, catalog, "ams1", results(eu, "u", observed), T0)
+    async with db.begin() as connection:
+        row = (
+            await connection.execute(select(check_states).where(check_states.c.check_id == eu))
+        ).one()
+    assert (row.state, row.last_result_at) == ("up", observed)
+    assert set(row.last_observed["locations"]) == {"ams1"}
+    later = T0 + timedelta(minutes=5)  # ams1 stale now: the sweep recombines eu
+    assert [c.to_state for c in await sweep_stale(db, catalog, later)] == ["unknown"]
+    async with db.begin() as connection:
+        row = (
+            await connection.execute(select(check_states).where(check_states.c.check_id == eu))
+        ).one()
+    assert (row.state, row.last_result_at) == ("unknown", observed)
 
 
 async def count_results(db: Database) -> int:
