@@ -1,10 +1,11 @@
-"""Many rows at once: :func:`insert_rows`, :func:`upsert_rows` and :func:`among`.
+"""Many rows at once: :func:`insert_rows` and :func:`upsert_rows` write them, :func:`among`
+and :func:`keyed` read them.
 
 On PostgreSQL a batch is **one statement** whatever its size: every column goes as one array
 parameter, and ``INSERT ... SELECT * FROM unnest(...)`` makes the rows on the server
 (``ON CONFLICT ... DO UPDATE`` / ``DO NOTHING`` for an upsert). An ``executemany`` runs one
 statement per row (psycopg pipelines them, but the server still parses, plans and executes
-each one): for the 500-row batches of the probe agents that was most of a batch's time.
+each one).
 
 On SQLite both stay an ``executemany`` of a single-row statement: it runs in process, where a
 statement costs no round trip, and SQLite has no arrays.
@@ -124,7 +125,7 @@ def _arrays(table: Table, names: tuple[str, ...], rows: Sequence[dict[str, Any]]
     for name in names:
         values = [row[name] for row in rows]
         if isinstance(table.c[name].type, Float):
-            # psycopg types an array by its first value: an int there would make it int[]
+            # psycopg refuses to dump a list that mixes ints and floats
             values = [None if v is None else float(v) for v in values]
         arrays[name] = values
     return arrays
