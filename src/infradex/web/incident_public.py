@@ -50,7 +50,7 @@ _SECTION = Template(
 <p>On the public status page since {{ published_at }} ({{ status }}):
 <a href="{{ public_url }}">{{ name }}</a>.</p>
 {% if csrf and steps %}
-<form method="post" action="{{ id }}/public-update" class="public-update">
+<form method="post" action="{{ id }}/public-update" class="publish public-update">
   <input type="hidden" name="csrf" value="{{ csrf }}">
   <h3>Post an update</h3>
   <label for="update-status">Step</label>
@@ -72,7 +72,7 @@ _SECTION = Template(
 </form>
 {% endif %}
 {% if csrf and postmortem_allowed %}
-<form method="post" action="{{ id }}/postmortem" class="postmortem">
+<form method="post" action="{{ id }}/postmortem" class="publish postmortem">
   <input type="hidden" name="csrf" value="{{ csrf }}">
   <h3>Postmortem</h3>
   {% if postmortem_published %}<p>Published {{ postmortem_published }}; saving changes the
