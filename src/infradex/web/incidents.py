@@ -291,7 +291,8 @@ async def incident_public_update(request: Request, incident_id: IncidentId) -> R
     if len(fields.get("body", "")) > 10_000 or any(
         len(v) > 100 for k, v in fields.items() if k != "body"
     ):
-        raise HTTPException(400, "the update is too long: at most 10,000 characters of words")
+        raise HTTPException(400, "a field is too long: the words take at most 10,000 "
+                                 "characters, the others 100")  # fmt: skip
     states = {k.removeprefix(STATE_FIELD): v for k, v in fields.items()
               if k.startswith(STATE_FIELD)}  # fmt: skip
 

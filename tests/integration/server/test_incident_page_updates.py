@@ -259,6 +259,36 @@ async def test_updates_and_the_postmortem_from_the_incident_page(
     ]
 
 
+async def test_signed_out_no_form_and_no_update(
+    db: Database, status_app: tuple[FastAPI, httpx.AsyncClient]
+) -> None:
+    _, client = status_app
+    (ref, _), *_ = list(public_components().items())
+    incident_id, public_id = await internal_incident(db, [ref])
+    write = await create_token(db, "writer", ["write"], utcnow())
+    published = await client.post(f"/api/v1/status/incidents/{public_id}/publish", json={},
+                                  headers={"Authorization": f"Bearer {write}"})  # fmt: skip
+    assert published.status_code == 200
+    page = (await client.get(f"/incidents/{incident_id}")).text
+    assert "Sign in to post updates." in page and "/public-update" not in page
+    for path, data in [
+        ("public-update", {"status": "identified", "body": "x"}),
+        ("postmortem", {"body": "x", "action": "publish"}),
+    ]:
+        sent = await client.post(f"/incidents/{incident_id}/{path}", data=data)
+        assert sent.status_code == 303 and "/login" in sent.headers["location"]
+    assert len((await public(db)).updates) == 1
+    await sign_in(client, db)
+    csrf = csrf_of((await client.get(f"/incidents/{incident_id}")).text)
+    odd = await client.post(f"/incidents/{incident_id}/postmortem",
+                            data={"csrf": csrf, "body": "x", "action": "delete"})  # fmt: skip
+    assert odd.status_code == 400 and "&#39;delete&#39; is not a postmortem action" in odd.text
+    too_long = {"csrf": csrf, "status": "identified", "body": "x" * 10_001}
+    long = await client.post(f"/incidents/{incident_id}/public-update", data=too_long)
+    assert long.status_code == 400
+    assert len((await public(db)).updates) == 1 and (await public(db)).postmortem is None
+
+
 async def test_the_api_writes_the_postmortem_the_same_way(
     db: Database, status_app: tuple[FastAPI, httpx.AsyncClient]
 ) -> None:
