@@ -3,7 +3,7 @@ in Chromium, against a real ``infradex serve`` whose monitor and alerter opened 
 and drafted it: on a phone (390 px) a person publishes it and posts an update with a
 component's state; on a desktop (1280 px) they resolve it and publish the postmortem; the
 public page /status/incidents/<id> shows each, with hostile words inert. No script, no
-console error, nothing scrolls sideways."""
+console error, nothing scrolls sideways, no WCAG 2 A/AA violation axe-core finds."""
 
 from __future__ import annotations
 
@@ -15,7 +15,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
+from system_tools import require_tool
+
 from .conftest import PASSWORD, shot
+from .test_console import _axe_violations
 from .test_status_subscribe import Served, served, token
 
 __all__ = ["served"]  # the fixture: its own server for this module
@@ -35,8 +38,13 @@ def reloaded_until_shown(page: Page, wanted: Locator) -> None:
     expect(wanted.first).to_be_visible()
 
 
+@pytest.fixture(scope="module")
+def axe() -> str:
+    return require_tool("axe-core")
+
+
 def test_updates_and_the_postmortem_from_the_incident_page(
-    served: Served, browser: Browser
+    served: Served, browser: Browser, axe: str
 ) -> None:
     subprocess.run(
         [sys.executable, "-m", "infradex", "user", "create", "ee", "--password-stdin"],
@@ -70,6 +78,7 @@ def test_updates_and_the_postmortem_from_the_incident_page(
     page.get_by_label("Update for the public").fill("A bad deploy. " + HOSTILE)
     page.get_by_label("Public API with a rather long name").select_option("partial_outage")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert _axe_violations(page, axe) == []  # the forms' labels, contrast
     shot(page, "60-incident-update-phone")
     page.get_by_role("button", name="Post the update").click()
     expect(page.get_by_role("heading", name="Post an update")).to_be_visible()
@@ -97,6 +106,7 @@ def test_updates_and_the_postmortem_from_the_incident_page(
     page.get_by_label("What happened, and what changes (plain text)").fill(
         "At 14:02 a deploy broke the API.\nWe now deploy in stages. " + HOSTILE
     )
+    assert _axe_violations(page, axe) == []
     shot(page, "61-incident-postmortem-desktop")
     page.get_by_role("button", name="Publish the postmortem").click()
     expect(page.get_by_text("subscribers are not told again")).to_be_visible()
@@ -104,6 +114,7 @@ def test_updates_and_the_postmortem_from_the_incident_page(
     reloaded_until_shown(page, page.get_by_role("heading", name="Postmortem"))
     expect(page.get_by_text("We now deploy in stages. " + HOSTILE)).to_be_visible()
     assert page.locator("script").count() == 0 and page.locator("img").count() == 0
+    assert _axe_violations(page, axe) == []
     shot(page, "62-status-incident-postmortem")
     summary = served.api("GET", "/api/v2/incidents.json", reader)["incidents"][0]
     assert summary["status"] == "postmortem" and summary["impact"] == "major"
