@@ -28,9 +28,9 @@ from infradex.statuspage.maintenance_notices import announce_maintenance
 from infradex.statuspage.overrides import end_override, set_override
 from infradex.statuspage.subscriber_messages import SubscriberLinks
 from infradex.store.audit import audit
+from infradex.web import incident_public
 from infradex.web.auth import Caller, require
 from infradex.web.charts import uptime_bars
-from infradex.web.incident_public import post_update, publish_public, save_postmortem
 from infradex.web.inputs import TextIn
 from infradex.web.status_documents import (
     PublicStatusLane,
@@ -251,8 +251,10 @@ async def publish_incident(
     body: PublishIn,
     caller: Annotated[Caller, Depends(require("write"))],
 ) -> dict[str, Any]:
-    now = await publish_public(request, incident_id, name=body.name, body=body.body,
-                               impact=body.impact, actor=caller.actor)  # fmt: skip
+    now = await incident_public.publish_public(
+        request, incident_id, name=body.name, body=body.body, impact=body.impact,
+        actor=caller.actor,
+    )  # fmt: skip
     return {"id": incident_id, "published": now.isoformat()}
 
 
@@ -278,8 +280,10 @@ async def update_incident(
     body: UpdateIn,
     caller: Annotated[Caller, Depends(require("write"))],
 ) -> dict[str, Any]:
-    await post_update(request, incident_id, status=body.status, body=body.body,
-                      component_states=body.components, actor=caller.actor)  # fmt: skip
+    await incident_public.post_update(
+        request, incident_id, status=body.status, body=body.body,
+        component_states=body.components, actor=caller.actor,
+    )  # fmt: skip
     return {"id": incident_id, "status": body.status}
 
 
@@ -305,8 +309,9 @@ async def put_postmortem(
     body: PostmortemIn,
     caller: Annotated[Caller, Depends(require("write"))],
 ) -> dict[str, Any]:
-    first = await save_postmortem(request, incident_id, body=body.body,
-                                  publish_it=body.publish, actor=caller.actor)  # fmt: skip
+    first = await incident_public.save_postmortem(
+        request, incident_id, body=body.body, publish_it=body.publish, actor=caller.actor
+    )
     async with request.app.state.db.begin() as connection:
         published = await postmortem_published(connection, incident_id)
     return {"id": incident_id, "published": published, "notified": first}
