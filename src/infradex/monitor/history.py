@@ -565,6 +565,9 @@ def window_from_row(row: Any) -> Window:
         source=row.created_by or "api",
         public=bool(row.public),
         public_name=row.public_name,
+        remind_before=None
+        if row.remind_before_s is None
+        else timedelta(seconds=row.remind_before_s),
     )
 
 
@@ -582,6 +585,9 @@ async def add_window(db: Database, window: Window, created_by: str, now: datetim
                 created_at=now,
                 public=window.public,
                 public_name=window.public_name,
+                remind_before_s=None
+                if window.remind_before is None
+                else int(window.remind_before.total_seconds()),
             )
         )
         key = result.inserted_primary_key
