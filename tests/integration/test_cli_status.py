@@ -92,3 +92,21 @@ def test_export_prints_each_file_and_imports_only_what_it_uses(tmp_path: Path) -
     listed = dict(reversed(line.split()) for line in lines[:-2])
     assert listed == {name: f"{size:,}" for name, size in files.items()}
     assert lines[-2] == f"{len(files)} files in {out}"
+
+
+def test_a_second_export_leaves_unchanged_files_alone_and_rewrites_the_rest(
+    tmp_path: Path,
+) -> None:
+    """Renaming over a file costs ext4 a write to disk there and then; a file that already
+    holds the same bytes is kept (its inode and time too), one that differs is replaced."""
+    out = tmp_path / "site"
+    assert runner.invoke(app, ["status", "export", str(out)], env=env(tmp_path)).exit_code == 0
+    css, history = out / "status" / "status.css", out / "status" / "history" / "index.html"
+    kept = css.stat()
+    wanted = history.read_bytes()
+    history.write_bytes(wanted[:-10] + b"tampered!\n")  # same size, other bytes
+    again = runner.invoke(app, ["status", "export", str(out)], env=env(tmp_path))
+    assert again.exit_code == 0, again.stderr
+    assert (css.stat().st_ino, css.stat().st_mtime_ns) == (kept.st_ino, kept.st_mtime_ns)
+    assert history.read_bytes() == wanted
+    assert not list(out.rglob("*.partial"))

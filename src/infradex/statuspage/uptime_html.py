@@ -10,7 +10,7 @@ import functools
 from collections.abc import Mapping, Sequence
 from datetime import date
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from infradex.statuspage.bars import day_class, day_words, percent
 from infradex.statuspage.components import Layout
@@ -91,30 +91,47 @@ def _calendar(
     month: int,
     days: Mapping[date, Day],
     today: date,
-    cells: dict[int, str] | None = None,
+    cells: dict[object, str] | None = None,
 ) -> str:
     """A month's days, Monday first (numbers and fixed class names only: built as text,
     a thousand components' calendars are ninety thousand cells); ``cells``: each day's
-    cell by the day's ``id`` (days are shared: a cell is the same for each)."""
+    cell by the day's ``id``, and each week's row by its month and its days' ``id``s
+    (days are shared: a cell or a row is the same for each)."""
     rows = []
     for week in _weeks(year, month):
         if week[0] > today:
             break  # weeks still to come
-        row = []
-        for day in week:
-            if day.month != month or day > today:
-                row.append("<td></td>")
-                continue
-            found = days.get(day)
-            if found is None or cells is None:
-                row.append(_cell(day, found))
-                continue
-            cell = cells.get(id(found))
-            if cell is None:
-                cell = cells[id(found)] = _cell(day, found)
-            row.append(cell)
-        rows.append("<tr>" + "".join(row) + "</tr>")
+        found = [days.get(day) for day in week]
+        key = (year, month, *map(id, found)) if cells is not None else None
+        row = cells.get(key) if cells is not None else None
+        if row is None:
+            row = "<tr>" + "".join(_cells(year, month, week, found, today, cells)) + "</tr>"
+            if cells is not None:
+                cells[key] = row
+        rows.append(row)
     return f'<table class="calendar">{_HEAD}<tbody>{"".join(rows)}</tbody></table>'
+
+
+def _cells(
+    year: int,
+    month: int,
+    week: Sequence[date],
+    found: Sequence[Day | None],
+    today: date,
+    cells: dict[object, str] | None,
+) -> list[str]:
+    row = []
+    for day, day_found in zip(week, found, strict=True):
+        if day.month != month or day > today:
+            row.append("<td></td>")
+        elif day_found is None or cells is None:
+            row.append(_cell(day, day_found))
+        else:
+            cell = cells.get(id(day_found))
+            if cell is None:
+                cell = cells[id(day_found)] = _cell(day, day_found)
+            row.append(cell)
+    return row
 
 
 def _month(
@@ -122,13 +139,13 @@ def _month(
     month: int,
     inside: Sequence[Day],
     today: date,
-    cells: dict[int, str] | None = None,
+    cells: dict[object, str] | None = None,
 ) -> str:
     """One month of one component; ``inside``: its days of that month."""
     uptime = span_uptime(inside)
     label = date(year, month, 1).strftime("%B %Y")
     shown = percent(uptime) if uptime is not None else "no data"
-    troubled = [d for d in inside if day_words(d)]
+    troubled = [d for d in inside if (d.major or d.partial or d.maintenance) and day_words(d)]
     if troubled:
         items = "".join(f"<li>{d.day.day} {d.day:%b}: {day_words(d)}</li>" for d in troubled)
         outages = f'<ul class="outage-days">{items}</ul>'
@@ -158,7 +175,7 @@ class _Months:
         self.uptime = uptime
         self.span = (uptime.last - uptime.first).days + 1
         self.drawn: dict[tuple[int, ...], str] = {}
-        self.cells: dict[int, str] = {}  # a day's calendar cell by the day's id
+        self.cells: dict[object, str] = {}  # calendar cells and rows (_calendar)
         self.scanned: dict[str, dict[tuple[int, int], list[Day]]] = {}
 
     def days(self, key: str, year: int, month: int) -> Sequence[Day]:
@@ -184,10 +201,12 @@ def _component(
     key: str, name: str, months: Sequence[tuple[int, int]], today: date, memo: _Months
 ) -> Markup:
     drawn = "".join(memo.markup(y, m, memo.days(key, y, m), today) for y, m in months)
+    # escape() as Markup.format would, without its formatter (four thousand of these a page)
+    name = escape(name)
     return Markup(
-        '<section class="uptime-component" id="component-{}" aria-label="{}"><h3>{}</h3>'
-        '<div class="months">{}</div></section>'
-    ).format(key, name, name, Markup(drawn))
+        f'<section class="uptime-component" id="component-{escape(key)}" aria-label="{name}">'
+        f'<h3>{name}</h3><div class="months">{drawn}</div></section>'
+    )
 
 
 def _nav_pages(page: int, count: int) -> Markup:
