@@ -54,8 +54,7 @@ def day_words(day: Day) -> str:
     return ", ".join(parts)
 
 
-def _summary(days: Sequence[Day]) -> str:
-    uptime = span_uptime(days)
+def _summary(days: Sequence[Day], uptime: float | None) -> str:
     head = (
         f"{percent(uptime)} uptime over the last {len(days)} days"
         if uptime is not None
@@ -91,8 +90,8 @@ def render_bars(days: Sequence[Day], classes: dict[int, str] | None = None) -> M
             path.append(f"M{index * _STEP + 4} 0v{_HEIGHT}")
         previous[css] = index
     paths = "".join(f'<path class="{css}" d="{"".join(d)}"/>' for css, d in runs.items())
-    summary = _summary(days)
     uptime = span_uptime(days)
+    summary = _summary(days, uptime)
     shown = f"{percent(uptime)} uptime" if uptime is not None else "No data"
     return Markup(
         f'<svg class="bars" viewBox="0 0 {DAYS * _STEP - 2} {_HEIGHT}" role="img" '

@@ -204,8 +204,8 @@ def replay(
         part = Layout(tuple(components), ())
         owners = {c.split("/", 1)[0] for c in trouble}
         given = {c: shown[c] for o in owners for c in siblings.get(o, ()) if c in shown}
-        return {d.component.id: d.status for d in derive(catalog, part, given, windows,
-                                                          overrides, at)}  # fmt: skip
+        found = derive(catalog, part, given, windows, overrides, at, reasons=False)
+        return {d.component.id: d.status for d in found}
 
     pending = sorted((c for c in changes if since < c.at <= until), key=lambda c: c.at)
     boundaries = _boundaries(windows, overrides, since, until)
@@ -367,13 +367,17 @@ def group_day(members: Sequence[Day]) -> Day:
 def span_uptime(days: Sequence[Day]) -> float | None:
     """The uptime over several days: the outage seconds over the counted seconds (a
     group's: the average of its days')."""
-    if any(d.average is not None for d in days):
-        known = [u for d in days if (u := d.uptime()) is not None]
-        return sum(known) / len(known) if known else None
-    counted = sum(d.counted for d in days)
+    counted: float = 0  # added up in order, as sum() would (the same floats)
+    lost = 0.0
+    for day in days:
+        if day.average is not None:
+            known = [u for d in days if (u := d.uptime()) is not None]
+            return sum(known) / len(known) if known else None
+        counted += day.observed  # Day.counted and Day.lost, without two property calls
+        lost += day.major + PARTIAL_WEIGHT * day.partial
     if counted <= 0:
         return None
-    return max(0.0, 1.0 - sum(d.lost for d in days) / counted)
+    return max(0.0, 1.0 - lost / counted)
 
 
 @dataclass(frozen=True, slots=True)
