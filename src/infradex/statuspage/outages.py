@@ -352,14 +352,32 @@ def group_day(members: Sequence[Day]) -> Day:
     group; the minutes are the members' summed). The members all have the same day."""
     if not members:
         raise ValueError("a group's day needs its members' days")
-    known = [u for m in members if (u := m.uptime()) is not None]
+    # one pass, adding in the members' order as sum() would (the same floats); a member's
+    # uptime as Day.uptime() gives it
+    observed: float = 0
+    major: float = 0
+    partial: float = 0
+    degraded: float = 0
+    maintenance: float = 0
+    known = []
+    for member in members:
+        observed += member.observed
+        major += member.major
+        partial += member.partial
+        degraded += member.degraded
+        maintenance += member.maintenance
+        if member.average is not None:
+            known.append(member.average)
+        elif member.observed > 0:
+            lost = member.major + PARTIAL_WEIGHT * member.partial
+            known.append(max(0.0, 1.0 - lost / member.observed))
     return Day(
         members[0].day,
-        observed=sum(m.observed for m in members),
-        major=sum(m.major for m in members),
-        partial=sum(m.partial for m in members),
-        degraded=sum(m.degraded for m in members),
-        maintenance=sum(m.maintenance for m in members),
+        observed=observed,
+        major=major,
+        partial=partial,
+        degraded=degraded,
+        maintenance=maintenance,
         average=sum(known) / len(known) if known else None,
     )
 
