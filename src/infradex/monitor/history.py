@@ -550,6 +550,9 @@ async def add_window(db: Database, window: Window, created_by: str, now: datetim
                 created_at=now,
                 public=window.public,
                 public_name=window.public_name,
+                remind_before_s=None
+                if window.remind_before is None
+                else int(window.remind_before.total_seconds()),
             )
         )
         key = result.inserted_primary_key

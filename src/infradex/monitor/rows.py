@@ -3,6 +3,7 @@ Light on purpose (no probes, no report models), for readers such as the status p
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from infradex.monitor.evaluate import CheckState, Shown, Status
@@ -41,4 +42,7 @@ def window_from_row(row: Any) -> Window:
         source=row.created_by or "api",
         public=bool(row.public),
         public_name=row.public_name,
+        remind_before=None
+        if row.remind_before_s is None
+        else timedelta(seconds=row.remind_before_s),
     )

@@ -86,10 +86,19 @@ def render_incident(
         if incident.resolved_at
         else Markup("")
     )
+    postmortem = incident.public_postmortem
+    written = (
+        Markup(
+            '<section class="postmortem" aria-labelledby="postmortem"><h2 id="postmortem">'
+            'Postmortem</h2><p class="when">{}</p><p class="body">{}</p></section>'
+        ).format(when(postmortem.updated_at), postmortem.body)
+        if postmortem
+        else Markup("")
+    )
     body = Markup(
         "{nav}<header><h1>{name}</h1></header>"
         '<p class="incident-summary impact-{impact}"><strong>{impact_words}</strong> · {status}'
-        " · since {started}{resolved}</p>{names}"
+        " · since {started}{resolved}</p>{names}{postmortem}"
         '<section aria-labelledby="timeline"><h2 id="timeline">Updates</h2>'
         '<ol class="timeline">{updates}</ol></section>{footer}'
     ).format(
@@ -101,6 +110,7 @@ def render_incident(
         started=when(started),
         resolved=resolved,
         names=names,
+        postmortem=written,
         updates=updates,
         footer=_feeds_footer(),
     )
