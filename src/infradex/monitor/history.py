@@ -15,7 +15,7 @@ from sqlalchemy import Table, and_, case, delete, func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from infradex.monitor.evaluate import CheckState, Shown, StateChange, Status
+from infradex.monitor.evaluate import CheckState, Shown, StateChange
 from infradex.monitor.maintenance import Window
 from infradex.monitor.report import (
     CheckHistory,
@@ -24,6 +24,7 @@ from infradex.monitor.report import (
     UptimeReport,
 )
 from infradex.monitor.rollups import Rollup, bucket_start, span, uptime_percent
+from infradex.monitor.rows import state_from_row, window_from_row
 from infradex.settings import Retention
 from infradex.store.db import Database
 from infradex.store.tables import (
@@ -157,24 +158,6 @@ async def write_batch(db: Database, batch: Batch) -> None:
         if batch.rollups:
             rows = [r.to_row() for r in batch.rollups.values()]
             await upsert(connection, check_rollups, ["check_id", "period", "bucket"], rows)
-
-
-def state_from_row(row: Any) -> CheckState:
-    return CheckState(
-        check_id=row.check_id,
-        state=Shown(row.state),
-        hard_state=Shown(row.hard_state),
-        failures=row.failures,
-        successes=row.successes,
-        flapping=row.flapping,
-        history=row.history,
-        since=row.since,
-        last_result_at=row.last_result_at,
-        last_status=None if row.last_status is None else Status(row.last_status),
-        last_message=row.last_message,
-        last_duration_ms=row.last_duration_ms,
-        last_observed=row.last_observed,
-    )
 
 
 async def load_states(
@@ -553,24 +536,6 @@ async def _state_changes(
 
 
 # ----------------------------------------------------------------------------- maintenance
-def window_from_row(row: Any) -> Window:
-    return Window(
-        id=row.id,
-        target=row.target_ref,
-        starts_at=row.starts_at,
-        ends_at=row.ends_at,
-        rrule=row.rrule,
-        timezone=row.timezone,
-        reason=row.reason,
-        source=row.created_by or "api",
-        public=bool(row.public),
-        public_name=row.public_name,
-        remind_before=None
-        if row.remind_before_s is None
-        else timedelta(seconds=row.remind_before_s),
-    )
-
-
 async def add_window(db: Database, window: Window, created_by: str, now: datetime) -> int:
     async with db.begin() as connection:
         result = await connection.execute(

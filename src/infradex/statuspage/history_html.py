@@ -5,6 +5,7 @@ and the words people wrote only, like the page."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -42,6 +43,7 @@ def _step(status: str) -> str:
     return status.replace("_", " ").capitalize()
 
 
+@functools.lru_cache(maxsize=64)
 def _nav(*links: tuple[str, str]) -> Markup:
     items = Markup("").join(
         Markup('<a href="{}">{}</a>').format(href, text) for href, text in links
@@ -49,6 +51,7 @@ def _nav(*links: tuple[str, str]) -> Markup:
     return Markup('<nav class="crumbs" aria-label="Status page">{}</nav>').format(items)
 
 
+@functools.lru_cache(maxsize=1)
 def _feeds_footer() -> Markup:
     return Markup(
         '<footer><p>Follow this page: <a href="{}">Atom feed</a> · <a href="{}">RSS feed</a> · '
