@@ -127,8 +127,29 @@ def test_maintenance_add_list_remove(env: dict[str, str]) -> None:
     (window,) = json.loads(listed.stdout)
     assert window["rrule"] == "FREQ=WEEKLY;BYDAY=SU" and window["reason"] == "patching"
     assert window["nextStart"] is not None
+    assert window["remindBefore"] is None  # the default: an hour
     removed = runner.invoke(app, ["maintenance", "remove", str(window["id"])], env=env)
     assert removed.exit_code == 0
+    reminded = runner.invoke(
+        app,
+        ["maintenance", "add", "web", "--start", "2026-12-06T02:00Z", "--duration", "2h",
+         "--public", "--remind-before", "1d"],
+        env=env,
+    )  # fmt: skip
+    assert reminded.exit_code == 0, reminded.stderr
+    listed = runner.invoke(app, ["maintenance", "list", "--format", "json"], env=env)
+    (public,) = json.loads(listed.stdout)
+    assert public["remindBefore"] == "1d" and public["public"] is True
+    none = runner.invoke(
+        app,
+        ["maintenance", "add", "web", "--start", "2026-12-06T02:00Z", "--duration", "2h",
+         "--public", "--remind-before", "0"],
+        env=env,
+    )  # fmt: skip
+    assert none.exit_code == 0, none.stderr
+    listed = runner.invoke(app, ["maintenance", "list", "--format", "json"], env=env)
+    assert sorted(str(w["remindBefore"]) for w in json.loads(listed.stdout)) == ["0s", "1d"]
+    runner.invoke(app, ["maintenance", "remove", str(public["id"])], env=env)
     again = runner.invoke(app, ["maintenance", "remove", str(window["id"])], env=env)
     assert again.exit_code == 1 and "no maintenance window" in again.stderr
 
@@ -142,6 +163,15 @@ def test_maintenance_add_list_remove(env: dict[str, str]) -> None:
         (["web", "--duration", "2h", "--rrule", "EVERY SUNDAY"], "FREQ=WEEKLY"),
         (["nowhere", "--duration", "2h"], "nothing in the catalog is called"),
         (["service:web/nope", "--duration", "2h"], "is not a check"),
+        (["web", "--duration", "2h", "--remind-before", "2h"], "make the window public"),
+        (
+            ["web", "--duration", "2h", "--public", "--remind-before", "soon"],
+            "--remind-before: 'soon' is not a duration",
+        ),
+        (
+            ["web", "--duration", "2h", "--public", "--remind-before", "30d"],
+            "--remind-before is between 0 (no reminder) and 7d",
+        ),
     ],
 )
 def test_maintenance_add_refuses_bad_input(

@@ -49,3 +49,64 @@ def test_export_into_a_file_is_refused(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "is a file: give a directory" in result.stderr
     assert target.read_text() == "keep me"
+
+
+def test_export_prints_each_file_and_imports_only_what_it_uses(tmp_path: Path) -> None:
+    """What a user times is the whole command: the export loads no web app, probes,
+    alerting loop, catalog warnings or (on a store at the newest revision) Alembic."""
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "site"
+    code = (
+        "import sys\n"
+        f"sys.argv = ['infradex', 'status', 'export', {str(out)!r}]\n"
+        "from infradex.cli.main import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exc:\n"
+        "    assert exc.code in (0, None), exc.code\n"
+        "print('modules:', ' '.join(sorted(sys.modules)))\n"
+    )
+    environment = {**os.environ, **env(tmp_path)}
+    for _ in range(2):  # the first run migrates the new store, the second finds it current
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              env=environment, check=True)  # fmt: skip
+    lines = done.stdout.splitlines()
+    modules = set(lines[-1].removeprefix("modules: ").split())
+    heavy_modules = (
+        "infradex.web",
+        "fastapi",
+        "starlette",
+        "infradex.probes",
+        "infradex.lint",
+        "infradex.alerting.loop",
+        "infradex.monitor.runner",
+        "alembic",
+        "jinja2",
+    )
+    for heavy in heavy_modules:
+        assert not any(m == heavy or m.startswith(heavy + ".") for m in modules), heavy
+    files = {p.relative_to(out).as_posix(): p.stat().st_size for p in out.rglob("*") if p.is_file()}
+    listed = dict(reversed(line.split()) for line in lines[:-2])
+    assert listed == {name: f"{size:,}" for name, size in files.items()}
+    assert lines[-2] == f"{len(files)} files in {out}"
+
+
+def test_a_second_export_leaves_unchanged_files_alone_and_rewrites_the_rest(
+    tmp_path: Path,
+) -> None:
+    """Renaming over a file costs ext4 a write to disk there and then; a file that already
+    holds the same bytes is kept (its inode and time too), one that differs is replaced."""
+    out = tmp_path / "site"
+    assert runner.invoke(app, ["status", "export", str(out)], env=env(tmp_path)).exit_code == 0
+    css, history = out / "status" / "status.css", out / "status" / "history" / "index.html"
+    kept = css.stat()
+    wanted = history.read_bytes()
+    history.write_bytes(wanted[:-10] + b"tampered!\n")  # same size, other bytes
+    again = runner.invoke(app, ["status", "export", str(out)], env=env(tmp_path))
+    assert again.exit_code == 0, again.stderr
+    assert (css.stat().st_ino, css.stat().st_mtime_ns) == (kept.st_ino, kept.st_mtime_ns)
+    assert history.read_bytes() == wanted
+    assert not list(out.rglob("*.partial"))

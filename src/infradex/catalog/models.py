@@ -30,6 +30,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from infradex.catalog.refs import SLUG
+from infradex.catalog.reminders import check_remind_before
 from infradex.channels.registry import NotifyChannel
 from infradex.conditions import ConditionError, parse_condition
 from infradex.durations import DurationError, parse_duration
@@ -320,11 +321,15 @@ class Maintenance(Model):
     # the status page shows the window (docs/status-page.md) under `publicName`
     public: bool = False
     public_name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    # subscribers are reminded this long before each occurrence starts (default 1h; 0: none)
+    remind_before: Duration | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Maintenance:
         if (self.end is None) == (self.duration is None):
             raise ValueError("give end or duration (one of them), e.g. duration: 2h")
+        if self.remind_before is not None:
+            check_remind_before(parse_duration(self.remind_before), public=self.public)
         starts, ends = self.bounds()
         if ends <= starts:
             raise ValueError(f"end {self.end} is not after start {self.start}")

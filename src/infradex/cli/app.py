@@ -9,10 +9,9 @@ import typer
 import typer.core
 
 from infradex import __version__
-from infradex.catalog import Catalog, LoadedCatalog
+from infradex.catalog import Catalog, LoadedCatalog, load
 from infradex.cli.output import err_console
 from infradex.errors import InfradexError
-from infradex.lint import load
 from infradex.settings import Settings
 
 __all__ = ["app", "load_catalog", "load_checked"]
@@ -68,9 +67,10 @@ def settings_of(ctx: typer.Context) -> Settings:
     return obj if isinstance(obj, Settings) else Settings.from_env()
 
 
-def load_catalog(ctx: typer.Context, path: Path | None = None) -> Catalog:
-    """Load the catalog the user chose; on errors list them all and exit 1."""
-    loaded = load_checked(ctx, path)
+def load_catalog(ctx: typer.Context, path: Path | None = None, *, warnings: bool = True) -> Catalog:
+    """Load the catalog the user chose; on errors list them all and exit 1 (``warnings``
+    False: a command that shows none need not look for them)."""
+    loaded = load_checked(ctx, path, warnings=warnings)
     if loaded.catalog is None:
         for problem in loaded.errors:
             err_console.print(str(problem), style="red", markup=False)
@@ -83,11 +83,22 @@ def load_catalog(ctx: typer.Context, path: Path | None = None) -> Catalog:
     return loaded.catalog
 
 
-def load_checked(ctx: typer.Context, path: Path | None = None) -> LoadedCatalog:
-    """The catalog and all its problems; loaded once per command, however often asked."""
+def load_checked(
+    ctx: typer.Context, path: Path | None = None, *, warnings: bool = True
+) -> LoadedCatalog:
+    """The catalog and all its problems; loaded once per command, however often asked
+    (``warnings`` False: its errors only, unless the warnings are already known)."""
     source = path or settings_of(ctx).catalog
     cache = ctx.meta.setdefault("infradex.loaded", {})
     if source not in cache:
-        cache[source] = load(source)
+        plain = cache.get((source, "errors only"))
+        if not warnings:
+            if plain is None:
+                plain = cache[(source, "errors only")] = load(source)
+            found: LoadedCatalog = plain
+            return found
+        from infradex.lint import with_warnings  # the checks' imports: only when asked
+
+        cache[source] = with_warnings(load(source) if plain is None else plain)
     loaded: LoadedCatalog = cache[source]
     return loaded

@@ -21,7 +21,7 @@ from infradex.durations import DurationError, parse_duration
 from infradex.errors import NotFoundError, UsageError
 from infradex.monitor import history
 from infradex.monitor.checks import CheckDef, CheckResult, adhoc_check, checks_of, run_check
-from infradex.monitor.maintenance import Window, coverage, parse_rrule
+from infradex.monitor.maintenance import Window, coverage, parse_rrule, remind_before_from
 from infradex.monitor.report import check_summary
 from infradex.store import Database
 from infradex.store.audit import audit
@@ -257,6 +257,13 @@ def maintenance_add(
         str | None,
         typer.Option(help="Its name on the status page (the reason stays internal)."),
     ] = None,
+    remind_before: Annotated[
+        str | None,
+        typer.Option(
+            help="Remind subscribers this long before it starts, e.g. 2h "
+            "(default 1h; 0: no reminder). Public windows only."
+        ),
+    ] = None,
 ) -> None:
     """Add a maintenance window; the monitor picks it up within 15 seconds."""
     settings = settings_of(ctx)
@@ -287,8 +294,10 @@ def maintenance_add(
         raise UsageError("--public-name names a public window: add --public, or leave it out")
     if public_name is not None and not public_name.strip():
         raise UsageError("--public-name is empty: give the name people will see")
+    remind = remind_before_from(remind_before, public=public, name="--remind-before")
     window = Window(target, starts, ends, rule, timezone, reason, public=public,
-                    public_name=public_name.strip() if public_name else None)  # fmt: skip
+                    public_name=public_name.strip() if public_name else None,
+                    remind_before=remind)  # fmt: skip
     covered = coverage(catalog, target, ids)
     db = Database(settings.database_url)
 

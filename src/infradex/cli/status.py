@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from infradex.cli.app import app, load_catalog, settings_of
 from infradex.cli.output import console
@@ -28,7 +27,7 @@ def status_export(
     """Write the status page, its stylesheet and its Statuspage v2 JSON as static files,
     derived from the store as the server would show them now."""
     settings = settings_of(ctx)
-    catalog = load_catalog(ctx)
+    catalog = load_catalog(ctx, warnings=False)  # the export shows none
     loaded_at = utcnow()
     db = Database(settings.database_url)
 
@@ -49,8 +48,8 @@ def status_export(
             await db.close()
 
     written = asyncio.run(render())
-    table = Table("File", "Bytes")
-    for relative, size in written:
-        table.add_row(relative, f"{size:,}")
-    console.print(table)
+    # a line per file (our own names), written at once: a table of a thousand rows took
+    # rich a tenth of a second
+    width = max((len(f"{size:,}") for _, size in written), default=0)
+    typer.echo("".join(f"{size:>{width},}  {relative}\n" for relative, size in written), nl=False)
     console.print(f"{len(written)} files in {directory}", markup=False)

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import and_, case, delete, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from infradex.monitor.evaluate import CheckState, Shown, StateChange, Status
+from infradex.monitor.evaluate import CheckState, Shown, StateChange
 from infradex.monitor.maintenance import Window
 from infradex.monitor.report import (
     CheckHistory,
@@ -23,6 +23,7 @@ from infradex.monitor.report import (
     UptimeReport,
 )
 from infradex.monitor.rollups import Rollup, bucket_start, span, uptime_percent
+from infradex.monitor.rows import state_from_row, window_from_row
 from infradex.settings import Retention
 from infradex.store.bulk import insert_rows, upsert_rows
 from infradex.store.db import Database
@@ -136,24 +137,6 @@ async def write_batch(db: Database, batch: Batch) -> None:
         if batch.rollups:
             rows = [r.to_row() for r in batch.rollups.values()]
             await upsert_rows(connection, check_rollups, ["check_id", "period", "bucket"], rows)
-
-
-def state_from_row(row: Any) -> CheckState:
-    return CheckState(
-        check_id=row.check_id,
-        state=Shown(row.state),
-        hard_state=Shown(row.hard_state),
-        failures=row.failures,
-        successes=row.successes,
-        flapping=row.flapping,
-        history=row.history,
-        since=row.since,
-        last_result_at=row.last_result_at,
-        last_status=None if row.last_status is None else Status(row.last_status),
-        last_message=row.last_message,
-        last_duration_ms=row.last_duration_ms,
-        last_observed=row.last_observed,
-    )
 
 
 async def load_states(
@@ -532,21 +515,6 @@ async def _state_changes(
 
 
 # ----------------------------------------------------------------------------- maintenance
-def window_from_row(row: Any) -> Window:
-    return Window(
-        id=row.id,
-        target=row.target_ref,
-        starts_at=row.starts_at,
-        ends_at=row.ends_at,
-        rrule=row.rrule,
-        timezone=row.timezone,
-        reason=row.reason,
-        source=row.created_by or "api",
-        public=bool(row.public),
-        public_name=row.public_name,
-    )
-
-
 async def add_window(db: Database, window: Window, created_by: str, now: datetime) -> int:
     async with db.begin() as connection:
         result = await connection.execute(
@@ -561,6 +529,9 @@ async def add_window(db: Database, window: Window, created_by: str, now: datetim
                 created_at=now,
                 public=window.public,
                 public_name=window.public_name,
+                remind_before_s=None
+                if window.remind_before is None
+                else int(window.remind_before.total_seconds()),
             )
         )
         key = result.inserted_primary_key

@@ -20,7 +20,9 @@ from pydantic import Field
 from infradex.catalog.entities import Catalog
 from infradex.catalog.queries import impact
 from infradex.catalog.refs import RefError, parse_ref
+from infradex.catalog.reminders import check_remind_before
 from infradex.catalog.specs import spec_maintenance
+from infradex.durations import DurationError, format_duration, parse_duration
 from infradex.errors import UsageError
 from infradex.recurrence import (
     MAX_OCCURRENCES,
@@ -61,6 +63,11 @@ class WindowRecord(ReadModel):
     public_name: str | None = Field(
         None, description="its name there (default: Scheduled maintenance)"
     )
+    remind_before: str | None = Field(
+        None,
+        description="subscribers are reminded this long before it starts, e.g. 2h; 0: no "
+        "reminder; null: the default (1h)",
+    )
 
 
 class WindowStatus(WindowRecord):
@@ -80,6 +87,8 @@ class Window:
     source: str = "api"  # api, cli or catalog
     public: bool = False  # shown on the status page (docs/status-page.md)
     public_name: str | None = None
+    #: subscribers are reminded this long before an occurrence; None: the default (1 h)
+    remind_before: timedelta | None = None
 
     @property
     def duration(self) -> timedelta:
@@ -115,6 +124,9 @@ class Window:
             created_by=self.source,
             public=self.public,
             public_name=self.public_name,
+            remind_before=None
+            if self.remind_before is None
+            else format_duration(self.remind_before),
         )
 
     def status(self, now: datetime) -> WindowStatus:
@@ -246,6 +258,22 @@ def active_coverage(windows: Sequence[Window], catalog: Catalog, at: datetime) -
     )
 
 
+def remind_before_from(text: str | None, *, public: bool, name: str) -> timedelta | None:
+    """A stored window's reminder time from the API's or the CLI's text (``name``: the
+    field or flag as the person wrote it); None when not given. ``UsageError`` saying what
+    to write."""
+    if text is None:
+        return None
+    try:
+        value = parse_duration(text.strip() if text.strip() != "0" else 0)
+        check_remind_before(value, public=public, name=name)
+    except DurationError as exc:
+        raise UsageError(f"{name}: {exc}; 0 for no reminder") from None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return value
+
+
 def catalog_windows(catalog: Catalog) -> list[Window]:
     """The windows written in the catalog (on services, providers and hosts)."""
     found: list[Window] = []
@@ -266,6 +294,9 @@ def catalog_windows(catalog: Catalog) -> list[Window]:
                         source="catalog",
                         public=spec.public,
                         public_name=spec.public_name,
+                        remind_before=None
+                        if spec.remind_before is None
+                        else parse_duration(spec.remind_before),
                     )
                 )
     return found

@@ -19,9 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from infradex.catalog.entities import Catalog
 from infradex.catalog.specs import spec_checks
 from infradex.monitor.evaluate import CheckState, Shown
-from infradex.monitor.history import state_from_row, window_from_row
 from infradex.monitor.locations import agent_check_id, agent_locations, located_checks
 from infradex.monitor.maintenance import Window, catalog_windows, windows_covering
+from infradex.monitor.rows import state_from_row, window_from_row
 from infradex.store.tables import check_states, location_states, maintenance_windows
 
 __all__ = [

@@ -54,6 +54,7 @@ class HeapSettler:
         self.delay = delay
         self._handle: asyncio.TimerHandle | None = None
         self._changes = 0
+        self.settles = 0  # how many times it has settled the heap
 
     def catalog_changed(self, _catalog: Any = None) -> None:
         self._changes += 1
@@ -64,6 +65,7 @@ class HeapSettler:
     def _settle(self) -> None:
         self._handle = None
         settle_heap(reclaim=self._changes > 1)
+        self.settles += 1
 
     def stop(self) -> None:
         if self._handle is not None:

@@ -7,13 +7,13 @@ to escape (docs/status-page.md, "Uptime")."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from markupsafe import Markup
 
 from infradex.statuspage.outages import Day, span_uptime
 
-__all__ = ["DAYS", "day_class", "day_words", "percent", "render_bars"]
+__all__ = ["DAYS", "day_class", "day_words", "percent", "render_all_bars", "render_bars"]
 
 DAYS = 90
 #: how many days with outages the bars' title names (the newest; the rest are counted)
@@ -54,8 +54,7 @@ def day_words(day: Day) -> str:
     return ", ".join(parts)
 
 
-def _summary(days: Sequence[Day]) -> str:
-    uptime = span_uptime(days)
+def _summary(days: Sequence[Day], uptime: float | None) -> str:
     head = (
         f"{percent(uptime)} uptime over the last {len(days)} days"
         if uptime is not None
@@ -70,16 +69,20 @@ def _summary(days: Sequence[Day]) -> str:
     return f"{head}. Outages: {named}{rest}"
 
 
-def render_bars(days: Sequence[Day]) -> Markup:
+def render_bars(days: Sequence[Day], classes: dict[int, str] | None = None) -> Markup:
     """The bars of ``days`` (oldest first, at most :data:`DAYS`; missing old days are grey),
-    and the uptime in words."""
+    and the uptime in words; ``classes``: each day's class by its ``id``, for days shared
+    by many bars (``outages.uptime_history`` shares the days up all day)."""
     days = list(days)[-DAYS:]
     offset = DAYS - len(days)
     runs: dict[str, list[str]] = {}
     previous: dict[str, int] = {}
     for index in range(DAYS):
         day = days[index - offset] if index >= offset else None
-        css = day_class(day)
+        if day is None or classes is None:
+            css = day_class(day)
+        else:
+            css = classes.get(id(day)) or classes.setdefault(id(day), day_class(day))
         path = runs.setdefault(css, [])
         if previous.get(css) == index - 1:
             path.append(f"m{_STEP}-{_HEIGHT}v{_HEIGHT}")
@@ -87,8 +90,8 @@ def render_bars(days: Sequence[Day]) -> Markup:
             path.append(f"M{index * _STEP + 4} 0v{_HEIGHT}")
         previous[css] = index
     paths = "".join(f'<path class="{css}" d="{"".join(d)}"/>' for css, d in runs.items())
-    summary = _summary(days)
     uptime = span_uptime(days)
+    summary = _summary(days, uptime)
     shown = f"{percent(uptime)} uptime" if uptime is not None else "No data"
     return Markup(
         f'<svg class="bars" viewBox="0 0 {DAYS * _STEP - 2} {_HEIGHT}" role="img" '
@@ -96,3 +99,19 @@ def render_bars(days: Sequence[Day]) -> Markup:
         f'<p class="legend"><span>{DAYS} days ago</span><span>{shown}</span>'
         "<span>Today</span></p>"
     )
+
+
+def render_all_bars(days: Mapping[str, Sequence[Day]]) -> dict[str, Markup]:
+    """The bars of each component or group by its key (the last :data:`DAYS` of its days);
+    those whose days are the same objects are drawn once."""
+    drawn: dict[tuple[int, ...], Markup] = {}
+    classes: dict[int, str] = {}
+    found = {}
+    for key, theirs in days.items():
+        last = theirs[-DAYS:]
+        same = tuple(map(id, last))
+        bars = drawn.get(same)
+        if bars is None:
+            bars = drawn[same] = render_bars(last, classes)
+        found[key] = bars
+    return found

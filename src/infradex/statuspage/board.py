@@ -30,7 +30,7 @@ from infradex.monitor.reads import (
     shown_states_of,
 )
 from infradex.settings import Settings
-from infradex.statuspage.bars import DAYS, render_bars
+from infradex.statuspage.bars import DAYS, render_all_bars
 from infradex.statuspage.components import Layout, layout, stable_id
 from infradex.statuspage.derive import PageState, Status, derive, group_states
 from infradex.statuspage.feeds import atom, feed_entries, rss
@@ -409,7 +409,7 @@ class StatusBoard:
             found = uptime_history(the_layout, segments, first, last)
             if not draw:
                 return found, {}, {}, {}
-            bars = {key: render_bars(days[-DAYS:]) for key, days in found.days.items()}
+            bars = render_all_bars(found.days)
             pages = render_uptime_pages(info, the_layout, found)
             return found, bars, pages, (_gzipped(pages) if compress else {})
 

@@ -8,6 +8,7 @@ Pure: the caller reads the store and passes the time.
 from __future__ import annotations
 
 import functools
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,7 +16,7 @@ from enum import StrEnum
 from typing import Literal
 
 from infradex.catalog.entities import Catalog
-from infradex.catalog.impact import impact
+from infradex.catalog.impact import Impact, impact
 from infradex.catalog.refs import Ref, RefError, parse_ref
 from infradex.catalog.specs import spec_checks
 from infradex.monitor.evaluate import CheckState, Shown
@@ -163,10 +164,25 @@ def _maintained(catalog: Catalog, windows: Sequence[Window], at: datetime) -> di
     return covered
 
 
+#: each catalog's impact of a root, worked out once (a catalog does not change)
+_IMPACTS: weakref.WeakKeyDictionary[Catalog, dict[Ref, Impact]] = weakref.WeakKeyDictionary()
+
+
+def _impact(catalog: Catalog, root: Ref) -> Impact:
+    known = _IMPACTS.get(catalog)
+    if known is None:
+        known = _IMPACTS.setdefault(catalog, {})
+    found = known.get(root)
+    if found is None:
+        found = known[root] = impact(catalog, root)
+    return found
+
+
 def _from_failures(
-    catalog: Catalog, health: Mapping[Ref, tuple[Health, str]]
+    catalog: Catalog, health: Mapping[Ref, tuple[Health, str]], reasons: bool = True
 ) -> dict[Ref, tuple[Status, str]]:
-    """The worst state each entity gets from its own checks and from what fails upstream."""
+    """The worst state each entity gets from its own checks and from what fails upstream
+    (``reasons`` False: without the sentences, for a replay that keeps only states)."""
     found: dict[Ref, tuple[Status, str]] = {}
 
     def offer(ref: Ref, status: Status, reason: str) -> None:
@@ -179,10 +195,10 @@ def _from_failures(
         "flapping": Status.DEGRADED_PERFORMANCE,
     }
     for root, (how, detail) in health.items():
-        offer(root, own[how], f"{catalog.title(root)}: {detail}")
+        offer(root, own[how], f"{catalog.title(root)}: {detail}" if reasons else "")
         if how == "flapping":
             continue
-        for affected in impact(catalog, root).affected:
+        for affected in _impact(catalog, root).affected:
             if affected.effect == "degraded":
                 status = Status.DEGRADED_PERFORMANCE
             else:
@@ -190,7 +206,7 @@ def _from_failures(
             offer(
                 affected.ref,
                 status,
-                f"{catalog.title(root)}: {detail} ({affected.why(catalog)})",
+                f"{catalog.title(root)}: {detail} ({affected.why(catalog)})" if reasons else "",
             )
     return found
 
@@ -202,22 +218,29 @@ def derive(
     windows: Sequence[Window],
     overrides: Sequence[Override],
     at: datetime,
+    *,
+    reasons: bool = True,
 ) -> tuple[ComponentState, ...]:
-    """Every component's state at ``at``, in page order."""
+    """Every component's state at ``at``, in page order (``reasons`` False: each with an
+    empty reason, for callers that keep only the states: ``outages.replay``)."""
     health = _health(catalog, states)
-    failures = _from_failures(catalog, health)
+    failures = _from_failures(catalog, health, reasons)
     maintained = _maintained(catalog, windows, at)
     active = {o.ref: o for o in sorted(overrides, key=lambda o: o.created_at) if o.active_at(at)}
     derived: list[ComponentState] = []
     for component in layout.components:
         override = active.get(str(component.ref))
         if override is not None:
-            until = override.expires_at.strftime("%Y-%m-%d %H:%M UTC")
-            reason = f"override by {override.created_by} until {until}: {override.reason}"
+            until = override.expires_at.strftime("%Y-%m-%d %H:%M UTC") if reasons else ""
+            reason = (
+                f"override by {override.created_by} until {until}: {override.reason}"
+                if reasons
+                else ""
+            )
             derived.append(ComponentState(component, override.status, reason, override))
         elif component.ref in maintained:
             window = maintained[component.ref]
-            reason = f"public maintenance window on {window.target}"
+            reason = f"public maintenance window on {window.target}" if reasons else ""
             derived.append(ComponentState(component, Status.UNDER_MAINTENANCE, reason))
         elif component.ref in failures:
             status, reason = failures[component.ref]

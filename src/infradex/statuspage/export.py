@@ -3,7 +3,11 @@ stylesheet and every v2 JSON document, laid out so that any static host or bucke
 them at the same paths as the server (docs/status-page.md, "Static export").
 
 Each file is written next to its final name and renamed into place, so a reader (or a sync
-to a bucket) never sees half a file, and a failed export leaves the previous one whole.
+to a bucket) never sees half a file, and a failed export leaves the previous one whole. A
+file that already holds the same bytes is left as it is: most of an export (the incidents'
+pages, the older months) does not change from one run to the next, and renaming over a
+file makes ext4 write the new one out to disk there and then (``auto_da_alloc``): 0.2 to
+0.8 s for the 20 MB of a thousand components.
 """
 
 from __future__ import annotations
@@ -40,6 +44,9 @@ def write_export(rendered: Rendered, directory: Path) -> list[tuple[str, int]]:
     written = []
     for relative, content in export_files(rendered).items():
         target = directory / relative
+        if _holds(target, content):
+            written.append((relative, len(content)))
+            continue
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             partial = target.with_name(f".{target.name}.partial")
@@ -51,3 +58,13 @@ def write_export(rendered: Rendered, directory: Path) -> list[tuple[str, int]]:
             ) from None
         written.append((relative, len(content)))
     return written
+
+
+def _holds(target: Path, content: bytes) -> bool:
+    """``target`` is a regular file with exactly ``content`` (no: write it)."""
+    try:
+        if not target.is_file() or target.is_symlink() or target.stat().st_size != len(content):
+            return False
+        return target.read_bytes() == content
+    except OSError:
+        return False

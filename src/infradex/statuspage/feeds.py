@@ -70,6 +70,14 @@ def _incident_entry(root: str, incident: PublicIncident) -> FeedEntry:
         )
         for u in reversed(incident.updates)
     )
+    postmortem = incident.public_postmortem
+    if postmortem is not None:  # first, as on its page
+        content = (
+            Markup("<p><strong>Postmortem</strong> ({})<br>{}</p>").format(
+                _stamp(postmortem.updated_at), postmortem.body
+            )
+            + content
+        )
     return FeedEntry(
         id=link,
         title=incident.name,

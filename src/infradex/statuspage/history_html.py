@@ -5,6 +5,7 @@ and the words people wrote only, like the page."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -42,6 +43,7 @@ def _step(status: str) -> str:
     return status.replace("_", " ").capitalize()
 
 
+@functools.lru_cache(maxsize=64)
 def _nav(*links: tuple[str, str]) -> Markup:
     items = Markup("").join(
         Markup('<a href="{}">{}</a>').format(href, text) for href, text in links
@@ -49,6 +51,7 @@ def _nav(*links: tuple[str, str]) -> Markup:
     return Markup('<nav class="crumbs" aria-label="Status page">{}</nav>').format(items)
 
 
+@functools.lru_cache(maxsize=1)
 def _feeds_footer() -> Markup:
     return Markup(
         '<footer><p>Follow this page: <a href="{}">Atom feed</a> · <a href="{}">RSS feed</a> · '
@@ -86,10 +89,19 @@ def render_incident(
         if incident.resolved_at
         else Markup("")
     )
+    postmortem = incident.public_postmortem
+    written = (
+        Markup(
+            '<section class="postmortem" aria-labelledby="postmortem"><h2 id="postmortem">'
+            'Postmortem</h2><p class="when">{}</p><p class="body">{}</p></section>'
+        ).format(when(postmortem.updated_at), postmortem.body)
+        if postmortem
+        else Markup("")
+    )
     body = Markup(
         "{nav}<header><h1>{name}</h1></header>"
         '<p class="incident-summary impact-{impact}"><strong>{impact_words}</strong> · {status}'
-        " · since {started}{resolved}</p>{names}"
+        " · since {started}{resolved}</p>{names}{postmortem}"
         '<section aria-labelledby="timeline"><h2 id="timeline">Updates</h2>'
         '<ol class="timeline">{updates}</ol></section>{footer}'
     ).format(
@@ -101,6 +113,7 @@ def render_incident(
         started=when(started),
         resolved=resolved,
         names=names,
+        postmortem=written,
         updates=updates,
         footer=_feeds_footer(),
     )

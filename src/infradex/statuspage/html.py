@@ -44,7 +44,8 @@ def stylesheet() -> bytes:
 def when(value: datetime) -> Markup:
     """A time as people read it, machine-readable too."""
     text = value.strftime("%Y-%m-%d %H:%M UTC")
-    return Markup('<time datetime="{}">{}</time>').format(value.isoformat(), text)
+    # digits, "-", ":", "+", "T", " " and "UTC": nothing to escape (a thousand a page)
+    return Markup(f'<time datetime="{value.isoformat()}">{text}</time>')
 
 
 def _badge(status: Status, monitored: bool = True) -> Markup:

@@ -7,7 +7,7 @@ once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,8 +18,12 @@ from infradex.errors import NotFoundError, UsageError
 from infradex.statuspage.derive import ComponentState
 from infradex.statuspage.incidents import (
     Draft,
+    Postmortem,
     PublicIncident,
     PublicUpdate,
+    check_component_states,
+    check_impact,
+    check_postmortem,
     check_update,
 )
 from infradex.statuspage.subscriber_notices import Announce, incident_event
@@ -32,11 +36,13 @@ __all__ = [
     "add_update_in",
     "detach_finished",
     "list_public",
+    "postmortem_published",
     "publish",
     "publish_in",
     "published_signature",
     "refresh_draft",
     "write_draft",
+    "write_postmortem",
 ]
 
 
@@ -134,6 +140,14 @@ async def refresh_draft(
 
 
 def _incident(row: Any, updates: list[PublicUpdate]) -> PublicIncident:
+    postmortem = None
+    if row.postmortem_body is not None:
+        postmortem = Postmortem(
+            body=row.postmortem_body,
+            updated_at=row.postmortem_updated_at,
+            published_at=row.postmortem_published_at,
+            by=row.postmortem_by,
+        )
     return PublicIncident(
         id=row.id,
         name=row.name,
@@ -146,6 +160,7 @@ def _incident(row: Any, updates: list[PublicUpdate]) -> PublicIncident:
         monitoring_at=row.monitoring_at,
         resolved_at=row.resolved_at,
         updates=tuple(updates),
+        postmortem=postmortem,
     )
 
 
@@ -212,13 +227,14 @@ async def publish(
     at: datetime,
     states: Sequence[ComponentState] = (),
     announce: Announce | None = None,
+    impact: str | None = None,
 ) -> None:
-    """Publish a draft, with the person's words for its name and first update if given;
-    ``announce`` tells subscribers in the same transaction (``states``: the components'
-    public names for the message)."""
+    """Publish a draft, with the person's words for its name and first update, and their
+    impact, if given; ``announce`` tells subscribers in the same transaction (``states``:
+    the components' public names for the message)."""
     async with db.begin(writes=True) as connection:
         await publish_in(connection, incident_id, name=name, body=body, by=by, at=at,
-                         states=states, announce=announce)  # fmt: skip
+                         states=states, announce=announce, impact=impact)  # fmt: skip
 
 
 async def publish_in(
@@ -231,8 +247,11 @@ async def publish_in(
     at: datetime,
     states: Sequence[ComponentState] = (),
     announce: Announce | None = None,
+    impact: str | None = None,
 ) -> None:
     """:func:`publish` in the caller's transaction (the alerter's turn publishes this way)."""
+    if impact is not None:
+        check_impact(impact)
     if name is not None and not name.strip():
         raise UsageError("the incident's name is empty; give a few words, or leave it out")
     if body is not None and not body.strip():
@@ -241,6 +260,8 @@ async def publish_in(
     values: dict[str, Any] = {"published_at": at, "published_by": by, "updated_at": at}
     if name is not None:
         values["name"] = name.strip()
+    if impact is not None:
+        values["impact"] = impact
     claimed = await connection.execute(
         update(public_incidents)
         .where(
@@ -288,12 +309,15 @@ async def add_update(
     by: str,
     at: datetime,
     announce: Announce | None = None,
+    component_states: Mapping[str, str] | None = None,
 ) -> None:
-    """A published incident's next update, with its components' states now; ``announce``
-    tells subscribers in the same transaction."""
+    """A published incident's next update, with its components' states: as derived now,
+    but for those a person gives (``component_states``, ref → state: each one of the
+    incident's components); ``announce`` tells subscribers in the same transaction."""
     async with db.begin(writes=True) as connection:
         await add_update_in(connection, incident_id, status=status, body=body, states=states,
-                            by=by, at=at, announce=announce)  # fmt: skip
+                            by=by, at=at, announce=announce,
+                            component_states=component_states)  # fmt: skip
 
 
 async def add_update_in(
@@ -306,6 +330,7 @@ async def add_update_in(
     by: str,
     at: datetime,
     announce: Announce | None = None,
+    component_states: Mapping[str, str] | None = None,
 ) -> None:
     """:func:`add_update` in the caller's transaction (the alerter's turn resolves this
     way)."""
@@ -313,11 +338,13 @@ async def add_update_in(
     if row.published_at is None:
         raise UsageError(f"public incident {incident_id} is a draft: publish it first")
     check_update(row.status, status, body)
+    given = check_component_states(list(row.components), component_states or {}, _names(states))
     now_states = {
         str(s.component.ref): str(s.status)
         for s in states
         if str(s.component.ref) in row.components
     }
+    now_states.update(given)
     added = await connection.execute(
         insert(public_incident_updates).values(
             public_incident_id=incident_id,
@@ -345,3 +372,64 @@ async def add_update_in(
             names=_names(states),
         )  # fmt: skip
         await announce(connection, event)
+
+
+async def write_postmortem(
+    db: Database,
+    incident_id: int,
+    *,
+    body: str,
+    publish: bool,
+    by: str,
+    at: datetime,
+    states: Sequence[ComponentState] = (),
+    announce: Announce | None = None,
+) -> bool:
+    """Write (or rewrite) a resolved incident's postmortem; ``publish`` makes it public, and
+    the first publication moves the incident to ``postmortem`` and tells subscribers, in the
+    same transaction (once: a later edit changes the public words quietly). Whether this
+    call published it."""
+    async with db.begin(writes=True) as connection:
+        row = await _row(connection, incident_id)
+        check_postmortem(row.status, row.published_at is not None, body)
+        words = body.strip()
+        values: dict[str, Any] = {
+            "postmortem_body": words,
+            "postmortem_updated_at": at,
+            "postmortem_by": by,
+            "updated_at": at,
+        }
+        first = publish and row.postmortem_published_at is None
+        if first:
+            values["postmortem_published_at"] = at
+            values["status"] = "postmortem"
+        claimed = await connection.execute(
+            update(public_incidents)
+            .where(
+                and_(
+                    public_incidents.c.id == incident_id,
+                    # a publication racing this one: only one of them publishes
+                    public_incidents.c.postmortem_published_at.is_(None)
+                    if first
+                    else public_incidents.c.id == incident_id,
+                )
+            )
+            .values(**values)
+        )
+        if claimed.rowcount != 1:
+            raise UsageError(f"the postmortem of public incident {incident_id} is already "
+                             "published; save it to change its words")  # fmt: skip
+        if first and announce is not None:
+            event = incident_event(
+                incident_id=incident_id, update_id="postmortem", name=row.name, status="postmortem",
+                body=words, component_refs=row.components, first=False, at=at,
+                names=_names(states),
+            )  # fmt: skip
+            await announce(connection, event)
+    return first
+
+
+async def postmortem_published(connection: AsyncConnection, incident_id: int) -> bool:
+    """Whether public incident ``incident_id``'s postmortem is public."""
+    row = await _row(connection, incident_id)
+    return row.postmortem_published_at is not None

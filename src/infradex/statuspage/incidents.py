@@ -9,7 +9,7 @@ acknowledged the internal incident in time.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,11 +20,17 @@ from infradex.errors import UsageError
 from infradex.statuspage.derive import ComponentState, Status, worst
 
 __all__ = [
+    "IMPACTS",
     "STATUSES",
+    "UPDATE_STATUSES",
     "Draft",
+    "Postmortem",
     "PublicIncident",
     "PublicUpdate",
     "auto_publish_after",
+    "check_component_states",
+    "check_impact",
+    "check_postmortem",
     "check_update",
     "draft_for",
     "impact_of",
@@ -33,8 +39,12 @@ __all__ = [
     "upstream_words",
 ]
 
-#: the order an incident's updates follow; ``postmortem`` comes after ``resolved``
+#: the order an incident's steps follow; ``postmortem`` comes after ``resolved``
 STATUSES = ("investigating", "identified", "monitoring", "resolved", "postmortem")
+#: what an update may say: the postmortem is no update but a body of its own
+UPDATE_STATUSES = STATUSES[:-1]
+#: Statuspage's incident impacts
+IMPACTS = ("none", "minor", "major", "critical")
 _IMPACT = {
     Status.OPERATIONAL: "none",
     Status.UNDER_MAINTENANCE: "none",
@@ -64,6 +74,16 @@ class PublicUpdate:
 
 
 @dataclass(frozen=True, slots=True)
+class Postmortem:
+    """What happened, written after the incident: public once ``published_at`` is set."""
+
+    body: str
+    updated_at: datetime
+    published_at: datetime | None
+    by: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class PublicIncident:
     id: int
     name: str
@@ -76,6 +96,14 @@ class PublicIncident:
     monitoring_at: datetime | None
     resolved_at: datetime | None
     updates: tuple[PublicUpdate, ...]  # oldest first
+    postmortem: Postmortem | None = None  # written (maybe not published yet)
+
+    @property
+    def public_postmortem(self) -> Postmortem | None:
+        """The postmortem when it is published (the public sees nothing of a draft one)."""
+        if self.postmortem is None or self.postmortem.published_at is None:
+            return None
+        return self.postmortem
 
     @property
     def unresolved(self) -> bool:
@@ -161,16 +189,62 @@ def draft_for(
 
 
 def check_update(current: str, status: str, body: str) -> None:
-    """A person's update: a known status that does not go back (resolved stays resolved,
-    but a postmortem may follow it), and words."""
-    if status not in STATUSES:
-        raise UsageError(f"{status!r} is not an incident status; use one of {', '.join(STATUSES)}")
-    if STATUSES.index(status) < STATUSES.index(current) and current != "postmortem":
+    """A person's update: a known status that does not go back (resolved stays resolved),
+    and words. The postmortem is not an update: :func:`check_postmortem`."""
+    if status == "postmortem":
+        raise UsageError(
+            "a postmortem is not an update: write it in the incident's postmortem (the "
+            "incident page's Postmortem form, or PUT …/postmortem)"
+        )
+    if status not in UPDATE_STATUSES:
+        raise UsageError(
+            f"{status!r} is not an incident status; use one of {', '.join(UPDATE_STATUSES)}"
+        )
+    if current == "postmortem":
+        raise UsageError("the incident has its postmortem; it takes no other update")
+    if STATUSES.index(status) < STATUSES.index(current):
         raise UsageError(
             f"the incident is {current}; an update cannot go back to {status} (open a new "
             "incident if the problem is back)"
         )
-    if current == "postmortem" and status != "postmortem":
-        raise UsageError("the incident has its postmortem; it takes no other update")
     if not body.strip():
         raise UsageError("an update needs words: say what people can expect")
+
+
+def check_impact(impact: str) -> str:
+    """A person's impact for a draft: one of Statuspage's four."""
+    if impact not in IMPACTS:
+        raise UsageError(f"{impact!r} is not an impact; use one of {', '.join(IMPACTS)}")
+    return impact
+
+
+def check_component_states(
+    affected: Sequence[str], given: Mapping[str, str], names: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The states a person gives an update's components (ref → state): each one of the
+    incident's components (``affected``) and one of the five states; returned as given."""
+    states = {str(s) for s in Status}
+    shown = names or {}
+    for ref, state in given.items():
+        if ref not in affected:
+            on = ", ".join(f"{shown.get(r, r)} ({r})" for r in affected) or "none"
+            raise UsageError(f"{ref} is not a component of this incident; its components are: {on}")
+        if state not in states:
+            raise UsageError(
+                f"{state!r} is not a component state for {shown.get(ref, ref)}; use one of "
+                + ", ".join(str(s) for s in Status)
+            )
+    return dict(given)
+
+
+def check_postmortem(status: str, published: bool, body: str) -> None:
+    """A postmortem: words, on a published incident that is resolved."""
+    if not published:
+        raise UsageError("the incident is a draft: publish it first; a postmortem follows it")
+    if status not in ("resolved", "postmortem"):
+        raise UsageError(
+            f"the incident is {status}: resolve it first (a resolved update); a postmortem "
+            "says what happened once it is over"
+        )
+    if not body.strip():
+        raise UsageError("a postmortem needs words: say what happened and what changes")

@@ -14,6 +14,7 @@ from typing import Literal
 
 from infradex.catalog.entities import Catalog
 from infradex.catalog.refs import Ref
+from infradex.catalog.reminders import DEFAULT_REMIND_BEFORE
 from infradex.monitor.maintenance import Window
 from infradex.statuspage.components import Component, Layout, stable_id
 from infradex.statuspage.derive import Status, window_covers
@@ -50,6 +51,8 @@ class PublicMaintenance:
     scheduled_until: datetime
     status: Phase
     components: tuple[Component, ...]  # public ones only
+    #: its subscribers are reminded this long before it starts (0: not at all)
+    remind_before: timedelta = DEFAULT_REMIND_BEFORE
 
     @property
     def body(self) -> str:
@@ -119,6 +122,9 @@ class _Windows:
             scheduled_until=ends,
             status=phase_at(starts, ends, at, settled=settled),
             components=covered,
+            remind_before=DEFAULT_REMIND_BEFORE
+            if window.remind_before is None
+            else window.remind_before,
         )
 
 

@@ -72,8 +72,10 @@ class Segment:
 
 @dataclass(slots=True)
 class Day:
-    """One UTC day of one component, in seconds (not changed once made: not frozen only
-    because a year of a thousand components is 400,000 of them, made every few minutes)."""
+    """One UTC day of one component, in seconds (not changed once made, and shared: the
+    days a component was up all day are one object per date for every component; not
+    frozen only because a year of a thousand components is 400,000 of them, made every few
+    minutes)."""
 
     day: date
     observed: float = 0.0  # known, and not under maintenance: what the uptime is out of
@@ -198,12 +200,19 @@ def replay(
         siblings.setdefault(check_id.split("/", 1)[0], []).append(check_id)
     trouble = {c for c, s in states.items() if s in _TROUBLE}
 
+    public_windows = [w for w in windows if w.public]
+
     def derived(components: Sequence[Component], at: datetime) -> dict[str, Status]:
+        quiet = not trouble and not any(o.active_at(at) for o in overrides)
+        if quiet and not any(w.active_at(at) for w in public_windows):
+            # nothing down or flapping, no override, no public window: what derive gives
+            # then, without it (most changes of a year are recoveries)
+            return dict.fromkeys((c.id for c in components), Status.OPERATIONAL)
         part = Layout(tuple(components), ())
         owners = {c.split("/", 1)[0] for c in trouble}
         given = {c: shown[c] for o in owners for c in siblings.get(o, ()) if c in shown}
-        return {d.component.id: d.status for d in derive(catalog, part, given, windows,
-                                                          overrides, at)}  # fmt: skip
+        found = derive(catalog, part, given, windows, overrides, at, reasons=False)
+        return {d.component.id: d.status for d in found}
 
     pending = sorted((c for c in changes if since < c.at <= until), key=lambda c: c.at)
     boundaries = _boundaries(windows, overrides, since, until)
@@ -254,10 +263,11 @@ def replay(
 
 
 #: the field of :class:`Day` a state's observed seconds also go to
+#: (its index in _FIELDS)
 _COUNTED_AS = {
-    Status.MAJOR_OUTAGE: "major",
-    Status.PARTIAL_OUTAGE: "partial",
-    Status.DEGRADED_PERFORMANCE: "degraded",
+    Status.MAJOR_OUTAGE: 1,
+    Status.PARTIAL_OUTAGE: 2,
+    Status.DEGRADED_PERFORMANCE: 3,
 }
 
 
@@ -271,40 +281,77 @@ _DAY = 86400.0
 
 def day_minutes(segments: Iterable[Segment], first: date, last: date) -> list[Day]:
     """One :class:`Day` per UTC day from ``first`` to ``last`` (both included), from the
-    segments (cut at midnight; what falls outside is left out)."""
-    count = (last - first).days + 1
-    low = _day_start(first)
-    base, top = low.timestamp(), count * _DAY
-    sums = {name: [0.0] * count for name in _FIELDS}
-    for segment in segments:
-        if segment.status is Status.UNDER_MAINTENANCE:
-            names: tuple[str, ...] = ("maintenance",)
-        elif segment.observed:
-            extra = _COUNTED_AS.get(segment.status)
-            names = ("observed",) if extra is None else ("observed", extra)
-        else:
-            continue  # not observed: counts for nothing
-        start = max(0.0, segment.start.timestamp() - base)
-        end = min(top, segment.end.timestamp() - base)
-        for name in names:
-            into, at, index = sums[name], start, int(start // _DAY)
+    segments (cut at midnight; what falls outside is left out; they do not overlap, as
+    :func:`replay` gives them)."""
+    return _Days(first, last).of(segments)[0]
+
+
+class _Days:
+    """Counts the days of many components over the same span. Most of a component's days
+    are whole days of one operational, observed segment: those share one :class:`Day`
+    per date (``clear``) across components, and only the others are added up (a year
+    of a thousand components is 400,000 days, made every few minutes)."""
+
+    __slots__ = ("base", "clear", "count", "empty", "first", "top")
+
+    def __init__(self, first: date, last: date) -> None:
+        self.first = first
+        self.count = (last - first).days + 1
+        self.base = _day_start(first).timestamp()
+        self.top = self.count * _DAY
+        dates = [first + timedelta(days=i) for i in range(self.count)]
+        self.clear = [Day(d, _DAY) for d in dates]  # observed whole, nothing else
+        self.empty = [Day(d) for d in dates]  # nothing observed
+
+    def of(self, segments: Iterable[Segment]) -> tuple[list[Day], int]:
+        """The days, and a bit mask of those that are the shared ``clear`` ones."""
+        base, top = self.base, self.top
+        sums: dict[int, list[float]] = {}  # day → the fields' seconds, in _FIELDS' order
+        whole: list[tuple[int, int]] = []  # runs of days wholly in one clear segment
+        for segment in segments:
+            if segment.status is Status.UNDER_MAINTENANCE:
+                fields: tuple[int, ...] = (4,)
+            elif segment.observed:
+                extra = _COUNTED_AS.get(segment.status)
+                fields = (0,) if extra is None else (0, extra)
+            else:
+                continue  # not observed: counts for nothing
+            start = max(0.0, segment.start.timestamp() - base)
+            end = min(top, segment.end.timestamp() - base)
+            if fields == (0,):
+                low, high = int(start // _DAY), int(end // _DAY)
+                inner = low if start <= low * _DAY else low + 1
+                if inner < high:  # whole days inside: the shared ones, and the two ends
+                    if inner > low:
+                        _add(sums, low, fields, inner * _DAY - start)
+                    whole.append((inner, high))
+                    if end > high * _DAY:
+                        _add(sums, high, fields, end - high * _DAY)
+                    continue
+            at, index = start, int(start // _DAY)
             while at < end:  # seconds since the first midnight: a day is 86,400 of them
                 stop = min(end, (index + 1) * _DAY)
-                into[index] += stop - at
+                _add(sums, index, fields, stop - at)
                 at, index = stop, index + 1
-    observed, major, partial = sums["observed"], sums["major"], sums["partial"]
-    degraded, maintenance = sums["degraded"], sums["maintenance"]
-    return [
-        Day(
-            first + timedelta(days=i),
-            observed[i],
-            major[i],
-            partial[i],
-            degraded[i],
-            maintenance[i],
-        )
-        for i in range(count)
-    ]
+        days = self.empty[:]
+        mask = 0
+        for low, high in whole:
+            days[low:high] = self.clear[low:high]
+            mask |= ((1 << (high - low)) - 1) << low
+        for index, values in sums.items():
+            if mask >> index & 1:  # overlapping segments: the whole day too
+                values[0] += _DAY
+                mask &= ~(1 << index)
+            days[index] = Day(self.first + timedelta(days=index), *values)
+        return days, mask
+
+
+def _add(sums: dict[int, list[float]], index: int, fields: tuple[int, ...], seconds: float) -> None:
+    values = sums.get(index)
+    if values is None:
+        values = sums[index] = [0.0, 0.0, 0.0, 0.0, 0.0]
+    for name in fields:
+        values[name] += seconds
 
 
 def group_day(members: Sequence[Day]) -> Day:
@@ -312,14 +359,32 @@ def group_day(members: Sequence[Day]) -> Day:
     group; the minutes are the members' summed). The members all have the same day."""
     if not members:
         raise ValueError("a group's day needs its members' days")
-    known = [u for m in members if (u := m.uptime()) is not None]
+    # one pass, adding in the members' order as sum() would (the same floats); a member's
+    # uptime as Day.uptime() gives it
+    observed: float = 0
+    major: float = 0
+    partial: float = 0
+    degraded: float = 0
+    maintenance: float = 0
+    known = []
+    for member in members:
+        observed += member.observed
+        major += member.major
+        partial += member.partial
+        degraded += member.degraded
+        maintenance += member.maintenance
+        if member.average is not None:
+            known.append(member.average)
+        elif member.observed > 0:
+            lost = member.major + PARTIAL_WEIGHT * member.partial
+            known.append(max(0.0, 1.0 - lost / member.observed))
     return Day(
         members[0].day,
-        observed=sum(m.observed for m in members),
-        major=sum(m.major for m in members),
-        partial=sum(m.partial for m in members),
-        degraded=sum(m.degraded for m in members),
-        maintenance=sum(m.maintenance for m in members),
+        observed=observed,
+        major=major,
+        partial=partial,
+        degraded=degraded,
+        maintenance=maintenance,
         average=sum(known) / len(known) if known else None,
     )
 
@@ -327,13 +392,17 @@ def group_day(members: Sequence[Day]) -> Day:
 def span_uptime(days: Sequence[Day]) -> float | None:
     """The uptime over several days: the outage seconds over the counted seconds (a
     group's: the average of its days')."""
-    if any(d.average is not None for d in days):
-        known = [u for d in days if (u := d.uptime()) is not None]
-        return sum(known) / len(known) if known else None
-    counted = sum(d.counted for d in days)
+    counted: float = 0  # added up in order, as sum() would (the same floats)
+    lost = 0.0
+    for day in days:
+        if day.average is not None:
+            known = [u for d in days if (u := d.uptime()) is not None]
+            return sum(known) / len(known) if known else None
+        counted += day.observed  # Day.counted and Day.lost, without two property calls
+        lost += day.major + PARTIAL_WEIGHT * day.partial
     if counted <= 0:
         return None
-    return max(0.0, 1.0 - sum(d.lost for d in days) / counted)
+    return max(0.0, 1.0 - lost / counted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,12 +420,31 @@ class Uptime:
 def uptime_history(
     layout: Layout, segments: Mapping[str, Sequence[Segment]], first: date, last: date
 ) -> Uptime:
-    """Each component's days, and each group's from its public members'."""
-    days: dict[str, Sequence[Day]] = {
-        c.id: day_minutes(segments.get(c.id, ()), first, last) for c in layout.components
-    }
+    """Each component's days, and each group's from its public members'. Days that are the
+    same (a whole day up, most of them) are one shared :class:`Day`."""
+    counter = _Days(first, last)
+    days: dict[str, Sequence[Day]] = {}
+    clear: dict[str, int] = {}  # the bit mask of each component's shared clear days
+    for component in layout.components:
+        days[component.id], clear[component.id] = counter.of(segments.get(component.id, ()))
+    alike: dict[tuple[int, int], Day] = {}  # (members, day) → a group's day of clear members
     for group in layout.groups:
-        members = [days[m.id] for m in group.public_members]
-        if members:
-            days[group.id] = [group_day(list(same)) for same in zip(*members, strict=True)]
+        members = [m.id for m in group.public_members]
+        if not members:
+            continue
+        both = -1
+        for member in members:
+            both &= clear[member]
+        columns = [days[m] for m in members]
+        found = []
+        for index in range(counter.count):
+            if both >> index & 1:
+                key = (len(members), index)
+                day = alike.get(key)
+                if day is None:
+                    day = alike[key] = group_day([counter.clear[index]] * len(members))
+                found.append(day)
+            else:
+                found.append(group_day([column[index] for column in columns]))
+        days[group.id] = found
     return Uptime(first, last, days)

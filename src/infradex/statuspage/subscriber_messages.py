@@ -46,6 +46,7 @@ _HEADLINE = {
     "incident.published": "Incident",
     "incident.updated": "Update",
     "incident.resolved": "Resolved",
+    "incident.postmortem": "Postmortem",
     "maintenance.scheduled": "Scheduled maintenance",
     "maintenance.reminder": "Maintenance soon",
     "maintenance.started": "Maintenance in progress",
@@ -113,7 +114,8 @@ class SubscriberLinks:
 @dataclass(frozen=True, slots=True)
 class StatusEvent:
     """One public event subscribers are told of: an incident published, updated or
-    resolved, or a maintenance scheduled, started or completed (:data:`EVENT_KINDS`)."""
+    resolved, its postmortem published, or a maintenance scheduled, started or completed
+    (:data:`EVENT_KINDS`)."""
 
     kind: str
     subject_id: int  # the public incident's id, or the maintenance window's

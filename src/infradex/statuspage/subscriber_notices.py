@@ -46,7 +46,7 @@ Announce = Callable[[AsyncConnection, StatusEvent], Awaitable[int]]
 def incident_event(
     *,
     incident_id: int,
-    update_id: int,
+    update_id: int | str,
     name: str,
     status: str,
     body: str,
@@ -56,12 +56,15 @@ def incident_event(
     names: Mapping[str, str] | None = None,
 ) -> StatusEvent:
     """The event of a public incident's update: ``first`` (its publication),
-    ``resolved``, or any other update. ``names``: component ref → public name."""
+    ``resolved``, ``postmortem`` (its postmortem published: ``update_id`` "postmortem"), or
+    any other update. ``names``: component ref → public name."""
     kind = (
         "incident.published"
         if first
         else "incident.resolved"
         if status == "resolved"
+        else "incident.postmortem"
+        if status == "postmortem"
         else "incident.updated"
     )
     return StatusEvent(

@@ -6,10 +6,11 @@ stylesheet, no script (docs/status-page.md, "Uptime")."""
 from __future__ import annotations
 
 import calendar
+import functools
 from collections.abc import Mapping, Sequence
 from datetime import date
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from infradex.statuspage.bars import day_class, day_words, percent
 from infradex.statuspage.components import Layout
@@ -74,38 +75,83 @@ def _page_count(uptime: Uptime) -> int:
 _HEAD = "<thead><tr>" + "".join(f"<th>{d[:2]}</th>" for d in _WEEKDAYS) + "</tr></thead>"
 
 
-def _calendar(year: int, month: int, days: Mapping[date, Day], today: date) -> str:
+@functools.lru_cache(maxsize=64)
+def _weeks(year: int, month: int) -> tuple[tuple[date, ...], ...]:
+    return tuple(map(tuple, calendar.Calendar(firstweekday=0).monthdatescalendar(year, month)))
+
+
+def _cell(day: date, found: Day | None) -> str:
+    words = day_words(found) if found is not None else ""
+    title = f' title="{day.isoformat()}: {words}"' if words else ""
+    return f'<td class="{_CELL[day_class(found)]}"{title}>{day.day}</td>'
+
+
+def _calendar(
+    year: int,
+    month: int,
+    days: Mapping[date, Day],
+    today: date,
+    cells: dict[object, str] | None = None,
+) -> str:
     """A month's days, Monday first (numbers and fixed class names only: built as text,
-    a thousand components' calendars are ninety thousand cells)."""
+    a thousand components' calendars are ninety thousand cells); ``cells``: each day's
+    cell by the day's ``id``, and each week's row by its month and its days' ``id``s
+    (days are shared: a cell or a row is the same for each)."""
     rows = []
-    for week in calendar.Calendar(firstweekday=0).monthdatescalendar(year, month):
+    for week in _weeks(year, month):
         if week[0] > today:
             break  # weeks still to come
-        cells = []
-        for day in week:
-            if day.month != month or day > today:
-                cells.append("<td></td>")
-                continue
-            found = days.get(day)
-            words = day_words(found) if found is not None else ""
-            title = f' title="{day.isoformat()}: {words}"' if words else ""
-            cells.append(f'<td class="{_CELL[day_class(found)]}"{title}>{day.day}</td>')
-        rows.append("<tr>" + "".join(cells) + "</tr>")
+        found = [days.get(day) for day in week]
+        key = (year, month, *map(id, found)) if cells is not None else None
+        row = cells.get(key) if cells is not None else None
+        if row is None:
+            row = "<tr>" + "".join(_cells(year, month, week, found, today, cells)) + "</tr>"
+            if cells is not None:
+                cells[key] = row
+        rows.append(row)
     return f'<table class="calendar">{_HEAD}<tbody>{"".join(rows)}</tbody></table>'
 
 
-def _month(year: int, month: int, inside: Sequence[Day], today: date) -> str:
+def _cells(
+    year: int,
+    month: int,
+    week: Sequence[date],
+    found: Sequence[Day | None],
+    today: date,
+    cells: dict[object, str] | None,
+) -> list[str]:
+    row = []
+    for day, day_found in zip(week, found, strict=True):
+        if day.month != month or day > today:
+            row.append("<td></td>")
+        elif day_found is None or cells is None:
+            row.append(_cell(day, day_found))
+        else:
+            cell = cells.get(id(day_found))
+            if cell is None:
+                cell = cells[id(day_found)] = _cell(day, day_found)
+            row.append(cell)
+    return row
+
+
+def _month(
+    year: int,
+    month: int,
+    inside: Sequence[Day],
+    today: date,
+    cells: dict[object, str] | None = None,
+) -> str:
     """One month of one component; ``inside``: its days of that month."""
     uptime = span_uptime(inside)
     label = date(year, month, 1).strftime("%B %Y")
     shown = percent(uptime) if uptime is not None else "no data"
-    troubled = [d for d in inside if day_words(d)]
+    troubled = [d for d in inside if (d.major or d.partial or d.maintenance) and day_words(d)]
     if troubled:
         items = "".join(f"<li>{d.day.day} {d.day:%b}: {day_words(d)}</li>" for d in troubled)
         outages = f'<ul class="outage-days">{items}</ul>'
     else:
         outages = '<p class="quiet">No outage.</p>' if uptime is not None else ""
-    table = _calendar(year, month, {d.day: d for d in inside}, today)
+    table = _calendar(year, month, {d.day: d for d in inside}, today, cells)
     return (
         f'<div class="month"><h4>{label} <span class="month-uptime">{shown}</span></h4>'
         f"{table}{outages}</div>"
@@ -120,21 +166,46 @@ def by_month(days: Sequence[Day]) -> dict[tuple[int, int], list[Day]]:
     return found
 
 
+class _Months:
+    """A component's days of a month, and each month's markup once per set of days: days
+    that are the same object (a day up all day is one per date, shared by every
+    component: ``outages.uptime_history``) give the same calendar, drawn once a page."""
+
+    def __init__(self, uptime: Uptime) -> None:
+        self.uptime = uptime
+        self.span = (uptime.last - uptime.first).days + 1
+        self.drawn: dict[tuple[int, ...], str] = {}
+        self.cells: dict[object, str] = {}  # calendar cells and rows (_calendar)
+        self.scanned: dict[str, dict[tuple[int, int], list[Day]]] = {}
+
+    def days(self, key: str, year: int, month: int) -> Sequence[Day]:
+        days = self.uptime.days.get(key, ())
+        if len(days) != self.span or not days or days[0].day != self.uptime.first:
+            if key not in self.scanned:  # not one day per date from first to last
+                self.scanned[key] = by_month(days)
+            return self.scanned[key].get((year, month), ())
+        first = self.uptime.first
+        following = date(year + month // 12, month % 12 + 1, 1)
+        low = max(0, (date(year, month, 1) - first).days)
+        return days[low : max(low, (following - first).days)]
+
+    def markup(self, year: int, month: int, inside: Sequence[Day], today: date) -> str:
+        key = (year, month, *map(id, inside))
+        drawn = self.drawn.get(key)
+        if drawn is None:
+            drawn = self.drawn[key] = _month(year, month, inside, today, self.cells)
+        return drawn
+
+
 def _component(
-    key: str,
-    name: str,
-    days: Mapping[tuple[int, int], Sequence[Day]],
-    months: Sequence[tuple[int, int]],
-    today: date,
+    key: str, name: str, months: Sequence[tuple[int, int]], today: date, memo: _Months
 ) -> Markup:
+    drawn = "".join(memo.markup(y, m, memo.days(key, y, m), today) for y, m in months)
+    # escape() as Markup.format would, without its formatter (four thousand of these a page)
+    name = escape(name)
     return Markup(
-        '<section class="uptime-component" id="component-{}" aria-label="{}"><h3>{}</h3>'
-        '<div class="months">{}</div></section>'
-    ).format(
-        key,
-        name,
-        name,
-        Markup("".join(_month(y, m, days.get((y, m), ()), today) for y, m in months)),
+        f'<section class="uptime-component" id="component-{escape(key)}" aria-label="{name}">'
+        f'<h3>{name}</h3><div class="months">{drawn}</div></section>'
     )
 
 
@@ -159,12 +230,10 @@ def render_uptime_page(
     uptime: Uptime,
     page: int,
     count: int,
-    months_of: Mapping[str, Mapping[tuple[int, int], Sequence[Day]]] | None = None,
+    memo: _Months | None = None,
 ) -> str:
-    """Page ``page`` of ``count``; ``months_of``: each component's days by month (made
-    from ``uptime`` when not given)."""
-    if months_of is None:
-        months_of = {key: by_month(days) for key, days in uptime.days.items()}
+    """Page ``page`` of ``count`` (``memo``: what the other pages drew already)."""
+    memo = memo if memo is not None else _Months(uptime)
     today = uptime.last
     months = page_months(today, page)
     grouped: dict[str, list[Markup]] = {}
@@ -172,9 +241,7 @@ def render_uptime_page(
     for component in layout.components:
         if not component.public:
             continue
-        rendered = _component(
-            component.id, component.name, months_of.get(component.id, {}), months, today
-        )
+        rendered = _component(component.id, component.name, months, today, memo)
         if component.group is None:
             order.append((component.position, rendered))
         else:
@@ -212,10 +279,8 @@ def render_uptime_page(
 def render_uptime_pages(info: PageInfo, layout: Layout, uptime: Uptime) -> dict[str, bytes]:
     """Every page of the history by its path (``/status/uptime``, ``…?page=2``, …)."""
     count = _page_count(uptime)
-    months_of = {key: by_month(days) for key, days in uptime.days.items()}
+    memo = _Months(uptime)
     return {
-        uptime_page_path(page): render_uptime_page(
-            info, layout, uptime, page, count, months_of
-        ).encode()
+        uptime_page_path(page): render_uptime_page(info, layout, uptime, page, count, memo).encode()
         for page in range(1, count + 1)
     }

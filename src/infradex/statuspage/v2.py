@@ -237,6 +237,7 @@ def _incident(incident: PublicIncident, info: PageInfo, snapshot: Snapshot) -> d
             }
         )
     started = incident.published_at or incident.created_at
+    postmortem = incident.public_postmortem
     return {
         "id": key,
         "name": incident.name,
@@ -249,6 +250,9 @@ def _incident(incident: PublicIncident, info: PageInfo, snapshot: Snapshot) -> d
         "shortlink": site_root(info.url) + incident_path(key),
         "started_at": timestamp(min(started, incident.created_at)),
         "page_id": info.id,
+        # Statuspage's postmortem: null until one is published
+        "postmortem_body": postmortem.body if postmortem else None,
+        "postmortem_body_last_updated_at": timestamp(postmortem.updated_at) if postmortem else None,
         "incident_updates": list(reversed(updates)),  # newest first, as Statuspage lists them
         "components": [
             _component(public[r].component, str(public[r].status), info, snapshot)

@@ -29,7 +29,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from infradex.errors import InfradexError
 from infradex.store.tables import store_heartbeat
 
-__all__ = ["Database", "StoreError", "async_url", "configure_sqlite"]
+__all__ = ["Database", "StoreError", "async_url", "configure_sqlite", "head_revision"]
+
+#: the migrations, one file each, named after their revision: 0001_…py to the newest
+MIGRATIONS = Path(__file__).parent / "migrations" / "versions"
 
 
 class StoreError(InfradexError):
@@ -69,6 +72,13 @@ def async_url(url: str) -> str:
             "postgresql://user@host/dbname"
         )
     return parsed.render_as_string(hide_password=False)
+
+
+def head_revision() -> str | None:
+    """The newest migration's revision, from the migrations' file names (``0012_…py``:
+    ``0012``) without importing Alembic; None when none is found."""
+    found = [path.name[:4] for path in MIGRATIONS.glob("[0-9][0-9][0-9][0-9]_*.py")]
+    return max(found, default=None)
 
 
 IMMEDIATE = "infradex_sqlite_immediate"  # an execution option: BEGIN IMMEDIATE
@@ -216,7 +226,11 @@ class Database:
             await connection.execute(insert(store_heartbeat).values(id=1, at=now))
 
     async def upgrade(self) -> None:
-        """Apply every Alembic migration not yet applied."""
+        """Apply every Alembic migration not yet applied (a store already at the newest
+        revision is left as it is without importing Alembic: a tenth of a second of a
+        command's start)."""
+        if await self._at_head():
+            return
         from infradex.store.migrate import upgrade
 
         try:
@@ -227,6 +241,18 @@ class Database:
                 f"cannot migrate the store at {self.display_url}: {exc}; check "
                 "INFRADEX_DATABASE_URL and that the database server runs"
             ) from exc
+
+    async def _at_head(self) -> bool:
+        """The store says it is at :func:`head_revision` (no table yet, or a failure:
+        no, and the upgrade tells what is wrong)."""
+        head = head_revision()
+        try:
+            async with self.begin() as connection:
+                found = await connection.execute(text("SELECT version_num FROM alembic_version"))
+                versions = list(found.scalars())
+        except (StoreError, SQLAlchemyError, OSError):
+            return False
+        return head is not None and versions == [head]
 
     @property
     def display_url(self) -> str:

@@ -315,6 +315,9 @@ maintenance_windows = Table(
     # shown on the status page under public_name (docs/status-page.md, "Scheduled maintenance")
     Column("public", Boolean, nullable=False, server_default="0"),
     Column("public_name", String(200)),
+    # (0013) subscribers are reminded this long before it starts; null: the default (1 h),
+    # 0: no reminder
+    Column("remind_before_s", Integer),
     Index(None, "target_ref"),
 )
 
@@ -353,6 +356,12 @@ public_incidents = Table(
     Column("published_by", String(200)),
     Column("monitoring_at", Time),
     Column("resolved_at", Time),
+    # (0013) the postmortem: written by a person after the incident resolved, public once
+    # published (postmortem_published_at); its body is plain text
+    Column("postmortem_body", Text),
+    Column("postmortem_updated_at", Time),
+    Column("postmortem_published_at", Time),
+    Column("postmortem_by", String(200)),
     Index(None, "published_at"),
 )
 

@@ -23,9 +23,9 @@ from infradex.durations import DurationError, parse_duration
 from infradex.errors import InfradexError, NotFoundError, UsageError
 from infradex.store.audit import audit
 from infradex.web.auth import Caller, require
-from infradex.web.incident_public import publish_draft
+from infradex.web.incident_public import postmortem_from_page, publish_draft, update_from_page
 from infradex.web.incident_view import confirm_body, incident_body, when
-from infradex.web.inputs import TextIn
+from infradex.web.inputs import TextIn, check_text
 from infradex.web.render import page_response
 from infradex.web.schemas import IncidentPage
 from infradex.web.sessions import read_session
@@ -261,13 +261,68 @@ async def incident_publish(
     name: Annotated[TextIn, Form(max_length=200)],
     body: Annotated[TextIn, Form(max_length=10_000)],
     csrf: Annotated[TextIn, Form(max_length=100)] = "",
+    impact: Annotated[TextIn | None, Form(max_length=20)] = None,
 ) -> Response:
     """The incident page's one click: publish its public draft with the words in the form."""
 
     async def publish(actor: str) -> None:
-        await publish_draft(request, incident_id, name=name, body=body, actor=actor)
+        await publish_draft(request, incident_id, name=name, body=body, impact=impact or None,
+                            actor=actor)  # fmt: skip
 
     return await _signed_in_form(request, incident_id, csrf, "Could not publish", publish)
+
+
+#: a component's state in the update form: ``state:<component ref>``
+STATE_FIELD = "state:"
+
+
+@pages_router.post("/incidents/{incident_id}/public-update")
+async def incident_public_update(request: Request, incident_id: IncidentId) -> Response:
+    """The incident page's update form: the public incident's next step, its words, and its
+    components' states (``state:<ref>`` fields), through the same path as the API's."""
+    form = await request.form(max_fields=200)
+    fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+    try:
+        for key, value in fields.items():
+            check_text(key)
+            check_text(value)
+    except ValueError as exc:
+        raise HTTPException(400, f"the form's text {exc}") from None
+    if len(fields.get("body", "")) > 10_000 or any(
+        len(v) > 100 for k, v in fields.items() if k != "body"
+    ):
+        raise HTTPException(400, "a field is too long: the words take at most 10,000 "
+                                 "characters, the others 100")  # fmt: skip
+    states = {k.removeprefix(STATE_FIELD): v for k, v in fields.items()
+              if k.startswith(STATE_FIELD)}  # fmt: skip
+
+    async def update(actor: str) -> None:
+        await update_from_page(request, incident_id, status=fields.get("status", ""),
+                               body=fields.get("body", ""), component_states=states,
+                               actor=actor)  # fmt: skip
+
+    csrf = fields.get("csrf", "")[:100]
+    return await _signed_in_form(request, incident_id, csrf, "Could not post the update", update)
+
+
+@pages_router.post("/incidents/{incident_id}/postmortem")
+async def incident_postmortem(
+    request: Request,
+    incident_id: IncidentId,
+    body: Annotated[TextIn, Form(max_length=50_000)] = "",
+    action: Annotated[TextIn, Form(max_length=20)] = "save",
+    csrf: Annotated[TextIn, Form(max_length=100)] = "",
+) -> Response:
+    """The incident page's postmortem form: save it, or publish it (subscribers told once)."""
+
+    async def write(actor: str) -> None:
+        if action not in ("save", "publish"):
+            raise UsageError(f"{action!r} is not a postmortem action; save or publish")
+        await postmortem_from_page(request, incident_id, body=body,
+                                   publish_it=action == "publish", actor=actor)  # fmt: skip
+
+    return await _signed_in_form(request, incident_id, csrf, "Could not save the postmortem",
+                                 write)  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- one-click links

@@ -22,7 +22,13 @@ from infradex.monitor import history
 from infradex.monitor.checks import CheckDef, checks_of
 from infradex.monitor.evaluate import CheckState
 from infradex.monitor.locations import located_checks
-from infradex.monitor.maintenance import Window, catalog_windows, coverage, parse_rrule
+from infradex.monitor.maintenance import (
+    Window,
+    catalog_windows,
+    coverage,
+    parse_rrule,
+    remind_before_from,
+)
 from infradex.monitor.report import (
     CheckDetail,
     CheckSummary,
@@ -228,6 +234,11 @@ class WindowIn(BaseModel):
         None, alias="publicName", max_length=200,
         description="its public name (default: Scheduled maintenance); the reason stays internal",
     )  # fmt: skip
+    remind_before: TextIn | None = Field(
+        None, alias="remindBefore", max_length=20,
+        description="remind subscribers this long before it starts, e.g. 2h (default 1h; 0: no "
+        "reminder); public windows only",
+    )  # fmt: skip
 
 
 def validate_window(catalog_state: LiveCatalog, checks: list[CheckDef], body: WindowIn) -> Window:
@@ -251,8 +262,10 @@ def validate_window(catalog_state: LiveCatalog, checks: list[CheckDef], body: Wi
     name = body.public_name.strip() if body.public_name else None
     if name is not None and not body.public:
         raise UsageError('publicName names a public window: add "public": true, or leave it out')
+    remind = remind_before_from(body.remind_before, public=body.public, name="remindBefore")
     return Window(target, body.start, body.end, rrule, body.timezone, body.reason,
-                  public=body.public, public_name=name or None)  # fmt: skip
+                  public=body.public, public_name=name or None,
+                  remind_before=remind)  # fmt: skip
 
 
 @router.get(

@@ -5,7 +5,6 @@ themselves are served by ``web/status_documents.py``; docs/status-page.md).
 
 from __future__ import annotations
 
-import functools
 import logging
 from datetime import datetime
 from typing import Annotated, Any
@@ -23,13 +22,13 @@ from infradex.runtime.live_catalog import LiveCatalog
 from infradex.settings import Settings
 from infradex.statuspage.board import StatusBoard, page_info
 from infradex.statuspage.components import layout
-from infradex.statuspage.incident_store import add_update, list_public, publish
+from infradex.statuspage.incident_store import list_public, postmortem_published
 from infradex.statuspage.incidents import PublicIncident
 from infradex.statuspage.maintenance_notices import announce_maintenance
 from infradex.statuspage.overrides import end_override, set_override
 from infradex.statuspage.subscriber_messages import SubscriberLinks
-from infradex.statuspage.subscriber_notices import Announce, notify_subscribers
 from infradex.store.audit import audit
+from infradex.web import incident_public
 from infradex.web.auth import Caller, require
 from infradex.web.inputs import TextIn
 from infradex.web.status_documents import (
@@ -40,7 +39,6 @@ from infradex.web.status_documents import (
 from infradex.web.subscriptions import (
     admin_router,
     pages_router,
-    subscriber_links,
 )
 from infradex.wire import Instant, ReadModel
 
@@ -87,6 +85,12 @@ class UpdateOut(ReadModel):
     created_at: Instant | None
 
 
+class PostmortemState(ReadModel):
+    body: str
+    updated_at: Instant | None
+    published_at: Instant | None = Field(description="null: not public yet")
+
+
 class PublicIncidentOut(ReadModel):
     id: int
     name: str
@@ -98,6 +102,9 @@ class PublicIncidentOut(ReadModel):
     created_at: Instant | None
     resolved_at: Instant | None
     updates: list[UpdateOut]
+    postmortem: PostmortemState | None = Field(
+        None, description="written after it resolved; public once published"
+    )
 
 
 class PublicIncidentsOut(ReadModel):
@@ -123,17 +130,6 @@ class OverrideSetOut(ReadModel):
 class OverrideEndedOut(ReadModel):
     ref: str
     ended: Instant
-
-
-def _announce(request: Request) -> Announce:
-    """Tell the subscribers, in the transaction that publishes (docs/status-page.md)."""
-    return functools.partial(notify_subscribers, links=subscriber_links(request))
-
-
-def _wake_dispatcher(request: Request) -> None:
-    alerter = getattr(request.app.state, "alerter", None)
-    if alerter is not None:
-        alerter.wake()
 
 
 def _live(request: Request) -> LiveCatalog:
@@ -212,6 +208,13 @@ def _incident_json(incident: PublicIncident) -> dict[str, Any]:
             }
             for u in incident.updates
         ],
+        "postmortem": None
+        if incident.postmortem is None
+        else {
+            "body": incident.postmortem.body,
+            "updatedAt": when(incident.postmortem.updated_at),
+            "publishedAt": when(incident.postmortem.published_at),
+        },
     }
 
 
@@ -231,6 +234,9 @@ async def list_incidents(request: Request) -> dict[str, Any]:
 class PublishIn(BaseModel):
     name: TextIn | None = Field(None, max_length=200, description="the public title")
     body: TextIn | None = Field(None, max_length=10_000, description="the first update's words")
+    impact: TextIn | None = Field(
+        None, max_length=20, description="none, minor, major or critical (default: the draft's)"
+    )
 
 
 @router.post(
@@ -244,20 +250,22 @@ async def publish_incident(
     body: PublishIn,
     caller: Annotated[Caller, Depends(require("write"))],
 ) -> dict[str, Any]:
-    db = request.app.state.db
-    now = utcnow()
-    page, _, _, _ = await _board(request).page_state()
-    await publish(db, incident_id, name=body.name, body=body.body, by=caller.actor, at=now,
-                  states=page.components, announce=_announce(request))  # fmt: skip
-    _wake_dispatcher(request)
-    await audit(db, at=now, actor=caller.actor, action="status.incident.publish",
-                target=str(incident_id))  # fmt: skip
+    now = await incident_public.publish_public(
+        request, incident_id, name=body.name, body=body.body, impact=body.impact,
+        actor=caller.actor,
+    )  # fmt: skip
     return {"id": incident_id, "published": now.isoformat()}
 
 
 class UpdateIn(BaseModel):
     status: TextIn = Field(description="investigating, identified, monitoring, resolved")
     body: TextIn = Field(max_length=10_000, description="what people can expect")
+    components: dict[Annotated[str, Field(max_length=200)], TextIn] | None = Field(
+        None,
+        max_length=1000,
+        description="component ref to its state in this update (each one of the incident's "
+        "components; the others as derived now)",
+    )
 
 
 @router.post(
@@ -271,16 +279,41 @@ async def update_incident(
     body: UpdateIn,
     caller: Annotated[Caller, Depends(require("write"))],
 ) -> dict[str, Any]:
-    db = request.app.state.db
-    now = utcnow()
-    page, _, _, _ = await _board(request).page_state()
-    await add_update(db, incident_id, status=body.status, body=body.body,
-                     states=page.components, by=caller.actor, at=now,
-                     announce=_announce(request))  # fmt: skip
-    _wake_dispatcher(request)
-    await audit(db, at=now, actor=caller.actor, action="status.incident.update",
-                target=str(incident_id), detail={"status": body.status})  # fmt: skip
+    await incident_public.post_update(
+        request, incident_id, status=body.status, body=body.body,
+        component_states=body.components, actor=caller.actor,
+    )  # fmt: skip
     return {"id": incident_id, "status": body.status}
+
+
+class PostmortemIn(BaseModel):
+    body: TextIn = Field(max_length=50_000, description="what happened (plain text)")
+    publish: bool = Field(False, description="make it public (subscribers are told the first time)")
+
+
+class PostmortemOut(ReadModel):
+    id: int
+    published: bool = Field(description="the postmortem is public")
+    notified: bool = Field(description="this call published it and told the subscribers")
+
+
+@router.put(
+    "/incidents/{incident_id}/postmortem",
+    summary="Write, or publish, a resolved incident's postmortem (write)",
+    response_model=PostmortemOut,
+)
+async def put_postmortem(
+    request: Request,
+    incident_id: Annotated[int, PathParam(ge=1, le=2**63 - 1)],
+    body: PostmortemIn,
+    caller: Annotated[Caller, Depends(require("write"))],
+) -> dict[str, Any]:
+    first = await incident_public.save_postmortem(
+        request, incident_id, body=body.body, publish_it=body.publish, actor=caller.actor
+    )
+    async with request.app.state.db.begin() as connection:
+        published = await postmortem_published(connection, incident_id)
+    return {"id": incident_id, "published": published, "notified": first}
 
 
 class OverrideIn(BaseModel):

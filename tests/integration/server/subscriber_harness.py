@@ -75,11 +75,15 @@ def public_components() -> dict[str, tuple[str, str]]:
     return {str(c.ref): (c.id, c.name) for c in layout(catalog).components if c.public}
 
 
-async def draft(db: Database, refs: list[str], at: datetime, name: str = "Problems") -> int:
-    """A public incident draft on ``refs`` with its first update, as the turn writes one."""
+async def draft(
+    db: Database, refs: list[str], at: datetime, name: str = "Problems",
+    incident_id: int | None = None,
+) -> int:  # fmt: skip
+    """A public incident draft on ``refs`` with its first update, as the turn writes one
+    (for internal incident ``incident_id``, when given)."""
     async with db.begin(writes=True) as connection:
         row = {"name": name, "status": "investigating", "impact": "major", "components": refs,
-               "created_at": at, "updated_at": at}  # fmt: skip
+               "created_at": at, "updated_at": at, "incident_id": incident_id}  # fmt: skip
         made = await connection.execute(insert(public_incidents).values(**row))
         key = made.inserted_primary_key
         assert key is not None

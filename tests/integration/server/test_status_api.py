@@ -48,6 +48,8 @@ NULLABLE = {
     "resolved_at",
     "custom_tweet",
     "tweet_id",
+    "postmortem_body",
+    "postmortem_body_last_updated_at",
 }
 TIMES = {
     "created_at",
@@ -58,6 +60,7 @@ TIMES = {
     "display_at",
     "scheduled_for",
     "scheduled_until",
+    "postmortem_body_last_updated_at",
 }
 TIME_FORMAT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 ENUMS = {

@@ -246,3 +246,102 @@ def test_a_step_older_than_an_hour_is_not_news() -> None:
     assert [e.kind for e in due_events([planned], START - timedelta(minutes=59))] == [
         "maintenance.reminder"
     ]
+
+
+async def test_each_window_reminds_its_subscribers_when_it_says(
+    db: Database, tmp_path: Path, write_catalog: Any
+) -> None:
+    """A stored window reminds two hours ahead (``remind_before``), the catalog's says
+    ``remindBefore: 0`` (no reminder, only the announcement); a frozen clock."""
+    from sqlalchemy import select
+
+    from infradex.statuspage.maintenance_notices import announce_maintenance
+    from infradex.statuspage.subscribers import confirm
+    from infradex.store.tables import notifications
+
+    from .test_status_subscribers import KEY, LINKS, confirmation_token, join
+
+    reminds = "public: true, remindBefore: 0}"
+    files = {"all.yaml": CATALOG["all.yaml"].replace("public: true}", reminds)}
+    assert files != CATALOG
+    loaded = load(write_catalog(tmp_path / "catalog", files))
+    assert loaded.catalog is not None, [str(p) for p in loaded.errors]
+    catalog = loaded.catalog
+    now = [T0]
+    board = StatusBoard(
+        db, lambda: (catalog, T0), PageInfo("abcdefabcdef", "Example", "https://s.example.org"),
+        stale_after=timedelta(minutes=10), interval=0.0, clock=lambda: now[0], monitored=False,
+    )  # fmt: skip
+    upgrade = Window("service:web", START + timedelta(hours=4), END + timedelta(hours=4),
+                     public=True, public_name="Web server upgrade",
+                     remind_before=timedelta(hours=2))  # fmt: skip
+    await history.add_window(db, upgrade, "user:ann", T0)
+    (stored,) = await history.list_windows(db)
+    assert stored.remind_before == timedelta(hours=2)  # through the store and back
+    await join(db, "ada@example.org", at=T0)
+    await confirm(db, KEY, await confirmation_token(db, "ada@example.org"), T0)
+    db_start = T0 + timedelta(days=2)
+
+    async def at(when: datetime) -> list[str]:
+        now[0] = when
+        await announce_maintenance(db, await board.maintenance_now(), when, LINKS)
+        async with db.begin() as connection:
+            rows = await connection.execute(
+                select(notifications.c.payload)
+                .where(notifications.c.kind == "status")
+                .order_by(notifications.c.id)
+            )
+            return [r.payload["message"]["subject"] for r in rows]
+
+    web_start = upgrade.starts_at
+    assert len(await at(T0)) == 2  # both announced as scheduled
+    shown = await at(web_start - timedelta(hours=2, minutes=1))  # not yet: 2 h ahead
+    assert len(shown) == 2
+    shown = await at(web_start - timedelta(hours=1, minutes=59))
+    assert len(shown) == 3 and "Maintenance soon: Web server upgrade" in shown[-1]
+    assert len(await at(web_start + timedelta(minutes=1))) == 4  # in progress
+    shown = await at(db_start - timedelta(minutes=1))  # the catalog's: no reminder at all
+    assert len(shown) == 4
+    shown = await at(db_start + timedelta(minutes=1))
+    assert len(shown) == 5 and "Maintenance in progress: Scheduled maintenance" in shown[-1]
+    assert not any("soon" in s and "Scheduled maintenance" in s for s in shown)
+
+
+def test_a_reminder_time_of_its_own() -> None:
+    from infradex.statuspage.maintenance import PublicMaintenance
+    from infradex.statuspage.maintenance_notices import due_events
+
+    planned = PublicMaintenance("0123456789ab", "Upgrade", START, END, "scheduled", (),
+                                remind_before=timedelta(days=1))  # fmt: skip
+    kinds = [e.kind for e in due_events([planned], START - timedelta(hours=23))]
+    assert kinds == ["maintenance.reminder"]
+    kinds = [e.kind for e in due_events([planned], START - timedelta(days=1, minutes=1))]
+    assert kinds == ["maintenance.scheduled"]
+    silent = replace(planned, remind_before=timedelta(0))
+    assert [e.kind for e in due_events([silent], START - timedelta(minutes=1))] == [
+        "maintenance.scheduled"  # the same key as the announcement: queued once in all
+    ]
+
+
+async def test_the_api_stores_a_windows_reminder_time(client: Any, write_token: str) -> None:
+    writer = {"Authorization": f"Bearer {write_token}"}
+    start = datetime.now(UTC) + timedelta(days=1)
+    window = {"target": "service:pypi", "start": start.isoformat(),
+              "end": (start + timedelta(hours=1)).isoformat()}  # fmt: skip
+    for extra, said in [
+        ({"remindBefore": "2h"}, "make the window public"),
+        ({"public": True, "remindBefore": "soon"}, "remindBefore: 'soon' is not a duration"),
+        ({"public": True, "remindBefore": "8d"}, "between 0 (no reminder) and 7d"),
+    ]:
+        refused = await client.post("/api/v1/maintenance", json={**window, **extra},
+                                    headers=writer)  # fmt: skip
+        assert refused.status_code == 400 and said in refused.json()["error"], refused.text
+    assert (await client.get("/api/v1/maintenance", headers=writer)).json()["items"] == []
+    added = await client.post(
+        "/api/v1/maintenance", json={**window, "public": True, "remindBefore": "90m"},
+        headers=writer,
+    )  # fmt: skip
+    assert added.status_code == 201, added.text
+    assert added.json()["remindBefore"] == "90m"
+    (listed,) = (await client.get("/api/v1/maintenance", headers=writer)).json()["items"]
+    assert listed["remindBefore"] == "90m"

@@ -222,3 +222,48 @@ async def test_an_agent_token_is_bound_to_one_location(db: Database) -> None:
     with pytest.raises(UsageError, match="agent scope only"):
         await create_token(db, "both", ["agent", "write"], NOW, location="nyc1")
     assert [t.name for t in await list_tokens(db)] == ["agent-nyc1"]  # nothing half-made
+
+
+def test_the_head_revision_from_the_file_names_is_alembics() -> None:
+    """``Database.upgrade`` skips Alembic when the store is at ``head_revision()``: it
+    must be the head Alembic itself would migrate to."""
+    from alembic.script import ScriptDirectory
+
+    from infradex.store.db import head_revision
+    from infradex.store.migrate import alembic_config
+
+    assert head_revision() == ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def test_a_store_at_the_head_is_upgraded_without_alembic_and_an_older_one_migrates(
+    tmp_path,  # type: ignore[no-untyped-def]
+) -> None:
+    """A store one revision behind is migrated to the head; one at the head is not
+    touched, and Alembic is not even imported (a command's start: ``status export``)."""
+    import subprocess
+    import sys
+
+    from infradex.store.db import head_revision
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    head = head_revision()
+    assert head is not None
+    previous = f"{int(head) - 1:04d}"
+    script = f"""
+import asyncio, sys
+from sqlalchemy import create_engine, text
+from infradex.store import Database
+if sys.argv[1] == "behind":
+    from alembic import command
+    from infradex.store.migrate import alembic_config
+    with create_engine({url!r}).begin() as connection:
+        command.upgrade(alembic_config(connection), {previous!r})
+asyncio.run(Database({url!r}).upgrade())
+with create_engine({url!r}).connect() as connection:
+    print(connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one())
+print("alembic" in sys.modules)
+"""
+    for step, imported in (("behind", "True"), ("at the head", "False")):
+        done = subprocess.run([sys.executable, "-c", script, step], capture_output=True,
+                              text=True, check=True)  # fmt: skip
+        assert done.stdout.split() == [head, imported], (step, done.stderr)

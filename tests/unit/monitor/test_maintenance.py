@@ -149,6 +149,7 @@ def test_windows_written_in_the_catalog(tmp_path, write_catalog) -> None:
     assert loaded.catalog is not None, [str(p) for p in loaded.errors]
     weekly, one_off = catalog_windows(loaded.catalog)
     assert weekly.target == "service:web" and weekly.source == "catalog"
+    assert weekly.remind_before is None and one_off.remind_before is None  # the default
     assert weekly.starts_at == utc(2026, 12, 6, 1)  # 02:00 CET
     assert weekly.active_at(utc(2026, 12, 13, 2, 30)) and not weekly.active_at(utc(2026, 12, 13, 3))
     assert one_off.target == "service:web/api"
@@ -168,6 +169,18 @@ def test_windows_written_in_the_catalog(tmp_path, write_catalog) -> None:
             "does not have (its checks: home)",
         ),
         ('{start: "soon", duration: 1h}', "is not a date or time"),
+        (
+            '{start: "2026-12-01T10:00Z", duration: 1h, remindBefore: 2h}',
+            "remindBefore reminds the subscribers of a public window",
+        ),
+        (
+            '{start: "2026-12-01T10:00Z", duration: 1h, public: true, remindBefore: 8d}',
+            "remindBefore is between 0 (no reminder) and 7d",
+        ),
+        (
+            '{start: "2026-12-01T10:00Z", duration: 1h, public: true, remindBefore: soon}',
+            "'soon' is not a duration",
+        ),
     ],
 )
 def test_a_bad_window_in_the_catalog_is_an_error_with_its_line(

@@ -44,12 +44,13 @@ async def test_a_later_catalog_change_reclaims_cycles_frozen_before() -> None:
 
 async def test_changes_in_quick_succession_settle_once_after_the_last() -> None:
     settler = HeapSettler(delay=0.2)
-    before = gc.get_freeze_count()
     settler.catalog_changed()
     await asyncio.sleep(0.1)
     settler.catalog_changed()  # restarts the wait
     await asyncio.sleep(0.15)
-    assert gc.get_freeze_count() == before
+    assert settler.settles == 0  # 0.25 s after the first change, 0.15 s after the second
     await asyncio.sleep(0.2)
-    assert gc.get_freeze_count() > before
+    assert settler.settles == 1
+    await asyncio.sleep(0.3)
+    assert settler.settles == 1  # once
     settler.stop()

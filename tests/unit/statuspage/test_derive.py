@@ -247,3 +247,26 @@ def test_a_group_of_private_members_is_not_public(catalog: Catalog) -> None:
     assert "Python.org" in public  # docs is public, search is not
     python_org = next(g for g in layout(catalog).groups if g.name == "Python.org")
     assert [m.name for m in python_org.public_members] == ["docs.python.org"]
+
+
+def test_without_reasons_the_states_are_the_same_and_the_sentences_empty(
+    catalog: Catalog,
+) -> None:
+    """The replay of a year (outages.py) keeps only the states: it derives without the
+    sentences, and must get the states a page would show."""
+    cases = [
+        (states(), (), ()),
+        (states(provider__fastly__edge=Shown.DOWN, service__search__query=Shown.DOWN), (), ()),
+        (states(service__pypi__home=Shown.DOWN, service__files__files=Shown.FLAPPING), (), ()),
+        (states(service__backend__api=Shown.DOWN), (window("provider:fastly", public=True),), ()),
+        (states(provider__fastly__edge=Shown.DOWN), (), (override(Status.PARTIAL_OUTAGE),)),
+    ]
+    for checks, windows, overrides in cases:
+        full = derive(catalog, layout(catalog), checks, windows, overrides, NOW)
+        bare = derive(catalog, layout(catalog), checks, windows, overrides, NOW, reasons=False)
+        assert [(c.component, c.status, c.override) for c in bare] == [
+            (c.component, c.status, c.override) for c in full
+        ]
+        for plain, worded in zip(bare, full, strict=True):
+            operational = worded.status is Status.OPERATIONAL
+            assert plain.reason == (worded.reason if operational else "")

@@ -14,7 +14,11 @@ from infradex.monitor.evaluate import CheckState, Shown
 from infradex.statuspage.components import layout
 from infradex.statuspage.derive import derive
 from infradex.statuspage.incidents import (
+    IMPACTS,
     auto_publish_after,
+    check_component_states,
+    check_impact,
+    check_postmortem,
     check_update,
     draft_for,
     resolved_words,
@@ -69,6 +73,8 @@ def test_no_public_component_reached_no_draft(catalog: Catalog) -> None:
         ("postmortem", "resolved", "x", "no other update"),
         ("investigating", "fixed", "x", "not an incident status"),
         ("investigating", "identified", "  ", "needs words"),
+        ("resolved", "postmortem", "what happened", "not an update"),
+        ("postmortem", "postmortem", "again", "not an update"),
     ],
 )
 def test_updates_that_break_the_lifecycle_are_refused(
@@ -81,8 +87,44 @@ def test_updates_that_break_the_lifecycle_are_refused(
 def test_updates_that_follow_it_are_accepted() -> None:
     check_update("investigating", "identified", "found it")
     check_update("investigating", "resolved", "gone by itself")
-    check_update("resolved", "postmortem", "what happened")
     check_update("monitoring", "monitoring", "still watching")
+    check_update("resolved", "resolved", "one more word after it ended")
+
+
+def test_a_person_gives_the_components_of_the_incident_one_of_the_five_states() -> None:
+    affected = ["service:pypi", "service:docs"]
+    names = {"service:pypi": "pypi.org"}
+    given = {"service:pypi": "partial_outage"}
+    assert check_component_states(affected, given, names) == given
+    assert check_component_states(affected, {}) == {}
+    with pytest.raises(UsageError, match=r"service:www is not a component of this incident; "
+                       r"its components are: pypi.org \(service:pypi\), service:docs"):  # fmt: skip
+        check_component_states(affected, {"service:www": "major_outage"}, names)
+    with pytest.raises(UsageError, match=r"'down' is not a component state for pypi\.org"):
+        check_component_states(affected, {"service:pypi": "down"}, names)
+
+
+def test_impacts_are_statuspages_four() -> None:
+    assert [check_impact(i) for i in IMPACTS] == ["none", "minor", "major", "critical"]
+    with pytest.raises(UsageError, match=r"'huge' is not an impact; use one of none, minor"):
+        check_impact("huge")
+
+
+@pytest.mark.parametrize(
+    ("status", "published", "body", "message"),
+    [
+        ("resolved", False, "x", "publish it first"),
+        ("monitoring", True, "x", "resolve it first"),
+        ("resolved", True, " \n ", "needs words"),
+    ],
+)
+def test_a_postmortem_follows_a_published_resolved_incident(
+    status: str, published: bool, body: str, message: str
+) -> None:
+    with pytest.raises(UsageError, match=message):
+        check_postmortem(status, published, body)
+    check_postmortem("resolved", True, "what happened")
+    check_postmortem("postmortem", True, "corrected words")
 
 
 def test_the_draft_says_which_provider_confirms_by_its_public_name(catalog: Catalog) -> None:

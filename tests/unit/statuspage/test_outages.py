@@ -132,6 +132,84 @@ def test_every_second_is_counted_once_and_uptime_stays_between_0_and_1(
     assert whole is None or 0.0 <= whole <= 1.0
 
 
+def _each_day(segments: list[Segment], first: date, last: date) -> list[tuple[float, ...]]:
+    """The seconds of each field, day by day, counted the plain way (every segment cut at
+    every midnight): what the shared days must add up to."""
+    count = (last - first).days + 1
+    base = datetime(first.year, first.month, first.day, tzinfo=UTC).timestamp()
+    sums = [[0.0] * 5 for _ in range(count)]
+    extra = {Status.MAJOR_OUTAGE: 1, Status.PARTIAL_OUTAGE: 2, Status.DEGRADED_PERFORMANCE: 3}
+    for segment in segments:
+        if segment.status is Status.UNDER_MAINTENANCE:
+            fields = [4]
+        elif segment.observed:
+            fields = [0] + ([extra[segment.status]] if segment.status in extra else [])
+        else:
+            continue
+        at = max(0.0, segment.start.timestamp() - base)
+        end = min(count * 86400.0, segment.end.timestamp() - base)
+        index = int(at // 86400)
+        while at < end:
+            stop = min(end, (index + 1) * 86400.0)
+            for field in fields:
+                sums[index][field] += stop - at
+            at, index = stop, index + 1
+    return [tuple(day) for day in sums]
+
+
+def _fields(day: Day) -> tuple[float, ...]:
+    return (day.observed, day.major, day.partial, day.degraded, day.maintenance)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.floats(0.5, 20 * 86400), st.sampled_from(list(Status)), st.booleans()),
+        min_size=1,
+        max_size=12,
+    ),
+    st.floats(-3 * 86400, 86400),
+)
+def test_whole_days_are_shared_and_count_the_same_as_day_by_day(
+    pieces: list[tuple[float, Status, bool]], offset: float
+) -> None:
+    segments, start = [], MIDNIGHT + timedelta(seconds=offset)
+    for seconds, status, observed in pieces:
+        end = start + timedelta(seconds=seconds)
+        segments.append(Segment(start, end, status, observed))
+        start = end
+    last = DAY + timedelta(days=40)
+    days = day_minutes(segments, DAY, last)
+    assert [_fields(d) for d in days] == _each_day(segments, DAY, last)  # exactly
+    assert [d.day for d in days] == [DAY + timedelta(days=i) for i in range(41)]
+
+
+def test_days_up_all_day_are_one_object_per_date_and_groups_average_them(
+    catalog: Catalog,
+) -> None:
+    the_layout = layout(catalog)
+    last = DAY + timedelta(days=9)
+    up = [Segment(MIDNIGHT - timedelta(days=1), MIDNIGHT + timedelta(days=10),
+                  Status.OPERATIONAL, True)]  # fmt: skip
+    segments = {c.id: up for c in the_layout.components}
+    pypi = next(c.id for c in the_layout.components if str(c.ref) == "service:pypi")
+    segments[pypi] = [
+        Segment(up[0].start, at(30), Status.OPERATIONAL, True),
+        Segment(at(30), at(31), Status.MAJOR_OUTAGE, True),
+        Segment(at(31), up[0].end, Status.OPERATIONAL, True),
+    ]
+    found = uptime_history(the_layout, segments, DAY, last).days
+    others = [c.id for c in the_layout.components if c.id != pypi]
+    for index in range(10):
+        assert len({id(found[c][index]) for c in others}) == 1  # one shared day
+    assert found[pypi][1].major_minutes == 60 and found[pypi][1] is not found[others[0]][1]
+    for group in the_layout.groups:
+        members = [found[m.id] for m in group.public_members]
+        for index, day in enumerate(found[group.id]):
+            expected = group_day([m[index] for m in members])
+            assert (_fields(day), day.average) == (_fields(expected), expected.average)
+
+
 def test_a_group_shows_the_average_of_its_members() -> None:
     a = one_day((10, 10.5, Status.MAJOR_OUTAGE))
     b = one_day()

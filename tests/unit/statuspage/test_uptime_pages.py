@@ -4,11 +4,12 @@ data, catalog names inert."""
 
 from __future__ import annotations
 
+import copy
 import re
 from datetime import date, timedelta
 
 from infradex.catalog.refs import parse_ref
-from infradex.statuspage.bars import DAYS, day_class, percent, render_bars
+from infradex.statuspage.bars import DAYS, day_class, percent, render_all_bars, render_bars
 from infradex.statuspage.components import Component, Group, Layout
 from infradex.statuspage.outages import Day, Uptime
 from infradex.statuspage.uptime_html import page_months, render_uptime_pages
@@ -91,3 +92,26 @@ def test_the_history_pages_go_back_while_there_is_data_with_names_inert() -> Non
     last = older["/status/uptime?page=3"].decode()
     assert 'href="/status/uptime?page=2" rel="prev"' in last and 'rel="next"' not in last
     assert "April 2026 to June 2026" in last
+
+
+def test_days_shared_between_components_draw_what_copies_would() -> None:
+    """The days up all day are one object per date for every component (outages.py):
+    the pages and bars draw each shared month, cell and bar once, and must draw exactly
+    what separate copies of the days give."""
+    other = Component(parse_ref("service:api"), "c0ffee000003", "API", "<i>Sites</i>", None,
+                      True, False, 3)  # fmt: skip
+    both = Layout((WEB, other), (Group("<i>Sites</i>", "c0ffee0000g1", (WEB, other), 1),))
+    first = TODAY - timedelta(days=200)
+    shared = [full(first + timedelta(days=i)) for i in range(201)]
+    mine, theirs = list(shared), list(shared)
+    mine[-10] = full(mine[-10].day, major=45)  # the same month, another day
+    theirs[-12] = full(theirs[-12].day, partial=200)
+    theirs[-150] = full(theirs[-150].day, maintenance=30)
+    days = {WEB.id: mine, other.id: theirs, "c0ffee0000g1": shared}
+    copies = {key: [copy.copy(d) for d in found] for key, found in days.items()}
+    drawn = render_uptime_pages(INFO, both, Uptime(first, TODAY, days))
+    assert drawn == render_uptime_pages(INFO, both, Uptime(first, TODAY, copies))
+    page = drawn["/status/uptime"].decode()
+    assert len(drawn) == 3 and 'title="2026-11-25: 200 min partial outage"' in page
+    assert 'title="2026-11-27: 45 min major outage"' in page
+    assert render_all_bars(days) == {key: render_bars(found) for key, found in copies.items()}
