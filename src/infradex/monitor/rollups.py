@@ -22,6 +22,7 @@ __all__ = [
     "RollupPoint",
     "bucket_start",
     "span",
+    "uptime_band",
     "uptime_percent",
 ]
 
@@ -217,6 +218,18 @@ class RollupPoint(ReadModel):
 def uptime_percent(up: int, down: int) -> float | None:
     """Up against down only: maintenance and unknown results do not count either way."""
     return None if up + down == 0 else round(100.0 * up / (up + down), 3)
+
+
+def uptime_band(share: float) -> str:
+    """How good an uptime (a share of 1) is, for its colour on the console's and the status
+    page's bars: ``up`` (at least 99.9 %), ``minor`` (99 %), ``major`` (90 %), else ``down``."""
+    if share >= 0.999:
+        return "up"
+    if share >= 0.99:
+        return "minor"
+    if share >= 0.9:
+        return "major"
+    return "down"
 
 
 def span(period: str) -> timedelta:

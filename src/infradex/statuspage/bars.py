@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 
 from markupsafe import Markup
 
+from infradex.monitor.rollups import uptime_band
 from infradex.statuspage.outages import Day, span_uptime
 
 __all__ = ["DAYS", "day_class", "day_words", "percent", "render_all_bars", "render_bars"]
@@ -26,13 +27,7 @@ def day_class(day: Day | None) -> str:
     uptime = None if day is None else day.uptime()
     if uptime is None:
         return "bar-maintenance" if day is not None and day.maintenance > 0 else "bar-none"
-    if uptime >= 0.999:
-        return "bar-up"
-    if uptime >= 0.99:
-        return "bar-minor"
-    if uptime >= 0.9:
-        return "bar-major"
-    return "bar-down"
+    return f"bar-{uptime_band(uptime)}"  # the console's bands
 
 
 def percent(uptime: float) -> str:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from markupsafe import Markup
 
-from infradex.monitor.rollups import Rollup
+from infradex.monitor.rollups import Rollup, uptime_band
 
 __all__ = ["bar_class", "latency_chart", "uptime_bars"]
 
@@ -21,13 +21,7 @@ def bar_class(rollup: Rollup | None) -> str:
     uptime = rollup.uptime()
     if uptime is None:
         return "bar-maintenance" if rollup.maintenance else "bar-none"
-    if uptime >= 99.9:
-        return "bar-up"
-    if uptime >= 99.0:
-        return "bar-minor"
-    if uptime >= 90.0:
-        return "bar-major"
-    return "bar-down"
+    return f"bar-{uptime_band(uptime / 100)}"  # a percent
 
 
 def _day_title(day: datetime, rollup: Rollup | None) -> str:
