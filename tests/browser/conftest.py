@@ -97,6 +97,14 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
+def sign_in(page: Page, url: str, next_path: str) -> None:
+    """Sign in as ``ee`` (the password above) through the login form, going on to ``next_path``."""
+    page.goto(f"{url}/login?next={next_path}")
+    page.get_by_label("Username").fill("ee")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
 def shot(page: Page, name: str, full_page: bool = True) -> Path:
     """The page (or only its first screen) as ``test-artifacts/NAME.png``."""
     ARTIFACTS.mkdir(exist_ok=True)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, expect
 
-from .conftest import PASSWORD, shot
+from .conftest import PASSWORD, shot, sign_in
 from .test_status_subscribe import Served, served, token
 
 __all__ = ["served"]  # the fixture: its own server for this module
@@ -21,9 +21,9 @@ __all__ = ["served"]  # the fixture: its own server for this module
 pytestmark = pytest.mark.browser
 
 
-def test_publish_the_draft_from_the_incident_page_on_a_phone(
-    served: Served, browser: Browser
-) -> None:
+def drafted_incident(served: Served) -> tuple[str, list[dict[str, Any]], dict[str, Any]]:
+    """Once the user ``ee`` is made: a read token, the public drafts (waited for: the
+    alerter drafts as it opens the incident) and the open incident of ``service:api``."""
     subprocess.run(
         [sys.executable, "-m", "infradex", "user", "create", "ee", "--password-stdin"],
         input=PASSWORD + "\n", text=True, env=served.env, check=True, capture_output=True,
@@ -31,21 +31,25 @@ def test_publish_the_draft_from_the_incident_page_on_a_phone(
     reader = token(served, "reader", "read")
     deadline = time.monotonic() + 30
     drafts: list[dict[str, Any]] = []
-    while not drafts and time.monotonic() < deadline:  # the alerter drafts as it opens
+    while not drafts and time.monotonic() < deadline:
         drafts = served.api("GET", "/api/v1/status/incidents", reader)["items"]
         time.sleep(0.5)
     assert drafts, "no draft was made"
     incidents = served.api("GET", "/api/v1/incidents?status=open", reader)["items"]
     (incident,) = [i for i in incidents if i["root"] == "service:api"]
+    return reader, drafts, incident
+
+
+def test_publish_the_draft_from_the_incident_page_on_a_phone(
+    served: Served, browser: Browser
+) -> None:
+    _, drafts, incident = drafted_incident(served)
 
     context = browser.new_context(viewport={"width": 390, "height": 844})
     page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto(f"{served.url}/login?next=/incidents/{incident['id']}")
-    page.get_by_label("Username").fill("ee")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, served.url, f"/incidents/{incident['id']}")
     page.goto(f"{served.url}/incidents/{incident['id']}")
     expect(page.get_by_role("heading", name="Status page")).to_be_visible()
     expect(page.get_by_label("Public title")).to_have_value(drafts[0]["name"])

@@ -7,19 +7,17 @@ console error, nothing scrolls sideways, no WCAG 2 A/AA violation axe-core finds
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
-from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from system_tools import require_tool
 
-from .conftest import PASSWORD, shot
+from .conftest import shot, sign_in
 from .test_console import _axe_violations
-from .test_status_subscribe import Served, served, token
+from .test_incident_publish import drafted_incident
+from .test_status_subscribe import Served, served
 
 __all__ = ["served"]  # the fixture: its own server for this module
 
@@ -46,29 +44,14 @@ def axe() -> str:
 def test_updates_and_the_postmortem_from_the_incident_page(
     served: Served, browser: Browser, axe: str
 ) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "infradex", "user", "create", "ee", "--password-stdin"],
-        input=PASSWORD + "\n", text=True, env=served.env, check=True, capture_output=True,
-    )  # fmt: skip
-    reader = token(served, "reader", "read")
-    deadline = time.monotonic() + 30
-    drafts: list[dict[str, Any]] = []
-    while not drafts and time.monotonic() < deadline:  # the alerter drafts as it opens
-        drafts = served.api("GET", "/api/v1/status/incidents", reader)["items"]
-        time.sleep(0.5)
-    assert drafts, "no draft was made"
-    incidents = served.api("GET", "/api/v1/incidents?status=open", reader)["items"]
-    (incident,) = [i for i in incidents if i["root"] == "service:api"]
+    reader, drafts, incident = drafted_incident(served)
     here = f"{served.url}/incidents/{incident['id']}"
 
     phone = browser.new_context(viewport={"width": 390, "height": 844})
     page = phone.new_page()
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto(f"{served.url}/login?next=/incidents/{incident['id']}")
-    page.get_by_label("Username").fill("ee")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, served.url, f"/incidents/{incident['id']}")
     page.goto(here)
     page.get_by_label("Impact").select_option("major")
     page.get_by_label("What people can expect").fill("The API answers errors; we look.")
@@ -93,10 +76,7 @@ def test_updates_and_the_postmortem_from_the_incident_page(
     desktop = browser.new_context(viewport={"width": 1280, "height": 900})
     page = desktop.new_page()
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto(f"{served.url}/login?next=/incidents/{incident['id']}")
-    page.get_by_label("Username").fill("ee")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, served.url, f"/incidents/{incident['id']}")
     page.goto(here)
     page.get_by_label("Step").select_option("resolved")
     page.get_by_label("Update for the public").fill("The deploy is rolled back.")
